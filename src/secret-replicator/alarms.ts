@@ -1,0 +1,106 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AlarmSet } from '../private/alarms';
+
+/**
+ * The replicator's alarms, built only from the construct's `metricXxx()` methods and its resources'
+ * metric methods. Internal; not exported from the package.
+ */
+
+/** Period every alarm evaluates: five minutes, the seed's `--period 300`. */
+const ALARM_PERIOD = Duration.minutes(5);
+
+/** What the alarms are built from. */
+export interface ReplicatorAlarmSources {
+  readonly handler: lambda.IFunction;
+  readonly deadLetterQueue: sqs.IQueue;
+  /** `CrossRegionSecretReplicator.metricReplicationFailures()` */
+  readonly replicationFailures: (options: cloudwatch.MetricOptions) => cloudwatch.IMetric;
+  /** `CrossRegionSecretReplicator.metricConflicts()` */
+  readonly conflicts: (options: cloudwatch.MetricOptions) => cloudwatch.IMetric;
+  /** Whether conflicts are left for an operator (`SKIP_AND_ALARM`). */
+  readonly alarmOnConflicts: boolean;
+}
+
+/** The alarms `createReplicatorAlarms()` created; all `undefined` when alarms are disabled. */
+export interface ReplicatorAlarms {
+  readonly errorsAlarm?: cloudwatch.Alarm;
+  readonly throttlesAlarm?: cloudwatch.Alarm;
+  readonly deadLetterAlarm?: cloudwatch.Alarm;
+  readonly replicationFailuresAlarm?: cloudwatch.Alarm;
+  readonly conflictsAlarm?: cloudwatch.Alarm;
+}
+
+/** Creates the replicator's alarms in `alarms` (which knows whether alarms are enabled). */
+export function createReplicatorAlarms(alarms: AlarmSet, sources: ReplicatorAlarmSources): ReplicatorAlarms {
+  const reconcileHint = 'After fixing the cause, invoke the function with {"action":"reconcile"} to bring every replica up to date.';
+
+  const errorsAlarm = alarms.add({
+    id: 'ErrorsAlarm',
+    metric: sources.handler.metricErrors({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
+    threshold: 1, // invocations that ended in an error, per 5 minutes
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: 'The secret replicator function failed at least once in 5 minutes. '
+      + 'Check its log group for the error (secret values are never logged); failed events are retried twice and then sent to the dead-letter queue. '
+      + reconcileHint,
+  });
+
+  const throttlesAlarm = alarms.add({
+    id: 'ThrottlesAlarm',
+    metric: sources.handler.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
+    threshold: 1, // throttled invocations, per 5 minutes
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: 'The secret replicator function was throttled in the last 5 minutes, so replication is delayed. '
+      + 'Check the account\'s Lambda concurrency (unreserved concurrency and other functions\' usage). '
+      + reconcileHint,
+  });
+
+  const deadLetterAlarm = alarms.add({
+    id: 'DeadLetterAlarm',
+    metric: sources.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: ALARM_PERIOD,
+    }),
+    threshold: 1, // messages waiting in the dead-letter queue
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: 'Secret change events could not be delivered to or processed by the replicator and are in its dead-letter queue. '
+      + 'Read the messages (they hold CloudTrail events, never secret values) to see which secrets are affected, fix the cause, '
+      + 'then purge the queue and invoke the function with {"action":"reconcile"}. Messages are kept for 14 days.',
+  });
+
+  const replicationFailuresAlarm = alarms.add({
+    id: 'ReplicationFailuresAlarm',
+    metric: sources.replicationFailures({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
+    threshold: 1, // replica writes that failed after retries, per 5 minutes
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: 'At least one secret could not be written to a replica region in 5 minutes. '
+      + 'The ReplicationFailures metric with the ReplicaRegion dimension shows which region; the log group names the secret and the AWS error '
+      + '(typically IAM, a KMS key policy, or an assumed role\'s trust policy). '
+      + reconcileHint,
+  });
+
+  const conflictsAlarm = sources.alarmOnConflicts ? alarms.add({
+    id: 'ConflictsAlarm',
+    metric: sources.conflicts({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
+    threshold: 1, // replicas found changed in their own region, per 5 minutes
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: 'A replica secret was changed in its own region and the replicator left it as it is (conflict policy SKIP_AND_ALARM). '
+      + 'The log group names the secret and region. Decide which value wins: to keep the primary\'s, move the replica\'s AWSCURRENT stage back to '
+      + 'the version in its cross-region-config:replica-version-id tag and invoke the function with {"action":"reconcile"}; '
+      + 'to keep the replica\'s, write that value to the primary secret.',
+  }) : undefined;
+
+  return { errorsAlarm, throttlesAlarm, deadLetterAlarm, replicationFailuresAlarm, conflictsAlarm };
+}

@@ -1,0 +1,3 @@
+export * from './conflict-policy';
+export * from './secret-selection';
+export * from './secret-replicator';

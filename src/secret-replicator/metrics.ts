@@ -1,0 +1,38 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+
+import { REPLICA_REGION_DIMENSION, SERVICE_DIMENSION } from './contract';
+
+export { ReplicatorMetric } from './contract';
+
+/** Period of every metric unless the caller chooses another: five minutes. */
+export const DEFAULT_METRIC_PERIOD = Duration.minutes(5);
+
+/** Inputs of `replicatorMetric()`. */
+export interface ReplicatorMetricSpec {
+  readonly namespace: string;
+  readonly serviceName: string;
+  readonly metricName: string;
+  readonly statistic: string;
+  readonly unit?: cloudwatch.Unit;
+  readonly replicaRegion?: string;
+  readonly options?: cloudwatch.MetricOptions;
+}
+
+/** Builds one of the handler's metrics; caller options win, except namespace and dimensions. */
+export function replicatorMetric(spec: ReplicatorMetricSpec): cloudwatch.Metric {
+  const dimensionsMap: cloudwatch.DimensionsMap = {
+    ...spec.options?.dimensionsMap,
+    [SERVICE_DIMENSION]: spec.serviceName,
+    ...(spec.replicaRegion !== undefined ? { [REPLICA_REGION_DIMENSION]: spec.replicaRegion } : {}),
+  };
+  return new cloudwatch.Metric({
+    period: DEFAULT_METRIC_PERIOD,
+    statistic: spec.statistic,
+    unit: spec.unit,
+    ...spec.options,
+    namespace: spec.namespace,
+    metricName: spec.metricName,
+    dimensionsMap,
+  });
+}

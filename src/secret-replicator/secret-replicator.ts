@@ -1,0 +1,913 @@
+import { Annotations, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { createReplicatorAlarms } from './alarms';
+import { ConflictPolicy } from './conflict-policy';
+import { ProvenanceTag, ReplicaTargetConfig, ReplicatorEnv, SECRET_EVENT_NAMES } from './contract';
+import { ReplicatorMetric, replicatorMetric } from './metrics';
+import { ReplicatorFunction } from './replicator-function';
+import { SecretSelection } from './secret-selection';
+import { BoundSelection, EventMatcher } from './selection-binding';
+import { HandlerOptions } from '../common/handler-options';
+import { AlarmSet } from '../private/alarms';
+import { estimateJson, UNKNOWN_VALUE_LENGTH } from '../private/estimate';
+import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
+import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
+import {
+  describe,
+  domainSuffixOf,
+  fail,
+  partitionOf,
+  validateDistinct,
+  validateLength,
+  validateNotEmpty,
+  validatePattern,
+  validateRegionName,
+  validateRegionNames,
+  validateSamePartition,
+  validateWholeDuration,
+} from '../private/validation';
+
+/** The seed's handler sizing: 512 MiB and a 10-minute timeout. */
+const DEFAULT_MEMORY_MIB = 512;
+const DEFAULT_TIMEOUT = Duration.minutes(10);
+/** Reconciliation catches what the best-effort CloudTrail events miss; every 6 hours. */
+const DEFAULT_RECONCILIATION_SCHEDULE = events.Schedule.rate(Duration.hours(6));
+const DEFAULT_METRIC_NAMESPACE = 'CrossRegionConfig';
+/** Secrets Manager's recovery window bounds, in days; 7 is the shortest. */
+const MIN_RECOVERY_WINDOW_DAYS = 7;
+const MAX_RECOVERY_WINDOW_DAYS = 30;
+const DEFAULT_RECOVERY_WINDOW = Duration.days(MIN_RECOVERY_WINDOW_DAYS);
+/** Length of the generated HMAC key, in characters (alphanumeric: about 380 bits). */
+const PROVENANCE_KEY_LENGTH = 64;
+/** `Names.uniqueResourceName` length for the `service` dimension. */
+const SERVICE_NAME_MAX_LENGTH = 64;
+/** EventBridge's default event pattern size quota, in characters (adjustable to 4096). */
+const MAX_EVENT_PATTERN_LENGTH = 2048;
+/** Lambda's limit on the total size of a function's environment variables, in bytes (4 KB). */
+const MAX_ENVIRONMENT_BYTES = 4096;
+/** Longest CloudWatch namespace, in characters. */
+const MAX_NAMESPACE_LENGTH = 255;
+/** Prefix of this library's warning ids. */
+const WARNING = 'cdk-cross-region-config:';
+
+const PRIMARY_READ_ACTIONS = [
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:DescribeSecret',
+];
+/** Secrets Manager actions without resource-level permissions. */
+const UNSCOPED_SECRETS_ACTIONS = ['secretsmanager:ListSecrets', 'secretsmanager:BatchGetSecretValue'];
+const REPLICA_WRITE_ACTIONS = [
+  'secretsmanager:CreateSecret',
+  'secretsmanager:UpdateSecret',
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:TagResource',
+  'secretsmanager:UntagResource',
+  'secretsmanager:RestoreSecret',
+];
+const REPLICA_KMS_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'];
+/** Alias of the AWS managed key Secrets Manager uses by default; needs no IAM permission. */
+const SECRETS_MANAGER_MANAGED_ALIAS = 'alias/aws/secretsmanager';
+
+const KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]+$/;
+const ALIAS_NAME_PATTERN = /^alias\/[A-Za-z0-9/_-]+$/;
+const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
+const PARAMETER_PREFIX_PATTERN = /^(\/[A-Za-z0-9_.-]+)+$/;
+const NAMESPACE_PATTERN = /^[A-Za-z0-9.\-_/#: ]+$/;
+
+/**
+ * A customer managed KMS key that encrypts the replicas in one replica region.
+ *
+ * Give the key as an ARN or an alias name string: an `IKey` defined in another region's stack cannot
+ * be referenced from this stack (aws/aws-cdk#29819).
+ */
+export interface ReplicaKmsKey {
+  /**
+   * Replica region the key is in; one of `replicaRegions`.
+   */
+  readonly region: string;
+
+  /**
+   * ARN of the key, in `region`. Set exactly one of `keyArn` and `aliasName`.
+   *
+   * @default - the key is named by `aliasName`
+   */
+  readonly keyArn?: string;
+
+  /**
+   * Alias name of the key in `region` and in this account, such as `alias/secrets`. Set exactly one
+   * of `keyArn` and `aliasName`. IAM is scoped with `kms:ResourceAliases`.
+   *
+   * @default - the key is named by `keyArn`
+   */
+  readonly aliasName?: string;
+}
+
+/**
+ * A replica in another AWS account, written through a role the handler assumes.
+ */
+export interface CrossAccountReplica {
+  /**
+   * Region of the replica. May be the primary region (same region, other account).
+   */
+  readonly region: string;
+
+  /**
+   * ARN of the role in the other account that the handler assumes to write the replica. Its trust
+   * policy must allow this construct's `role`, and its permissions must allow the Secrets Manager
+   * (and KMS) writes in `region`.
+   */
+  readonly roleArn: string;
+
+  /**
+   * ARN of a KMS key in `region` (usually in the other account) that encrypts the replica. Set at
+   * most one of `keyArn` and `aliasName`.
+   *
+   * @default - the other account's `aws/secretsmanager` key, or `aliasName`
+   */
+  readonly keyArn?: string;
+
+  /**
+   * Alias name of a KMS key in the other account and `region`, such as `alias/secrets`. Set at most
+   * one of `keyArn` and `aliasName`.
+   *
+   * @default - the other account's `aws/secretsmanager` key, or `keyArn`
+   */
+  readonly aliasName?: string;
+}
+
+/**
+ * Options of the replicator's `metricXxx()` methods.
+ */
+export interface ReplicatorMetricOptions extends cloudwatch.MetricOptions {
+  /**
+   * Only the writes to this replica region (adds the dimension `ReplicaRegion`). Must be one of
+   * `replicaRegions` or a `crossAccountReplicas` region.
+   *
+   * @default - the total over all replica regions
+   */
+  readonly replicaRegion?: string;
+}
+
+/**
+ * Props of `CrossRegionSecretReplicator`.
+ */
+export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
+  /**
+   * Which secrets of the primary region (this stack's region) are replicated.
+   */
+  readonly secrets: SecretSelection;
+
+  /**
+   * Regions of this account the selected secrets are replicated to. At least one, no duplicates,
+   * not the primary region, in the primary region's partition.
+   */
+  readonly replicaRegions: string[];
+
+  /**
+   * Customer managed KMS keys for the replicas, per replica region.
+   *
+   * A key from another region's stack cannot be referenced as an `IKey` (aws/aws-cdk#29819), so keys
+   * are given as ARN or alias strings.
+   *
+   * @default - replicas are encrypted with the `aws/secretsmanager` key of their region
+   */
+  readonly replicaKmsKeys?: ReplicaKmsKey[];
+
+  /**
+   * Replicas in other AWS accounts, written through roles the handler assumes.
+   *
+   * @default - no cross-account replicas
+   */
+  readonly crossAccountReplicas?: CrossAccountReplica[];
+
+  /**
+   * Customer managed KMS keys that encrypt the selected secrets in the primary region. The handler
+   * may decrypt with them, only through Secrets Manager (`kms:ViaService`).
+   *
+   * @default - none: secrets encrypted with `aws/secretsmanager` need no KMS permission
+   */
+  readonly sourceEncryptionKeys?: kms.IKey[];
+
+  /**
+   * What to do when a replica was changed in its own region since the last copy.
+   *
+   * @default ConflictPolicy.PRIMARY_WINS
+   */
+  readonly conflictPolicy?: ConflictPolicy;
+
+  /**
+   * Copy the primary secret's own tags (not the provenance tags) to its replicas.
+   *
+   * @default true
+   */
+  readonly replicateTags?: boolean;
+
+  /**
+   * When a selected primary secret is deleted, schedule the deletion of its replicas too (with
+   * `deletionRecoveryWindow`). When false, replicas of deleted secrets are left in place.
+   *
+   * @default false
+   */
+  readonly propagateDeletions?: boolean;
+
+  /**
+   * Recovery window of propagated deletions: a whole number of days from 7 to 30. Only used with
+   * `propagateDeletions`.
+   *
+   * @default Duration.days(7)
+   */
+  readonly deletionRecoveryWindow?: Duration;
+
+  /**
+   * When to compare every selected secret with its replicas and repair differences.
+   *
+   * Changes are normally replicated within seconds from CloudTrail events through EventBridge, but
+   * that delivery is best effort (and needs a CloudTrail trail that logs management events in the
+   * primary region); the reconciliation is the guarantee.
+   *
+   * @default events.Schedule.rate(Duration.hours(6))
+   */
+  readonly reconciliationSchedule?: events.Schedule;
+
+  /**
+   * When set, a Systems Manager parameter named `<parameterPrefix>/global/secrets/cross-region-config`
+   * holds the replication settings as JSON (`primaryRegion`, `replicationRegions`, `syncEnabled`,
+   * `conflictPolicy`, `propagateDeletions`, `reconciliationSchedule`) for other tools to read.
+   * Must start with `/` and not end with `/`, for example `/my-app/production`.
+   *
+   * @default - no parameter
+   */
+  readonly parameterPrefix?: string;
+
+  /**
+   * CloudWatch namespace of the handler's metrics.
+   *
+   * @default 'CrossRegionConfig'
+   */
+  readonly metricNamespace?: string;
+
+  /**
+   * Create the alarms (`errorsAlarm`, `throttlesAlarm`, `deadLetterAlarm`,
+   * `replicationFailuresAlarm` and, with `ConflictPolicy.SKIP_AND_ALARM`, `conflictsAlarm`).
+   *
+   * @default true
+   */
+  readonly createAlarms?: boolean;
+
+  /**
+   * Actions of every alarm, for example an `SnsAction`. More can be added with `addAlarmAction()`.
+   *
+   * @default - no actions
+   */
+  readonly alarmActions?: cloudwatch.IAlarmAction[];
+
+  /**
+   * Name of the Lambda function.
+   *
+   * @default - generated by CloudFormation
+   */
+  readonly functionName?: string;
+
+  /**
+   * Memory of the handler, in MiB.
+   *
+   * @default 512
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Timeout of one handler invocation (a reconciliation of every selected secret must fit in it).
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * Replicates selected AWS Secrets Manager secrets from this stack's region (the primary) to other
+ * regions of this account and, through assumed roles, to other accounts.
+ *
+ * A Lambda handler copies a secret within seconds of a change, from the Secrets Manager CloudTrail
+ * events EventBridge delivers, and reconciles every selected secret on a schedule. Replicas carry
+ * provenance tags (source region, ARN, version, an HMAC of the value, never the value or a plain
+ * hash) so local changes to a replica are detected and handled by the `conflictPolicy`.
+ *
+ * @example
+ * new CrossRegionSecretReplicator(this, 'Replicator', {
+ *   secrets: SecretSelection.byNamePrefix('prod/app/'),
+ *   replicaRegions: ['eu-west-1', 'ap-southeast-1'],
+ *   replicaKmsKeys: [{ region: 'eu-west-1', aliasName: 'alias/secrets' }],
+ * });
+ */
+export class CrossRegionSecretReplicator extends Construct {
+  /** Region the secrets are read from: this stack's region. */
+  public readonly primaryRegion: string;
+
+  /**
+   * Value of the `service` dimension of the handler's metrics (also `POWERTOOLS_SERVICE_NAME`);
+   * unique to this construct and stable across deployments.
+   */
+  public readonly serviceName: string;
+
+  /** The Lambda function that replicates and reconciles the secrets. */
+  public readonly handler: lambda.Function;
+
+  /** Execution role of the handler, with least-privilege statements per region. */
+  public readonly role: iam.Role;
+
+  /** Log group of the handler (JSON logs; secret values are never logged). */
+  public readonly logGroup: logs.LogGroup;
+
+  /**
+   * Dead-letter queue of events that could not be delivered to or processed by the handler, after
+   * two retries. Messages hold events, never secret values; kept for 14 days.
+   */
+  public readonly deadLetterQueue: sqs.Queue;
+
+  /**
+   * Secret holding the HMAC key the handler uses for the content-hash provenance tags of replicas.
+   * It is not rotated: a new key changes every content hash, so each replica is copied once more
+   * (not flagged as a conflict). The same happens if the key is replaced by a redeployment.
+   */
+  public readonly provenanceKey: secretsmanager.Secret;
+
+  /**
+   * EventBridge rule that sends the Secrets Manager change events of the primary region (CloudTrail
+   * API calls and rotation service events) to the handler.
+   *
+   * The pattern is narrowed to the selected names, prefixes and ARNs. CloudTrail events carry no
+   * tags, so a selection with a tag-only rule (or one whose pattern would exceed EventBridge's
+   * default 2048-character pattern quota) matches every Secrets Manager change and the handler
+   * filters. EventBridge only receives these events when a CloudTrail trail logs management events
+   * in the primary region; delivery is best effort, and the `schedule` reconciliation catches misses.
+   */
+  public readonly rule: events.Rule;
+
+  /** EventBridge rule that invokes the handler with `{"action":"reconcile"}` on `reconciliationSchedule`. */
+  public readonly schedule: events.Rule;
+
+  /** The settings parameter; set only when `parameterPrefix` is set. */
+  public readonly configParameter?: ssm.StringParameter;
+
+  /** Every alarm of this construct; empty when `createAlarms` is false. */
+  public readonly alarms: cloudwatch.IAlarm[];
+
+  /** Handler errors (Sum ≥ 1 in 5 minutes); undefined when `createAlarms` is false. */
+  public readonly errorsAlarm?: cloudwatch.IAlarm;
+
+  /** Handler throttles (Sum ≥ 1 in 5 minutes); undefined when `createAlarms` is false. */
+  public readonly throttlesAlarm?: cloudwatch.IAlarm;
+
+  /** Messages in the dead-letter queue (Maximum ≥ 1); undefined when `createAlarms` is false. */
+  public readonly deadLetterAlarm?: cloudwatch.IAlarm;
+
+  /** Failed replica writes (Sum ≥ 1 in 5 minutes); undefined when `createAlarms` is false. */
+  public readonly replicationFailuresAlarm?: cloudwatch.IAlarm;
+
+  /**
+   * Replicas changed in their own region (Sum ≥ 1 in 5 minutes); set only with
+   * `ConflictPolicy.SKIP_AND_ALARM` and `createAlarms`.
+   */
+  public readonly conflictsAlarm?: cloudwatch.IAlarm;
+
+  private readonly metricNamespace: string;
+  private readonly targetRegions: string[];
+  private readonly alarmSet: AlarmSet;
+
+  constructor(scope: Construct, id: string, props: CrossRegionSecretReplicatorProps) {
+    super(scope, id);
+
+    const stack = Stack.of(this);
+    if (Token.isUnresolved(stack.region)) {
+      throw new Error('CrossRegionSecretReplicator needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
+    }
+    validateRegionName('the stack region', stack.region);
+    this.primaryRegion = stack.region;
+    const primary = this.primaryRegion;
+
+    const conflictPolicy = props.conflictPolicy ?? ConflictPolicy.PRIMARY_WINS;
+    const propagateDeletions = props.propagateDeletions ?? false;
+    const replicateTags = props.replicateTags ?? true;
+    const createAlarms = props.createAlarms ?? true;
+    const schedule = props.reconciliationSchedule ?? DEFAULT_RECONCILIATION_SCHEDULE;
+    this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
+
+    validateReplicaRegions(props.replicaRegions, primary);
+    const replicaKeys = validateReplicaKmsKeys(props.replicaKmsKeys ?? [], props.replicaRegions);
+    const crossAccount = validateCrossAccountReplicas(props.crossAccountReplicas ?? [], primary, stack.account);
+    const recoveryWindowDays = validateWholeDuration(
+      'deletionRecoveryWindow', props.deletionRecoveryWindow ?? DEFAULT_RECOVERY_WINDOW, 'days', MIN_RECOVERY_WINDOW_DAYS, MAX_RECOVERY_WINDOW_DAYS,
+    );
+    if (props.parameterPrefix !== undefined) {
+      validateParameterPrefix(props.parameterPrefix);
+    }
+    validateMetricNamespace(this.metricNamespace);
+    if (props.deletionRecoveryWindow && !propagateDeletions) {
+      Annotations.of(this).addWarningV2(`${WARNING}deletionRecoveryWindowIgnored`,
+        'deletionRecoveryWindow is ignored because propagateDeletions is false: replicas of deleted secrets are left in place.');
+    }
+    if (props.alarmActions?.length && !createAlarms) {
+      Annotations.of(this).addWarningV2(`${WARNING}alarmActionsIgnored`,
+        'alarmActions are ignored because createAlarms is false: no alarm is created.');
+    }
+
+    this.targetRegions = [...new Set([...props.replicaRegions, ...crossAccount.map((r) => r.region)])];
+    this.serviceName = Names.uniqueResourceName(this, { maxLength: SERVICE_NAME_MAX_LENGTH });
+    const selection = new BoundSelection(props.secrets, stack);
+    warnAboutSecretNames(this, props.secrets);
+
+    this.provenanceKey = new secretsmanager.Secret(this, 'ProvenanceKey', {
+      description: `HMAC key for the content-hash provenance tags written by the secret replicator ${this.node.path}. Not replicated, not rotated.`,
+      generateSecretString: {
+        passwordLength: PROVENANCE_KEY_LENGTH,
+        excludePunctuation: true,
+        includeSpace: false,
+        requireEachIncludedType: true,
+      },
+    });
+
+    const replicaTargets: ReplicaTargetConfig[] = [
+      ...props.replicaRegions.map((region): ReplicaTargetConfig => {
+        const key = replicaKeys.get(region);
+        const kmsKeyId = key?.keyArn ?? key?.aliasName;
+        return { region, ...(kmsKeyId ? { kmsKeyId } : {}) };
+      }),
+      ...crossAccount.map((r): ReplicaTargetConfig => {
+        const kmsKeyId = r.keyArn ?? r.aliasName;
+        return { region: r.region, ...(kmsKeyId ? { kmsKeyId } : {}), roleArn: r.roleArn };
+      }),
+    ];
+
+    const environment: { [key: string]: string } = {
+      [ReplicatorEnv.PRIMARY_REGION]: primary,
+      [ReplicatorEnv.REPLICA_TARGETS]: stack.toJsonString(replicaTargets),
+      [ReplicatorEnv.SELECTION]: stack.toJsonString(selection.toConfig()),
+      [ReplicatorEnv.CONFLICT_POLICY]: conflictPolicy.name,
+      [ReplicatorEnv.REPLICATE_TAGS]: String(replicateTags),
+      [ReplicatorEnv.PROPAGATE_DELETIONS]: String(propagateDeletions),
+      [ReplicatorEnv.DELETION_RECOVERY_WINDOW_DAYS]: recoveryWindowDays !== undefined
+        ? String(recoveryWindowDays)
+        : Token.asString((props.deletionRecoveryWindow ?? DEFAULT_RECOVERY_WINDOW).toDays()),
+      [ReplicatorEnv.PROVENANCE_KEY_SECRET_ARN]: this.provenanceKey.secretArn,
+      [ReplicatorEnv.METRIC_NAMESPACE]: this.metricNamespace,
+      [ReplicatorEnv.SERVICE_NAME]: this.serviceName,
+    };
+    checkEnvironmentSize(this, environment);
+
+    const hardened = hardenedFunction(this, {
+      description: `Replicates selected Secrets Manager secrets from ${primary} to ${this.targetRegions.join(', ')}`.slice(0, 256),
+      functionName: props.functionName,
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_MIB,
+      timeout: props.timeout ?? DEFAULT_TIMEOUT,
+      logRetention: props.logRetention,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+      environment,
+    });
+    this.role = hardened.role;
+    this.logGroup = hardened.logGroup;
+    this.deadLetterQueue = hardened.deadLetterQueue;
+    this.handler = new ReplicatorFunction(this, 'Handler', hardened.options);
+
+    const wildcards = new Map<string, string>();
+    this.grantHandlerPermissions(selection, props, replicaKeys, crossAccount, propagateDeletions, wildcards);
+
+    this.rule = new events.Rule(this, 'Rule', {
+      description: `Sends Secrets Manager changes in ${primary} to the secret replicator ${this.node.path}`.slice(0, 512),
+      eventPattern: this.eventPattern(selection),
+    });
+    this.rule.addTarget(this.handlerTarget());
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `Reconciles the replicas of the secret replicator ${this.node.path}`.slice(0, 512),
+      schedule,
+    });
+    this.schedule.addTarget(this.handlerTarget(events.RuleTargetInput.fromObject({ action: 'reconcile' })));
+
+    if (props.parameterPrefix !== undefined) {
+      this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
+        parameterName: `${props.parameterPrefix}/global/secrets/cross-region-config`,
+        description: `Settings of the secret replicator ${this.node.path}`.slice(0, 1024),
+        tier: ssm.ParameterTier.STANDARD,
+        stringValue: stack.toJsonString({
+          primaryRegion: primary,
+          replicationRegions: this.targetRegions,
+          syncEnabled: true,
+          conflictPolicy: conflictPolicy.name,
+          propagateDeletions,
+          reconciliationSchedule: schedule.expressionString,
+        }),
+      });
+    }
+
+    this.alarmSet = new AlarmSet(this, createAlarms);
+    const alarms = createReplicatorAlarms(this.alarmSet, {
+      handler: this.handler,
+      deadLetterQueue: this.deadLetterQueue,
+      replicationFailures: (options) => this.metricReplicationFailures(options),
+      conflicts: (options) => this.metricConflicts(options),
+      alarmOnConflicts: conflictPolicy === ConflictPolicy.SKIP_AND_ALARM,
+    });
+    this.errorsAlarm = alarms.errorsAlarm;
+    this.throttlesAlarm = alarms.throttlesAlarm;
+    this.deadLetterAlarm = alarms.deadLetterAlarm;
+    this.replicationFailuresAlarm = alarms.replicationFailuresAlarm;
+    this.conflictsAlarm = alarms.conflictsAlarm;
+    this.alarms = this.alarmSet.alarms;
+    if (props.alarmActions?.length) {
+      this.addAlarmAction(...props.alarmActions);
+    }
+
+    this.acknowledgeNagFindings(wildcards);
+  }
+
+  /**
+   * Count of replica writes (create or update) that succeeded.
+   *
+   * @default - Sum over 5 minutes, all replica regions
+   */
+  public metricReplicatedSecrets(props?: ReplicatorMetricOptions): cloudwatch.Metric {
+    return this.replicatorMetric(ReplicatorMetric.REPLICATED_SECRETS, cloudwatch.Stats.SUM, undefined, props);
+  }
+
+  /**
+   * Count of replica writes that failed after retries.
+   *
+   * @default - Sum over 5 minutes, all replica regions
+   */
+  public metricReplicationFailures(props?: ReplicatorMetricOptions): cloudwatch.Metric {
+    return this.replicatorMetric(ReplicatorMetric.REPLICATION_FAILURES, cloudwatch.Stats.SUM, undefined, props);
+  }
+
+  /**
+   * Count of replicas found changed in their own region since the last copy (overwritten with
+   * `PRIMARY_WINS`, left in place with `SKIP_AND_ALARM`).
+   *
+   * @default - Sum over 5 minutes, all replica regions
+   */
+  public metricConflicts(props?: ReplicatorMetricOptions): cloudwatch.Metric {
+    return this.replicatorMetric(ReplicatorMetric.CONFLICTS, cloudwatch.Stats.SUM, undefined, props);
+  }
+
+  /**
+   * Milliseconds from a change of the primary secret to its replica write.
+   *
+   * @default - p99 over 5 minutes, all replica regions
+   */
+  public metricReplicationLatency(props?: ReplicatorMetricOptions): cloudwatch.Metric {
+    return this.replicatorMetric(ReplicatorMetric.REPLICATION_LATENCY, cloudwatch.Stats.p(99), cloudwatch.Unit.MILLISECONDS, props);
+  }
+
+  /**
+   * Adds actions (for example an `SnsAction`) to every alarm of this construct.
+   */
+  public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
+    this.alarmSet.addAlarmAction(...actions);
+  }
+
+  /**
+   * Grants `lambda:InvokeFunction` on the handler, for manual invocations with the payloads
+   * `{"action":"test_sync"}`, `{"action":"connectivity_test"}` and `{"action":"reconcile"}`.
+   */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.handler.grantInvoke(grantee);
+  }
+
+  private replicatorMetric(
+    metricName: string,
+    statistic: string,
+    unit: cloudwatch.Unit | undefined,
+    props: ReplicatorMetricOptions = {},
+  ): cloudwatch.Metric {
+    const { replicaRegion, ...options } = props;
+    if (replicaRegion !== undefined && !Token.isUnresolved(replicaRegion) && !this.targetRegions.includes(replicaRegion)) {
+      fail('replicaRegion', `must be one of the replica regions ${JSON.stringify(this.targetRegions)}`, replicaRegion);
+    }
+    return replicatorMetric({
+      namespace: this.metricNamespace,
+      serviceName: this.serviceName,
+      metricName,
+      statistic,
+      unit,
+      replicaRegion,
+      options,
+    });
+  }
+
+  private handlerTarget(event?: events.RuleTargetInput): targets.LambdaFunction {
+    return new targets.LambdaFunction(this.handler, {
+      event,
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: DEFAULT_RETRY_ATTEMPTS,
+      maxEventAge: DEFAULT_MAX_EVENT_AGE,
+    });
+  }
+
+  /**
+   * The CloudTrail event pattern, narrowed to the selection where events allow it. Events carry no
+   * tags, so a selection with a tag-only rule matches every Secrets Manager change event and leaves
+   * the filtering to the handler; so does a selection whose pattern would exceed EventBridge's
+   * default pattern size quota.
+   */
+  private eventPattern(selection: BoundSelection): events.EventPattern {
+    const base: events.EventPattern = {
+      source: ['aws.secretsmanager'],
+      detailType: ['AWS API Call via CloudTrail', 'AWS Service Event via CloudTrail'],
+      detail: {
+        eventSource: ['secretsmanager.amazonaws.com'],
+        eventName: [...SECRET_EVENT_NAMES],
+      },
+    };
+    const arnBase = selection.secretArn(this.primaryRegion, '');
+    const matchers = selection.eventMatchers(arnBase);
+    if (!matchers) {
+      return base;
+    }
+    const narrowed: events.EventPattern = {
+      ...base,
+      detail: { ...base.detail, $or: [...matchers].map(([field, values]) => nestField(field, values)) },
+    };
+    const estimate = estimateJson(this, {
+      'source': narrowed.source,
+      'detail-type': narrowed.detailType,
+      'detail': narrowed.detail,
+    });
+    if (estimate.json.length > MAX_EVENT_PATTERN_LENGTH) {
+      Annotations.of(this).addWarningV2(`${WARNING}eventPatternNotNarrowed`,
+        `The event pattern narrowed to the selected secrets would be about ${estimate.json.length} characters, above EventBridge's default `
+        + `quota of ${MAX_EVENT_PATTERN_LENGTH}; the rule matches every Secrets Manager change in ${this.primaryRegion} and the handler filters. `
+        + 'Select secrets by name prefix to narrow the rule.');
+      return base;
+    }
+    return narrowed;
+  }
+
+  /** Adds the handler's least-privilege statements; records wildcard resources with their reasons. */
+  private grantHandlerPermissions(
+    selection: BoundSelection,
+    props: CrossRegionSecretReplicatorProps,
+    replicaKeys: Map<string, ReplicaKmsKey>,
+    crossAccount: CrossAccountReplica[],
+    propagateDeletions: boolean,
+    wildcards: Map<string, string>,
+  ): void {
+    const primary = this.primaryRegion;
+    const addStatement = (statement: iam.PolicyStatement, wildcardReason: string) => {
+      this.role.addToPrincipalPolicy(statement);
+      for (const resource of statement.resources) {
+        wildcards.set(resource, wildcardReason);
+      }
+    };
+
+    // Primary region: read the selected secrets.
+    const anyPrimarySecret = selection.secretArn(primary, '*');
+    for (const statement of selection.primaryReadStatements(primary, PRIMARY_READ_ACTIONS)) {
+      this.role.addToPrincipalPolicy(statement);
+      for (const resource of statement.resources) {
+        wildcards.set(resource, resource === anyPrimarySecret
+          ? `Secrets selected by tags alone cannot be named: reads in ${primary} are limited with secretsmanager:ResourceTag conditions to secrets carrying every selected tag.`
+          : `The selection includes secrets by name prefix: reads in ${primary} are limited to secret names starting with that prefix.`);
+      }
+    }
+    this.provenanceKey.grantRead(this.role);
+
+    // Actions without resource-level permissions, limited to the regions the handler works in
+    // (acknowledged with the tracing actions in acknowledgeNagFindings()).
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: UNSCOPED_SECRETS_ACTIONS,
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:RequestedRegion': [primary, ...props.replicaRegions] } },
+    }));
+
+    // Customer managed keys of the primary secrets: decrypt through Secrets Manager only.
+    const sourceKeys = props.sourceEncryptionKeys ?? [];
+    if (sourceKeys.length > 0) {
+      addStatement(new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: sourceKeys.map((k) => k.keyArn),
+        conditions: { StringEquals: { 'kms:ViaService': viaSecretsManager(primary) } },
+      }), 'Source keys are named by ARN.');
+    }
+
+    // Replica regions of this account: write the replicas.
+    const writeActions = propagateDeletions ? [...REPLICA_WRITE_ACTIONS, 'secretsmanager:DeleteSecret'] : REPLICA_WRITE_ACTIONS;
+    const namedReplicas = props.replicaRegions.flatMap((region) => selection.replicaResources(region));
+    if (namedReplicas.length > 0) {
+      addStatement(new iam.PolicyStatement({ actions: writeActions, resources: namedReplicas }),
+        'The selection includes secrets by name prefix: replica writes are limited to secret names starting with that prefix, in each replica region.');
+    }
+    if (selection.needsProvenanceScope && props.replicaRegions.length > 0) {
+      const anyReplica = props.replicaRegions.map((region) => selection.secretArn(region, '*'));
+      const reason = 'Replicas of secrets selected by tags (or whose names are only known at deploy time) cannot be named: '
+        + `writes are limited to secrets carrying the provenance tag ${ProvenanceTag.SOURCE_REGION}=${primary}, and creation to requests that set it.`;
+      addStatement(new iam.PolicyStatement({
+        actions: ['secretsmanager:CreateSecret'],
+        resources: anyReplica,
+        conditions: { StringEquals: { [`aws:RequestTag/${ProvenanceTag.SOURCE_REGION}`]: primary } },
+      }), reason);
+      addStatement(new iam.PolicyStatement({
+        actions: writeActions.filter((a) => a !== 'secretsmanager:CreateSecret'),
+        resources: anyReplica,
+        conditions: { StringEquals: { [`secretsmanager:ResourceTag/${ProvenanceTag.SOURCE_REGION}`]: primary } },
+      }), reason);
+    }
+
+    // Customer managed keys of the replicas: by ARN, or by alias through kms:ResourceAliases.
+    for (const [region, key] of replicaKeys) {
+      if (key.keyArn) {
+        addStatement(new iam.PolicyStatement({
+          actions: REPLICA_KMS_ACTIONS,
+          resources: [key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': viaSecretsManager(region) } },
+        }), 'Replica keys are named by ARN.');
+      } else if (key.aliasName && key.aliasName !== SECRETS_MANAGER_MANAGED_ALIAS) {
+        addStatement(new iam.PolicyStatement({
+          actions: REPLICA_KMS_ACTIONS,
+          resources: [Stack.of(this).formatArn({ service: 'kms', region, resource: 'key', resourceName: '*' })],
+          conditions: {
+            'ForAnyValue:StringEquals': { 'kms:ResourceAliases': key.aliasName },
+            'StringEquals': { 'kms:ViaService': viaSecretsManager(region) },
+          },
+        }), `The replica key in ${region} is named by its alias ${key.aliasName}, so its key id is unknown: the statement is limited to keys `
+          + `carrying that alias (kms:ResourceAliases) and to use through Secrets Manager in ${region} (kms:ViaService).`);
+      }
+    }
+
+    // Other accounts: write through their roles.
+    const roleArns = [...new Set(crossAccount.map((r) => r.roleArn))];
+    if (roleArns.length > 0) {
+      addStatement(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: roleArns }), 'Roles are named by ARN.');
+    }
+  }
+
+  /** Acknowledges the cdk-nag findings of this construct's resources, each with its reason. */
+  private acknowledgeNagFindings(wildcards: Map<string, string>): void {
+    const unscoped = [...TRACING_ACTIONS, ...UNSCOPED_SECRETS_ACTIONS].join(', ');
+    wildcards.set('*', `Resource "*" is only used for actions that support no resource-level permissions: ${unscoped}; `
+      + 'the Secrets Manager ones are limited to the primary and replica regions with aws:RequestedRegion.');
+    for (const [resource, reason] of wildcards) {
+      if (flattenReference(Stack.of(this).resolve(resource)).includes('*')) {
+        acknowledgeNagFindings(this.role, { id: wildcardResourceFinding(this.role, resource), reason });
+      }
+    }
+    acknowledgeNagFindings(this.handler, {
+      id: 'AwsSolutions-L1',
+      reason: 'The runtime is pinned to nodejs22.x, the Node.js major the bundled handler is built and tested on; it moves with a release of this library.',
+    });
+    acknowledgeNagFindings(this.provenanceKey, {
+      id: 'AwsSolutions-SMG4',
+      reason: 'The provenance key is the HMAC key behind the content-hash tags of replicas; rotating it only forces one extra copy of every '
+        + 'replica and adds no protection. It never leaves the handler and guards no resource.',
+    });
+  }
+}
+
+/** `{ a: { b: values } }` for the dotted field `a.b`. */
+function nestField(field: string, values: EventMatcher[]): { [key: string]: any } {
+  return field.split('.').reduceRight<any>((inner, key) => ({ [key]: inner }), values);
+}
+
+/** `kms:ViaService` value for Secrets Manager in `region`. */
+function viaSecretsManager(region: string): string {
+  return `secretsmanager.${region}.${domainSuffixOf(region)}`;
+}
+
+function validateReplicaRegions(replicaRegions: string[], primary: string): void {
+  validateNotEmpty('replicaRegions', replicaRegions);
+  validateRegionNames('replicaRegions', replicaRegions);
+  validateDistinct('replicaRegions', replicaRegions);
+  if (replicaRegions.includes(primary)) {
+    fail('replicaRegions', 'must not contain the primary region', replicaRegions);
+  }
+  for (const region of replicaRegions) {
+    validateSamePartition('replicaRegions', region, primary, true);
+  }
+}
+
+function validateReplicaKmsKeys(keys: ReplicaKmsKey[], replicaRegions: string[]): Map<string, ReplicaKmsKey> {
+  const byRegion = new Map<string, ReplicaKmsKey>();
+  keys.forEach((key, i) => {
+    const prop = `replicaKmsKeys[${i}]`;
+    if (!Token.isUnresolved(key.region) && !replicaRegions.includes(key.region)) {
+      fail(`${prop}.region`, `must be one of replicaRegions ${JSON.stringify(replicaRegions)}`, key.region);
+    }
+    if ((key.keyArn === undefined) === (key.aliasName === undefined)) {
+      fail(prop, 'must set exactly one of keyArn and aliasName', key);
+    }
+    validateKeyReference(prop, key.region, key.keyArn, key.aliasName);
+    if (byRegion.has(key.region)) {
+      fail('replicaKmsKeys', 'must not name a region twice', keys.map((k) => k.region));
+    }
+    byRegion.set(key.region, key);
+  });
+  return byRegion;
+}
+
+function validateCrossAccountReplicas(replicas: CrossAccountReplica[], primary: string, account: string): CrossAccountReplica[] {
+  const seen = new Set<string>();
+  replicas.forEach((replica, i) => {
+    const prop = `crossAccountReplicas[${i}]`;
+    validateRegionName(`${prop}.region`, replica.region);
+    validateSamePartition(`${prop}.region`, replica.region, primary);
+    validatePattern(`${prop}.roleArn`, replica.roleArn, ROLE_ARN_PATTERN,
+      'must be an IAM role ARN such as "arn:aws:iam::111122223333:role/secret-replica-writer"');
+    if (replica.keyArn !== undefined && replica.aliasName !== undefined) {
+      fail(prop, 'must set at most one of keyArn and aliasName', replica);
+    }
+    validateKeyReference(prop, replica.region, replica.keyArn, replica.aliasName);
+    const roleAccount = Token.isUnresolved(replica.roleArn) ? undefined : ROLE_ARN_PATTERN.exec(replica.roleArn)?.[1];
+    if (roleAccount !== undefined && roleAccount === account && replica.region === primary) {
+      fail(prop, 'must not write to the primary region of this account (that would overwrite the primary secrets)', replica);
+    }
+    const key = `${replica.region} ${replica.roleArn}`;
+    if (seen.has(key)) {
+      fail('crossAccountReplicas', 'must not contain the same region and roleArn twice', replicas.map((r) => ({ region: r.region, roleArn: r.roleArn })));
+    }
+    seen.add(key);
+  });
+  return replicas;
+}
+
+/** Validates a key given as `keyArn` (a key ARN in `region`) or `aliasName` (`alias/...`). */
+function validateKeyReference(prop: string, region: string, keyArn: string | undefined, aliasName: string | undefined): void {
+  if (keyArn !== undefined && !Token.isUnresolved(keyArn)) {
+    const example = `"arn:${partitionOf(region) ?? 'aws'}:kms:${region}:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"`;
+    const match = KEY_ARN_PATTERN.exec(keyArn);
+    if (!match || (!Token.isUnresolved(region) && match[1] !== region)) {
+      fail(`${prop}.keyArn`, `must be the ARN of a KMS key in ${region} such as ${example}`, keyArn);
+    }
+  }
+  if (aliasName !== undefined && !Token.isUnresolved(aliasName)) {
+    validatePattern(`${prop}.aliasName`, aliasName, ALIAS_NAME_PATTERN, 'must be a KMS alias name starting with "alias/" such as "alias/secrets"');
+    if (aliasName.startsWith('alias/aws/') && aliasName !== SECRETS_MANAGER_MANAGED_ALIAS) {
+      fail(`${prop}.aliasName`, `must be a customer managed key alias or ${JSON.stringify(SECRETS_MANAGER_MANAGED_ALIAS)}`, aliasName);
+    }
+  }
+}
+
+function validateParameterPrefix(prefix: string): void {
+  if (Token.isUnresolved(prefix)) {
+    return;
+  }
+  if (!prefix.startsWith('/') || prefix.endsWith('/')) {
+    fail('parameterPrefix', 'must start with "/" and must not end with "/", such as "/my-app/production"', prefix);
+  }
+  validatePattern('parameterPrefix', prefix, PARAMETER_PREFIX_PATTERN,
+    'must be "/"-separated segments of the characters A-Z a-z 0-9 _ . -, such as "/my-app/production"');
+  if (/^\/(aws|ssm)/i.test(prefix)) {
+    fail('parameterPrefix', 'must not start with the reserved "/aws" or "/ssm"', prefix);
+  }
+}
+
+function validateMetricNamespace(namespace: string): void {
+  validateLength('metricNamespace', namespace, 1, MAX_NAMESPACE_LENGTH);
+  validatePattern('metricNamespace', namespace, NAMESPACE_PATTERN, 'must contain only the characters A-Z a-z 0-9 . - _ / # : and spaces');
+  if (!Token.isUnresolved(namespace) && namespace.startsWith('AWS/')) {
+    fail('metricNamespace', 'must not start with the reserved "AWS/"', namespace);
+  }
+}
+
+/** Warns about names that end like an ARN suffix, which make ARN matching ambiguous. */
+function warnAboutSecretNames(scope: Construct, selection: SecretSelection): void {
+  const names = selection._rules.flatMap((r) => r.names ?? []).filter((n) => !Token.isUnresolved(n));
+  const ambiguous = names.filter((n) => /-[A-Za-z0-9]{6}$/.test(n));
+  if (ambiguous.length > 0) {
+    Annotations.of(scope).addWarningV2(`${WARNING}secretNameLikeArnSuffix`,
+      `Secret names ${describe(ambiguous)} end with a hyphen and six characters, like the random suffix of a secret ARN; `
+      + 'Secrets Manager may resolve them to another secret when used as a partial ARN. Consider renaming them.');
+  }
+}
+
+/**
+ * Fails if the environment certainly exceeds Lambda's 4 KB (counting values only known at deploy
+ * time as empty), and warns if it probably does (counting them as typical ARNs).
+ */
+function checkEnvironmentSize(scope: Construct, environment: { [key: string]: string }): void {
+  const size = (unknownLength: number) => Object.entries(environment).reduce(
+    // Each estimate is a JSON string literal; parsing it drops the quotes and escapes.
+    (total, [key, value]) => total + key.length + JSON.parse(estimateJson(scope, value, unknownLength).json).length,
+    0,
+  );
+  const lowerBound = size(0);
+  if (lowerBound > MAX_ENVIRONMENT_BYTES) {
+    throw new Error(`secrets must fit in the handler's environment (Lambda allows ${MAX_ENVIRONMENT_BYTES} bytes in all; select by name prefix `
+      + `or tags instead of listing many names or secrets), but got a selection that makes it at least ${lowerBound} bytes`);
+  }
+  const estimate = size(UNKNOWN_VALUE_LENGTH);
+  if (estimate > MAX_ENVIRONMENT_BYTES) {
+    Annotations.of(scope).addWarningV2(`${WARNING}environmentTooLarge`,
+      `The handler's environment may exceed Lambda's limit of ${MAX_ENVIRONMENT_BYTES} bytes (about ${estimate} bytes, counting each value only `
+      + `known at deploy time as ${UNKNOWN_VALUE_LENGTH} characters): select secrets by name prefix or tags instead of listing many secrets.`);
+  }
+}

@@ -1,0 +1,469 @@
+/**
+ * The replicator handler end to end against moto server (one primary, two replica regions),
+ * through a fault-injecting proxy. Runs on the Lambda runtime's Node major.
+ */
+import {
+  DescribeSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  RestoreSecretCommand,
+  DeleteSecretCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateSecretCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { ProvenanceTag, ReplicatorEnv } from '../../src/secret-replicator/contract';
+import { startFaultProxy } from '../harness/fault-proxy';
+import { startMotoServer } from '../harness/moto';
+import { cloudTrailEvent, OutputCapture, SecretsWorld } from '../harness/world';
+
+const PRIMARY = 'us-east-1';
+const REPLICAS = ['eu-west-1', 'ap-southeast-2'];
+const SERVICE = 'ReplicatorUnderTest';
+const KEY_NAME = 'cross-region-config/provenance-key';
+
+type Handler = (event: unknown) => Promise<any>;
+
+let moto: Awaited<ReturnType<typeof startMotoServer>>;
+let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
+let world: SecretsWorld;
+let keyArn: string;
+const output = new OutputCapture();
+const results: string[] = [];
+const savedEnv = { ...process.env };
+
+/** Handler module, imported after the environment points the SDK at the proxy. */
+let createHandler: (env: NodeJS.ProcessEnv) => Handler;
+
+function baseEnv(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    [ReplicatorEnv.PRIMARY_REGION]: PRIMARY,
+    [ReplicatorEnv.REPLICA_TARGETS]: JSON.stringify(REPLICAS.map((region) => ({ region }))),
+    [ReplicatorEnv.SELECTION]: JSON.stringify({ rules: [{ namePrefixes: ['app/'] }, { tags: { replicate: 'yes' } }] }),
+    [ReplicatorEnv.CONFLICT_POLICY]: 'PRIMARY_WINS',
+    [ReplicatorEnv.REPLICATE_TAGS]: 'true',
+    [ReplicatorEnv.PROPAGATE_DELETIONS]: 'false',
+    [ReplicatorEnv.PROVENANCE_KEY_SECRET_ARN]: keyArn,
+    ...overrides,
+  };
+}
+
+beforeAll(async () => {
+  moto = await startMotoServer();
+  proxy = await startFaultProxy({ target: moto.endpoint, seed: 7 });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: proxy.endpoint,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: PRIMARY,
+    [ReplicatorEnv.METRIC_NAMESPACE]: 'CrossRegionConfig',
+    [ReplicatorEnv.SERVICE_NAME]: SERVICE,
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  world = new SecretsWorld(moto.endpoint);
+  keyArn = await world.create(PRIMARY, KEY_NAME, world.newValue('hmac-key-material-0123456789abcdef0123456789'));
+  // Imported only now: Powertools reads POWERTOOLS_* when the handler module loads.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const real = require('../../lambda-src/secret-replicator/handler').createHandler;
+  // Every result and error the handler returns joins the leak scan.
+  createHandler = (env) => {
+    const handler = real(env);
+    return async (event) => {
+      try {
+        const result = await handler(event);
+        results.push(JSON.stringify(result));
+        return result;
+      } catch (e) {
+        results.push(String(e), JSON.stringify(e));
+        throw e;
+      }
+    };
+  };
+  output.start();
+});
+
+afterAll(async () => {
+  output.stop();
+  await proxy?.stop();
+  await moto?.stop();
+  process.env = savedEnv;
+});
+
+afterEach(() => proxy.clearRules());
+
+describe('event-driven replication', () => {
+  let handler: Handler;
+  beforeAll(() => {
+    handler = createHandler(baseEnv());
+  });
+
+  test('replicates a created secret with its description and tags to every replica region', async () => {
+    const arn = await world.create(PRIMARY, 'app/db', world.newValue('db'), { description: 'primary database', tags: { team: 'payments' } });
+
+    const summary = await handler(cloudTrailEvent('CreateSecret', arn));
+
+    expect(summary.outcomes).toEqual({ created: 2 });
+    await world.expectSameValue('app/db', PRIMARY, ...REPLICAS);
+    for (const region of REPLICAS) {
+      const d = await world.describe(region, 'app/db');
+      expect(d?.Description).toBe('primary database');
+      const tags = await world.tags(region, 'app/db');
+      expect(tags.team).toBe('payments');
+      expect(tags[ProvenanceTag.SOURCE_REGION]).toBe(PRIMARY);
+      expect(tags[ProvenanceTag.SOURCE_ARN]).toBe(arn);
+      expect(tags[ProvenanceTag.CONTENT_HMAC]).toMatch(/^[0-9a-f]{64}$/);
+      expect(tags[ProvenanceTag.REPLICA_VERSION_ID]).toBe(d?.VersionIdsToStages && Object.keys(d.VersionIdsToStages).find((v) => d.VersionIdsToStages![v].includes('AWSCURRENT')));
+    }
+  });
+
+  test('replicates an updated value and does not write again for a duplicate event', async () => {
+    await world.client(PRIMARY).send(new PutSecretValueCommand({ SecretId: 'app/db', SecretString: world.newValue('db-v2') }));
+    const event = cloudTrailEvent('PutSecretValue', 'app/db');
+
+    expect((await handler(event)).outcomes).toEqual({ updated: 2 });
+    await world.expectSameValue('app/db', PRIMARY, ...REPLICAS);
+    const versionsBefore = await world.versionCount('eu-west-1', 'app/db');
+
+    expect((await handler(event)).outcomes).toEqual({ 'in-sync': 2 });
+    expect(await world.versionCount('eu-west-1', 'app/db')).toBe(versionsBefore);
+  });
+
+  test('replicates a rotation that moves AWSCURRENT to a new version', async () => {
+    const sm = world.client(PRIMARY);
+    const before = await world.describe(PRIMARY, 'app/db');
+    const current = Object.keys(before!.VersionIdsToStages!).find((v) => before!.VersionIdsToStages![v].includes('AWSCURRENT'))!;
+    const pending = await sm.send(new PutSecretValueCommand({ SecretId: 'app/db', SecretString: world.newValue('rotated'), VersionStages: ['AWSPENDING'] }));
+    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'app/db', VersionStage: 'AWSCURRENT', MoveToVersionId: pending.VersionId, RemoveFromVersionId: current }));
+
+    expect((await handler(cloudTrailEvent('UpdateSecretVersionStage', 'app/db'))).outcomes).toEqual({ updated: 2 });
+    await world.expectSameValue('app/db', PRIMARY, ...REPLICAS);
+    for (const region of REPLICAS) {
+      expect((await world.tags(region, 'app/db'))[ProvenanceTag.SOURCE_VERSION_ID]).toBe(pending.VersionId);
+    }
+  });
+
+  test('mirrors tag changes without copying the value again', async () => {
+    const sm = world.client(PRIMARY);
+    await sm.send(new TagResourceCommand({ SecretId: 'app/db', Tags: [{ Key: 'tier', Value: 'gold' }] }));
+    await sm.send(new UntagResourceCommand({ SecretId: 'app/db', TagKeys: ['team'] }));
+    const versionsBefore = await world.versionCount('ap-southeast-2', 'app/db');
+
+    expect((await handler(cloudTrailEvent('TagResource', 'app/db'))).outcomes).toEqual({ 'metadata-updated': 2 });
+    for (const region of REPLICAS) {
+      const tags = await world.tags(region, 'app/db');
+      expect(tags.tier).toBe('gold');
+      expect(tags.team).toBeUndefined();
+    }
+    expect(await world.versionCount('ap-southeast-2', 'app/db')).toBe(versionsBefore);
+  });
+
+  test('replicates binary values and values of the 64 KiB maximum', async () => {
+    const binary = world.newBinary(4096);
+    const big = world.newValue('big').padEnd(65_536, 'x');
+    const binArn = await world.create(PRIMARY, 'app/binary', binary);
+    const bigArn = await world.create(PRIMARY, 'app/big', big);
+
+    await handler(cloudTrailEvent('CreateSecret', binArn));
+    await handler(cloudTrailEvent('CreateSecret', bigArn, { field: 'aRN' }));
+
+    for (const region of REPLICAS) {
+      await world.expectValue(region, 'app/binary', binary);
+      await world.expectValue(region, 'app/big', big);
+    }
+  });
+
+  test('handles names with /_+=.@- and unicode descriptions', async () => {
+    const name = 'app/svc_a+b=c.d@e-f';
+    const description = 'Base de données — 東京 ✓';
+    const arn = await world.create(PRIMARY, name, world.newValue('odd'), { description });
+
+    expect((await handler(cloudTrailEvent('CreateSecret', arn))).outcomes).toEqual({ created: 2 });
+    for (const region of REPLICAS) {
+      expect((await world.describe(region, name))?.Description).toBe(description);
+    }
+    await world.expectSameValue(name, PRIMARY, ...REPLICAS);
+  });
+
+  test('ignores secrets outside the selection and failed API calls', async () => {
+    const arn = await world.create(PRIMARY, 'other/thing', world.newValue('other'));
+    expect((await handler(cloudTrailEvent('CreateSecret', arn))).outcomes).toEqual({});
+    expect(await world.describe('eu-west-1', 'other/thing')).toBeUndefined();
+    expect((await handler(cloudTrailEvent('PutSecretValue', 'app/db', { errorCode: 'AccessDenied' }))).action).toBe('ignored');
+  });
+
+  test('selects by tag', async () => {
+    const arn = await world.create(PRIMARY, 'tagged/thing', world.newValue('tagged'), { tags: { replicate: 'yes' } });
+    expect((await handler(cloudTrailEvent('CreateSecret', arn, { field: 'name' }))).outcomes).toEqual({ created: 2 });
+  });
+});
+
+describe('ordering', () => {
+  test('a stale event never overwrites a newer replica', async () => {
+    const handler = createHandler(baseEnv());
+    const old = new Date(Date.now() - 60_000);
+    await world.create(PRIMARY, 'app/ordered', world.newValue('v1'));
+    await world.client(PRIMARY).send(new PutSecretValueCommand({ SecretId: 'app/ordered', SecretString: world.newValue('v2') }));
+
+    await handler(cloudTrailEvent('PutSecretValue', 'app/ordered'));
+    const versions = await world.versionCount('eu-west-1', 'app/ordered');
+    // The CreateSecret event for v1 arrives last.
+    expect((await handler(cloudTrailEvent('CreateSecret', 'app/ordered', { time: old, field: 'name' }))).outcomes).toEqual({ 'in-sync': 2 });
+
+    await world.expectSameValue('app/ordered', PRIMARY, ...REPLICAS);
+    expect(await world.versionCount('eu-west-1', 'app/ordered')).toBe(versions);
+  });
+
+  test('a slower concurrent writer holding an older read skips instead of going back', async () => {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { SecretReplicator } = require('../../lambda-src/secret-replicator/replicator');
+    const { readSettings } = require('../../lambda-src/secret-replicator/handler');
+    const { ClientCache } = require('../../lambda-src/shared/clients');
+    const { KeyedHasher } = require('../../lambda-src/shared/hmac');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const key = await world.value(PRIMARY, KEY_NAME) as string;
+    const replicator = new SecretReplicator(readSettings(baseEnv()), new ClientCache(PRIMARY), new KeyedHasher(key));
+    await world.create(PRIMARY, 'app/race', world.newValue('race-v1'));
+    const slowRead = await replicator.readPrimary('app/race');
+    await new Promise((r) => setTimeout(r, 5));
+    const v2 = world.newValue('race-v2');
+    await world.client(PRIMARY).send(new PutSecretValueCommand({ SecretId: 'app/race', SecretString: v2 }));
+    await replicator.syncOne('app/race');
+
+    const late = await replicator.apply(slowRead, { region: 'eu-west-1' }, await replicator.describeReplica({ region: 'eu-west-1' }, 'app/race'), false);
+
+    expect(late.outcome).toBe('stale-skipped');
+    await world.expectValue('eu-west-1', 'app/race', v2);
+  });
+});
+
+describe('conflicts', () => {
+  test('primary wins: a locally changed replica is overwritten and the conflict counted', async () => {
+    const handler = createHandler(baseEnv());
+    const arn = await world.create(PRIMARY, 'app/conflict-pw', world.newValue('pw'));
+    await handler(cloudTrailEvent('CreateSecret', arn));
+    await world.client('eu-west-1').send(new PutSecretValueCommand({ SecretId: 'app/conflict-pw', SecretString: world.newValue('local-edit') }));
+    const mark = output.lines.length;
+
+    const summary = await handler(cloudTrailEvent('PutSecretValue', 'app/conflict-pw'));
+
+    expect(summary.outcomes).toEqual({ 'conflict-overwritten': 1, 'in-sync': 1 });
+    await world.expectSameValue('app/conflict-pw', PRIMARY, 'eu-west-1');
+    expect(output.metricSum('Conflicts', { service: SERVICE, ReplicaRegion: 'eu-west-1' }, mark)).toBe(1);
+  });
+
+  test('skip and alarm: a locally changed replica is left alone and a Conflicts metric emitted', async () => {
+    const handler = createHandler(baseEnv({ [ReplicatorEnv.CONFLICT_POLICY]: 'SKIP_AND_ALARM' }));
+    const arn = await world.create(PRIMARY, 'app/conflict-skip', world.newValue('skip'));
+    await handler(cloudTrailEvent('CreateSecret', arn));
+    const local = world.newValue('local-edit');
+    await world.client('ap-southeast-2').send(new PutSecretValueCommand({ SecretId: 'app/conflict-skip', SecretString: local }));
+    await world.client(PRIMARY).send(new PutSecretValueCommand({ SecretId: 'app/conflict-skip', SecretString: world.newValue('skip-v2') }));
+    const mark = output.lines.length;
+
+    const summary = await handler({ action: 'reconcile' });
+
+    expect(summary.outcomes['conflict-skipped']).toBe(1);
+    await world.expectValue('ap-southeast-2', 'app/conflict-skip', local);
+    await world.expectSameValue('app/conflict-skip', PRIMARY, 'eu-west-1');
+    expect(output.metricSum('Conflicts', { service: SERVICE, ReplicaRegion: 'ap-southeast-2' }, mark)).toBe(1);
+    expect(output.metricSum('Conflicts', { service: SERVICE }, mark)).toBe(1);
+  });
+
+  test('an unmanaged secret with the same name in a replica region is a conflict', async () => {
+    const handler = createHandler(baseEnv({ [ReplicatorEnv.CONFLICT_POLICY]: 'SKIP_AND_ALARM' }));
+    const theirs = world.newValue('theirs');
+    await world.create('eu-west-1', 'app/preexisting', theirs);
+    const arn = await world.create(PRIMARY, 'app/preexisting', world.newValue('ours'));
+
+    const summary = await handler(cloudTrailEvent('CreateSecret', arn));
+
+    expect(summary.outcomes).toEqual({ 'conflict-skipped': 1, 'created': 1 });
+    await world.expectValue('eu-west-1', 'app/preexisting', theirs);
+  });
+});
+
+describe('replicas deleted in their own region', () => {
+  test('skip and alarm leaves a locally deleted replica deleted and counts a conflict', async () => {
+    const handler = createHandler(baseEnv({ [ReplicatorEnv.CONFLICT_POLICY]: 'SKIP_AND_ALARM' }));
+    const arn = await world.create(PRIMARY, 'app/deleted-locally-skip', world.newValue('dls'));
+    await handler(cloudTrailEvent('CreateSecret', arn));
+    await world.client('eu-west-1').send(new DeleteSecretCommand({ SecretId: 'app/deleted-locally-skip', RecoveryWindowInDays: 7 }));
+
+    expect((await handler(cloudTrailEvent('PutSecretValue', 'app/deleted-locally-skip'))).outcomes).toEqual({ 'conflict-skipped': 1, 'in-sync': 1 });
+    expect((await world.describe('eu-west-1', 'app/deleted-locally-skip'))?.DeletedDate).toBeDefined();
+  });
+
+  test('primary wins restores a locally deleted replica and counts a conflict', async () => {
+    const handler = createHandler(baseEnv());
+    const arn = await world.create(PRIMARY, 'app/deleted-locally-pw', world.newValue('dlp'));
+    await handler(cloudTrailEvent('CreateSecret', arn));
+    await world.client('eu-west-1').send(new DeleteSecretCommand({ SecretId: 'app/deleted-locally-pw', RecoveryWindowInDays: 7 }));
+    const mark = output.lines.length;
+
+    expect((await handler(cloudTrailEvent('PutSecretValue', 'app/deleted-locally-pw'))).outcomes).toEqual({ 'conflict-overwritten': 1, 'in-sync': 1 });
+    expect((await world.describe('eu-west-1', 'app/deleted-locally-pw'))?.DeletedDate).toBeUndefined();
+    await world.expectSameValue('app/deleted-locally-pw', PRIMARY, 'eu-west-1');
+    expect(output.metricSum('Conflicts', { service: SERVICE, ReplicaRegion: 'eu-west-1' }, mark)).toBe(1);
+  });
+});
+
+describe('deletion', () => {
+  test('is not propagated by default', async () => {
+    const handler = createHandler(baseEnv());
+    const arn = await world.create(PRIMARY, 'app/keep-replicas', world.newValue('keep'));
+    await handler(cloudTrailEvent('CreateSecret', arn));
+    await world.client(PRIMARY).send(new DeleteSecretCommand({ SecretId: arn, RecoveryWindowInDays: 7 }));
+
+    expect((await handler(cloudTrailEvent('DeleteSecret', arn))).outcomes).toEqual({ 'deletion-not-propagated': 2 });
+    expect((await world.describe('eu-west-1', 'app/keep-replicas'))?.DeletedDate).toBeUndefined();
+  });
+
+  test('is propagated when opted in, and a restore restores the replicas', async () => {
+    const handler = createHandler(baseEnv({ [ReplicatorEnv.PROPAGATE_DELETIONS]: 'true' }));
+    const arn = await world.create(PRIMARY, 'app/delete-me', world.newValue('del'));
+    await handler(cloudTrailEvent('CreateSecret', arn));
+    await world.client(PRIMARY).send(new DeleteSecretCommand({ SecretId: arn, RecoveryWindowInDays: 7 }));
+
+    expect((await handler(cloudTrailEvent('DeleteSecret', arn))).outcomes).toEqual({ deleted: 2 });
+    for (const region of REPLICAS) expect((await world.describe(region, 'app/delete-me'))?.DeletedDate).toBeDefined();
+
+    await world.client(PRIMARY).send(new RestoreSecretCommand({ SecretId: arn }));
+    // The replicator deleted these replicas itself, so restoring them is no conflict.
+    expect((await handler(cloudTrailEvent('RestoreSecret', arn))).outcomes).toEqual({ 'metadata-updated': 2 });
+    for (const region of REPLICAS) expect((await world.describe(region, 'app/delete-me'))?.DeletedDate).toBeUndefined();
+    await world.expectSameValue('app/delete-me', PRIMARY, ...REPLICAS);
+  });
+
+  test('a force-deleted primary propagates by name', async () => {
+    const handler = createHandler(baseEnv({ [ReplicatorEnv.PROPAGATE_DELETIONS]: 'true' }));
+    const arn = await world.create(PRIMARY, 'app/force-gone', world.newValue('gone'));
+    await handler(cloudTrailEvent('CreateSecret', arn));
+    await world.client(PRIMARY).send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true }));
+
+    expect((await handler(cloudTrailEvent('DeleteSecret', arn))).outcomes).toEqual({ deleted: 2 });
+  });
+});
+
+describe('failures', () => {
+  test('one unreachable replica region: the other converges, the failure is counted, the event fails for retry, reconcile repairs', async () => {
+    const handler = createHandler(baseEnv());
+    const arn = await world.create(PRIMARY, 'app/partial', world.newValue('partial'));
+    proxy.addRule({ region: 'ap-southeast-2', fault: 'connection-refused' });
+    const mark = output.lines.length;
+
+    await expect(handler(cloudTrailEvent('CreateSecret', arn))).rejects.toThrow('replication of app/partial failed in ap-southeast-2');
+
+    await world.expectSameValue('app/partial', PRIMARY, 'eu-west-1');
+    expect(await world.describe('ap-southeast-2', 'app/partial')).toBeUndefined();
+    expect(output.metricSum('ReplicationFailures', { service: SERVICE, ReplicaRegion: 'ap-southeast-2' }, mark)).toBe(1);
+
+    proxy.clearRules();
+    const summary = await handler({ action: 'reconcile' });
+    expect(summary.failures).toEqual([]);
+    await world.expectSameValue('app/partial', PRIMARY, ...REPLICAS);
+  });
+
+  test('an unreachable region during reconcile counts one failure per secret and the rest completes', async () => {
+    const handler = createHandler(baseEnv());
+    await world.client(PRIMARY).send(new UpdateSecretCommand({ SecretId: 'app/partial', SecretString: world.newValue('partial-v2') }));
+    proxy.addRule({ region: 'eu-west-1', fault: 'server-error' });
+
+    const summary = await handler({ action: 'reconcile' });
+
+    expect(summary.failures.length).toBe(summary.secrets);
+    expect(new Set(summary.failures.map((f: any) => f.region))).toEqual(new Set(['eu-west-1']));
+    await world.expectSameValue('app/partial', PRIMARY, 'ap-southeast-2');
+  });
+
+  test('converges under 30% injected ThrottlingException', async () => {
+    const handler = createHandler(baseEnv());
+    for (let i = 0; i < 12; i++) await world.create(PRIMARY, `app/throttled-${i}`, world.newValue(`t${i}`));
+    proxy.resetStats();
+    proxy.addRule({ fault: 'throttle', probability: 0.3 });
+
+    const summary = await handler({ action: 'reconcile' });
+
+    expect(summary.failures).toEqual([]);
+    expect(proxy.stats().injected).toBeGreaterThan(10);
+    for (let i = 0; i < 12; i++) await world.expectSameValue(`app/throttled-${i}`, PRIMARY, ...REPLICAS);
+  });
+});
+
+describe('manual actions', () => {
+  test('test_sync reports what a reconcile would do without writing', async () => {
+    const handler = createHandler(baseEnv());
+    await world.create(PRIMARY, 'app/dry', world.newValue('dry'));
+
+    const mark = output.lines.length;
+
+    const summary = await handler({ action: 'test_sync' });
+
+    expect(output.emf(mark)).toEqual([]);
+    expect(summary.dryRun).toBe(true);
+    expect(summary.outcomes['would-create']).toBe(2);
+    expect(await world.describe('eu-west-1', 'app/dry')).toBeUndefined();
+  });
+
+  test('connectivity_test reports reachability and permission checks per region', async () => {
+    const handler = createHandler(baseEnv());
+    proxy.addRule({ region: 'ap-southeast-2', fault: 'connection-refused' });
+
+    const report = await handler({ action: 'connectivity_test' });
+
+    const byRegion = Object.fromEntries(report.regions.map((r: any) => [r.region, r]));
+    expect(byRegion[PRIMARY].reachable).toBe(true);
+    expect(byRegion[PRIMARY].checks.every((c: any) => c.ok)).toBe(true);
+    expect(byRegion['eu-west-1'].reachable).toBe(true);
+    expect(byRegion['ap-southeast-2'].reachable).toBe(false);
+    expect(byRegion['ap-southeast-2'].checks.some((c: any) => c.ok)).toBe(false);
+  });
+
+  test('rejects an unknown action with a clear error', async () => {
+    const handler = createHandler(baseEnv());
+    await expect(handler({ action: 'sync_everything' })).rejects.toThrow('unknown action "sync_everything"; expected one of test_sync, connectivity_test, reconcile');
+  });
+
+  test('fails at cold start naming a missing variable', () => {
+    expect(() => createHandler(baseEnv({ [ReplicatorEnv.PRIMARY_REGION]: '' }))).toThrow('environment variable PRIMARY_REGION is required but not set');
+  });
+});
+
+describe('cross-account targets', () => {
+  test('writes through the target role into the other account', async () => {
+    const roleArn = 'arn:aws:iam::111111111111:role/replica-writer';
+    const handler = createHandler(baseEnv({
+      [ReplicatorEnv.REPLICA_TARGETS]: JSON.stringify([{ region: 'eu-west-1' }, { region: 'eu-west-1', roleArn }]),
+    }));
+    const arn = await world.create(PRIMARY, 'app/shared-with-partner', world.newValue('partner'));
+
+    expect((await handler(cloudTrailEvent('CreateSecret', arn))).outcomes).toEqual({ created: 2 });
+
+    // Read back as the other account: moto maps an assumed role's credentials to its account.
+    const partner = new SecretsManagerClient({
+      region: 'eu-west-1',
+      endpoint: moto.endpoint,
+      credentials: fromTemporaryCredentials({
+        params: { RoleArn: roleArn, RoleSessionName: 'verify' },
+        clientConfig: { region: PRIMARY, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } },
+      }),
+    });
+    const described = await partner.send(new DescribeSecretCommand({ SecretId: 'app/shared-with-partner' }));
+    expect(described.ARN).toMatch(/^arn:aws:secretsmanager:eu-west-1:111111111111:secret:app\/shared-with-partner-/);
+    expect((await world.describe('eu-west-1', 'app/shared-with-partner'))?.ARN).toMatch(/:123456789012:/);
+  });
+});
+
+describe('secrecy', () => {
+  test('no secret value appears in any log line, metric or result of the run', () => {
+    expect(world.issuedValues.length).toBeGreaterThan(20);
+    const all = [...output.lines, ...results].join('\n');
+    const leaked = world.issuedValues.filter((v) => all.includes(v));
+    // Report only how many leaked, never which (that would print them).
+    expect(leaked.length).toBe(0);
+    expect(output.logs().length).toBeGreaterThan(10);
+  });
+});
