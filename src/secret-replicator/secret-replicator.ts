@@ -380,7 +380,8 @@ export class CrossRegionSecretReplicator extends Construct {
    */
   public readonly conflictsAlarm?: cloudwatch.IAlarm;
 
-  private readonly metricNamespace: string;
+  /** CloudWatch namespace of the handler's metrics (`metricNamespace` prop), for dashboards and queries. */
+  public readonly metricNamespace: string;
   private readonly targetRegions: string[];
   private readonly alarmSet: AlarmSet;
 

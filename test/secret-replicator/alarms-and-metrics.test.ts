@@ -176,8 +176,13 @@ describe('CrossRegionSecretReplicator metrics', () => {
     const { replicator } = synth({ metricNamespace: 'MyApp/Secrets' });
     const metric = replicator.metricConflicts();
     expect(metric.namespace).toBe('MyApp/Secrets');
+    expect(replicator.metricNamespace).toBe('MyApp/Secrets');
     expect(metric.metricName).toBe('Conflicts');
     expect(metric.statistic).toBe('Sum');
+  });
+
+  test('exposes the default namespace', () => {
+    expect(synth().replicator.metricNamespace).toBe('CrossRegionConfig');
   });
 
   test('measures replication latency in milliseconds at p99', () => {
