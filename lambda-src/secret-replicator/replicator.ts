@@ -407,7 +407,9 @@ export class SecretReplicator {
     const listed: SecretListEntry[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await client.send(new ListSecretsCommand({ MaxResults: LIST_PAGE_SIZE, NextToken: nextToken, IncludePlannedDeletion: true }));
+      const page = await client.send(new ListSecretsCommand({
+        MaxResults: LIST_PAGE_SIZE, NextToken: nextToken, IncludePlannedDeletion: true, Filters: primaryListFilters(this.settings.selection),
+      }));
       for (const entry of page.SecretList ?? []) {
         if (entry.ARN === this.settings.provenanceKeySecretArn) continue;
         if (isSelected(this.settings.selection, { name: entry.Name!, arn: entry.ARN!, tags: userTags(entry.Tags) })) listed.push(entry);
@@ -491,6 +493,25 @@ export class SecretReplicator {
 
 /** Alias of the AWS managed key, passed when a replica goes back to the default key. */
 const DEFAULT_KMS_KEY_ALIAS = 'alias/aws/secretsmanager';
+
+/** ListSecrets accepts at most 10 values per filter. */
+const MAX_FILTER_VALUES = 10;
+
+/**
+ * Server-side narrowing of the primary listing: when every rule names secrets or name prefixes, list
+ * only those (the `name` filter is a case-insensitive prefix match, so `isSelected` still decides).
+ * Rules by ARN or by tags alone cannot be expressed as one name filter: then list everything.
+ */
+export function primaryListFilters(selection: SelectionConfig): Array<{ Key: 'name'; Values: string[] }> | undefined {
+  const names: string[] = [];
+  for (const rule of selection.rules) {
+    const identities = [...(rule.names ?? []), ...(rule.namePrefixes ?? [])];
+    if (identities.length === 0 || (rule.arns?.length ?? 0) > 0) return undefined;
+    names.push(...identities);
+  }
+  const values = [...new Set(names)];
+  return values.length > 0 && values.length <= MAX_FILTER_VALUES ? [{ Key: 'name', Values: values }] : undefined;
+}
 
 /** Counts outcomes and extracts failures for the run summary. */
 export function summarize(action: string, results: readonly TargetResult[], startedAt: number, dryRun: boolean): RunSummary {

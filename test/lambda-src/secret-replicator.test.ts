@@ -1,7 +1,7 @@
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseInvocation } from '../../lambda-src/secret-replicator/events';
-import { SecretReplicator } from '../../lambda-src/secret-replicator/replicator';
+import { primaryListFilters, SecretReplicator } from '../../lambda-src/secret-replicator/replicator';
 import { isSelected, nameFromArn } from '../../lambda-src/secret-replicator/selection';
 import { ClientCache } from '../../lambda-src/shared/clients';
 import { KeyedHasher } from '../../lambda-src/shared/hmac';
@@ -88,5 +88,18 @@ describe('SecretReplicator with a denying role', () => {
     await expect(replicator.syncOne('unrelated/secret')).resolves.toEqual([]);
     expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(1);
     sm.restore();
+  });
+});
+
+describe('primary listing filters', () => {
+  test('narrow ListSecrets to names and prefixes when every rule has them', () => {
+    expect(primaryListFilters({ rules: [{ namePrefixes: ['prod/'] }, { names: ['app/db'], tags: { a: 'b' } }] }))
+      .toEqual([{ Key: 'name', Values: ['prod/', 'app/db'] }]);
+  });
+
+  test('list everything when a rule selects by ARN or by tags alone, or there are over 10 names', () => {
+    expect(primaryListFilters({ rules: [{ namePrefixes: ['prod/'] }, { tags: { a: 'b' } }] })).toBeUndefined();
+    expect(primaryListFilters({ rules: [{ arns: ['arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbC123'] }] })).toBeUndefined();
+    expect(primaryListFilters({ rules: [{ names: Array.from({ length: 11 }, (_, i) => `n${i}`) }] })).toBeUndefined();
   });
 });
