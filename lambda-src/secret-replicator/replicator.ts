@@ -288,10 +288,13 @@ export class SecretReplicator {
     return this.written(result(valueInSync ? 'metadata-updated' : 'updated', valueInSync ? undefined : this.latency(primary)), target);
   }
 
+  /**
+   * `replica` is already known on both paths (described on an event, listed with every managed
+   * replica on a reconcile), so an undefined one means there is nothing of ours to delete.
+   */
   private async propagateDeletion(
-    primary: PrimarySecret, target: ReplicaTargetConfig, replica: ReplicaState | undefined, dryRun: boolean,
+    primary: PrimarySecret, target: ReplicaTargetConfig, managedReplica: ReplicaState | undefined, dryRun: boolean,
   ): Promise<Outcome> {
-    const managedReplica = replica ?? await this.describeReplica(target, primary.name);
     if (!managedReplica || managedReplica.deleted) return 'absent';
     const sourceArn = managedReplica.tags[ProvenanceTag.SOURCE_ARN];
     const ours = sourceArn === primary.arn || (sourceArn !== undefined && nameFromArn(sourceArn) === primary.name
