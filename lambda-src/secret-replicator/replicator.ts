@@ -408,10 +408,11 @@ export class SecretReplicator {
     const client = this.primaryClient();
     const readAt = this.now();
     const listed: SecretListEntry[] = [];
+    const filters = primaryListFilters(this.settings.selection);
     let nextToken: string | undefined;
     do {
       const page = await client.send(new ListSecretsCommand({
-        MaxResults: LIST_PAGE_SIZE, NextToken: nextToken, IncludePlannedDeletion: true, Filters: primaryListFilters(this.settings.selection),
+        MaxResults: LIST_PAGE_SIZE, NextToken: nextToken, IncludePlannedDeletion: true, Filters: filters,
       }));
       for (const entry of page.SecretList ?? []) {
         if (entry.ARN === this.settings.provenanceKeySecretArn) continue;
