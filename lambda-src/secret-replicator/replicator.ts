@@ -103,6 +103,8 @@ export class SecretReplicator {
     private readonly clients: ClientCache,
     private readonly hasher: KeyedHasher,
     private readonly now: () => Date = () => new Date(),
+    /** False for callers that report on their own (the drift detector's remediation). */
+    private readonly metricsEnabled: boolean = true,
   ) {}
 
   private primaryClient(): SecretsManagerClient {
@@ -340,7 +342,7 @@ export class SecretReplicator {
   }
 
   private metric(name: string, unit: MetricUnitType, value: number, target: ReplicaTargetConfig): void {
-    if (this.emitMetrics) addSplitMetric(name, unit, value, REPLICA_REGION_DIMENSION, target.region);
+    if (this.emitMetrics && this.metricsEnabled) addSplitMetric(name, unit, value, REPLICA_REGION_DIMENSION, target.region);
   }
 
   private written(result: TargetResult, target: ReplicaTargetConfig): TargetResult {
@@ -535,24 +537,24 @@ function valueFields(value: SecretValue): { SecretString?: string; SecretBinary?
   return value.kind === 'string' ? { SecretString: value.secretString } : { SecretBinary: value.secretBinary };
 }
 
-function toValue(secretString: string | undefined, secretBinary: Uint8Array | undefined): SecretValue | undefined {
+export function toValue(secretString: string | undefined, secretBinary: Uint8Array | undefined): SecretValue | undefined {
   if (secretString !== undefined) return { kind: 'string', secretString };
   if (secretBinary !== undefined) return { kind: 'binary', secretBinary };
   return undefined;
 }
 
-function tagMap(tags: Array<{ Key?: string; Value?: string }> | undefined): Record<string, string> {
+export function tagMap(tags: Array<{ Key?: string; Value?: string }> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const t of tags ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
   return out;
 }
 
 /** The primary's own tags: without AWS-reserved ones and without provenance tags. */
-function userTags(tags: Array<{ Key?: string; Value?: string }> | undefined): Record<string, string> {
+export function userTags(tags: Array<{ Key?: string; Value?: string }> | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(tagMap(tags)).filter(([k]) => !k.startsWith('aws:') && !k.startsWith(PROVENANCE_TAG_PREFIX)));
 }
 
-function currentVersion(stages: Record<string, string[]> | undefined): string | undefined {
+export function currentVersion(stages: Record<string, string[]> | undefined): string | undefined {
   return Object.entries(stages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
 }
 

@@ -1,1 +1,2 @@
 export * from './handler-options';
+export * from './kubernetes-cluster';

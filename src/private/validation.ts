@@ -172,3 +172,48 @@ export function validateSamePartition(prop: string, region: string, primaryRegio
     fail(prop, `${rule} ${JSON.stringify(expected)}`, region);
   }
 }
+
+const PARAMETER_PREFIX_PATTERN = /^(\/[A-Za-z0-9_.-]+)+$/;
+const NAMESPACE_PATTERN = /^[A-Za-z0-9.\-_/#: ]+$/;
+/** Longest CloudWatch namespace, in characters. */
+const MAX_NAMESPACE_LENGTH = 255;
+
+/** Fails unless `replicaRegions` is a non-empty list of distinct regions other than `primary`, in its partition. */
+export function validateReplicaRegions(replicaRegions: string[], primary: string): void {
+  validateNotEmpty('replicaRegions', replicaRegions);
+  validateRegionNames('replicaRegions', replicaRegions);
+  validateDistinct('replicaRegions', replicaRegions);
+  if (replicaRegions.includes(primary)) {
+    fail('replicaRegions', 'must not contain the primary region', replicaRegions);
+  }
+  for (const region of replicaRegions) {
+    validateSamePartition('replicaRegions', region, primary, true);
+  }
+}
+
+
+/** Fails unless `prefix` is a Parameter Store path such as `/my-app/production` outside the reserved `/aws` and `/ssm`. */
+export function validateParameterPrefix(prefix: string): void {
+  if (Token.isUnresolved(prefix)) {
+    return;
+  }
+  if (!prefix.startsWith('/') || prefix.endsWith('/')) {
+    fail('parameterPrefix', 'must start with "/" and must not end with "/", such as "/my-app/production"', prefix);
+  }
+  validatePattern('parameterPrefix', prefix, PARAMETER_PREFIX_PATTERN,
+    'must be "/"-separated segments of the characters A-Z a-z 0-9 _ . -, such as "/my-app/production"');
+  if (/^\/(aws|ssm)/i.test(prefix)) {
+    fail('parameterPrefix', 'must not start with the reserved "/aws" or "/ssm"', prefix);
+  }
+}
+
+
+/** Fails unless `namespace` is a CloudWatch namespace outside the reserved `AWS/`. */
+export function validateMetricNamespace(namespace: string): void {
+  validateLength('metricNamespace', namespace, 1, MAX_NAMESPACE_LENGTH);
+  validatePattern('metricNamespace', namespace, NAMESPACE_PATTERN, 'must contain only the characters A-Z a-z 0-9 . - _ / # : and spaces');
+  if (!Token.isUnresolved(namespace) && namespace.startsWith('AWS/')) {
+    fail('metricNamespace', 'must not start with the reserved "AWS/"', namespace);
+  }
+}
+

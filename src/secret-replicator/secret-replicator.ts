@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { createReplicatorAlarms } from './alarms';
 import { ConflictPolicy } from './conflict-policy';
 import { ProvenanceTag, ReplicaTargetConfig, ReplicatorEnv, SECRET_EVENT_NAMES } from './contract';
+import { SECRETS_MANAGER_MANAGED_ALIAS, validateKeyReference, validateReplicaKmsKeys } from './kms-validation';
 import { ReplicatorMetric, replicatorMetric } from './metrics';
 import { ReplicatorFunction } from './replicator-function';
 import { SecretSelection } from './secret-selection';
@@ -26,13 +27,11 @@ import {
   describe,
   domainSuffixOf,
   fail,
-  partitionOf,
-  validateDistinct,
-  validateLength,
-  validateNotEmpty,
+  validateMetricNamespace,
+  validateParameterPrefix,
   validatePattern,
   validateRegionName,
-  validateRegionNames,
+  validateReplicaRegions,
   validateSamePartition,
   validateWholeDuration,
 } from '../private/validation';
@@ -55,8 +54,6 @@ const SERVICE_NAME_MAX_LENGTH = 64;
 const MAX_EVENT_PATTERN_LENGTH = 2048;
 /** Lambda's limit on the total size of a function's environment variables, in bytes (4 KB). */
 const MAX_ENVIRONMENT_BYTES = 4096;
-/** Longest CloudWatch namespace, in characters. */
-const MAX_NAMESPACE_LENGTH = 255;
 /** Prefix of this library's warning ids. */
 const WARNING = 'cdk-cross-region-config:';
 
@@ -75,14 +72,8 @@ const REPLICA_WRITE_ACTIONS = [
   'secretsmanager:RestoreSecret',
 ];
 const REPLICA_KMS_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'];
-/** Alias of the AWS managed key Secrets Manager uses by default; needs no IAM permission. */
-const SECRETS_MANAGER_MANAGED_ALIAS = 'alias/aws/secretsmanager';
 
-const KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]+$/;
-const ALIAS_NAME_PATTERN = /^alias\/[A-Za-z0-9/_-]+$/;
 const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
-const PARAMETER_PREFIX_PATTERN = /^(\/[A-Za-z0-9_.-]+)+$/;
-const NAMESPACE_PATTERN = /^[A-Za-z0-9.\-_/#: ]+$/;
 
 /**
  * A customer managed KMS key that encrypts the replicas in one replica region.
@@ -382,6 +373,15 @@ export class CrossRegionSecretReplicator extends Construct {
 
   /** CloudWatch namespace of the handler's metrics (`metricNamespace` prop), for dashboards and queries. */
   public readonly metricNamespace: string;
+
+  /** The selected secrets (`secrets` prop); a `ConfigDriftDetector` given this replicator compares the same ones. */
+  public readonly secrets: SecretSelection;
+
+  /** Replica regions of this account (`replicaRegions` prop). */
+  public readonly replicaRegions: string[];
+
+  /** Customer managed keys of the replicas (`replicaKmsKeys` prop); empty when every replica uses `aws/secretsmanager`. */
+  public readonly replicaKmsKeys: ReplicaKmsKey[];
   private readonly targetRegions: string[];
   private readonly alarmSet: AlarmSet;
 
@@ -404,6 +404,9 @@ export class CrossRegionSecretReplicator extends Construct {
     this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
 
     validateReplicaRegions(props.replicaRegions, primary);
+    this.secrets = props.secrets;
+    this.replicaRegions = [...props.replicaRegions];
+    this.replicaKmsKeys = [...(props.replicaKmsKeys ?? [])];
     const replicaKeys = validateReplicaKmsKeys(props.replicaKmsKeys ?? [], props.replicaRegions);
     const crossAccount = validateCrossAccountReplicas(props.crossAccountReplicas ?? [], primary, stack.account);
     const recoveryWindowDays = validateWholeDuration(
@@ -784,37 +787,6 @@ function viaSecretsManager(region: string): string {
   return `secretsmanager.${region}.${domainSuffixOf(region)}`;
 }
 
-function validateReplicaRegions(replicaRegions: string[], primary: string): void {
-  validateNotEmpty('replicaRegions', replicaRegions);
-  validateRegionNames('replicaRegions', replicaRegions);
-  validateDistinct('replicaRegions', replicaRegions);
-  if (replicaRegions.includes(primary)) {
-    fail('replicaRegions', 'must not contain the primary region', replicaRegions);
-  }
-  for (const region of replicaRegions) {
-    validateSamePartition('replicaRegions', region, primary, true);
-  }
-}
-
-function validateReplicaKmsKeys(keys: ReplicaKmsKey[], replicaRegions: string[]): Map<string, ReplicaKmsKey> {
-  const byRegion = new Map<string, ReplicaKmsKey>();
-  keys.forEach((key, i) => {
-    const prop = `replicaKmsKeys[${i}]`;
-    if (!Token.isUnresolved(key.region) && !replicaRegions.includes(key.region)) {
-      fail(`${prop}.region`, `must be one of replicaRegions ${JSON.stringify(replicaRegions)}`, key.region);
-    }
-    if ((key.keyArn === undefined) === (key.aliasName === undefined)) {
-      fail(prop, 'must set exactly one of keyArn and aliasName', key);
-    }
-    validateKeyReference(prop, key.region, key.keyArn, key.aliasName);
-    if (byRegion.has(key.region)) {
-      fail('replicaKmsKeys', 'must not name a region twice', keys.map((k) => k.region));
-    }
-    byRegion.set(key.region, key);
-  });
-  return byRegion;
-}
-
 function validateCrossAccountReplicas(replicas: CrossAccountReplica[], primary: string, account: string): CrossAccountReplica[] {
   const seen = new Set<string>();
   replicas.forEach((replica, i) => {
@@ -838,45 +810,6 @@ function validateCrossAccountReplicas(replicas: CrossAccountReplica[], primary: 
     seen.add(key);
   });
   return replicas;
-}
-
-/** Validates a key given as `keyArn` (a key ARN in `region`) or `aliasName` (`alias/...`). */
-function validateKeyReference(prop: string, region: string, keyArn: string | undefined, aliasName: string | undefined): void {
-  if (keyArn !== undefined && !Token.isUnresolved(keyArn)) {
-    const example = `"arn:${partitionOf(region) ?? 'aws'}:kms:${region}:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"`;
-    const match = KEY_ARN_PATTERN.exec(keyArn);
-    if (!match || (!Token.isUnresolved(region) && match[1] !== region)) {
-      fail(`${prop}.keyArn`, `must be the ARN of a KMS key in ${region} such as ${example}`, keyArn);
-    }
-  }
-  if (aliasName !== undefined && !Token.isUnresolved(aliasName)) {
-    validatePattern(`${prop}.aliasName`, aliasName, ALIAS_NAME_PATTERN, 'must be a KMS alias name starting with "alias/" such as "alias/secrets"');
-    if (aliasName.startsWith('alias/aws/') && aliasName !== SECRETS_MANAGER_MANAGED_ALIAS) {
-      fail(`${prop}.aliasName`, `must be a customer managed key alias or ${JSON.stringify(SECRETS_MANAGER_MANAGED_ALIAS)}`, aliasName);
-    }
-  }
-}
-
-function validateParameterPrefix(prefix: string): void {
-  if (Token.isUnresolved(prefix)) {
-    return;
-  }
-  if (!prefix.startsWith('/') || prefix.endsWith('/')) {
-    fail('parameterPrefix', 'must start with "/" and must not end with "/", such as "/my-app/production"', prefix);
-  }
-  validatePattern('parameterPrefix', prefix, PARAMETER_PREFIX_PATTERN,
-    'must be "/"-separated segments of the characters A-Z a-z 0-9 _ . -, such as "/my-app/production"');
-  if (/^\/(aws|ssm)/i.test(prefix)) {
-    fail('parameterPrefix', 'must not start with the reserved "/aws" or "/ssm"', prefix);
-  }
-}
-
-function validateMetricNamespace(namespace: string): void {
-  validateLength('metricNamespace', namespace, 1, MAX_NAMESPACE_LENGTH);
-  validatePattern('metricNamespace', namespace, NAMESPACE_PATTERN, 'must contain only the characters A-Z a-z 0-9 . - _ / # : and spaces');
-  if (!Token.isUnresolved(namespace) && namespace.startsWith('AWS/')) {
-    fail('metricNamespace', 'must not start with the reserved "AWS/"', namespace);
-  }
 }
 
 /** Warns about names that end like an ARN suffix, which make ARN matching ambiguous. */

@@ -108,10 +108,32 @@ export class BoundSelection {
    * (by ARN pattern), and one per tagged rule with `secretsmanager:ResourceTag/<key>` conditions.
    */
   public primaryReadStatements(primaryRegion: string, actions: string[]): iam.PolicyStatement[] {
+    return this.readStatements(primaryRegion, actions, true);
+  }
+
+  /**
+   * Read statements on the selection's replicas in a replica region (their names are the primary's):
+   * like `primaryReadStatements`, with the secrets of this app named by their secret names, and
+   * those whose name is a deploy-time token limited to secrets with the provenance tag
+   * `sourceRegionTag` = `primaryRegion`.
+   */
+  public replicaReadStatements(region: string, primaryRegion: string, actions: string[], sourceRegionTag: string): iam.PolicyStatement[] {
+    const statements = this.readStatements(region, actions, false);
+    if (this.hasUnnamedSecret) {
+      statements.push(new iam.PolicyStatement({
+        actions,
+        resources: [this.secretArn(region, '*')],
+        conditions: { StringEquals: { [`secretsmanager:ResourceTag/${sourceRegionTag}`]: primaryRegion } },
+      }));
+    }
+    return statements;
+  }
+
+  private readStatements(region: string, actions: string[], primary: boolean): iam.PolicyStatement[] {
     const untagged: string[] = [];
     const statements: iam.PolicyStatement[] = [];
     for (const rule of this.rules) {
-      const resources = this.ruleResources(rule, primaryRegion, true);
+      const resources = this.ruleResources(rule, region, primary);
       if (rule.tags) {
         const conditions: { [key: string]: string } = {};
         for (const [key, value] of Object.entries(rule.tags)) {
@@ -119,7 +141,7 @@ export class BoundSelection {
         }
         statements.push(new iam.PolicyStatement({
           actions,
-          resources: resources.length > 0 ? resources : [this.secretArn(primaryRegion, '*')],
+          resources: resources.length > 0 ? resources : [this.secretArn(region, '*')],
           conditions: { StringEquals: conditions },
         }));
       } else {

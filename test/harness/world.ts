@@ -190,3 +190,27 @@ export function cloudTrailEvent(eventName: string, secretId: string, options: { 
     },
   };
 }
+
+/** A Lambda handler as the tests call it. */
+export type TestHandler = (event: unknown) => Promise<any>;
+
+/**
+ * Wraps a handler factory (`createHandler(env)` of a handler module) so that every result and
+ * error the handler returns joins `results`, for the leak scan. Require the handler module only
+ * after the environment is set: Powertools reads POWERTOOLS_* when the module loads.
+ */
+export function recordingHandlers(factory: (env: NodeJS.ProcessEnv) => TestHandler, results: string[]): (env: NodeJS.ProcessEnv) => TestHandler {
+  return (env) => {
+    const handler = factory(env);
+    return async (event) => {
+      try {
+        const result = await handler(event);
+        results.push(JSON.stringify(result));
+        return result;
+      } catch (e) {
+        results.push(String(e), JSON.stringify(e));
+        throw e;
+      }
+    };
+  };
+}

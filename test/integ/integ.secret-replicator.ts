@@ -17,11 +17,14 @@ export const EXAMPLE_REPLICAS = ['eu-west-1', 'ap-southeast-2'];
 
 /** A stack holding the replicator for `prod/app/*` secrets. */
 export class SecretsStack extends Stack {
+  /** The topic every alarm of the stack notifies. */
+  public readonly alerts: sns.Topic;
+  /** The replicator of `prod/app/*` secrets. */
   public readonly replicator: CrossRegionSecretReplicator;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
-    const alerts = new sns.Topic(this, 'Alerts', { enforceSSL: true });
+    this.alerts = new sns.Topic(this, 'Alerts', { enforceSSL: true });
     this.replicator = new CrossRegionSecretReplicator(this, 'Replicator', {
       secrets: SecretSelection.byNamePrefix('prod/app/'),
       replicaRegions: EXAMPLE_REPLICAS,
@@ -29,7 +32,7 @@ export class SecretsStack extends Stack {
       conflictPolicy: ConflictPolicy.PRIMARY_WINS,
       parameterPrefix: '/genai-demo/production',
     });
-    this.replicator.addAlarmAction(new actions.SnsAction(alerts));
+    this.replicator.addAlarmAction(new actions.SnsAction(this.alerts));
   }
 }
 

@@ -17,7 +17,7 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { ProvenanceTag, ReplicatorEnv } from '../../src/secret-replicator/contract';
 import { startFaultProxy } from '../harness/fault-proxy';
 import { startMotoServer } from '../harness/moto';
-import { cloudTrailEvent, OutputCapture, SecretsWorld } from '../harness/world';
+import { cloudTrailEvent, OutputCapture, recordingHandlers, SecretsWorld } from '../harness/world';
 
 const PRIMARY = 'us-east-1';
 const REPLICAS = ['eu-west-1', 'ap-southeast-2'];
@@ -68,21 +68,7 @@ beforeAll(async () => {
   keyArn = await world.create(PRIMARY, KEY_NAME, world.newValue('hmac-key-material-0123456789abcdef0123456789'));
   // Imported only now: Powertools reads POWERTOOLS_* when the handler module loads.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const real = require('../../lambda-src/secret-replicator/handler').createHandler;
-  // Every result and error the handler returns joins the leak scan.
-  createHandler = (env) => {
-    const handler = real(env);
-    return async (event) => {
-      try {
-        const result = await handler(event);
-        results.push(JSON.stringify(result));
-        return result;
-      } catch (e) {
-        results.push(String(e), JSON.stringify(e));
-        throw e;
-      }
-    };
-  };
+  createHandler = recordingHandlers(require('../../lambda-src/secret-replicator/handler').createHandler, results);
   output.start();
 });
 

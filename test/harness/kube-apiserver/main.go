@@ -4,10 +4,13 @@
 // Usage:
 //
 //	kube-apiserver-local [--state-dir DIR] [--port N] [--etcd-port N] [--token-file F]
-//	                     [--admin-token T] [--default-admission] [-- extra kube-apiserver flags...]
+//	                     [--admin-token T] [--default-admission] [--exit-with-stdin]
+//	                     [-- extra kube-apiserver flags...]
 //
 // On start it writes DIR/env (KUBE_URL, KUBE_ADMIN_TOKEN, ...) and prints the same
-// lines on stdout. SIGINT/SIGTERM stop the apiserver gracefully, then etcd.
+// lines on stdout. SIGINT/SIGTERM stop the apiserver gracefully, then etcd. With
+// --exit-with-stdin, end of file on stdin does the same: a test runner that spawns it
+// with a pipe on stdin cannot leave it orphaned, even when the runner is SIGKILLed.
 package main
 
 import (
@@ -18,11 +21,14 @@ import (
 	"encoding/pem"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 	_ "time/tzdata"
 
@@ -74,7 +80,19 @@ func main() {
 	tokenFile := fs.String("token-file", "", "static token CSV (default: generate admin + limited user)")
 	adminToken := fs.String("admin-token", "", "admin token for the generated token file (default: random)")
 	defaultAdmission := fs.Bool("default-admission", false, "keep kube-apiserver's default admission plugins")
+	exitWithStdin := fs.Bool("exit-with-stdin", false, "shut down gracefully when stdin reaches end of file (the parent died)")
 	_ = fs.Parse(ours)
+
+	if *exitWithStdin {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			// The parent is gone, and with it the read end of stdout/stderr: without this, the next
+			// log line would kill the process with SIGPIPE before it removes its state directory.
+			signal.Ignore(syscall.SIGPIPE)
+			// The apiserver's own signal handler shuts down gracefully; a second signal forces exit.
+			_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		}()
+	}
 
 	tempState := *stateDir == ""
 	if tempState {

@@ -2,7 +2,7 @@
 # Smoke test: start, wait /readyz, SSA namespace + ConfigMap, read back, 403 for limited user, stop.
 set -euo pipefail
 cd "$(dirname "$0")"
-BIN=${BIN:-./kube-apiserver-local}
+BIN=${BIN:-$(bash build.sh)}
 STATE=$(mktemp -d /tmp/kal-smoke-XXXX)
 t0=$(date +%s.%N)
 $BIN --state-dir "$STATE" --admin-token admin-secret >"$STATE/stdout" 2>"$STATE/stderr" &

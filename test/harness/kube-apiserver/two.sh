@@ -2,11 +2,12 @@
 # Two instances ("us-east-1", "eu-west-1") at once; time to ready, RSS, /version, stop.
 set -euo pipefail
 cd "$(dirname "$0")"
+BIN=${BIN:-$(bash build.sh)}
 declare -A PID ST
 t0=$(date +%s.%N)
 for r in us-east-1 eu-west-1; do
   ST[$r]=$(mktemp -d /tmp/kal-$r-XXXX)
-  ./kube-apiserver-local --state-dir "${ST[$r]}" >"${ST[$r]}/stdout" 2>"${ST[$r]}/stderr" & PID[$r]=$!
+  "$BIN" --state-dir "${ST[$r]}" >"${ST[$r]}/stdout" 2>"${ST[$r]}/stderr" & PID[$r]=$!
 done
 for r in us-east-1 eu-west-1; do
   until [ -s "${ST[$r]}/env" ]; do sleep 0.1; done

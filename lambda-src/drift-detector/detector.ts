@@ -1,0 +1,294 @@
+import { randomBytes } from 'node:crypto';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { compareScope, LocationRead, ScopeComparison } from './compare';
+import { ConfigMapsScope } from './configmaps';
+import { RunDigest } from './digest';
+import { guidance, GuidanceContext } from './guidance';
+import { IgnoreRules } from './ignore';
+import { Drift, Location, Scope } from './model';
+import { ParametersScope } from './parameters';
+import { Remediator, RepairTarget } from './remediation';
+import {
+  DriftReport, emitScanMetrics, humanSummary, locationFields, LocationStatus, REPORT_SCHEMA_VERSION, ScanResult, scanResult, ScopeStatus,
+  summarizeDrifts, writeReport,
+} from './report';
+import { DEFAULT_SECRETS_KEY, SecretsScope } from './secrets';
+import type {
+  ConfigMapScopeConfig, IgnoreRuleConfig, RemediationModeName, ReplicaTargetConfig, ResourceKindName, SelectionConfig,
+} from '../../src/drift-detector/contract';
+import { SecretReplicator } from '../secret-replicator/replicator';
+import { ClientCache } from '../shared/clients';
+import { mapSettled } from '../shared/concurrency';
+import { KeyedHasher } from '../shared/hmac';
+import { KubernetesAccess } from '../shared/kubernetes';
+import { errorFields, logger } from '../shared/observability';
+
+/** Scopes read at once; each reads its replica locations in parallel. */
+const SCOPE_CONCURRENCY = 4;
+
+/** Settings of one detector deployment (from the environment). */
+export interface DetectorSettings {
+  readonly primaryRegion: string;
+  readonly targets: readonly ReplicaTargetConfig[];
+  readonly selection?: SelectionConfig;
+  readonly comparedTagKeys: readonly string[];
+  readonly parameterPaths: readonly string[];
+  readonly configMapScopes: readonly ConfigMapScopeConfig[];
+  readonly ignoreRules: readonly IgnoreRuleConfig[];
+  readonly graceWindowSeconds: number;
+  readonly reportExtraItems: boolean;
+  readonly reportBucket: string;
+  readonly reportPrefix: string;
+  readonly remediationMode: RemediationModeName;
+  readonly provenanceKeySecretArn?: string;
+  readonly excludedParameters: readonly string[];
+  readonly accountId?: string;
+}
+
+interface ScopeRead {
+  readonly scope: Scope;
+  readonly primary: LocationRead;
+  readonly replicas: LocationRead[];
+}
+
+/** Scans every scope, compares, reports, and optionally remediates. One instance per execution environment. */
+export class DriftDetector {
+  private readonly ignore: IgnoreRules;
+  private replicator?: Promise<SecretReplicator>;
+
+  constructor(
+    private readonly settings: DetectorSettings,
+    private readonly clients: ClientCache,
+    private readonly kubernetes: KubernetesAccess | undefined,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.ignore = new IgnoreRules(settings.ignoreRules);
+  }
+
+  /** One full scan: read, compare, remediate (when enabled), emit metrics, write the report. */
+  async scan(trigger: string): Promise<ScanResult> {
+    const started = this.now();
+    const runId = `${started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
+    const digest = new RunDigest();
+    const keep = this.settings.remediationMode !== 'OFF';
+    const scopes = this.scopes(digest, keep);
+
+    const reads = await mapSettled(scopes, SCOPE_CONCURRENCY, (scope) => this.readScope(scope));
+    const scopeReads = reads.map((r) => (r as PromiseFulfilledResult<ScopeRead>).value);
+    const comparisonNow = this.now();
+    const context = this.guidanceContext(scopeReads);
+    const drifts: Drift[] = [];
+    const repairs: RepairTarget[] = [];
+    const statuses: ScopeStatus[] = [];
+    let compared = 0;
+    let ignored = 0;
+    const deferred: DriftReport['deferred'] = [];
+    for (const read of scopeReads) {
+      const comparison: ScopeComparison = compareScope(read.scope, read.primary, read.replicas, {
+        ignore: this.ignore,
+        graceWindowMs: this.settings.graceWindowSeconds * 1000,
+        reportExtraItems: this.settings.reportExtraItems,
+        now: comparisonNow,
+      });
+      compared += comparison.compared;
+      ignored += comparison.ignored;
+      deferred.push(...comparison.deferrals);
+      const scopeDrifts = comparison.drifts.map((d): Drift => ({ ...d, remediation: guidance(d, context) }));
+      drifts.push(...scopeDrifts);
+      if (keep) repairs.push(...this.repairTargets(read, scopeDrifts));
+      statuses.push({
+        kind: read.scope.kind,
+        label: read.scope.label,
+        primary: status(read.primary),
+        replicas: read.replicas.map(status),
+        primaryItems: comparison.primaryItems,
+      });
+    }
+
+    if (keep && repairs.length > 0) {
+      await new Remediator({
+        clients: this.clients,
+        mode: this.settings.remediationMode,
+        primaryRegion: this.settings.primaryRegion,
+        targets: this.settings.targets,
+        ignore: this.ignore,
+        replicator: () => this.secretReplicator(),
+        kubernetes: this.kubernetes,
+        now: this.now,
+      }).repair(repairs);
+    }
+
+    const resourceTypes = [...new Set(scopes.map((s) => s.kind))];
+    const replicaRegions = [...new Set(scopes.flatMap((s) => s.replicas.map((l) => l.region)))];
+    const summary = summarizeDrifts(drifts, resourceTypes, replicaRegions, { compared, ignored, deferred: deferred.length });
+    const report: DriftReport = {
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      runId,
+      trigger,
+      startedAt: started.toISOString(),
+      finishedAt: this.now().toISOString(),
+      primaryRegion: this.settings.primaryRegion,
+      replicaRegions,
+      resourceTypes,
+      remediationMode: this.settings.remediationMode,
+      graceWindowSeconds: this.settings.graceWindowSeconds,
+      summary,
+      scopes: statuses,
+      drifts,
+      deferred,
+    };
+    emitScanMetrics(summary, this.settings.remediationMode);
+    for (const d of drifts) {
+      logger.warn('configuration drift', {
+        kind: d.kind,
+        name: d.name,
+        driftType: d.driftType,
+        replicaRegion: d.replicaRegion,
+        replicaCluster: d.replicaCluster,
+        fields: d.details?.map((x) => x.field),
+        errorName: d.failure?.errorName,
+        autoRemediation: d.autoRemediation?.status,
+      });
+    }
+    // A report that cannot be written fails the invocation (retried, then dead-lettered); the metrics are already out.
+    const location = await writeReport(this.clients, this.settings.primaryRegion, this.settings.reportBucket, this.settings.reportPrefix, report);
+    const message = humanSummary(report, location);
+    logger.info(message, { runId, driftCount: summary.driftCount, reportLocation: location });
+    return scanResult(report, location, message, this.now().getTime() - started.getTime());
+  }
+
+  private scopes(digest: RunDigest, keep: boolean): Scope[] {
+    const s = this.settings;
+    const scopes: Scope[] = [];
+    if (s.selection) {
+      scopes.push(new SecretsScope({
+        clients: this.clients,
+        primaryRegion: s.primaryRegion,
+        targets: s.targets,
+        selection: s.selection,
+        comparedTagKeys: s.comparedTagKeys,
+        digest,
+        keepForRemediation: keep,
+        excludedArns: new Set(s.provenanceKeySecretArn ? [s.provenanceKeySecretArn] : []),
+        now: this.now,
+      }));
+    }
+    for (const path of s.parameterPaths) {
+      scopes.push(new ParametersScope({
+        clients: this.clients,
+        primaryRegion: s.primaryRegion,
+        replicaRegions: s.targets.map((t) => t.region),
+        path,
+        digest,
+        keepForRemediation: keep,
+        excludedNames: new Set(s.excludedParameters),
+      }));
+    }
+    if (s.configMapScopes.length > 0) {
+      if (!this.kubernetes) throw new Error('ConfigMap scopes need Kubernetes access');
+      for (const config of s.configMapScopes) scopes.push(new ConfigMapsScope(config, this.kubernetes, digest, keep));
+    }
+    return scopes;
+  }
+
+  /**
+   * Reads every location of a scope in parallel; a scope whose replica reads are narrowed to the
+   * primary's names reads the primary first.
+   */
+  private async readScope(scope: Scope): Promise<ScopeRead> {
+    if (!scope.replicaReadNeedsPrimaryNames) {
+      const [primary, ...replicas] = await Promise.all([
+        this.readLocation(scope, scope.primary, 'primary'),
+        ...scope.replicas.map((l) => this.readLocation(scope, l, 'replica')),
+      ]);
+      return { scope, primary, replicas };
+    }
+    const primary = await this.readLocation(scope, scope.primary, 'primary');
+    const names = 'inventory' in primary
+      ? new Set([...primary.inventory.items.keys(), ...primary.inventory.itemFailures.keys()])
+      : undefined;
+    const replicas = await Promise.all(scope.replicas.map((l) => this.readLocation(scope, l, 'replica', names)));
+    return { scope, primary, replicas };
+  }
+
+  private async readLocation(scope: Scope, location: Location, role: 'primary' | 'replica', names?: ReadonlySet<string>): Promise<LocationRead> {
+    try {
+      return { location, inventory: await scope.read(location, role, names) };
+    } catch (e) {
+      const fields = errorFields(e);
+      // A Kubernetes error's reason (ECONNREFUSED, Unauthorized) says more than its class name.
+      const reason = (e as { reason?: unknown })?.reason;
+      const errorName = typeof reason === 'string' && reason !== '' ? reason : fields.errorName;
+      const httpStatus = fields.httpStatus ?? ((e as { statusCode?: number }).statusCode || undefined);
+      logger.error('scan failed', { kind: scope.kind, scope: scope.label, role, region: location.region, cluster: location.cluster, ...fields, errorName });
+      return { location, failure: { errorName, ...(httpStatus ? { httpStatus } : {}) } };
+    }
+  }
+
+  private repairTargets(read: ScopeRead, drifts: Drift[]): RepairTarget[] {
+    const byPair = new Map<string, RepairTarget>();
+    const primaryItems = 'inventory' in read.primary ? read.primary.inventory.items : undefined;
+    for (const drift of drifts) {
+      const replicaRead = read.replicas.find((r) => r.location.region === drift.replicaRegion && r.location.cluster === drift.replicaCluster);
+      if (!replicaRead) continue;
+      const key = `${drift.name}|${drift.replicaRegion}|${drift.replicaCluster ?? ''}`;
+      let target = byPair.get(key);
+      if (!target) {
+        target = {
+          scope: read.scope,
+          location: replicaRead.location,
+          primary: primaryItems?.get(drift.name),
+          replica: 'inventory' in replicaRead ? replicaRead.inventory.items.get(drift.name) : undefined,
+          drifts: [],
+        };
+        byPair.set(key, target);
+      }
+      target.drifts.push(drift);
+    }
+    return [...byPair.values()];
+  }
+
+  private guidanceContext(reads: readonly ScopeRead[]): GuidanceContext {
+    const parameterTypes = new Map<string, string>();
+    for (const read of reads) {
+      if (read.scope.kind !== 'parameter' || !('inventory' in read.primary)) continue;
+      for (const item of read.primary.inventory.items.values()) parameterTypes.set(item.name, item.metadata.type);
+    }
+    return {
+      account: this.settings.accountId,
+      replicaKeys: new Map(this.settings.targets.map((t) => [t.region, t.kmsKeyId ?? DEFAULT_SECRETS_KEY])),
+      parameterTypes,
+    };
+  }
+
+  /** The secret replicator's code path, keyed like the replicator's provenance tags. */
+  private secretReplicator(): Promise<SecretReplicator> {
+    const s = this.settings;
+    if (!s.selection || !s.provenanceKeySecretArn) return Promise.reject(new Error('secret remediation needs the provenance key'));
+    this.replicator ??= this.clients.get(SecretsManagerClient, { region: s.primaryRegion })
+      .send(new GetSecretValueCommand({ SecretId: s.provenanceKeySecretArn }))
+      .then((key) => new SecretReplicator({
+        primaryRegion: s.primaryRegion,
+        targets: s.targets,
+        selection: s.selection!,
+        conflictPolicy: 'PRIMARY_WINS',
+        replicateTags: true,
+        propagateDeletions: false,
+        deletionRecoveryWindowDays: 7,
+        provenanceKeySecretArn: s.provenanceKeySecretArn!,
+      }, this.clients, new KeyedHasher(key.SecretString ?? ''), this.now, false))
+      .catch((e) => {
+        this.replicator = undefined;
+        throw e;
+      });
+    return this.replicator;
+  }
+}
+
+function status(read: LocationRead): LocationStatus {
+  return 'failure' in read
+    ? { ...locationFields(read.location), status: 'failed', errorName: read.failure.errorName }
+    : { ...locationFields(read.location), status: 'read' };
+}
+
+export type { ResourceKindName };

@@ -1,0 +1,97 @@
+import { DetectorSettings, DriftDetector } from './detector';
+import { ScanResult } from './report';
+import type { ConfigMapScopeConfig, IgnoreRuleConfig, RemediationModeName, ReplicaTargetConfig, SelectionConfig } from '../../src/drift-detector/contract';
+import { DEFAULT_REPORT_PREFIX, DriftEnv } from '../../src/drift-detector/contract';
+import { ClientCache } from '../shared/clients';
+import { booleanEnv, integerEnv, requireEnv, requireJsonEnv } from '../shared/env';
+import { KubernetesAccess } from '../shared/kubernetes';
+import { logger, metrics } from '../shared/observability';
+
+const REMEDIATION_MODES: readonly string[] = ['OFF', 'DRY_RUN', 'APPLY'];
+const ACTIONS: readonly string[] = ['manual_check', 'scheduled_check'];
+/** Longest grace window, in seconds (one day). */
+const MAX_GRACE_WINDOW_SECONDS = 86_400;
+
+/** Reads and checks the handler's configuration; throws naming the first bad variable. */
+export function readSettings(env: NodeJS.ProcessEnv): DetectorSettings {
+  const remediationMode = env[DriftEnv.REMEDIATION_MODE] ?? 'OFF';
+  if (!REMEDIATION_MODES.includes(remediationMode)) {
+    throw new Error(`environment variable ${DriftEnv.REMEDIATION_MODE} must be one of ${REMEDIATION_MODES.join(', ')}, but got ${JSON.stringify(remediationMode)}`);
+  }
+  const targets = requireJsonEnv<ReplicaTargetConfig[]>(DriftEnv.REPLICA_TARGETS, env);
+  if (!Array.isArray(targets) || targets.some((t) => typeof t?.region !== 'string')) {
+    throw new Error(`environment variable ${DriftEnv.REPLICA_TARGETS} must be a JSON array of {"region": ...}`);
+  }
+  const optionalJson = <T>(name: string, fallback: T): T => (env[name] ? requireJsonEnv<T>(name, env) : fallback);
+  const selection = optionalJson<SelectionConfig | undefined>(DriftEnv.SECRET_SELECTION, undefined);
+  if (selection !== undefined && !Array.isArray(selection?.rules)) {
+    throw new Error(`environment variable ${DriftEnv.SECRET_SELECTION} must be JSON {"rules": [...]}`);
+  }
+  const stringArray = (name: string): string[] => {
+    const value = optionalJson<unknown>(name, []);
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+      throw new Error(`environment variable ${name} must be a JSON array of strings`);
+    }
+    return value as string[];
+  };
+  const configMapScopes = optionalJson<ConfigMapScopeConfig[]>(DriftEnv.CONFIGMAP_SCOPES, []);
+  if (!Array.isArray(configMapScopes) || configMapScopes.some((s) => !s?.primary?.name || !Array.isArray(s.replicas) || !Array.isArray(s.names))) {
+    throw new Error(`environment variable ${DriftEnv.CONFIGMAP_SCOPES} must be a JSON array of {"primary", "replicas", "namespace", "names"}`);
+  }
+  const ignoreRules = optionalJson<IgnoreRuleConfig[]>(DriftEnv.IGNORE_RULES, []);
+  if (!Array.isArray(ignoreRules) || ignoreRules.some((r) => typeof r?.namePattern !== 'string' || !['secret', 'parameter', 'configmap'].includes(r.kind))) {
+    throw new Error(`environment variable ${DriftEnv.IGNORE_RULES} must be a JSON array of {"kind", "namePattern"}`);
+  }
+  return {
+    primaryRegion: requireEnv(DriftEnv.PRIMARY_REGION, env),
+    targets,
+    selection,
+    comparedTagKeys: stringArray(DriftEnv.COMPARED_TAG_KEYS),
+    parameterPaths: stringArray(DriftEnv.PARAMETER_PATHS),
+    configMapScopes,
+    ignoreRules,
+    graceWindowSeconds: integerEnv(DriftEnv.GRACE_WINDOW_SECONDS, 600, 0, MAX_GRACE_WINDOW_SECONDS, env),
+    reportExtraItems: booleanEnv(DriftEnv.REPORT_EXTRA_ITEMS, false, env),
+    reportBucket: requireEnv(DriftEnv.REPORT_BUCKET, env),
+    reportPrefix: env[DriftEnv.REPORT_PREFIX] ?? DEFAULT_REPORT_PREFIX,
+    remediationMode: remediationMode as RemediationModeName,
+    provenanceKeySecretArn: env[DriftEnv.PROVENANCE_KEY_SECRET_ARN] || undefined,
+    excludedParameters: stringArray(DriftEnv.EXCLUDED_PARAMETERS),
+    accountId: env[DriftEnv.ACCOUNT_ID] || undefined,
+  };
+}
+
+/**
+ * Which scan an invocation asks for: `{"action":"manual_check"}`, the schedule's
+ * `{"action":"scheduled_check"}`, or an EventBridge scheduled event. Never echoes the payload.
+ */
+export function parseAction(payload: unknown): string {
+  const event = (payload ?? {}) as Record<string, unknown>;
+  if (typeof event.action === 'string') {
+    if (!ACTIONS.includes(event.action)) {
+      throw new Error(`unknown action ${JSON.stringify(event.action.slice(0, 64))}; expected one of ${ACTIONS.join(', ')}`);
+    }
+    return event.action;
+  }
+  if (event['detail-type'] === 'Scheduled Event') return 'scheduled_check';
+  throw new Error(`unsupported invocation: expected {"action": one of ${ACTIONS.join(', ')}} or an EventBridge scheduled event`);
+}
+
+/** Builds the Lambda handler; configuration is validated now (cold start). */
+export function createHandler(env: NodeJS.ProcessEnv = process.env): (event: unknown) => Promise<ScanResult> {
+  const settings = readSettings(env);
+  const clients = new ClientCache(settings.primaryRegion);
+  const kubernetes = settings.configMapScopes.length > 0 ? new KubernetesAccess(clients) : undefined;
+  const detector = new DriftDetector(settings, clients, kubernetes);
+  return async (event: unknown) => {
+    try {
+      const action = parseAction(event);
+      return await detector.scan(action);
+    } catch (e) {
+      logger.error('drift scan failed', { errorName: (e as Error).name });
+      throw e;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}

@@ -1,0 +1,149 @@
+import { AddTagsToResourceCommand, PutParameterCommand, ParameterType, SSMClient } from '@aws-sdk/client-ssm';
+import { ConfigMapSource, ConfigMapsScope } from './configmaps';
+import { IgnoreRules } from './ignore';
+import { Drift, Item, Location, RemediationStatus, Scope } from './model';
+import { ParameterSource } from './parameters';
+import { SecretSource } from './secrets';
+import type { RemediationModeName, ReplicaTargetConfig } from '../../src/drift-detector/contract';
+import { CONFIGMAP_FIELD_MANAGER } from '../../src/drift-detector/contract';
+import { ProvenanceTag } from '../../src/secret-replicator/contract';
+import { Outcome, SecretReplicator } from '../secret-replicator/replicator';
+import { ClientCache } from '../shared/clients';
+import { mapSettled } from '../shared/concurrency';
+import { KubernetesAccess } from '../shared/kubernetes';
+import { errorFields, logger } from '../shared/observability';
+
+/** Repairs in flight at once (across regions); well under per-region write quotas. */
+const REPAIR_CONCURRENCY = 8;
+
+/** One drifted (item, replica location) pair and what the scan read for it. */
+export interface RepairTarget {
+  readonly scope: Scope;
+  readonly location: Location;
+  readonly primary?: Item;
+  readonly replica?: Item;
+  /** Every drift of this pair (a value and a metadata drift are repaired by one copy). */
+  readonly drifts: Drift[];
+}
+
+/** What the remediator needs. */
+export interface RemediatorOptions {
+  readonly clients: ClientCache;
+  readonly mode: RemediationModeName;
+  readonly primaryRegion: string;
+  readonly targets: readonly ReplicaTargetConfig[];
+  readonly ignore: IgnoreRules;
+  /** The replicator's code path, for secrets; absent when secrets are not scanned. */
+  readonly replicator?: () => Promise<SecretReplicator>;
+  readonly kubernetes?: KubernetesAccess;
+  readonly now: () => Date;
+}
+
+const REPAIRED_OUTCOMES: ReadonlySet<Outcome> = new Set<Outcome>(['created', 'updated', 'metadata-updated', 'conflict-overwritten', 'in-sync']);
+const DRY_RUN_OUTCOMES: ReadonlySet<Outcome> = new Set<Outcome>(['would-create', 'would-update']);
+
+/**
+ * Opt-in auto-remediation: copies the primary's value to a drifted replica. Secrets go through the
+ * secret replicator's own `apply` (same provenance tags, idempotent version ids, primary wins);
+ * parameters are overwritten and tagged with their source region; ConfigMaps are server-side
+ * applied under this library's field manager (keys of other managers are kept, conflicts are not
+ * forced). Items only in a replica and unreadable items are never touched.
+ */
+export class Remediator {
+  constructor(private readonly options: RemediatorOptions) {}
+
+  /** Repairs (or, in DRY_RUN, checks) every pair; records the status on each of its drifts. */
+  async repair(targets: readonly RepairTarget[]): Promise<void> {
+    const dryRun = this.options.mode === 'DRY_RUN';
+    const settled = await mapSettled(targets, REPAIR_CONCURRENCY, (t) => this.repairOne(t, dryRun));
+    settled.forEach((s, i) => {
+      const target = targets[i];
+      let status: { status: RemediationStatus; errorName?: string };
+      if (s.status === 'fulfilled') {
+        status = { status: s.value };
+      } else {
+        const fields = errorFields(s.reason);
+        // A Kubernetes error's reason (Conflict, Forbidden) says more than its class name.
+        const reason = (s.reason as { reason?: unknown })?.reason;
+        const errorName = typeof reason === 'string' && reason !== '' ? reason : fields.errorName;
+        logger.error('auto-remediation failed', {
+          kind: target.scope.kind,
+          name: target.drifts[0].name,
+          region: target.location.region,
+          cluster: target.location.cluster,
+          ...fields,
+          errorName,
+        });
+        status = { status: 'failed', errorName };
+      }
+      for (const drift of target.drifts) drift.autoRemediation = status;
+    });
+  }
+
+  private async repairOne(t: RepairTarget, dryRun: boolean): Promise<RemediationStatus> {
+    const remediable = t.primary && t.drifts.every((d) => ['MISSING_IN_REPLICA', 'VALUE_MISMATCH', 'METADATA_MISMATCH'].includes(d.driftType));
+    if (!remediable) return 'not-remediable';
+    switch (t.scope.kind) {
+      case 'secret': return this.repairSecret(t, dryRun);
+      case 'parameter': return this.repairParameter(t, dryRun);
+      case 'configmap': return this.repairConfigMap(t, dryRun);
+    }
+  }
+
+  private async repairSecret(t: RepairTarget, dryRun: boolean): Promise<RemediationStatus> {
+    const target = this.options.targets.find((x) => x.region === t.location.region && !x.roleArn);
+    const primary = (t.primary!.source as SecretSource | undefined)?.primary;
+    if (!target || !primary || !this.options.replicator) return 'not-remediable';
+    let replica = (t.replica?.source as SecretSource | undefined)?.replica;
+    if (replica && t.drifts.some((d) => d.details?.some((x) => x.field === 'kmsKey'))) {
+      // The key was changed behind the replicator's back; its provenance tag would call the copy current.
+      const { [ProvenanceTag.KMS_KEY]: _, ...tags } = replica.tags;
+      replica = { ...replica, tags };
+    }
+    const result = await (await this.options.replicator()).apply(primary, target, replica, dryRun);
+    if (result.outcome === 'failed') throw Object.assign(new Error('replica write failed'), { name: result.errorName ?? 'Error' });
+    if (DRY_RUN_OUTCOMES.has(result.outcome)) return 'would-repair';
+    return REPAIRED_OUTCOMES.has(result.outcome) ? 'repaired' : 'skipped';
+  }
+
+  private async repairParameter(t: RepairTarget, dryRun: boolean): Promise<RemediationStatus> {
+    const source = t.primary!.source as ParameterSource | undefined;
+    if (!source) return 'not-remediable';
+    if (dryRun) return 'would-repair';
+    const client = this.options.clients.get(SSMClient, { region: t.location.region });
+    await client.send(new PutParameterCommand({
+      Name: t.primary!.name,
+      Value: source.value,
+      Type: source.type as ParameterType,
+      ...(source.dataType ? { DataType: source.dataType } : {}),
+      Overwrite: true,
+      // Intelligent-Tiering picks Advanced only for values over 4 KB, as the primary must have.
+      Tier: 'Intelligent-Tiering',
+    }));
+    await client.send(new AddTagsToResourceCommand({
+      ResourceType: 'Parameter',
+      ResourceId: t.primary!.name,
+      Tags: [
+        { Key: ProvenanceTag.SOURCE_REGION, Value: this.options.primaryRegion },
+        { Key: ProvenanceTag.SYNCED_AT, Value: this.options.now().toISOString() },
+      ],
+    }));
+    logger.info('parameter repaired', { name: t.primary!.name, region: t.location.region });
+    return 'repaired';
+  }
+
+  private async repairConfigMap(t: RepairTarget, dryRun: boolean): Promise<RemediationStatus> {
+    const source = t.primary!.source as ConfigMapSource | undefined;
+    const scope = t.scope as ConfigMapsScope;
+    if (!source || !this.options.kubernetes) return 'not-remediable';
+    const [namespace, name] = [scope.namespace, t.primary!.name.slice(scope.namespace.length + 1)];
+    const data = Object.fromEntries(Object.entries(source.data)
+      .filter(([key]) => !this.options.ignore.ignoresKey('configmap', t.primary!.name, key, t.location.region)));
+    const client = await this.options.kubernetes.client(scope.cluster(t.location));
+    // The API server checks a dry run too (permissions, conflicts with other field managers).
+    await client.applyConfigMap({ namespace, name, data, fieldManager: CONFIGMAP_FIELD_MANAGER, force: false, dryRun });
+    if (dryRun) return 'would-repair';
+    logger.info('configmap repaired', { name: t.primary!.name, region: t.location.region, cluster: t.location.cluster });
+    return 'repaired';
+  }
+}

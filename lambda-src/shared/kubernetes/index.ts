@@ -1,0 +1,11 @@
+/**
+ * Agentless access to EKS API servers for the ConfigMap handlers: EKS IAM tokens, endpoint and CA
+ * discovery, and a small ConfigMap client with server-side apply. See {@link KubernetesAccess}.
+ */
+export { KubernetesAccess } from './access';
+export type { KubernetesAccessOptions } from './access';
+export { KubernetesClient } from './client';
+export type { ApplyConfigMapRequest, ConfigMapObject, ManagedFieldsEntry } from './client';
+export { KubernetesApiError } from './errors';
+export { CLUSTER_ID_HEADER, EKS_TOKEN_PREFIX, eksToken, PRESIGN_EXPIRES_SECONDS, resolveStsEndpoint } from './token';
+export type { EksToken, EksTokenRequest, StsEndpoint } from './token';

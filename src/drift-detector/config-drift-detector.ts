@@ -1,0 +1,941 @@
+import { Annotations, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { createDriftAlarms } from './alarms';
+import { ConfigMapScopeConfig, DEFAULT_REPORT_PREFIX, DriftEnv, DriftMetric, ResourceKindName } from './contract';
+import { DriftDetectorFunction } from './drift-detector-function';
+import { DriftIgnoreRule } from './ignore-rule';
+import { DEFAULT_DRIFT_METRIC_PERIOD, driftMetric } from './metrics';
+import { DriftRemediation } from './remediation-mode';
+import { HandlerOptions } from '../common/handler-options';
+import { KubernetesCluster } from '../common/kubernetes-cluster';
+import { AlarmSet } from '../private/alarms';
+import { hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
+import { bindKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
+import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
+import {
+  domainSuffixOf, fail, validateDistinct, validateIntegerRange, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix,
+  validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateWholeDuration,
+} from '../private/validation';
+import { ProvenanceTag, ReplicaTargetConfig } from '../secret-replicator/contract';
+import { validateReplicaKmsKeys } from '../secret-replicator/kms-validation';
+import { CrossRegionSecretReplicator, ReplicaKmsKey } from '../secret-replicator/secret-replicator';
+import { SecretSelection } from '../secret-replicator/secret-selection';
+import { BoundSelection } from '../secret-replicator/selection-binding';
+
+/** The seed's handler sizing: 512 MiB and a 15-minute timeout. */
+const DEFAULT_MEMORY_MIB = 512;
+const DEFAULT_TIMEOUT = Duration.minutes(15);
+/** The seed's hourly scan. */
+const DEFAULT_SCHEDULE = events.Schedule.rate(Duration.hours(1));
+const DEFAULT_METRIC_NAMESPACE = 'CrossRegionConfig/ConfigurationDrift';
+/** Items changed in the primary this recently are deferred: replication usually lands within seconds. */
+const DEFAULT_GRACE_WINDOW = Duration.minutes(10);
+const MAX_GRACE_WINDOW_SECONDS = 86_400;
+const DEFAULT_REPORT_RETENTION = Duration.days(30);
+/** Ten years, in days: longer retention is a bucket of the consumer's own. */
+const MAX_REPORT_RETENTION_DAYS = 3650;
+/** The seed's alert threshold: one drifted item. */
+const DEFAULT_ALERT_THRESHOLD = 1;
+/** `Names.uniqueResourceName` length for the `service` dimension. */
+const SERVICE_NAME_MAX_LENGTH = 64;
+/** Lambda's limit on the total size of a function's environment variables, in bytes (4 KB). */
+const MAX_ENVIRONMENT_BYTES = 4096;
+/** Length of the generated HMAC key, in characters (alphanumeric: about 380 bits). */
+const PROVENANCE_KEY_LENGTH = 64;
+/** Shortest and longest alarm period CloudWatch accepts for a standard-resolution alarm, in seconds. */
+const MIN_ALARM_PERIOD_SECONDS = 60;
+const MAX_ALARM_PERIOD_SECONDS = 86_400;
+const WARNING = 'cdk-cross-region-config:';
+
+const SECRET_READ_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+/** Secrets Manager actions without resource-level permissions. */
+const UNSCOPED_SECRETS_ACTIONS = ['secretsmanager:ListSecrets', 'secretsmanager:BatchGetSecretValue'];
+const SECRET_REPAIR_ACTIONS = [
+  'secretsmanager:CreateSecret', 'secretsmanager:UpdateSecret', 'secretsmanager:TagResource',
+  'secretsmanager:UntagResource', 'secretsmanager:RestoreSecret',
+];
+const PARAMETER_PATH_PATTERN = /^(\/[A-Za-z0-9_.-]+)+$/;
+const DNS_LABEL_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN_PATTERN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]+$/;
+const REPORT_PREFIX_PATTERN = /^([A-Za-z0-9!_.*'()-]+\/)*$/;
+
+/**
+ * ConfigMaps the drift detector compares between a cluster in the primary region and clusters in
+ * replica regions.
+ */
+export interface ConfigMapDriftScope {
+  /** Cluster holding the source of truth; in the primary region (this stack's region). */
+  readonly primaryCluster: KubernetesCluster;
+
+  /** Clusters compared with `primaryCluster`; at least one, each in a replica region. */
+  readonly replicaClusters: KubernetesCluster[];
+
+  /**
+   * Namespace of the ConfigMaps, in every cluster.
+   *
+   * @default 'default'
+   */
+  readonly namespace?: string;
+
+  /** Names of the ConfigMaps compared, at least one. */
+  readonly names: string[];
+}
+
+/**
+ * Options of the drift detector's `metricXxx()` methods.
+ */
+export interface DriftMetricOptions extends cloudwatch.MetricOptions {
+  /**
+   * Only this resource type: `secret`, `parameter` or `configmap` (adds the dimension `ResourceType`).
+   * Only for `metricDriftCount()` and `metricHasDrift()`; set at most one of this and `replicaRegion`.
+   *
+   * @default - every resource type
+   */
+  readonly resourceType?: string;
+
+  /**
+   * Only this replica region (adds the dimension `ReplicaRegion`). Only for `metricDriftCount()`
+   * and `metricHasDrift()`; set at most one of this and `resourceType`.
+   *
+   * @default - every replica region
+   */
+  readonly replicaRegion?: string;
+}
+
+/**
+ * Props of `ConfigDriftDetector`.
+ */
+export interface ConfigDriftDetectorProps extends HandlerOptions {
+  /**
+   * A secret replicator whose secrets, replica regions and replica KMS keys the detector compares,
+   * and whose provenance key auto-remediation uses (so its copies carry the replicator's tags).
+   *
+   * @default - no replicator: give `replicaRegions` (and `secrets` to compare secrets)
+   */
+  readonly replicator?: CrossRegionSecretReplicator;
+
+  /**
+   * Regions compared with the primary (this stack's region). Required without `replicator`.
+   *
+   * @default - the replicator's replica regions
+   */
+  readonly replicaRegions?: string[];
+
+  /**
+   * Secrets compared across regions.
+   *
+   * @default - the replicator's selection; without a replicator, secrets are not compared
+   */
+  readonly secrets?: SecretSelection;
+
+  /**
+   * KMS keys the secrets in each replica region are expected to be encrypted with; a replica with
+   * another key is a metadata drift.
+   *
+   * @default - the replicator's `replicaKmsKeys`; otherwise every replica is expected to use `aws/secretsmanager`
+   */
+  readonly replicaKmsKeys?: ReplicaKmsKey[];
+
+  /**
+   * Tag keys whose values must agree between a primary secret and its replicas.
+   *
+   * @default - tags are not compared
+   */
+  readonly comparedTagKeys?: string[];
+
+  /**
+   * SSM parameter paths compared across regions, each recursively (`String`, `StringList` and
+   * `SecureString`, decrypted in memory only). Paths must not overlap.
+   *
+   * @default - parameters are not compared
+   */
+  readonly parameterPaths?: string[];
+
+  /**
+   * ConfigMaps compared across EKS clusters.
+   *
+   * @default - ConfigMaps are not compared
+   */
+  readonly configMaps?: ConfigMapDriftScope[];
+
+  /**
+   * Expected differences: items (or ConfigMap keys) never compared.
+   *
+   * @default - everything in scope is compared
+   */
+  readonly ignoreRules?: DriftIgnoreRule[];
+
+  /**
+   * An item changed in the primary within this window is not compared (replication may still be in
+   * flight); the next scan compares it. Whole seconds, at most one day.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly graceWindow?: Duration;
+
+  /**
+   * Report items that exist only in a replica (secrets selected by name or prefix, parameters
+   * under a path, ConfigMap keys).
+   *
+   * @default false
+   */
+  readonly reportExtraItems?: boolean;
+
+  /**
+   * Bucket the JSON reports are written to. The handler may only put objects under `reportPrefix`.
+   *
+   * @default - a bucket is created: encrypted, SSL only, public access blocked, reports expire after `reportRetention`
+   */
+  readonly reportBucket?: s3.IBucket;
+
+  /**
+   * Key prefix of the reports; empty or ending with `/`.
+   *
+   * @default 'drift-reports/'
+   */
+  readonly reportPrefix?: string;
+
+  /**
+   * How long reports are kept in the created bucket: whole days. Only used without `reportBucket`.
+   *
+   * @default Duration.days(30)
+   */
+  readonly reportRetention?: Duration;
+
+  /**
+   * Auto-remediation of the drift found.
+   *
+   * @default DriftRemediation.OFF
+   */
+  readonly autoRemediation?: DriftRemediation;
+
+  /**
+   * When to scan. The drift alarm's period is the schedule's rate (one hour for a cron schedule).
+   *
+   * @default events.Schedule.rate(Duration.hours(1))
+   */
+  readonly schedule?: events.Schedule;
+
+  /**
+   * Drifted items in one scan that raise `driftAlarm`; a whole number of at least 1.
+   *
+   * @default 1
+   */
+  readonly alertThreshold?: number;
+
+  /**
+   * KMS keys (by ARN, in any scanned region) that encrypt the compared secrets or `SecureString`
+   * parameters. The handler may decrypt with them only through Secrets Manager and Systems Manager.
+   *
+   * @default - none: items encrypted with the AWS managed keys need no KMS permission
+   */
+  readonly encryptionKeyArns?: string[];
+
+  /**
+   * When set, a Systems Manager parameter named `<parameterPrefix>/global/secrets/drift-detection-config`
+   * holds the detector's settings as JSON (the seed's `enabled`, `checkInterval`, `alertThreshold`,
+   * `autoRemediation`, `includeSecrets`, `includeParameters`, `includeConfigMaps`, `retentionDays`).
+   * It is never compared itself.
+   *
+   * @default - no parameter
+   */
+  readonly parameterPrefix?: string;
+
+  /**
+   * CloudWatch namespace of the handler's metrics.
+   *
+   * @default 'CrossRegionConfig/ConfigurationDrift'
+   */
+  readonly metricNamespace?: string;
+
+  /**
+   * Create the alarms (`driftAlarm`, `scanFailuresAlarm`, `errorsAlarm`, `throttlesAlarm`,
+   * `deadLetterAlarm` and, with `DriftRemediation.APPLY`, `remediationFailuresAlarm`).
+   *
+   * @default true
+   */
+  readonly createAlarms?: boolean;
+
+  /**
+   * Actions of every alarm, for example an `SnsAction`. More can be added with `addAlarmAction()`.
+   *
+   * @default - no actions
+   */
+  readonly alarmActions?: cloudwatch.IAlarmAction[];
+
+  /**
+   * Name of the Lambda function.
+   *
+   * @default - generated by CloudFormation
+   */
+  readonly functionName?: string;
+
+  /**
+   * Memory of the handler, in MiB.
+   *
+   * @default 512
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Timeout of one scan.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * Compares configuration across regions, treating this stack's region as the source of truth:
+ * Secrets Manager secrets, SSM parameters and Kubernetes ConfigMaps in EKS clusters.
+ *
+ * A Lambda handler scans on a schedule (hourly by default) and on `{"action":"manual_check"}`,
+ * compares values by keyed hashes (a random HMAC key per scan) and metadata, and reports items
+ * missing in a replica, extra in a replica (opt-in), with another value or other metadata, or
+ * unreadable. It emits `DriftCount` and `HasDrift` (in total, per resource type and per replica
+ * region), raises `driftAlarm`, and writes a JSON report with the command that fixes each drift.
+ * Auto-remediation is opt-in.
+ *
+ * @example
+ * declare const replicator: CrossRegionSecretReplicator;
+ * new ConfigDriftDetector(this, 'DriftDetector', {
+ *   replicator,
+ *   parameterPaths: ['/my-app/production'],
+ *   ignoreRules: [DriftIgnoreRule.parameters('/my-app/production/regional/**')],
+ * });
+ */
+export class ConfigDriftDetector extends Construct {
+  /** Region holding the source of truth: this stack's region. */
+  public readonly primaryRegion: string;
+
+  /** Regions compared with the primary (those of secrets and parameters, then of ConfigMap clusters). */
+  public readonly replicaRegions: string[];
+
+  /** Resource types this detector compares: `secret`, `parameter`, `configmap`. */
+  public readonly resourceTypes: string[];
+
+  /**
+   * Value of the `service` dimension of the handler's metrics (also `POWERTOOLS_SERVICE_NAME`);
+   * unique to this construct and stable across deployments.
+   */
+  public readonly serviceName: string;
+
+  /** CloudWatch namespace of the handler's metrics (`metricNamespace` prop). */
+  public readonly metricNamespace: string;
+
+  /** The Lambda function that scans. */
+  public readonly handler: lambda.Function;
+
+  /** Execution role of the handler, with least-privilege statements per region. */
+  public readonly role: iam.Role;
+
+  /** Log group of the handler (JSON logs; values are never logged). */
+  public readonly logGroup: logs.LogGroup;
+
+  /** Dead-letter queue of scheduled scans that failed after two retries; kept for 14 days. */
+  public readonly deadLetterQueue: sqs.Queue;
+
+  /** Bucket of the JSON reports: `reportBucket`, or the one created. */
+  public readonly reportBucket: s3.IBucket;
+
+  /** Key prefix of the reports; the latest is always at `<reportPrefix>latest.json`. */
+  public readonly reportPrefix: string;
+
+  /** EventBridge rule that invokes the handler with `{"action":"scheduled_check"}` on `schedule`. */
+  public readonly schedule: events.Rule;
+
+  /**
+   * Secret holding the HMAC key of the content-hash provenance tags auto-remediation writes on
+   * secrets; set only when secrets are compared with `DriftRemediation.APPLY` or `DRY_RUN` and no
+   * `replicator` is given (otherwise the replicator's key is used).
+   */
+  public readonly provenanceKey?: secretsmanager.ISecret;
+
+  /** The settings parameter; set only when `parameterPrefix` is set. */
+  public readonly configParameter?: ssm.StringParameter;
+
+  /**
+   * AWS CLI commands that grant the handler access to clusters this construct could not grant
+   * itself (clusters in other regions or accounts, or known only by name); run them once. Empty when
+   * every cluster got an EKS access entry from this construct.
+   */
+  public readonly clusterAccessCommands: string[];
+
+  /** Every alarm of this construct; empty when `createAlarms` is false. */
+  public readonly alarms: cloudwatch.IAlarm[];
+
+  /** `DriftCount` (Maximum per scan period) ≥ `alertThreshold`; undefined when `createAlarms` is false. */
+  public readonly driftAlarm?: cloudwatch.IAlarm;
+
+  /** Regions, clusters or items that could not be read (Maximum ≥ 1 per scan period); undefined when `createAlarms` is false. */
+  public readonly scanFailuresAlarm?: cloudwatch.IAlarm;
+
+  /** Items auto-remediation could not repair; set only with `DriftRemediation.APPLY` and `createAlarms`. */
+  public readonly remediationFailuresAlarm?: cloudwatch.IAlarm;
+
+  /** Handler errors (Sum ≥ 1 in 5 minutes); undefined when `createAlarms` is false. */
+  public readonly errorsAlarm?: cloudwatch.IAlarm;
+
+  /** Handler throttles (Sum ≥ 1 in 5 minutes); undefined when `createAlarms` is false. */
+  public readonly throttlesAlarm?: cloudwatch.IAlarm;
+
+  /** Messages in the dead-letter queue (Maximum ≥ 1); undefined when `createAlarms` is false. */
+  public readonly deadLetterAlarm?: cloudwatch.IAlarm;
+
+  private readonly alarmSet: AlarmSet;
+
+  constructor(scope: Construct, id: string, props: ConfigDriftDetectorProps = {}) {
+    super(scope, id);
+
+    const stack = Stack.of(this);
+    if (Token.isUnresolved(stack.region)) {
+      throw new Error('ConfigDriftDetector needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
+    }
+    validateRegionName('the stack region', stack.region);
+    this.primaryRegion = stack.region;
+    const primary = this.primaryRegion;
+    const replicator = props.replicator;
+
+    if (replicator && Stack.of(replicator).region !== primary) {
+      fail('replicator', `must be in the detector's region ${primary}`, Stack.of(replicator).region);
+    }
+    const regions = props.replicaRegions ?? replicator?.replicaRegions;
+    const secrets = props.secrets ?? replicator?.secrets;
+    const replicaKmsKeys = props.replicaKmsKeys ?? replicator?.replicaKmsKeys ?? [];
+    const parameterPaths = props.parameterPaths ?? [];
+    const configMaps = props.configMaps ?? [];
+    const remediation = props.autoRemediation ?? DriftRemediation.OFF;
+    const createAlarms = props.createAlarms ?? true;
+    const schedule = props.schedule ?? DEFAULT_SCHEDULE;
+    const alertThreshold = props.alertThreshold ?? DEFAULT_ALERT_THRESHOLD;
+    this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
+    this.reportPrefix = props.reportPrefix ?? DEFAULT_REPORT_PREFIX;
+
+    if (regions === undefined && (secrets !== undefined || parameterPaths.length > 0)) {
+      fail('replicaRegions', 'must be set when no replicator is given and secrets or parameterPaths are compared', regions);
+    }
+    const replicaRegions = regions ?? [];
+    if (regions !== undefined) validateReplicaRegions(replicaRegions, primary);
+    if (secrets === undefined && parameterPaths.length === 0 && configMaps.length === 0) {
+      fail('secrets', 'or parameterPaths, configMaps or replicator must give the detector something to compare', undefined);
+    }
+    validateParameterPaths(parameterPaths);
+    const kmsByRegion = new Map([...validateReplicaKmsKeys(replicaKmsKeys, replicaRegions)]
+      .map(([region, key]) => [region, (key.keyArn ?? key.aliasName)!]));
+    validateTagKeys(props.comparedTagKeys ?? []);
+    if (props.comparedTagKeys?.length && secrets === undefined) {
+      Annotations.of(this).addWarningV2(`${WARNING}comparedTagKeysIgnored`, 'comparedTagKeys are ignored because no secrets are compared.');
+    }
+    const graceWindowSeconds = validateWholeDuration('graceWindow', props.graceWindow ?? DEFAULT_GRACE_WINDOW, 'seconds', 0, MAX_GRACE_WINDOW_SECONDS);
+    const retentionDays = validateWholeDuration('reportRetention', props.reportRetention ?? DEFAULT_REPORT_RETENTION, 'days', 1, MAX_REPORT_RETENTION_DAYS);
+    if (props.reportRetention && props.reportBucket) {
+      Annotations.of(this).addWarningV2(`${WARNING}reportRetentionIgnored`,
+        'reportRetention is ignored because reportBucket is given: the bucket\'s own lifecycle rules apply.');
+    }
+    validateReportPrefix(this.reportPrefix);
+    validateIntegerRange('alertThreshold', alertThreshold, 1, Number.MAX_SAFE_INTEGER);
+    validateMetricNamespace(this.metricNamespace);
+    for (const arn of props.encryptionKeyArns ?? []) {
+      validatePattern('encryptionKeyArns', arn, KEY_ARN_PATTERN, 'must be KMS key ARNs such as "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"');
+    }
+    if (props.parameterPrefix !== undefined) validateParameterPrefix(props.parameterPrefix);
+    if (props.alarmActions?.length && !createAlarms) {
+      Annotations.of(this).addWarningV2(`${WARNING}alarmActionsIgnored`, 'alarmActions are ignored because createAlarms is false: no alarm is created.');
+    }
+    const scopes = validateConfigMapScopes(configMaps, primary);
+
+    this.serviceName = Names.uniqueResourceName(this, { maxLength: SERVICE_NAME_MAX_LENGTH });
+    const selection = secrets ? new BoundSelection(secrets, stack) : undefined;
+    const kinds: ResourceKindName[] = [
+      ...(secrets ? ['secret' as const] : []), ...(parameterPaths.length ? ['parameter' as const] : []), ...(configMaps.length ? ['configmap' as const] : []),
+    ];
+    const clusterRegions = scopes.flatMap((s) => s.replicaClusters.map((c) => c.region));
+    this.replicaRegions = [...new Set([...replicaRegions, ...clusterRegions])];
+
+    // Auto-remediation of secrets writes provenance tags keyed like the replicator's.
+    const remediates = remediation !== DriftRemediation.OFF;
+    if (remediates && secrets) {
+      this.provenanceKey = replicator?.provenanceKey ?? new secretsmanager.Secret(this, 'ProvenanceKey', {
+        description: `HMAC key for the content-hash provenance tags written by the drift detector ${this.node.path}. Not replicated, not rotated.`,
+        generateSecretString: { passwordLength: PROVENANCE_KEY_LENGTH, excludePunctuation: true, includeSpace: false, requireEachIncludedType: true },
+      });
+    }
+
+    this.reportBucket = props.reportBucket ?? this.createReportBucket(props.reportRetention ?? DEFAULT_REPORT_RETENTION);
+    const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/drift-detection-config` : undefined;
+
+    const hardened = hardenedFunction(this, {
+      description: `Detects configuration drift between ${primary} and ${this.replicaRegions.join(', ')}`.slice(0, 256),
+      functionName: props.functionName,
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_MIB,
+      timeout: props.timeout ?? DEFAULT_TIMEOUT,
+      logRetention: props.logRetention,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+    });
+    this.role = hardened.role;
+    this.logGroup = hardened.logGroup;
+    this.deadLetterQueue = hardened.deadLetterQueue;
+
+    // Clusters: access entries where this construct can create them, commands otherwise.
+    // A later binding of the same cluster covers the earlier ones: keep the last commands per cluster.
+    const accessCommands = new Map<string, string>();
+    const configMapScopes: ConfigMapScopeConfig[] = scopes.map((s, i) => {
+      const bind = (cluster: KubernetesCluster, j: number) => {
+        const bound = bindKubernetesCluster(this, cluster, {
+          role: this.role,
+          namespaces: [s.namespace],
+          // Dry-run applies are authorized like real ones, so any remediation needs edit access.
+          access: remediation === DriftRemediation.OFF ? KubernetesAccessLevel.VIEW : KubernetesAccessLevel.EDIT,
+          id: `ClusterAccess${i}x${j}`,
+          propPrefix: `configMaps[${i}].`,
+        });
+        if (bound.manualSetupCommand) accessCommands.set(`${cluster.region}/${cluster.clusterName}`, bound.manualSetupCommand);
+        return bound.config;
+      };
+      return {
+        primary: bind(s.primaryCluster, 0),
+        replicas: s.replicaClusters.map((c, j) => bind(c, j + 1)),
+        namespace: s.namespace,
+        names: [...s.names],
+      };
+    });
+    this.clusterAccessCommands = [...accessCommands.values()];
+
+    const replicaTargets: ReplicaTargetConfig[] = replicaRegions.map((region) => {
+      const kmsKeyId = kmsByRegion.get(region);
+      return { region, ...(kmsKeyId ? { kmsKeyId } : {}) };
+    });
+    const environment: { [key: string]: string } = {
+      [DriftEnv.PRIMARY_REGION]: primary,
+      [DriftEnv.REPLICA_TARGETS]: stack.toJsonString(replicaTargets),
+      ...(selection ? { [DriftEnv.SECRET_SELECTION]: stack.toJsonString(selection.toConfig()) } : {}),
+      ...(props.comparedTagKeys?.length ? { [DriftEnv.COMPARED_TAG_KEYS]: JSON.stringify(props.comparedTagKeys) } : {}),
+      ...(parameterPaths.length ? { [DriftEnv.PARAMETER_PATHS]: JSON.stringify(parameterPaths) } : {}),
+      ...(configMapScopes.length ? { [DriftEnv.CONFIGMAP_SCOPES]: stack.toJsonString(configMapScopes) } : {}),
+      ...(props.ignoreRules?.length ? { [DriftEnv.IGNORE_RULES]: JSON.stringify(props.ignoreRules.map((r) => r._config)) } : {}),
+      [DriftEnv.GRACE_WINDOW_SECONDS]: String(graceWindowSeconds ?? Token.asString((props.graceWindow ?? DEFAULT_GRACE_WINDOW).toSeconds())),
+      [DriftEnv.REPORT_EXTRA_ITEMS]: String(props.reportExtraItems ?? false),
+      [DriftEnv.REPORT_BUCKET]: this.reportBucket.bucketName,
+      [DriftEnv.REPORT_PREFIX]: this.reportPrefix,
+      [DriftEnv.REMEDIATION_MODE]: remediation,
+      ...(this.provenanceKey ? { [DriftEnv.PROVENANCE_KEY_SECRET_ARN]: this.provenanceKey.secretArn } : {}),
+      ...(configParameterName ? { [DriftEnv.EXCLUDED_PARAMETERS]: JSON.stringify([configParameterName]) } : {}),
+      [DriftEnv.ACCOUNT_ID]: stack.account,
+      [DriftEnv.METRIC_NAMESPACE]: this.metricNamespace,
+      [DriftEnv.SERVICE_NAME]: this.serviceName,
+    };
+    checkEnvironmentSize(environment);
+    this.handler = new DriftDetectorFunction(this, 'Handler', { ...hardened.options, environment });
+
+    const wildcards = new Map<string, string>();
+    this.grantHandlerPermissions({
+      selection, replicaRegions, parameterPaths, remediation, kmsByRegion, encryptionKeyArns: props.encryptionKeyArns ?? [], wildcards,
+    });
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `Scans for configuration drift: ${this.node.path}`.slice(0, 512),
+      schedule,
+    });
+    this.schedule.addTarget(new targets.LambdaFunction(this.handler, {
+      event: events.RuleTargetInput.fromObject({ action: 'scheduled_check' }),
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(2),
+    }));
+
+    if (configParameterName !== undefined) {
+      this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
+        parameterName: configParameterName,
+        description: `Settings of the drift detector ${this.node.path}`.slice(0, 1024),
+        tier: ssm.ParameterTier.STANDARD,
+        stringValue: stack.toJsonString({
+          enabled: true,
+          checkInterval: checkInterval(schedule),
+          alertThreshold,
+          autoRemediation: remediation === DriftRemediation.APPLY,
+          autoRemediationMode: remediation,
+          includeSecrets: secrets !== undefined,
+          includeParameters: parameterPaths.length > 0,
+          includeConfigMaps: configMaps.length > 0,
+          retentionDays: props.reportBucket ? null : retentionDays,
+        }),
+      });
+    }
+
+    this.alarmSet = new AlarmSet(this, createAlarms);
+    const alarms = createDriftAlarms(this.alarmSet, {
+      handler: this.handler,
+      deadLetterQueue: this.deadLetterQueue,
+      scanPeriod: alarmPeriod(schedule),
+      alertThreshold,
+      driftCount: (o) => this.metricDriftCount(o),
+      scanFailures: (o) => this.metricScanFailures(o),
+      remediationFailures: remediation === DriftRemediation.APPLY ? (o) => this.metricRemediationFailures(o) : undefined,
+    });
+    this.driftAlarm = alarms.driftAlarm;
+    this.scanFailuresAlarm = alarms.scanFailuresAlarm;
+    this.remediationFailuresAlarm = alarms.remediationFailuresAlarm;
+    this.errorsAlarm = alarms.errorsAlarm;
+    this.throttlesAlarm = alarms.throttlesAlarm;
+    this.deadLetterAlarm = alarms.deadLetterAlarm;
+    this.alarms = this.alarmSet.alarms;
+    if (props.alarmActions?.length) this.addAlarmAction(...props.alarmActions);
+
+    this.resourceTypes = kinds;
+    this.acknowledgeNagFindings(wildcards);
+  }
+
+  /**
+   * Drifted items found by a scan (and scan failures).
+   *
+   * @default - Maximum over 1 hour, all resource types and replica regions
+   */
+  public metricDriftCount(props?: DriftMetricOptions): cloudwatch.Metric {
+    return this.metric(DriftMetric.DRIFT_COUNT, props, true);
+  }
+
+  /**
+   * 1 when a scan found any drift, else 0.
+   *
+   * @default - Maximum over 1 hour, all resource types and replica regions
+   */
+  public metricHasDrift(props?: DriftMetricOptions): cloudwatch.Metric {
+    return this.metric(DriftMetric.HAS_DRIFT, props, true);
+  }
+
+  /**
+   * Regions, clusters or items a scan could not read.
+   *
+   * @default - Maximum over 1 hour
+   */
+  public metricScanFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(DriftMetric.SCAN_FAILURES, props);
+  }
+
+  /**
+   * Items compared by a scan ((item, replica region) pairs).
+   *
+   * @default - Maximum over 1 hour
+   */
+  public metricItemsCompared(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(DriftMetric.ITEMS_COMPARED, props);
+  }
+
+  /**
+   * Items a scan deferred because they changed in the primary within the grace window.
+   *
+   * @default - Maximum over 1 hour
+   */
+  public metricDeferredItems(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(DriftMetric.DEFERRED_ITEMS, props);
+  }
+
+  /**
+   * Drifted items auto-remediation repaired (emitted only with auto-remediation on).
+   *
+   * @default - Sum over 1 hour
+   */
+  public metricRemediatedItems(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(DriftMetric.REMEDIATED_ITEMS, { statistic: cloudwatch.Stats.SUM, ...props });
+  }
+
+  /**
+   * Drifted items auto-remediation could not repair (emitted only with auto-remediation on).
+   *
+   * @default - Maximum over 1 hour
+   */
+  public metricRemediationFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(DriftMetric.REMEDIATION_FAILURES, props);
+  }
+
+  /** Adds actions to every alarm of this construct, including alarms created later. */
+  public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
+    this.alarmSet.addAlarmAction(...actions);
+  }
+
+  /**
+   * Grants `grantee` permission to run a scan now (`lambda:InvokeFunction` on the handler, with
+   * `{"action":"manual_check"}`).
+   */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.handler.grantInvoke(grantee);
+  }
+
+  /**
+   * Grants `grantee` permission to read the reports (`s3:GetObject*`, `s3:GetBucket*`, `s3:List*`
+   * on the report bucket, under `reportPrefix`).
+   */
+  public grantReadReports(grantee: iam.IGrantable): iam.Grant {
+    return this.reportBucket.grantRead(grantee, `${this.reportPrefix}*`);
+  }
+
+  private metric(name: string, props: DriftMetricOptions | undefined, split = false): cloudwatch.Metric {
+    const { resourceType, replicaRegion, ...options } = props ?? {};
+    if (!split && (resourceType !== undefined || replicaRegion !== undefined)) {
+      fail(`metric${name} props`, 'must not set resourceType or replicaRegion (only DriftCount and HasDrift have them)', { resourceType, replicaRegion });
+    }
+    if (resourceType !== undefined && replicaRegion !== undefined) {
+      fail('DriftMetricOptions', 'must set at most one of resourceType and replicaRegion', { resourceType, replicaRegion });
+    }
+    if (resourceType !== undefined && !Token.isUnresolved(resourceType) && !this.resourceTypes.includes(resourceType)) {
+      fail('DriftMetricOptions.resourceType', `must be one of the compared resource types ${JSON.stringify(this.resourceTypes)}`, resourceType);
+    }
+    if (replicaRegion !== undefined && !Token.isUnresolved(replicaRegion) && !this.replicaRegions.includes(replicaRegion)) {
+      fail('DriftMetricOptions.replicaRegion', `must be one of the replica regions ${JSON.stringify(this.replicaRegions)}`, replicaRegion);
+    }
+    return driftMetric({
+      namespace: this.metricNamespace,
+      serviceName: this.serviceName,
+      metricName: name,
+      statistic: options.statistic ?? cloudwatch.Stats.MAXIMUM,
+      resourceType,
+      replicaRegion,
+      options: { period: DEFAULT_DRIFT_METRIC_PERIOD, ...options },
+    });
+  }
+
+  private createReportBucket(retention: Duration): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'ReportBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: false,
+      lifecycleRules: [{ id: 'ExpireReports', expiration: retention, abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledgeNagFindings(bucket, {
+      id: 'AwsSolutions-S1',
+      reason: 'The bucket holds only the drift detector\'s own reports, written by one role; CloudTrail data events (not server access logs) are the '
+        + 'audit trail to use if one is needed. Pass reportBucket to use a bucket with access logging.',
+    });
+    return bucket;
+  }
+
+  private grantHandlerPermissions(options: {
+    selection?: BoundSelection;
+    replicaRegions: string[];
+    parameterPaths: string[];
+    remediation: DriftRemediation;
+    kmsByRegion: Map<string, string>;
+    encryptionKeyArns: string[];
+    wildcards: Map<string, string>;
+  }): void {
+    const { selection, replicaRegions, parameterPaths, remediation, wildcards } = options;
+    const primary = this.primaryRegion;
+    const stack = Stack.of(this);
+    const repairs = remediation === DriftRemediation.APPLY;
+    const add = (statement: iam.PolicyStatement, reason: string) => {
+      this.role.addToPrincipalPolicy(statement);
+      for (const resource of statement.resources) wildcards.set(resource, reason);
+    };
+    const allRegions = [primary, ...replicaRegions];
+
+    if (selection) {
+      const prefixReason = 'The selection includes secrets by name prefix or tags: reads are limited to names starting with the prefix, '
+        + 'or to secrets carrying every selected tag (secretsmanager:ResourceTag conditions).';
+      for (const s of selection.primaryReadStatements(primary, SECRET_READ_ACTIONS)) add(s, prefixReason);
+      for (const region of replicaRegions) {
+        for (const s of selection.replicaReadStatements(region, primary, SECRET_READ_ACTIONS, ProvenanceTag.SOURCE_REGION)) add(s, prefixReason);
+      }
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: UNSCOPED_SECRETS_ACTIONS,
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:RequestedRegion': allRegions } },
+      }));
+      if (this.provenanceKey) this.provenanceKey.grantRead(this.role);
+      if (repairs) {
+        const reason = 'Auto-remediation writes the selected secrets in the replica regions: limited to the selected names and prefixes, '
+          + `and otherwise to secrets carrying the provenance tag ${ProvenanceTag.SOURCE_REGION}=${primary}.`;
+        const named = replicaRegions.flatMap((region) => selection.replicaResources(region));
+        if (named.length > 0) add(new iam.PolicyStatement({ actions: SECRET_REPAIR_ACTIONS, resources: named }), reason);
+        if (selection.needsProvenanceScope && replicaRegions.length > 0) {
+          const anyReplica = replicaRegions.map((region) => selection.secretArn(region, '*'));
+          add(new iam.PolicyStatement({
+            actions: ['secretsmanager:CreateSecret'],
+            resources: anyReplica,
+            conditions: { StringEquals: { [`aws:RequestTag/${ProvenanceTag.SOURCE_REGION}`]: primary } },
+          }), reason);
+          add(new iam.PolicyStatement({
+            actions: SECRET_REPAIR_ACTIONS.filter((a) => a !== 'secretsmanager:CreateSecret'),
+            resources: anyReplica,
+            conditions: { StringEquals: { [`secretsmanager:ResourceTag/${ProvenanceTag.SOURCE_REGION}`]: primary } },
+          }), reason);
+        }
+        const keys = [...options.kmsByRegion.entries()];
+        const keyArns = keys.filter(([, k]) => k.startsWith('arn:')).map(([, k]) => k);
+        if (keyArns.length > 0) {
+          add(new iam.PolicyStatement({
+            actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+            resources: keyArns,
+            conditions: { StringLike: { 'kms:ViaService': 'secretsmanager.*' } },
+          }), 'Replica keys are named by ARN.');
+        }
+        for (const [region, alias] of keys.filter(([, k]) => !k.startsWith('arn:') && k !== 'alias/aws/secretsmanager')) {
+          add(new iam.PolicyStatement({
+            actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+            resources: [stack.formatArn({ service: 'kms', region, resource: 'key', resourceName: '*' })],
+            conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': alias }, 'StringEquals': { 'kms:ViaService': `secretsmanager.${region}.${domainSuffixOf(region)}` } },
+          }), `The replica key in ${region} is named by its alias ${alias}: limited to keys carrying that alias and to use through Secrets Manager.`);
+        }
+      }
+      // Comparing a replica's key named by alias with one named by ARN resolves the alias.
+      const aliases = [...options.kmsByRegion.entries()].filter(([, k]) => k.startsWith('alias/') && k !== 'alias/aws/secretsmanager');
+      for (const [region, alias] of aliases) {
+        add(new iam.PolicyStatement({
+          actions: ['kms:DescribeKey'],
+          resources: [stack.formatArn({ service: 'kms', region, resource: 'key', resourceName: '*' })],
+          conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': alias } },
+        }), `The replica key in ${region} is named by its alias ${alias}: DescribeKey is limited to keys carrying that alias.`);
+      }
+    }
+
+    if (parameterPaths.length > 0) {
+      const reason = 'Parameters are compared recursively under each path: limited to the parameters below the given paths.';
+      const resources = (regions: string[]) => regions.flatMap((region) => parameterPaths.flatMap((path) => [
+        stack.formatArn({ service: 'ssm', region, resource: 'parameter', resourceName: path.slice(1) }),
+        stack.formatArn({ service: 'ssm', region, resource: 'parameter', resourceName: `${path.slice(1)}/*` }),
+      ]));
+      add(new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources: resources(allRegions) }), reason);
+      if (repairs) {
+        add(new iam.PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:AddTagsToResource'], resources: resources(replicaRegions) }),
+          'Auto-remediation rewrites drifted parameters in the replica regions: limited to the parameters below the given paths.');
+      }
+    }
+
+    if (options.encryptionKeyArns.length > 0) {
+      add(new iam.PolicyStatement({
+        actions: repairs ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
+        resources: options.encryptionKeyArns,
+        conditions: { StringLike: { 'kms:ViaService': ['secretsmanager.*', 'ssm.*'] } },
+      }), 'Keys are named by ARN.');
+    }
+
+    // PutObject alone: grantPut() would add s3:Abort*, which the handler's single-part uploads never need.
+    add(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.reportBucket.arnForObjects(`${this.reportPrefix}*`)] }),
+      'Reports are written under the report prefix with a dated key per scan: limited to that prefix of the report bucket.');
+    this.reportBucket.encryptionKey?.grantEncrypt(this.role);
+  }
+
+  private acknowledgeNagFindings(wildcards: Map<string, string>): void {
+    wildcards.set('*', `Resource "*" is only used for actions that support no resource-level permissions: ${[...TRACING_ACTIONS, ...UNSCOPED_SECRETS_ACTIONS].join(', ')}; `
+      + 'the Secrets Manager ones are limited to the primary and replica regions with aws:RequestedRegion.');
+    for (const [resource, reason] of wildcards) {
+      if (flattenReference(Stack.of(this).resolve(resource)).includes('*')) {
+        acknowledgeNagFindings(this.role, { id: wildcardResourceFinding(this.role, resource), reason });
+      }
+    }
+    acknowledgeNagFindings(this.handler, {
+      id: 'AwsSolutions-L1',
+      reason: 'The runtime is pinned to nodejs22.x, the Node.js major the bundled handler is built and tested on; it moves with a release of this library.',
+    });
+    if (this.provenanceKey instanceof secretsmanager.Secret && this.provenanceKey.node.scope === this) {
+      acknowledgeNagFindings(this.provenanceKey, {
+        id: 'AwsSolutions-SMG4',
+        reason: 'The provenance key is the HMAC key behind the content-hash tags auto-remediation writes on replicas; rotating it only forces one '
+          + 'extra copy of every replica and adds no protection. It never leaves the handler and guards no resource.',
+      });
+    }
+  }
+}
+
+/** Validated ConfigMap scope with defaults applied. */
+interface ResolvedConfigMapScope {
+  readonly primaryCluster: KubernetesCluster;
+  readonly replicaClusters: KubernetesCluster[];
+  readonly namespace: string;
+  readonly names: string[];
+}
+
+function validateConfigMapScopes(scopes: ConfigMapDriftScope[], primary: string): ResolvedConfigMapScope[] {
+  return scopes.map((s, i) => {
+    const prop = `configMaps[${i}]`;
+    if (!Token.isUnresolved(s.primaryCluster.region) && s.primaryCluster.region !== primary) {
+      fail(`${prop}.primaryCluster`, `must be in the primary region ${primary}`, `${s.primaryCluster.clusterName} in ${s.primaryCluster.region}`);
+    }
+    validateNotEmpty(`${prop}.replicaClusters`, s.replicaClusters);
+    const keys = s.replicaClusters.map((c) => `${c.region}/${c.clusterName}`);
+    validateDistinct(`${prop}.replicaClusters`, keys);
+    if (keys.includes(`${s.primaryCluster.region}/${s.primaryCluster.clusterName}`)) {
+      fail(`${prop}.replicaClusters`, 'must not contain the primary cluster', keys);
+    }
+    for (const c of s.replicaClusters) validateSamePartition(`${prop}.replicaClusters`, c.region, primary, true);
+    const namespace = s.namespace ?? 'default';
+    if (!Token.isUnresolved(namespace)) {
+      validateLength(`${prop}.namespace`, namespace, 1, 63);
+      validatePattern(`${prop}.namespace`, namespace, DNS_LABEL_PATTERN, 'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit');
+    }
+    validateNotEmpty(`${prop}.names`, s.names);
+    validateDistinct(`${prop}.names`, s.names);
+    for (const name of s.names) {
+      if (Token.isUnresolved(name)) continue;
+      validateLength(`${prop}.names`, name, 1, 253);
+      validatePattern(`${prop}.names`, name, DNS_SUBDOMAIN_PATTERN, 'must be DNS-1123 subdomains: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit');
+    }
+    return { primaryCluster: s.primaryCluster, replicaClusters: s.replicaClusters, namespace, names: s.names };
+  });
+}
+
+function validateParameterPaths(paths: string[]): void {
+  validateDistinct('parameterPaths', paths);
+  for (const path of paths) {
+    if (Token.isUnresolved(path)) continue;
+    validatePattern('parameterPaths', path, PARAMETER_PATH_PATTERN,
+      'must be paths of "/"-separated segments of the characters A-Z a-z 0-9 _ . -, starting with "/" and not ending with "/", such as "/my-app/production"');
+    if (/^\/(aws|ssm)(\/|$)/i.test(path)) fail('parameterPaths', 'must not be under the reserved "/aws" or "/ssm"', path);
+  }
+  for (const a of paths) {
+    for (const b of paths) {
+      if (a !== b && b.startsWith(`${a}/`)) fail('parameterPaths', `must not overlap (each is scanned recursively), but ${JSON.stringify(b)} is under`, a);
+    }
+  }
+}
+
+function validateTagKeys(keys: string[]): void {
+  validateDistinct('comparedTagKeys', keys);
+  for (const key of keys) validateLength('comparedTagKeys', key, 1, 128);
+}
+
+function validateReportPrefix(prefix: string): void {
+  if (Token.isUnresolved(prefix)) return;
+  validateLength('reportPrefix', prefix, 0, 512);
+  validatePattern('reportPrefix', prefix, REPORT_PREFIX_PATTERN,
+    'must be empty or "/"-terminated segments of the characters A-Z a-z 0-9 ! _ . * \' ( ) -, such as "drift-reports/"');
+}
+
+/** Fails when the handler's environment certainly exceeds Lambda's 4 KB (deploy-time values counted as empty). */
+function checkEnvironmentSize(environment: { [key: string]: string }): void {
+  const size = Object.entries(environment).reduce((total, [k, v]) => total + k.length + (Token.isUnresolved(v) ? 0 : Buffer.byteLength(v)), 0);
+  if (size > MAX_ENVIRONMENT_BYTES) {
+    throw new Error(`the detector's settings must fit in the handler's environment (Lambda allows ${MAX_ENVIRONMENT_BYTES} bytes in all; use fewer `
+      + `parameterPaths, ConfigMap names or ignoreRules, or select secrets by prefix), but got at least ${size} bytes`);
+  }
+}
+
+/** The seed's `checkInterval` ("1h") for a rate schedule; the expression otherwise. */
+function checkInterval(schedule: events.Schedule): string {
+  const match = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule.expressionString);
+  return match ? `${match[1]}${match[2][0]}` : schedule.expressionString;
+}
+
+/** The scan alarms' period: the schedule's rate, within CloudWatch's bounds; one hour for cron schedules. */
+function alarmPeriod(schedule: events.Schedule): Duration {
+  const match = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule.expressionString);
+  if (!match) return DEFAULT_DRIFT_METRIC_PERIOD;
+  const seconds = Number(match[1]) * { minute: 60, hour: 3600, day: 86_400 }[match[2] as 'minute' | 'hour' | 'day'];
+  return Duration.seconds(Math.min(MAX_ALARM_PERIOD_SECONDS, Math.max(MIN_ALARM_PERIOD_SECONDS, seconds)));
+}
+

@@ -1,0 +1,3 @@
+export * from './config-drift-detector';
+export * from './ignore-rule';
+export * from './remediation-mode';
