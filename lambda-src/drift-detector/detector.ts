@@ -16,6 +16,7 @@ import { DEFAULT_SECRETS_KEY, SecretsScope } from './secrets';
 import type {
   ConfigMapScopeConfig, IgnoreRuleConfig, RemediationModeName, ReplicaTargetConfig, ResourceKindName, SelectionConfig,
 } from '../../src/drift-detector/contract';
+import type { ConflictPolicyName } from '../../src/secret-replicator/contract';
 import { SecretReplicator } from '../secret-replicator/replicator';
 import { ClientCache } from '../shared/clients';
 import { mapSettled } from '../shared/concurrency';
@@ -41,6 +42,10 @@ export interface DetectorSettings {
   readonly reportPrefix: string;
   readonly remediationMode: RemediationModeName;
   readonly provenanceKeySecretArn?: string;
+  /** How secret remediation treats replicas changed in their own region: the replicator's policy. */
+  readonly remediationConflictPolicy: ConflictPolicyName;
+  /** Whether secret remediation copies the primary's tags: the replicator's setting. */
+  readonly remediationReplicateTags: boolean;
   readonly excludedParameters: readonly string[];
   readonly accountId?: string;
 }
@@ -250,14 +255,29 @@ export class DriftDetector {
 
   private guidanceContext(reads: readonly ScopeRead[]): GuidanceContext {
     const parameterTypes = new Map<string, string>();
+    const parameterDataTypes = new Map<string, string>();
+    const binarySecrets = new Set<string>();
+    const configMapKeys = new Map<string, string[]>();
     for (const read of reads) {
-      if (read.scope.kind !== 'parameter' || !('inventory' in read.primary)) continue;
-      for (const item of read.primary.inventory.items.values()) parameterTypes.set(item.name, item.metadata.type);
+      if (!('inventory' in read.primary)) continue;
+      for (const item of read.primary.inventory.items.values()) {
+        if (item.kind === 'parameter') {
+          parameterTypes.set(item.name, item.metadata.type);
+          parameterDataTypes.set(item.name, item.metadata.dataType);
+        } else if (item.kind === 'secret' && item.valueKind === 'binary') {
+          binarySecrets.add(item.name);
+        } else if (item.kind === 'configmap') {
+          configMapKeys.set(item.name, Object.keys(item.keyDigests ?? {}));
+        }
+      }
     }
     return {
       account: this.settings.accountId,
       replicaKeys: new Map(this.settings.targets.map((t) => [t.region, t.kmsKeyId ?? DEFAULT_SECRETS_KEY])),
       parameterTypes,
+      parameterDataTypes,
+      binarySecrets,
+      ignoredConfigMapKeys: (name, region) => (configMapKeys.get(name) ?? []).filter((key) => this.ignore.ignoresKey('configmap', name, key, region)),
     };
   }
 
@@ -271,8 +291,8 @@ export class DriftDetector {
         primaryRegion: s.primaryRegion,
         targets: s.targets,
         selection: s.selection!,
-        conflictPolicy: 'PRIMARY_WINS',
-        replicateTags: true,
+        conflictPolicy: s.remediationConflictPolicy,
+        replicateTags: s.remediationReplicateTags,
         propagateDeletions: false,
         deletionRecoveryWindowDays: 7,
         provenanceKeySecretArn: s.provenanceKeySecretArn!,

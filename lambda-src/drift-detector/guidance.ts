@@ -1,6 +1,15 @@
 import { Drift } from './model';
 import { CONFIGMAP_FIELD_MANAGER } from '../../src/drift-detector/contract';
 
+/** The AWS partition of a region, for ARNs. */
+function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  return 'aws';
+}
+
 /** What guidance needs to know about the deployment. */
 export interface GuidanceContext {
   /** Account of the clusters (the stack's), for kubectl contexts named like `aws eks update-kubeconfig` names them. */
@@ -9,8 +18,12 @@ export interface GuidanceContext {
   readonly replicaKeys: ReadonlyMap<string, string>;
   /** The primary's parameter type, by parameter name, for `put-parameter --type`. */
   readonly parameterTypes: ReadonlyMap<string, string>;
-  /** The primary's KMS key, by secret name (absent: the AWS managed key). */
-  readonly secretKeys?: ReadonlyMap<string, string>;
+  /** The primary's parameter data type (`text`, `aws:ec2:image`, ...), by parameter name. */
+  readonly parameterDataTypes?: ReadonlyMap<string, string>;
+  /** Names of the secrets whose value is binary (`SecretBinary`) in the primary. */
+  readonly binarySecrets: ReadonlySet<string>;
+  /** The ConfigMap data keys ignore rules keep out of a copy to `region`. */
+  readonly ignoredConfigMapKeys: (name: string, region: string) => string[];
 }
 
 /** Remediation guidance: what to do, and the exact commands, never with a value in them. */
@@ -29,19 +42,26 @@ export function sh(word: string): string {
 
 function secretGuidance(d: Omit<Drift, 'remediation'>, context: GuidanceContext) {
   const id = sh(d.name);
-  const read = `aws secretsmanager get-secret-value --region ${d.primaryRegion} --secret-id ${id} --query SecretString --output text`;
+  // The value goes from one CLI call to the other through a pipe, never through a shell variable or
+  // the command line. `jq -j` writes a string value exactly (`--output text` would add a newline);
+  // a binary value travels base64-decoded through process substitution.
+  const binary = context.binarySecrets.has(d.name);
+  const get = `aws secretsmanager get-secret-value --region ${d.primaryRegion} --secret-id ${id}`;
+  const value = binary
+    ? `--secret-binary fileb://<(${get} --query SecretBinary --output text | base64 -d)`
+    : `--secret-string file://<(${get} --query SecretString --output json | jq -j .)`;
   const key = context.replicaKeys.get(d.replicaRegion);
   const keyArg = key ? ` --kms-key-id ${sh(key)}` : '';
   switch (d.driftType) {
     case 'MISSING_IN_REPLICA':
       return {
         guidance: `The secret exists in ${d.primaryRegion} but not in ${d.replicaRegion}. Create it from the primary (or invoke the secret replicator with {"action":"reconcile"}).`,
-        commands: [`${read} | aws secretsmanager create-secret --region ${d.replicaRegion} --name ${id}${keyArg} --secret-string file:///dev/stdin`],
+        commands: [`aws secretsmanager create-secret --region ${d.replicaRegion} --name ${id}${keyArg} ${value}`],
       };
     case 'VALUE_MISMATCH':
       return {
         guidance: `The secret's value in ${d.replicaRegion} differs from ${d.primaryRegion}. Copy the primary's value (or invoke the secret replicator with {"action":"reconcile"}).`,
-        commands: [`${read} | aws secretsmanager put-secret-value --region ${d.replicaRegion} --secret-id ${id} --secret-string file:///dev/stdin`],
+        commands: [`aws secretsmanager put-secret-value --region ${d.replicaRegion} --secret-id ${id} ${value}`],
       };
     case 'METADATA_MISMATCH': {
       const commands: string[] = [];
@@ -76,7 +96,9 @@ function secretGuidance(d: Omit<Drift, 'remediation'>, context: GuidanceContext)
 function parameterGuidance(d: Omit<Drift, 'remediation'>, context: GuidanceContext) {
   const name = sh(d.name);
   const type = context.parameterTypes.get(d.name) ?? 'String';
-  const copy = `aws ssm put-parameter --region ${d.replicaRegion} --name ${name} --type ${type} --overwrite `
+  const dataType = context.parameterDataTypes?.get(d.name);
+  const copy = `aws ssm put-parameter --region ${d.replicaRegion} --name ${name} --type ${type}`
+    + `${dataType && dataType !== 'text' ? ` --data-type ${sh(dataType)}` : ''} --tier Intelligent-Tiering --overwrite `
     + `--value "$(aws ssm get-parameter --region ${d.primaryRegion} --name ${name} --with-decryption --query Parameter.Value --output text)"`;
   switch (d.driftType) {
     case 'MISSING_IN_REPLICA':
@@ -103,8 +125,10 @@ function parameterGuidance(d: Omit<Drift, 'remediation'>, context: GuidanceConte
 function configMapGuidance(d: Omit<Drift, 'remediation'>, context: GuidanceContext) {
   const [namespace, name] = splitConfigMap(d.name);
   const ctx = (region: string, cluster: string | undefined) => context.account
-    ? `arn:aws:eks:${region}:${context.account}:cluster/${cluster}`
+    ? `arn:${partitionOf(region)}:eks:${region}:${context.account}:cluster/${cluster}`
     : String(cluster);
+  const ignored = context.ignoredConfigMapKeys(d.name, d.replicaRegion);
+  const dropIgnored = ignored.length > 0 ? ` | del(${ignored.map((k) => `.data[${JSON.stringify(k)}]`).join(', ')})` : '';
   const primary = `--context ${sh(ctx(d.primaryRegion, d.primaryCluster))}`;
   const replica = `--context ${sh(ctx(d.replicaRegion, d.replicaCluster))}`;
   const kubeconfig = [
@@ -112,7 +136,7 @@ function configMapGuidance(d: Omit<Drift, 'remediation'>, context: GuidanceConte
     `aws eks update-kubeconfig --region ${d.replicaRegion} --name ${sh(String(d.replicaCluster))}`,
   ];
   const copy = `kubectl ${primary} -n ${sh(namespace)} get configmap ${sh(name)} -o json `
-    + '| jq \'{apiVersion, kind, metadata: {name: .metadata.name, namespace: .metadata.namespace}, data}\' '
+    + `| jq '{apiVersion, kind, metadata: {name: .metadata.name, namespace: .metadata.namespace}, data}${dropIgnored.replace(/'/g, '\'\\\'\'')}' `
     + `| kubectl ${replica} apply --server-side --field-manager=${CONFIGMAP_FIELD_MANAGER} -f -`;
   switch (d.driftType) {
     case 'MISSING_IN_REPLICA':
@@ -124,7 +148,8 @@ function configMapGuidance(d: Omit<Drift, 'remediation'>, context: GuidanceConte
     case 'METADATA_MISMATCH':
       return {
         guidance: `The ConfigMap's keys ${(d.details ?? []).map((x) => x.field.replace(/^key:/, '')).join(', ')} in ${d.replicaCluster} (${d.replicaRegion}) `
-          + `differ from ${d.primaryCluster} (${d.primaryRegion}). Copy the primary's data with server-side apply; keys other field managers own are kept.`,
+          + `differ from ${d.primaryCluster} (${d.primaryRegion}). Copy the primary's data with server-side apply (keys ignore rules exclude are left out). `
+          + 'The apply fails with a conflict on keys another field manager set: add --force-conflicts to take them over once you know who wrote them.',
         commands: [...kubeconfig, copy],
       };
     case 'EXTRA_IN_REPLICA':

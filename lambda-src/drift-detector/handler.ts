@@ -2,6 +2,7 @@ import { DetectorSettings, DriftDetector } from './detector';
 import { ScanResult } from './report';
 import type { ConfigMapScopeConfig, IgnoreRuleConfig, RemediationModeName, ReplicaTargetConfig, SelectionConfig } from '../../src/drift-detector/contract';
 import { DEFAULT_REPORT_PREFIX, DriftEnv } from '../../src/drift-detector/contract';
+import type { ConflictPolicyName } from '../../src/secret-replicator/contract';
 import { ClientCache } from '../shared/clients';
 import { booleanEnv, integerEnv, requireEnv, requireJsonEnv } from '../shared/env';
 import { KubernetesAccess } from '../shared/kubernetes';
@@ -15,6 +16,10 @@ const MAX_GRACE_WINDOW_SECONDS = 86_400;
 /** Reads and checks the handler's configuration; throws naming the first bad variable. */
 export function readSettings(env: NodeJS.ProcessEnv): DetectorSettings {
   const remediationMode = env[DriftEnv.REMEDIATION_MODE] ?? 'OFF';
+  const conflictPolicy = env[DriftEnv.REMEDIATION_CONFLICT_POLICY] || 'PRIMARY_WINS';
+  if (!['PRIMARY_WINS', 'SKIP_AND_ALARM'].includes(conflictPolicy)) {
+    throw new Error(`environment variable ${DriftEnv.REMEDIATION_CONFLICT_POLICY} must be one of PRIMARY_WINS, SKIP_AND_ALARM, but got ${JSON.stringify(conflictPolicy)}`);
+  }
   if (!REMEDIATION_MODES.includes(remediationMode)) {
     throw new Error(`environment variable ${DriftEnv.REMEDIATION_MODE} must be one of ${REMEDIATION_MODES.join(', ')}, but got ${JSON.stringify(remediationMode)}`);
   }
@@ -56,6 +61,8 @@ export function readSettings(env: NodeJS.ProcessEnv): DetectorSettings {
     reportPrefix: env[DriftEnv.REPORT_PREFIX] ?? DEFAULT_REPORT_PREFIX,
     remediationMode: remediationMode as RemediationModeName,
     provenanceKeySecretArn: env[DriftEnv.PROVENANCE_KEY_SECRET_ARN] || undefined,
+    remediationConflictPolicy: conflictPolicy as ConflictPolicyName,
+    remediationReplicateTags: booleanEnv(DriftEnv.REMEDIATION_REPLICATE_TAGS, true, env),
     excludedParameters: stringArray(DriftEnv.EXCLUDED_PARAMETERS),
     accountId: env[DriftEnv.ACCOUNT_ID] || undefined,
   };

@@ -11,6 +11,8 @@ export interface Item {
   readonly name: string;
   /** Keyed digest of the whole value. */
   readonly digest: string;
+  /** Whether a secret's value is a string or binary (remediation commands differ). */
+  readonly valueKind?: 'string' | 'binary';
   /** Keyed digest per ConfigMap data key. */
   readonly keyDigests?: Readonly<Record<string, string>>;
   /** Compared metadata (type, KMS key, selected tags), never values. */

@@ -83,6 +83,9 @@ export class Remediator {
   private async repairOne(t: RepairTarget, dryRun: boolean): Promise<RemediationStatus> {
     const remediable = t.primary && t.drifts.every((d) => ['MISSING_IN_REPLICA', 'VALUE_MISMATCH', 'METADATA_MISMATCH'].includes(d.driftType));
     if (!remediable) return 'not-remediable';
+    // Keys only in a replica's ConfigMap are not ours to remove: an apply would change nothing.
+    const onlyExtraKeys = t.drifts.every((d) => d.details?.length && d.details.every((x) => x.change === 'extra'));
+    if (t.scope.kind === 'configmap' && onlyExtraKeys) return 'not-remediable';
     switch (t.scope.kind) {
       case 'secret': return this.repairSecret(t, dryRun);
       case 'parameter': return this.repairParameter(t, dryRun);

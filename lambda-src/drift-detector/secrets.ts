@@ -76,7 +76,7 @@ export class SecretsScope implements Scope {
 
     // A replica secret the primary lacks is only reported as extra: its value is not needed.
     const toRead = role === 'primary' ? listed : listed.filter((e) => primaryNames?.has(e.Name!));
-    const values = new Map<string, { digest: string; versionId?: string; createdAt?: Date; value?: ReturnType<typeof toValue> }>();
+    const values = new Map<string, { digest: string; kind: 'string' | 'binary'; versionId?: string; createdAt?: Date; value?: ReturnType<typeof toValue> }>();
     const itemFailures = new Map<string, ReadFailure>();
     const byArn = new Map(toRead.map((e) => [e.ARN!, e.Name!]));
     const batches = await mapSettled(chunk(toRead.map((e) => e.ARN!), BATCH_GET_SIZE), BATCH_CONCURRENCY, async (ids) => {
@@ -86,6 +86,7 @@ export class SecretsScope implements Scope {
         if (!value) continue;
         values.set(v.ARN!, {
           digest: this.options.digest.ofSecret(value),
+          kind: value.kind,
           versionId: v.VersionId,
           createdAt: v.CreatedDate,
           ...(this.options.keepForRemediation && role === 'primary' ? { value } : {}),
@@ -109,9 +110,15 @@ export class SecretsScope implements Scope {
         continue;
       }
       const tags = tagMap(entry.Tags);
-      const metadata: Record<string, string> = {
-        kmsKey: await this.normalizedKey(location.region, entry.KmsKeyId, role === 'replica' ? expectedKey : undefined),
-      };
+      let kmsKey: string;
+      try {
+        kmsKey = await this.normalizedKey(location.region, entry.KmsKeyId, role === 'replica' ? expectedKey : undefined);
+      } catch (e) {
+        // Unresolvable key forms are an item that could not be compared, not a mismatch.
+        itemFailures.set(entry.Name!, { errorName: `KmsKey${(e as Error).name ?? 'Error'}` });
+        continue;
+      }
+      const metadata: Record<string, string> = { kmsKey };
       for (const key of this.options.comparedTagKeys) metadata[`tag:${key}`] = tags[key] ?? '';
       const source: SecretSource | undefined = !this.options.keepForRemediation ? undefined : role === 'primary'
         ? {
@@ -140,6 +147,7 @@ export class SecretsScope implements Scope {
         kind: 'secret',
         name: entry.Name!,
         digest: read?.digest ?? '',
+        ...(read ? { valueKind: read.kind } : {}),
         metadata,
         ...(entry.LastChangedDate ? { changedAt: entry.LastChangedDate } : {}),
         ...(source ? { source } : {}),
@@ -172,14 +180,14 @@ export class SecretsScope implements Scope {
     return a !== undefined && a === e ? expected : actual;
   }
 
+  /** The ARN of a key given in any form; rejects (once per form and region) when DescribeKey fails. */
   private keyArn(region: string, keyId: string): Promise<string | undefined> {
     if (/^arn:[^:]+:kms:[^:]+:\d+:key\//.test(keyId)) return Promise.resolve(keyId);
     const cacheKey = `${region}|${keyId}`;
     let resolved = this.resolvedAliases.get(cacheKey);
     if (!resolved) {
       resolved = this.options.clients.get(KMSClient, { region }).send(new DescribeKeyCommand({ KeyId: keyId }))
-        .then((d) => d.KeyMetadata?.Arn)
-        .catch(() => undefined);
+        .then((d) => d.KeyMetadata?.Arn);
       this.resolvedAliases.set(cacheKey, resolved);
     }
     return resolved;

@@ -1,8 +1,9 @@
-import { Annotations, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -11,11 +12,11 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { createDriftAlarms } from './alarms';
-import { ConfigMapScopeConfig, DEFAULT_REPORT_PREFIX, DriftEnv, DriftMetric, ResourceKindName } from './contract';
+import { ConfigMapScopeConfig, DEFAULT_REPORT_PREFIX, DriftEnv, DriftMetric } from './contract';
 import { DriftDetectorFunction } from './drift-detector-function';
 import { DriftIgnoreRule } from './ignore-rule';
 import { DEFAULT_DRIFT_METRIC_PERIOD, driftMetric } from './metrics';
-import { DriftRemediation } from './remediation-mode';
+import { DriftRemediation, DriftResourceType } from './remediation-mode';
 import { HandlerOptions } from '../common/handler-options';
 import { KubernetesCluster } from '../common/kubernetes-cluster';
 import { AlarmSet } from '../private/alarms';
@@ -27,7 +28,7 @@ import {
   validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateWholeDuration,
 } from '../private/validation';
 import { ProvenanceTag, ReplicaTargetConfig } from '../secret-replicator/contract';
-import { validateReplicaKmsKeys } from '../secret-replicator/kms-validation';
+import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../secret-replicator/kms-validation';
 import { CrossRegionSecretReplicator, ReplicaKmsKey } from '../secret-replicator/secret-replicator';
 import { SecretSelection } from '../secret-replicator/secret-selection';
 import { BoundSelection } from '../secret-replicator/selection-binding';
@@ -97,12 +98,12 @@ export interface ConfigMapDriftScope {
  */
 export interface DriftMetricOptions extends cloudwatch.MetricOptions {
   /**
-   * Only this resource type: `secret`, `parameter` or `configmap` (adds the dimension `ResourceType`).
+   * Only this resource type (adds the dimension `ResourceType`).
    * Only for `metricDriftCount()` and `metricHasDrift()`; set at most one of this and `replicaRegion`.
    *
    * @default - every resource type
    */
-  readonly resourceType?: string;
+  readonly resourceType?: DriftResourceType;
 
   /**
    * Only this replica region (adds the dimension `ReplicaRegion`). Only for `metricDriftCount()`
@@ -228,14 +229,23 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
   readonly schedule?: events.Schedule;
 
   /**
-   * Drifted items in one scan that raise `driftAlarm`; a whole number of at least 1.
+   * Drifts in one scan that raise `driftAlarm` (`DriftCount`: an item whose value and metadata both
+   * differ in a region counts twice, a scan failure counts once); a whole number of at least 1.
    *
    * @default 1
    */
   readonly alertThreshold?: number;
 
   /**
-   * KMS keys (by ARN, in any scanned region) that encrypt the compared secrets or `SecureString`
+   * Customer managed KMS keys that encrypt the compared secrets in the primary region. The handler
+   * may decrypt with them only through Secrets Manager. Keys of the replicas are `replicaKmsKeys`.
+   *
+   * @default - the replicator's `sourceEncryptionKeys`; otherwise none
+   */
+  readonly sourceEncryptionKeys?: kms.IKey[];
+
+  /**
+   * Other KMS keys (by ARN, in any scanned region), for example those of `SecureString`
    * parameters. The handler may decrypt with them only through Secrets Manager and Systems Manager.
    *
    * @default - none: items encrypted with the AWS managed keys need no KMS permission
@@ -322,8 +332,8 @@ export class ConfigDriftDetector extends Construct {
   /** Regions compared with the primary (those of secrets and parameters, then of ConfigMap clusters). */
   public readonly replicaRegions: string[];
 
-  /** Resource types this detector compares: `secret`, `parameter`, `configmap`. */
-  public readonly resourceTypes: string[];
+  /** Resource types this detector compares. */
+  public readonly resourceTypes: DriftResourceType[];
 
   /**
    * Value of the `service` dimension of the handler's metrics (also `POWERTOOLS_SERVICE_NAME`);
@@ -412,7 +422,10 @@ export class ConfigDriftDetector extends Construct {
     }
     const regions = props.replicaRegions ?? replicator?.replicaRegions;
     const secrets = props.secrets ?? replicator?.secrets;
-    const replicaKmsKeys = props.replicaKmsKeys ?? replicator?.replicaKmsKeys ?? [];
+    // Inherited keys follow the regions actually compared (replicaRegions may narrow the replicator's).
+    const replicaKmsKeys = props.replicaKmsKeys
+      ?? (replicator?.replicaKmsKeys ?? []).filter((k) => (props.replicaRegions ?? replicator!.replicaRegions).includes(k.region));
+    const sourceEncryptionKeys = props.sourceEncryptionKeys ?? replicator?.sourceEncryptionKeys ?? [];
     const parameterPaths = props.parameterPaths ?? [];
     const configMaps = props.configMaps ?? [];
     const remediation = props.autoRemediation ?? DriftRemediation.OFF;
@@ -431,8 +444,7 @@ export class ConfigDriftDetector extends Construct {
       fail('secrets', 'or parameterPaths, configMaps or replicator must give the detector something to compare', undefined);
     }
     validateParameterPaths(parameterPaths);
-    const kmsByRegion = new Map([...validateReplicaKmsKeys(replicaKmsKeys, replicaRegions)]
-      .map(([region, key]) => [region, (key.keyArn ?? key.aliasName)!]));
+    const kmsByRegion = validateReplicaKmsKeys(replicaKmsKeys, replicaRegions);
     validateTagKeys(props.comparedTagKeys ?? []);
     if (props.comparedTagKeys?.length && secrets === undefined) {
       Annotations.of(this).addWarningV2(`${WARNING}comparedTagKeysIgnored`, 'comparedTagKeys are ignored because no secrets are compared.');
@@ -457,16 +469,27 @@ export class ConfigDriftDetector extends Construct {
 
     this.serviceName = Names.uniqueResourceName(this, { maxLength: SERVICE_NAME_MAX_LENGTH });
     const selection = secrets ? new BoundSelection(secrets, stack) : undefined;
-    const kinds: ResourceKindName[] = [
-      ...(secrets ? ['secret' as const] : []), ...(parameterPaths.length ? ['parameter' as const] : []), ...(configMaps.length ? ['configmap' as const] : []),
+    const kinds: DriftResourceType[] = [
+      ...(secrets ? [DriftResourceType.SECRET] : []),
+      ...(parameterPaths.length ? [DriftResourceType.PARAMETER] : []),
+      ...(configMaps.length ? [DriftResourceType.CONFIGMAP] : []),
     ];
     const clusterRegions = scopes.flatMap((s) => s.replicaClusters.map((c) => c.region));
     this.replicaRegions = [...new Set([...replicaRegions, ...clusterRegions])];
+    (props.ignoreRules ?? []).forEach((rule, i) => {
+      const unknown = (rule._config.regions ?? []).filter((r) => !Token.isUnresolved(r) && !this.replicaRegions.includes(r));
+      if (unknown.length > 0) {
+        fail(`ignoreRules[${i}] replicaRegions`, `must be replica regions of the detector ${JSON.stringify(this.replicaRegions)}`, unknown);
+      }
+    });
 
     // Auto-remediation of secrets writes provenance tags keyed like the replicator's.
     const remediates = remediation !== DriftRemediation.OFF;
-    if (remediates && secrets) {
-      this.provenanceKey = replicator?.provenanceKey ?? new secretsmanager.Secret(this, 'ProvenanceKey', {
+    if (replicator) {
+      // Also without remediation: the replicator's own key secret is never compared.
+      this.provenanceKey = replicator.provenanceKey;
+    } else if (remediates && secrets) {
+      this.provenanceKey = new secretsmanager.Secret(this, 'ProvenanceKey', {
         description: `HMAC key for the content-hash provenance tags written by the drift detector ${this.node.path}. Not replicated, not rotated.`,
         generateSecretString: { passwordLength: PROVENANCE_KEY_LENGTH, excludePunctuation: true, includeSpace: false, requireEachIncludedType: true },
       });
@@ -515,7 +538,8 @@ export class ConfigDriftDetector extends Construct {
     this.clusterAccessCommands = [...accessCommands.values()];
 
     const replicaTargets: ReplicaTargetConfig[] = replicaRegions.map((region) => {
-      const kmsKeyId = kmsByRegion.get(region);
+      const key = kmsByRegion.get(region);
+      const kmsKeyId = key?.keyArn ?? key?.aliasName;
       return { region, ...(kmsKeyId ? { kmsKeyId } : {}) };
     });
     const environment: { [key: string]: string } = {
@@ -532,6 +556,11 @@ export class ConfigDriftDetector extends Construct {
       [DriftEnv.REPORT_PREFIX]: this.reportPrefix,
       [DriftEnv.REMEDIATION_MODE]: remediation,
       ...(this.provenanceKey ? { [DriftEnv.PROVENANCE_KEY_SECRET_ARN]: this.provenanceKey.secretArn } : {}),
+      // Remediation copies secrets the way the replicator is configured to.
+      ...(replicator ? {
+        [DriftEnv.REMEDIATION_CONFLICT_POLICY]: replicator.conflictPolicy.name,
+        [DriftEnv.REMEDIATION_REPLICATE_TAGS]: String(replicator.replicateTags),
+      } : {}),
       ...(configParameterName ? { [DriftEnv.EXCLUDED_PARAMETERS]: JSON.stringify([configParameterName]) } : {}),
       [DriftEnv.ACCOUNT_ID]: stack.account,
       [DriftEnv.METRIC_NAMESPACE]: this.metricNamespace,
@@ -542,7 +571,14 @@ export class ConfigDriftDetector extends Construct {
 
     const wildcards = new Map<string, string>();
     this.grantHandlerPermissions({
-      selection, replicaRegions, parameterPaths, remediation, kmsByRegion, encryptionKeyArns: props.encryptionKeyArns ?? [], wildcards,
+      selection,
+      replicaRegions,
+      parameterPaths,
+      remediation,
+      kmsByRegion,
+      sourceEncryptionKeys,
+      encryptionKeyArns: props.encryptionKeyArns ?? [],
+      wildcards,
     });
 
     this.schedule = new events.Rule(this, 'Schedule', {
@@ -599,7 +635,7 @@ export class ConfigDriftDetector extends Construct {
   }
 
   /**
-   * Drifted items found by a scan (and scan failures).
+   * Drifts found by a scan (an item whose value and metadata both differ counts twice; scan failures count).
    *
    * @default - Maximum over 1 hour, all resource types and replica regions
    */
@@ -675,8 +711,8 @@ export class ConfigDriftDetector extends Construct {
   }
 
   /**
-   * Grants `grantee` permission to read the reports (`s3:GetObject*`, `s3:GetBucket*`, `s3:List*`
-   * on the report bucket, under `reportPrefix`).
+   * Grants `grantee` permission to read the reports: `s3:GetObject*` on the objects under
+   * `reportPrefix`, and `s3:GetBucket*` and `s3:List*` on the report bucket.
    */
   public grantReadReports(grantee: iam.IGrantable): iam.Grant {
     return this.reportBucket.grantRead(grantee, `${this.reportPrefix}*`);
@@ -730,7 +766,8 @@ export class ConfigDriftDetector extends Construct {
     replicaRegions: string[];
     parameterPaths: string[];
     remediation: DriftRemediation;
-    kmsByRegion: Map<string, string>;
+    kmsByRegion: Map<string, ReplicaKmsKey>;
+    sourceEncryptionKeys: kms.IKey[];
     encryptionKeyArns: string[];
     wildcards: Map<string, string>;
   }): void {
@@ -756,7 +793,7 @@ export class ConfigDriftDetector extends Construct {
         resources: ['*'],
         conditions: { StringEquals: { 'aws:RequestedRegion': allRegions } },
       }));
-      if (this.provenanceKey) this.provenanceKey.grantRead(this.role);
+      if (this.provenanceKey && remediation !== DriftRemediation.OFF) this.provenanceKey.grantRead(this.role);
       if (repairs) {
         const reason = 'Auto-remediation writes the selected secrets in the replica regions: limited to the selected names and prefixes, '
           + `and otherwise to secrets carrying the provenance tag ${ProvenanceTag.SOURCE_REGION}=${primary}.`;
@@ -775,39 +812,23 @@ export class ConfigDriftDetector extends Construct {
             conditions: { StringEquals: { [`secretsmanager:ResourceTag/${ProvenanceTag.SOURCE_REGION}`]: primary } },
           }), reason);
         }
-        const keys = [...options.kmsByRegion.entries()];
-        const keyArns = keys.filter(([, k]) => k.startsWith('arn:')).map(([, k]) => k);
-        if (keyArns.length > 0) {
-          add(new iam.PolicyStatement({
-            actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
-            resources: keyArns,
-            conditions: { StringLike: { 'kms:ViaService': 'secretsmanager.*' } },
-          }), 'Replica keys are named by ARN.');
-        }
-        for (const [region, alias] of keys.filter(([, k]) => !k.startsWith('arn:') && k !== 'alias/aws/secretsmanager')) {
-          add(new iam.PolicyStatement({
-            actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
-            resources: [stack.formatArn({ service: 'kms', region, resource: 'key', resourceName: '*' })],
-            conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': alias }, 'StringEquals': { 'kms:ViaService': `secretsmanager.${region}.${domainSuffixOf(region)}` } },
-          }), `The replica key in ${region} is named by its alias ${alias}: limited to keys carrying that alias and to use through Secrets Manager.`);
-        }
       }
-      // Comparing a replica's key named by alias with one named by ARN resolves the alias.
-      const aliases = [...options.kmsByRegion.entries()].filter(([, k]) => k.startsWith('alias/') && k !== 'alias/aws/secretsmanager');
-      for (const [region, alias] of aliases) {
+      this.grantReplicaKeys(options.kmsByRegion, repairs, add);
+      if (options.sourceEncryptionKeys.length > 0) {
         add(new iam.PolicyStatement({
-          actions: ['kms:DescribeKey'],
-          resources: [stack.formatArn({ service: 'kms', region, resource: 'key', resourceName: '*' })],
-          conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': alias } },
-        }), `The replica key in ${region} is named by its alias ${alias}: DescribeKey is limited to keys carrying that alias.`);
+          actions: ['kms:Decrypt'],
+          resources: options.sourceEncryptionKeys.map((k) => k.keyArn),
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${primary}.${domainSuffixOf(primary)}` } },
+        }), 'Source keys are named by ARN.');
       }
     }
 
     if (parameterPaths.length > 0) {
       const reason = 'Parameters are compared recursively under each path: limited to the parameters below the given paths.';
       const resources = (regions: string[]) => regions.flatMap((region) => parameterPaths.flatMap((path) => [
-        stack.formatArn({ service: 'ssm', region, resource: 'parameter', resourceName: path.slice(1) }),
-        stack.formatArn({ service: 'ssm', region, resource: 'parameter', resourceName: `${path.slice(1)}/*` }),
+        // `parameter` + the path (which starts with "/"): works for deploy-time paths too.
+        stack.formatArn({ service: 'ssm', region, resource: `parameter${path}`, arnFormat: ArnFormat.NO_RESOURCE_NAME }),
+        stack.formatArn({ service: 'ssm', region, resource: `parameter${path}/*`, arnFormat: ArnFormat.NO_RESOURCE_NAME }),
       ]));
       add(new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources: resources(allRegions) }), reason);
       if (repairs) {
@@ -828,6 +849,35 @@ export class ConfigDriftDetector extends Construct {
     add(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.reportBucket.arnForObjects(`${this.reportPrefix}*`)] }),
       'Reports are written under the report prefix with a dated key per scan: limited to that prefix of the report bucket.');
     this.reportBucket.encryptionKey?.grantEncrypt(this.role);
+  }
+
+  /**
+   * Replica keys: decrypt (reading values), plus encrypt with remediation, only through Secrets
+   * Manager in the key's region; DescribeKey to compare a replica's key given in another form
+   * (alias or ARN) than the expected one.
+   */
+  private grantReplicaKeys(
+    keys: Map<string, ReplicaKmsKey>, repairs: boolean, add: (statement: iam.PolicyStatement, reason: string) => void,
+  ): void {
+    const actions = repairs ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'];
+    const stack = Stack.of(this);
+    for (const [region, key] of keys) {
+      if (key.aliasName === SECRETS_MANAGER_MANAGED_ALIAS) continue;
+      const viaService = { 'kms:ViaService': `secretsmanager.${region}.${domainSuffixOf(region)}` };
+      const anyKey = stack.formatArn({ service: 'kms', region, resource: 'key', resourceName: '*' });
+      if (key.keyArn) {
+        add(new iam.PolicyStatement({ actions, resources: [key.keyArn], conditions: { StringEquals: viaService } }), 'Replica keys are named by ARN.');
+      } else {
+        add(new iam.PolicyStatement({
+          actions,
+          resources: [anyKey],
+          conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': key.aliasName }, 'StringEquals': viaService },
+        }), `The replica key in ${region} is named by its alias ${key.aliasName}: limited to keys carrying that alias, used through Secrets Manager.`);
+      }
+      add(new iam.PolicyStatement({ actions: ['kms:DescribeKey'], resources: [anyKey] }),
+        `A replica in ${region} may name its key by ARN, key id, alias or alias ARN: DescribeKey (metadata only, no key material) resolves `
+        + 'the form that differs from the expected key before reporting a KMS key mismatch.');
+    }
   }
 
   private acknowledgeNagFindings(wildcards: Map<string, string>): void {

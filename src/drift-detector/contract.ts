@@ -35,6 +35,10 @@ export const DriftEnv = {
   REMEDIATION_MODE: 'REMEDIATION_MODE',
   /** ARN of the secret holding the HMAC key of the replicator's content-hash tags (remediation only). */
   PROVENANCE_KEY_SECRET_ARN: 'PROVENANCE_KEY_SECRET_ARN',
+  /** The replicator's conflict policy (`ConflictPolicyName`), used by secret remediation; absent means `PRIMARY_WINS`. */
+  REMEDIATION_CONFLICT_POLICY: 'REMEDIATION_CONFLICT_POLICY',
+  /** `true` or `false`: secret remediation copies the primary's tags, as the replicator does; absent means `true`. */
+  REMEDIATION_REPLICATE_TAGS: 'REMEDIATION_REPLICATE_TAGS',
   /** Names of parameters never compared (the settings documents of this library in the primary region). */
   EXCLUDED_PARAMETERS: 'EXCLUDED_PARAMETERS',
   /** Account of the stack: for the kubectl contexts in remediation commands. */

@@ -16,3 +16,15 @@ export enum DriftRemediation {
    */
   APPLY = 'APPLY',
 }
+
+/**
+ * Kinds of configuration the drift detector compares: the `ResourceType` dimension of its metrics.
+ */
+export enum DriftResourceType {
+  /** Secrets Manager secrets. */
+  SECRET = 'secret',
+  /** Systems Manager parameters. */
+  PARAMETER = 'parameter',
+  /** Kubernetes ConfigMaps in EKS clusters. */
+  CONFIGMAP = 'configmap',
+}

@@ -382,6 +382,15 @@ export class CrossRegionSecretReplicator extends Construct {
 
   /** Customer managed keys of the replicas (`replicaKmsKeys` prop); empty when every replica uses `aws/secretsmanager`. */
   public readonly replicaKmsKeys: ReplicaKmsKey[];
+
+  /** Customer managed keys of the primary secrets (`sourceEncryptionKeys` prop); may be empty. */
+  public readonly sourceEncryptionKeys: kms.IKey[];
+
+  /** How replicas changed in their own region are handled (`conflictPolicy` prop). */
+  public readonly conflictPolicy: ConflictPolicy;
+
+  /** Whether the primary secret's own tags are copied to its replicas (`replicateTags` prop). */
+  public readonly replicateTags: boolean;
   private readonly targetRegions: string[];
   private readonly alarmSet: AlarmSet;
 
@@ -407,6 +416,9 @@ export class CrossRegionSecretReplicator extends Construct {
     this.secrets = props.secrets;
     this.replicaRegions = [...props.replicaRegions];
     this.replicaKmsKeys = [...(props.replicaKmsKeys ?? [])];
+    this.sourceEncryptionKeys = [...(props.sourceEncryptionKeys ?? [])];
+    this.conflictPolicy = conflictPolicy;
+    this.replicateTags = replicateTags;
     const replicaKeys = validateReplicaKmsKeys(props.replicaKmsKeys ?? [], props.replicaRegions);
     const crossAccount = validateCrossAccountReplicas(props.crossAccountReplicas ?? [], primary, stack.account);
     const recoveryWindowDays = validateWholeDuration(

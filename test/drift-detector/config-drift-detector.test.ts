@@ -4,11 +4,14 @@ import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
-  ConfigDriftDetector, ConfigDriftDetectorProps, CrossRegionSecretReplicator, DriftIgnoreRule, DriftRemediation, KubernetesCluster, SecretSelection,
+  ConfigDriftDetector, ConfigDriftDetectorProps, ConflictPolicy, CrossRegionSecretReplicator, DriftIgnoreRule, DriftRemediation, DriftResourceType,
+  KubernetesCluster,
+  SecretSelection,
 } from '../../src';
 import { DriftEnv } from '../../src/drift-detector/contract';
 import { handlerEnvironment, newStack, PRIMARY, resourcesAllowed, statementsAllowing } from '../secret-replicator/util';
@@ -131,6 +134,51 @@ describe('with a replicator', () => {
     expect(reads).toContain('"aws:RequestedRegion":["us-east-1","eu-west-1","ap-southeast-1"]');
   });
 
+  test('may decrypt replica secrets with their customer managed keys even without remediation, and resolve key aliases', () => {
+    const { template } = withReplicator();
+    const detectorStatements = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('DetectorRole'))
+      .flatMap(([, policy]: [string, any]) => policy.Properties.PolicyDocument.Statement as any[]);
+    const allowing = (action: string) => detectorStatements.filter((st) => ([] as string[]).concat(st.Action).includes(action));
+    const decrypt = allowing('kms:Decrypt');
+    expect(decrypt).toHaveLength(1);
+    expect(decrypt[0].Action).toBe('kms:Decrypt');
+    expect(decrypt[0].Condition).toEqual({
+      'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/secrets' },
+      'StringEquals': { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' },
+    });
+    expect(JSON.stringify(allowing('kms:DescribeKey'))).toContain(':kms:eu-west-1:');
+    expect(allowing('kms:Encrypt')).toHaveLength(0);
+  });
+
+  test('inherits the replicator\'s source keys and never compares its provenance key, which it only reads to remediate', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'SourceKey');
+    const replicator = new CrossRegionSecretReplicator(stack, 'Replicator', {
+      secrets: SecretSelection.byTags({ replicate: 'yes' }),
+      replicaRegions: ['eu-west-1'],
+      sourceEncryptionKeys: [key],
+      conflictPolicy: ConflictPolicy.SKIP_AND_ALARM,
+      replicateTags: false,
+    });
+    new ConfigDriftDetector(stack, 'Detector', { replicator });
+    const template = Template.fromStack(stack);
+    const variables = Object.values(template.findResources('AWS::Lambda::Function'))
+      .map((f: any) => f.Properties.Environment.Variables).find((v: any) => v[DriftEnv.REMEDIATION_MODE]);
+    expect(variables[DriftEnv.PROVENANCE_KEY_SECRET_ARN]).toEqual({ Ref: expect.stringMatching(/^ReplicatorProvenanceKey/) });
+    expect(variables[DriftEnv.REMEDIATION_CONFLICT_POLICY]).toBe('SKIP_AND_ALARM');
+    expect(variables[DriftEnv.REMEDIATION_REPLICATE_TAGS]).toBe('false');
+    const decrypt = statementsAllowing(template, 'kms:Decrypt').filter((st) => JSON.stringify(st).includes('SourceKey'));
+    expect(decrypt.length).toBeGreaterThanOrEqual(2); // the replicator's and the detector's
+    const detectorPolicies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('DetectorRole'));
+    expect(JSON.stringify(detectorPolicies)).not.toContain('ReplicatorProvenanceKey');
+  });
+
+  test('narrowing replicaRegions keeps only the replicator\'s keys of those regions', () => {
+    const { detector } = withReplicator({ replicaRegions: ['ap-southeast-1'] });
+    expect(detector.replicaRegions).toEqual(['ap-southeast-1']);
+  });
+
   test('fails if the replicator is in another region', () => {
     const app = new App();
     const replicator = new CrossRegionSecretReplicator(newStack(app, 'eu-central-1'), 'Replicator', {
@@ -229,9 +277,9 @@ describe('options', () => {
 
   test('metric methods give the split metrics', () => {
     const { stack, detector } = synth({ ...MINIMAL, secrets: SecretSelection.fromNames('a') });
-    expect(stack.resolve(detector.metricDriftCount({ resourceType: 'parameter' }).dimensions)).toEqual({ service: detector.serviceName, ResourceType: 'parameter' });
+    expect(stack.resolve(detector.metricDriftCount({ resourceType: DriftResourceType.PARAMETER }).dimensions)).toEqual({ service: detector.serviceName, ResourceType: 'parameter' });
     expect(stack.resolve(detector.metricHasDrift({ replicaRegion: 'eu-west-1' }).dimensions)).toEqual({ service: detector.serviceName, ReplicaRegion: 'eu-west-1' });
-    expect(() => detector.metricDriftCount({ resourceType: 'configmap' }))
+    expect(() => detector.metricDriftCount({ resourceType: DriftResourceType.CONFIGMAP }))
       .toThrow('DriftMetricOptions.resourceType must be one of the compared resource types ["secret","parameter"], but got "configmap"');
     expect(() => detector.metricDriftCount({ replicaRegion: 'us-west-2' }))
       .toThrow('DriftMetricOptions.replicaRegion must be one of the replica regions ["eu-west-1"], but got "us-west-2"');

@@ -175,12 +175,12 @@ describe('a 1,000-item inventory with seeded drifts', () => {
   test('gives the exact AWS CLI command that fixes each drift', () => {
     const missing = result.drifts.find((d: any) => d.name === 'inv/s001');
     expect(missing.remediation.commands).toEqual([
-      `aws secretsmanager get-secret-value --region ${PRIMARY} --secret-id inv/s001 --query SecretString --output text `
-      + `| aws secretsmanager create-secret --region ${EU} --name inv/s001 --kms-key-id ${euKey} --secret-string file:///dev/stdin`,
+      `aws secretsmanager create-secret --region ${EU} --name inv/s001 --kms-key-id ${euKey} --secret-string `
+      + `file://<(aws secretsmanager get-secret-value --region ${PRIMARY} --secret-id inv/s001 --query SecretString --output json | jq -j .)`,
     ]);
     const parameter = result.drifts.find((d: any) => d.name === '/inv/p002');
     expect(parameter.remediation.commands).toEqual([
-      `aws ssm put-parameter --region ${EU} --name /inv/p002 --type String --overwrite `
+      `aws ssm put-parameter --region ${EU} --name /inv/p002 --type String --tier Intelligent-Tiering --overwrite `
       + `--value "$(aws ssm get-parameter --region ${PRIMARY} --name /inv/p002 --with-decryption --query Parameter.Value --output text)"`,
     ]);
   });

@@ -57,6 +57,11 @@ describe('fails if', () => {
     expect(() => DriftIgnoreRule.configMapKeys('default/*', '')).toThrow('DriftIgnoreRule.configMapKeys() keyPattern must be 1 to 512 characters, but got ""');
   });
 
+  test('an ignore rule names a region the detector does not compare', () => {
+    expect(() => build({ ignoreRules: [DriftIgnoreRule.parameters('/app/prod/x', { replicaRegions: ['us-west-2'] })] }))
+      .toThrow('ignoreRules[0] replicaRegions must be replica regions of the detector ["eu-west-1"], but got ["us-west-2"]');
+  });
+
   test('an ignore rule names an unknown region', () => {
     expect(() => DriftIgnoreRule.parameters('/x', { replicaRegions: ['mars-east-1'] })).toThrow('DriftIgnoreRule replicaRegions');
   });

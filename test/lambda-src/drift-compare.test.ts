@@ -128,7 +128,13 @@ describe('globs', () => {
 });
 
 describe('remediation guidance', () => {
-  const context = { account: '111122223333', replicaKeys: new Map([['eu-west-1', 'alias/secrets']]), parameterTypes: new Map([['/p', 'SecureString']]) };
+  const context = {
+    account: '111122223333',
+    replicaKeys: new Map([['eu-west-1', 'alias/secrets']]),
+    parameterTypes: new Map([['/p', 'SecureString']]),
+    binarySecrets: new Set(['app/cert']),
+    ignoredConfigMapKeys: (name: string, region: string) => (name === 'default/app' && region === 'eu-west-1' ? ['region'] : []),
+  };
   const base = { primaryRegion: 'us-east-1', replicaRegion: 'eu-west-1', detectedAt: NOW.toISOString() };
 
   test('quotes shell words that need it', () => {
@@ -138,9 +144,35 @@ describe('remediation guidance', () => {
 
   test('copies a parameter with its type', () => {
     expect(guidance({ ...base, kind: 'parameter', name: '/p', driftType: 'VALUE_MISMATCH' }, context).commands).toEqual([
-      'aws ssm put-parameter --region eu-west-1 --name /p --type SecureString --overwrite '
+      'aws ssm put-parameter --region eu-west-1 --name /p --type SecureString --tier Intelligent-Tiering --overwrite '
       + '--value "$(aws ssm get-parameter --region us-east-1 --name /p --with-decryption --query Parameter.Value --output text)"',
     ]);
+  });
+
+  test('copies string and binary secrets exactly, through process substitution, never through the command line', () => {
+    const base2 = { ...base, kind: 'secret' as const, driftType: 'VALUE_MISMATCH' as const };
+    expect(guidance({ ...base2, name: 'app/db' }, context).commands).toEqual([
+      'aws secretsmanager put-secret-value --region eu-west-1 --secret-id app/db --secret-string '
+      + 'file://<(aws secretsmanager get-secret-value --region us-east-1 --secret-id app/db --query SecretString --output json | jq -j .)',
+    ]);
+    expect(guidance({ ...base2, name: 'app/cert', driftType: 'MISSING_IN_REPLICA' }, context).commands).toEqual([
+      'aws secretsmanager create-secret --region eu-west-1 --name app/cert --kms-key-id alias/secrets --secret-binary '
+      + 'fileb://<(aws secretsmanager get-secret-value --region us-east-1 --secret-id app/cert --query SecretBinary --output text | base64 -d)',
+    ]);
+  });
+
+  test('names kubectl contexts in the region\'s partition', () => {
+    const g = guidance({
+      ...base,
+      primaryRegion: 'cn-north-1',
+      replicaRegion: 'cn-northwest-1',
+      kind: 'configmap',
+      name: 'default/x',
+      driftType: 'MISSING_IN_REPLICA',
+      primaryCluster: 'a',
+      replicaCluster: 'b',
+    }, context);
+    expect(g.commands[2]).toContain('--context arn:aws-cn:eks:cn-north-1:111122223333:cluster/a');
   });
 
   test('fixes tags and keys of a secret', () => {
@@ -165,7 +197,7 @@ describe('remediation guidance', () => {
       'aws eks update-kubeconfig --region us-east-1 --name main',
       'aws eks update-kubeconfig --region eu-west-1 --name eu',
       'kubectl --context arn:aws:eks:us-east-1:111122223333:cluster/main -n default get configmap app -o json '
-      + '| jq \'{apiVersion, kind, metadata: {name: .metadata.name, namespace: .metadata.namespace}, data}\' '
+      + '| jq \'{apiVersion, kind, metadata: {name: .metadata.name, namespace: .metadata.namespace}, data} | del(.data["region"])\' '
       + '| kubectl --context arn:aws:eks:eu-west-1:111122223333:cluster/eu apply --server-side --field-manager=cross-region-config -f -',
     ]);
   });

@@ -14,6 +14,7 @@ from cdk_cross_region_config import (
     CrossRegionSecretReplicator,
     DriftIgnoreRule,
     DriftRemediation,
+    DriftResourceType,
     KubernetesCluster,
     SecretSelection,
 )
@@ -60,7 +61,7 @@ def test_synthesizes_the_detector_with_its_schedule_bucket_and_alarm():
         "Timeout": 900,
         "Environment": {"Variables": Match.object_like({"REMEDIATION_MODE": "DRY_RUN"})},
     })
-    assert detector.resource_types == ["secret", "parameter", "configmap"]
+    assert detector.resource_types == [DriftResourceType.SECRET, DriftResourceType.PARAMETER, DriftResourceType.CONFIGMAP]
     assert detector.replica_regions == ["eu-west-1"]
     assert len(detector.cluster_access_commands) == 2
     assert "aws eks create-access-entry --cluster-name payments-eu" in "\n".join(detector.cluster_access_commands)
@@ -71,3 +72,5 @@ def test_metric_methods_take_their_options():
     metric = detector.metric_drift_count(replica_region="eu-west-1")
     assert metric.metric_name == "DriftCount"
     assert stack.resolve(metric.dimensions) == {"service": detector.service_name, "ReplicaRegion": "eu-west-1"}
+    by_type = detector.metric_has_drift(resource_type=DriftResourceType.CONFIGMAP)
+    assert stack.resolve(by_type.dimensions) == {"service": detector.service_name, "ResourceType": "configmap"}
