@@ -1,10 +1,14 @@
-import { GetParametersByPathCommand, Parameter, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParametersByPathCommand, GetParametersCommand, Parameter, SSMClient } from '@aws-sdk/client-ssm';
 import { RunDigest } from './digest';
 import { Inventory, Item, Location, ReadFailure, Scope } from './model';
 import { ClientCache } from '../shared/clients';
+import { chunk } from '../shared/concurrency';
+import { errorFields, logger } from '../shared/observability';
 
 /** GetParametersByPath page size: the API maximum. */
 const PAGE_SIZE = 10;
+/** GetParameters takes at most 10 names per call. */
+const GET_PARAMETERS_SIZE = 10;
 
 /** What a parameter scope needs. */
 export interface ParametersScopeOptions {
@@ -47,20 +51,66 @@ export class ParametersScope implements Scope {
 
   async read(location: Location, role: 'primary' | 'replica'): Promise<Inventory> {
     const client = this.options.clients.get(SSMClient, { region: location.region });
+    try {
+      return await this.readPath(client, role);
+    } catch (e) {
+      // One SecureString the role may not decrypt fails the whole decrypting listing: list without
+      // decryption, then decrypt the SecureStrings in batches (and one by one where a batch fails),
+      // so only that parameter is reported as unreadable.
+      if ((e as Error).name !== 'AccessDeniedException') throw e;
+      logger.warn('parameters could not all be decrypted; reading them one batch at a time', {
+        path: this.options.path, region: location.region, ...errorFields(e),
+      });
+      return this.readItemByItem(client, role);
+    }
+  }
+
+  /** Every parameter below the path, decrypted: ⌈M/10⌉ calls. */
+  private async readPath(client: SSMClient, role: 'primary' | 'replica'): Promise<Inventory> {
+    const items = new Map<string, Item>();
+    for (const p of await this.list(client, true)) items.set(p.Name!, this.item(p, role));
+    return { items, itemFailures: new Map() };
+  }
+
+  private async readItemByItem(client: SSMClient, role: 'primary' | 'replica'): Promise<Inventory> {
     const items = new Map<string, Item>();
     const itemFailures = new Map<string, ReadFailure>();
+    const listed = await this.list(client, false);
+    const secure = listed.filter((p) => p.Type === 'SecureString').map((p) => p.Name!);
+    for (const p of listed) if (p.Type !== 'SecureString') items.set(p.Name!, this.item(p, role));
+    for (const names of chunk(secure, GET_PARAMETERS_SIZE)) {
+      let decrypted: Parameter[];
+      try {
+        decrypted = (await client.send(new GetParametersCommand({ Names: names, WithDecryption: true }))).Parameters ?? [];
+      } catch {
+        decrypted = [];
+        for (const name of names) {
+          try {
+            const got = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+            if (got.Parameter) decrypted.push(got.Parameter);
+          } catch (e) {
+            itemFailures.set(name, { errorName: errorFields(e).errorName });
+          }
+        }
+      }
+      for (const p of decrypted) items.set(p.Name!, this.item(p, role));
+    }
+    return { items, itemFailures };
+  }
+
+  private async list(client: SSMClient, withDecryption: boolean): Promise<Parameter[]> {
+    const listed: Parameter[] = [];
     let nextToken: string | undefined;
     do {
       const page = await client.send(new GetParametersByPathCommand({
-        Path: this.options.path, Recursive: true, WithDecryption: true, MaxResults: PAGE_SIZE, NextToken: nextToken,
+        Path: this.options.path, Recursive: true, WithDecryption: withDecryption, MaxResults: PAGE_SIZE, NextToken: nextToken,
       }));
       for (const p of page.Parameters ?? []) {
-        if (!p.Name || this.options.excludedNames.has(p.Name)) continue;
-        items.set(p.Name, this.item(p, role));
+        if (p.Name && !this.options.excludedNames.has(p.Name)) listed.push(p);
       }
       nextToken = page.NextToken;
     } while (nextToken);
-    return { items, itemFailures };
+    return listed;
   }
 
   expectedMetadata(primary: Item): Record<string, string> {

@@ -830,7 +830,8 @@ export class ConfigDriftDetector extends Construct {
         stack.formatArn({ service: 'ssm', region, resource: `parameter${path}`, arnFormat: ArnFormat.NO_RESOURCE_NAME }),
         stack.formatArn({ service: 'ssm', region, resource: `parameter${path}/*`, arnFormat: ArnFormat.NO_RESOURCE_NAME }),
       ]));
-      add(new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources: resources(allRegions) }), reason);
+      // GetParameter(s): the item-by-item fallback when one SecureString cannot be decrypted.
+      add(new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath', 'ssm:GetParameters', 'ssm:GetParameter'], resources: resources(allRegions) }), reason);
       if (repairs) {
         add(new iam.PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:AddTagsToResource'], resources: resources(replicaRegions) }),
           'Auto-remediation rewrites drifted parameters in the replica regions: limited to the parameters below the given paths.');
