@@ -91,6 +91,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 const HANDLERS = [
   { folder: 'secret-replicator', constructFile: 'replicator-function.ts', constructName: 'ReplicatorFunction' },
   { folder: 'drift-detector', constructFile: 'drift-detector-function.ts', constructName: 'DriftDetectorFunction' },
+  { folder: 'configmap-syncer', constructFile: 'syncer-function.ts', constructName: 'SyncerFunction' },
 ];
 for (const h of HANDLERS) {
   new awscdk.LambdaFunction(project, {

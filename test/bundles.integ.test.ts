@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigWorld } from './drift-detector/world';
 import { awsTestEnv, MotoServer, REPO_ROOT, startMotoServer } from './harness/moto';
+import { SyncEnv } from '../src/configmap-syncer/contract';
 import { DriftEnv } from '../src/drift-detector/contract';
 import { ReplicatorEnv } from '../src/secret-replicator/contract';
 
@@ -40,7 +41,7 @@ afterAll(() => moto?.stop());
 
 test('the bundles exist and run on the Lambda runtime\'s Node major', () => {
   expect(process.versions.node.split('.')[0]).toBe('22');
-  for (const name of ['secret-replicator', 'drift-detector']) expect(fs.statSync(bundle(name)).size).toBeGreaterThan(100_000);
+  for (const name of ['secret-replicator', 'drift-detector', 'configmap-syncer']) expect(fs.statSync(bundle(name)).size).toBeGreaterThan(100_000);
 });
 
 test('the replicator bundle runs a dry-run reconcile', async () => {
@@ -64,3 +65,26 @@ test('the drift detector bundle scans, reports and writes its report', async () 
   expect(result.drifts.map((d: any) => `${d.name} ${d.driftType} ${d.replicaRegion}`)).toEqual(['/smoke/only-in-primary MISSING_IN_REPLICA eu-west-1']);
   expect(await world.keys('us-east-1', 'smoke-reports', 'drift-reports/latest.json')).toEqual(['drift-reports/latest.json']);
 });
+
+test('the ConfigMap syncer bundle reads its source and reports an unreachable cluster without writing', async () => {
+  const result = await invoke(bundle('configmap-syncer'), {
+    [SyncEnv.PRIMARY_REGION]: 'us-east-1',
+    [SyncEnv.SOURCE_PARAMETER_PATH]: '/smoke',
+    [SyncEnv.TARGETS]: JSON.stringify([{
+      // Nothing listens on port 9: the target fails on its own, as an unreachable cluster does.
+      cluster: { name: 'nowhere', region: 'eu-west-1', endpoint: 'https://127.0.0.1:9', certificateAuthorityData: Buffer.from(CA).toString('base64') },
+      namespace: 'default',
+      configMapName: 'smoke-config',
+      createNamespace: false,
+    }]),
+  }, { action: 'test_sync' });
+  expect(result.targets).toEqual([expect.objectContaining({ cluster: 'nowhere', outcome: 'failed', errorName: 'ECONNREFUSED' })]);
+});
+
+/** PEM-shaped CA data: never used, since the connection is refused before any TLS handshake. */
+const CA = `-----BEGIN CERTIFICATE-----
+MIIBdzCCAR2gAwIBAgIUQ2lUk5s8RbS3xHXo2mBv8uG7pWswCgYIKoZIzj0EAwIw
+ETEPMA0GA1UEAwwGc21va2UxMB4XDTI2MTEyODAwMDAwMFoXDTM2MTEyNTAwMDAw
+MFowETEPMA0GA1UEAwwGc21va2UxMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE
+-----END CERTIFICATE-----
+`;

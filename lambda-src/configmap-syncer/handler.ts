@@ -1,0 +1,111 @@
+import { SyncError } from './errors';
+import { parseInvocation } from './events';
+import { ClusterClients, ConfigMapSyncer, SyncerSettings, SyncSummary } from './syncer';
+import type { SyncTargetConfig } from '../../src/configmap-syncer/contract';
+import { SyncEnv } from '../../src/configmap-syncer/contract';
+import { ClientCache } from '../shared/clients';
+import { booleanEnv, requireEnv, requireJsonEnv } from '../shared/env';
+import { KubernetesAccess } from '../shared/kubernetes';
+import { logger, metrics } from '../shared/observability';
+
+/** A Kubernetes namespace name (DNS-1123 label). */
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A ConfigMap name (DNS-1123 subdomain, at most 253 characters). */
+const OBJECT_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A Secrets Manager secret ARN, complete or partial. */
+const SECRET_ARN = /^arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+
+/** Reads and checks the handler's configuration; throws naming the first bad variable. */
+export function readSettings(env: NodeJS.ProcessEnv): SyncerSettings {
+  const parameterPath = env[SyncEnv.SOURCE_PARAMETER_PATH] || undefined;
+  if (parameterPath !== undefined && !parameterPath.startsWith('/')) {
+    throw new Error(`environment variable ${SyncEnv.SOURCE_PARAMETER_PATH} must be a parameter path starting with "/", but got ${JSON.stringify(parameterPath)}`);
+  }
+  const secretArn = env[SyncEnv.SOURCE_SECRET_ARN] || undefined;
+  if (secretArn !== undefined && !SECRET_ARN.test(secretArn)) {
+    throw new Error(`environment variable ${SyncEnv.SOURCE_SECRET_ARN} must be a Secrets Manager secret ARN, but got ${JSON.stringify(secretArn)}`);
+  }
+  if (parameterPath === undefined && secretArn === undefined) {
+    throw new Error(`environment variables ${SyncEnv.SOURCE_PARAMETER_PATH} and ${SyncEnv.SOURCE_SECRET_ARN} are both unset; at least one source is required`);
+  }
+  const includeKeys = env[SyncEnv.INCLUDE_KEYS] ? requireJsonEnv<unknown>(SyncEnv.INCLUDE_KEYS, env) : [];
+  if (!Array.isArray(includeKeys) || includeKeys.some((k) => typeof k !== 'string' || k === '')) {
+    throw new Error(`environment variable ${SyncEnv.INCLUDE_KEYS} must be a JSON array of key names and globs`);
+  }
+  return {
+    primaryRegion: requireEnv(SyncEnv.PRIMARY_REGION, env),
+    ...(parameterPath !== undefined ? { parameterPath } : {}),
+    ...(secretArn !== undefined ? { secretArn } : {}),
+    targets: readTargets(env),
+    includeKeys: includeKeys as string[],
+    excludeSensitiveKeys: booleanEnv(SyncEnv.EXCLUDE_SENSITIVE_KEYS, true, env),
+    forceConflicts: booleanEnv(SyncEnv.FORCE_CONFLICTS, false, env),
+  };
+}
+
+function readTargets(env: NodeJS.ProcessEnv): SyncTargetConfig[] {
+  const name = SyncEnv.TARGETS;
+  const targets = requireJsonEnv<unknown>(name, env);
+  if (!Array.isArray(targets) || targets.length === 0) {
+    throw new Error(`environment variable ${name} must be a non-empty JSON array of {"cluster", "namespace", "configMapName", "createNamespace"}`);
+  }
+  return targets.map((t: any, i): SyncTargetConfig => {
+    const where = `environment variable ${name}[${i}]`;
+    if (typeof t?.cluster?.name !== 'string' || t.cluster.name === '' || typeof t.cluster.region !== 'string' || t.cluster.region === '') {
+      throw new Error(`${where} must have a cluster with a name and a region`);
+    }
+    if (typeof t.namespace !== 'string' || !NAMESPACE.test(t.namespace)) {
+      throw new Error(`${where} must have a namespace that is a DNS-1123 label, but got ${JSON.stringify(t.namespace)}`);
+    }
+    if (typeof t.configMapName !== 'string' || !OBJECT_NAME.test(t.configMapName)) {
+      throw new Error(`${where} must have a configMapName that is a DNS-1123 subdomain, but got ${JSON.stringify(t.configMapName)}`);
+    }
+    if (t.createNamespace !== undefined && typeof t.createNamespace !== 'boolean') {
+      throw new Error(`${where} must have a boolean createNamespace, but got ${JSON.stringify(t.createNamespace)}`);
+    }
+    return { cluster: t.cluster, namespace: t.namespace, configMapName: t.configMapName, createNamespace: t.createNamespace ?? false };
+  });
+}
+
+/** Clients the handler would otherwise create itself; tests pass their own (a clock, a token cache). */
+export interface SyncerDependencies {
+  /** @default - a new ClientCache for the primary region */
+  readonly clients?: ClientCache;
+  /** @default - a new KubernetesAccess over `clients` */
+  readonly kubernetes?: ClusterClients;
+}
+
+/**
+ * Builds the Lambda handler; configuration is validated now (cold start). A change event whose
+ * sync failed for any target throws once every target was tried, so Lambda retries it and then
+ * dead-letters it; `sync` and `test_sync` report failures in the summary (and `sync` in metrics),
+ * and the next scheduled sync retries them.
+ */
+export function createHandler(env: NodeJS.ProcessEnv = process.env, dependencies: SyncerDependencies = {}): (event: unknown) => Promise<SyncSummary> {
+  const settings = readSettings(env);
+  const clients = dependencies.clients ?? new ClientCache(settings.primaryRegion);
+  const syncer = new ConfigMapSyncer(settings, clients, dependencies.kubernetes ?? new KubernetesAccess(clients));
+  return async (event: unknown) => {
+    const started = Date.now();
+    try {
+      const invocation = parseInvocation(event, settings);
+      if (invocation.kind === 'ignored') {
+        logger.info('event ignored', { trigger: invocation.trigger, reason: invocation.reason });
+        return { action: 'ignored', trigger: invocation.trigger, reason: invocation.reason, targets: [], durationMs: Date.now() - started };
+      }
+      const summary = await syncer.sync(invocation);
+      const failures = summary.targets.filter((t) => t.outcome === 'failed');
+      if (invocation.failOnError && failures.length > 0) {
+        throw new SyncError('SyncFailed', `sync after ${invocation.trigger} failed for ${failures.length} of ${summary.targets.length} targets: `
+          + failures.map((f) => `${f.region}/${f.cluster} ${f.namespace}/${f.configMapName} (${f.errorName})`).join(', '));
+      }
+      return summary;
+    } catch (e) {
+      // Our own errors are value-free by construction; anything else is reduced to its name.
+      logger.error('configmap sync invocation failed', { errorName: (e as Error).name, ...(e instanceof SyncError ? { errorMessage: e.message } : {}) });
+      throw e;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}

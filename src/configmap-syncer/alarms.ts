@@ -1,0 +1,83 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AlarmSet } from '../private/alarms';
+
+/**
+ * The ConfigMap syncer's alarms, built only from the construct's `metricXxx()` methods and its
+ * resources' metric methods. Internal; not exported from the package.
+ */
+
+/** Period of every alarm: five minutes, the seed's sync interval and `--period 300`. */
+const ALARM_PERIOD = Duration.minutes(5);
+
+/** What the alarms are built from. */
+export interface SyncAlarmSources {
+  readonly handler: lambda.IFunction;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly syncFailure: (options: cloudwatch.MetricOptions) => cloudwatch.IMetric;
+}
+
+/** The alarms `createSyncAlarms()` created; all `undefined` when alarms are disabled. */
+export interface SyncAlarms {
+  readonly syncFailuresAlarm?: cloudwatch.Alarm;
+  readonly errorsAlarm?: cloudwatch.Alarm;
+  readonly throttlesAlarm?: cloudwatch.Alarm;
+  readonly deadLetterAlarm?: cloudwatch.Alarm;
+}
+
+/** Creates the syncer's alarms in `alarms` (which knows whether alarms are enabled). */
+export function createSyncAlarms(alarms: AlarmSet, sources: SyncAlarmSources): SyncAlarms {
+  const resync = 'Invoke the function with {"action":"test_sync"} to see what a sync would apply (a server-side dry run), '
+    + 'or with {"action":"sync"} to sync every target now.';
+
+  const syncFailuresAlarm = alarms.add({
+    id: 'SyncFailuresAlarm',
+    metric: sources.syncFailure({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
+    threshold: 1, // ConfigMaps that could not be written, per 5 minutes
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    // No data means no sync failed in the period (a failing target fails again on the next sync).
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    description: 'At least one ConfigMap could not be synced: the cluster was unreachable, the role was denied (EKS access entry, RBAC, '
+      + 'or namespace creation without the cluster-scoped grant), another field manager owns a key (set forceConflicts to take it over), '
+      + 'or the ConfigMap would be too large. SyncFailure with the Cluster dimension shows which cluster, and the function\'s log group '
+      + 'names the target and the error. ' + resync,
+  });
+
+  const errorsAlarm = alarms.add({
+    id: 'ErrorsAlarm',
+    metric: sources.handler.metricErrors({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
+    threshold: 1, // invocations that ended in an error, per 5 minutes
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: 'The ConfigMap syncer function failed (for example it could not read the source parameters or secret). Check its log group '
+      + 'for the error; scheduled and event-driven syncs are retried twice and then sent to the dead-letter queue. ' + resync,
+  });
+
+  const throttlesAlarm = alarms.add({
+    id: 'ThrottlesAlarm',
+    metric: sources.handler.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
+    threshold: 1, // throttled invocations, per 5 minutes
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: 'The ConfigMap syncer function was throttled, so a sync was delayed. Check the account\'s Lambda concurrency. ' + resync,
+  });
+
+  const deadLetterAlarm = alarms.add({
+    id: 'DeadLetterAlarm',
+    metric: sources.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: ALARM_PERIOD }),
+    threshold: 1, // messages waiting in the dead-letter queue
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    description: 'Syncs failed after retries and are in the dead-letter queue (the messages hold the schedule\'s input or the change event, '
+      + 'never values). Fix the cause from the function\'s log group, purge the queue, then invoke the function with {"action":"sync"}.',
+  });
+
+  return { syncFailuresAlarm, errorsAlarm, throttlesAlarm, deadLetterAlarm };
+}

@@ -1,0 +1,861 @@
+import { Annotations, ArnFormat, CfnResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { createSyncAlarms } from './alarms';
+import { SyncEnv, SyncMetric, SyncTargetConfig } from './contract';
+import { clusterDimension, syncMetric } from './metrics';
+import { SyncerFunction } from './syncer-function';
+import { HandlerOptions } from '../common/handler-options';
+import { KubernetesCluster } from '../common/kubernetes-cluster';
+import { AlarmSet } from '../private/alarms';
+import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
+import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
+import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
+import {
+  domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern,
+  validateRegionName,
+} from '../private/validation';
+import { SECRET_EVENT_NAMES } from '../secret-replicator/contract';
+
+/** The seed's handler sizing: 256 MiB and a 5-minute timeout. */
+const DEFAULT_MEMORY_MIB = 256;
+const DEFAULT_TIMEOUT = Duration.minutes(5);
+/** The seed's sync interval: every five minutes. */
+const DEFAULT_SCHEDULE = events.Schedule.rate(Duration.minutes(5));
+const DEFAULT_METRIC_NAMESPACE = 'CrossRegionConfig/ConfigMapSync';
+const DEFAULT_NAMESPACE = 'default';
+/** `Names.uniqueResourceName` length for the `service` dimension. */
+const SERVICE_NAME_MAX_LENGTH = 64;
+/** Lambda's limit on the total size of a function's environment variables, in bytes (4 KB). */
+const MAX_ENVIRONMENT_BYTES = 4096;
+/** Kubernetes limits: namespaces are DNS-1123 labels (63 characters), ConfigMap names and keys 253 characters. */
+const MAX_NAMESPACE_LENGTH = 63;
+const MAX_CONFIGMAP_NAME_LENGTH = 253;
+const MAX_KEY_LENGTH = 253;
+const WARNING = 'cdk-cross-region-config:';
+/** Id of the warning that asks an operator for the cluster-scoped grant `createNamespace` needs. */
+const NAMESPACE_GRANT_WARNING = `${WARNING}namespaceCreationNeedsClusterGrant`;
+
+const PARAMETER_PATH_PATTERN = /^(\/[A-Za-z0-9_.-]+)+$/;
+const DNS_LABEL_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN_PATTERN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const DNS_LABEL_ALLOWED = 'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit';
+const DNS_SUBDOMAIN_ALLOWED = 'must be a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit';
+/** ConfigMap key characters, plus the glob wildcards `*` and `?`. */
+const KEY_PATTERN = /^[-._a-zA-Z0-9*?]+$/;
+
+/**
+ * Kubernetes group the handler's access entry carries when a target creates its namespace; the
+ * ClusterRole of the same purpose is bound to it. No EKS access policy grants namespace creation
+ * without also granting far more, cluster-wide.
+ */
+const NAMESPACE_CREATOR_GROUP = 'cross-region-config-namespace-creators';
+const NAMESPACE_CREATOR_ROLE = 'cross-region-config-namespace-creator';
+
+/**
+ * One ConfigMap the syncer keeps in sync with the source: a cluster, a namespace and a name.
+ */
+export interface ConfigMapSyncTarget {
+  /**
+   * The EKS cluster, in any region of the stack's partition. For a cluster of this app in this
+   * stack's region and account the syncer creates the EKS access entry of its role; for others it
+   * reports the commands to run once (see `ConfigMapSyncer.clusterAccessCommands`).
+   */
+  readonly cluster: KubernetesCluster;
+
+  /**
+   * Namespace of the ConfigMap.
+   *
+   * @default - the syncer's `namespace`, which defaults to 'default'
+   */
+  readonly namespace?: string;
+
+  /**
+   * Name of the ConfigMap.
+   *
+   * @default - the syncer's `configMapName`, or `<projectName>-<environmentName>-config`
+   */
+  readonly configMapName?: string;
+
+  /**
+   * Create the namespace when it does not exist. This needs a cluster-scoped grant that no EKS access
+   * policy gives without far more: the syncer warns with the `kubectl` commands that grant it (also
+   * in `ConfigMapSyncer.clusterAccessCommands`), and puts its access entry in the Kubernetes group
+   * `cross-region-config-namespace-creators` those commands bind.
+   *
+   * @default false
+   */
+  readonly createNamespace?: boolean;
+}
+
+/**
+ * Options of the ConfigMap syncer's `metricXxx()` methods.
+ */
+export interface ConfigMapSyncMetricOptions extends cloudwatch.MetricOptions {
+  /**
+   * Only the ConfigMaps of this target cluster (adds the dimension `Cluster` with the value
+   * `<region>/<cluster name>`).
+   *
+   * @default - the total over every target
+   */
+  readonly cluster?: KubernetesCluster;
+}
+
+/**
+ * Props of `ConfigMapSyncer`.
+ */
+export interface ConfigMapSyncerProps extends HandlerOptions {
+  /**
+   * SSM parameter path in the primary region (this stack's region) read recursively: every
+   * parameter below it is a key of the ConfigMaps (`String`, `StringList` and `SecureString`,
+   * decrypted in memory). Set this, `sourceSecret`, or both.
+   *
+   * @default - parameters are not a source
+   */
+  readonly parameterPath?: string;
+
+  /**
+   * Secret in the primary region whose value is a JSON object: each of its keys is a key of the
+   * ConfigMaps (keys in both sources take the secret's value). Set this, `parameterPath`, or both.
+   *
+   * @default - no secret is a source
+   */
+  readonly sourceSecret?: secretsmanager.ISecret;
+
+  /**
+   * Customer managed KMS keys, in the primary region, that encrypt `SecureString` parameters under
+   * `parameterPath` or `sourceSecret`. The handler may decrypt with them only through Systems
+   * Manager and Secrets Manager in the primary region. The key of a `secretsmanager.Secret` is
+   * granted without being listed here.
+   *
+   * @default - none: values encrypted with the AWS managed keys need no KMS permission
+   */
+  readonly sourceEncryptionKeys?: kms.IKey[];
+
+  /**
+   * The ConfigMaps kept in sync; at least one, each (cluster, namespace, name) once.
+   */
+  readonly targets: ConfigMapSyncTarget[];
+
+  /**
+   * Namespace of every target that names none.
+   *
+   * @default 'default'
+   */
+  readonly namespace?: string;
+
+  /**
+   * Name of the ConfigMap of every target that names none.
+   *
+   * @default - `<projectName>-<environmentName>-config`, the seed's name; with neither set, every target must name its ConfigMap
+   */
+  readonly configMapName?: string;
+
+  /**
+   * Project part of the default ConfigMap name `<projectName>-<environmentName>-config`. Set
+   * together with `environmentName`.
+   *
+   * @default - no default name from the project
+   */
+  readonly projectName?: string;
+
+  /**
+   * Environment part of the default ConfigMap name `<projectName>-<environmentName>-config`, such as
+   * `production`. Set together with `projectName`.
+   *
+   * @default - no default name from the environment
+   */
+  readonly environmentName?: string;
+
+  /**
+   * Keys synced: ConfigMap key names and glob patterns (`*` any characters, `?` one character), such
+   * as `['log_level', 'cache_ttl', 'max_connections', 'session_timeout']`. Keys of the source that
+   * match none are not synced.
+   *
+   * @default - every key of the source
+   */
+  readonly includeKeys?: string[];
+
+  /**
+   * Refuse keys whose names or values look sensitive (passwords, tokens, private keys): they are
+   * never written to a ConfigMap, and counted in `KeysExcluded`. ConfigMaps are not encrypted and
+   * readable by anyone who may read the namespace, so only turn this off for a source that holds no
+   * secret at all.
+   *
+   * @default true
+   */
+  readonly excludeSensitiveKeys?: boolean;
+
+  /**
+   * Take over keys another field manager owns (server-side apply with `force`). Without it, a key
+   * another manager (such as `kubectl` or Helm) owns is a conflict: the ConfigMap is not written, and
+   * the failure is logged and counted in `SyncFailure`.
+   *
+   * @default false
+   */
+  readonly forceConflicts?: boolean;
+
+  /**
+   * When to sync every target, in addition to the syncs parameter and secret changes trigger.
+   *
+   * @default events.Schedule.rate(Duration.minutes(5))
+   */
+  readonly schedule?: events.Schedule;
+
+  /**
+   * When set, a Systems Manager parameter named `<parameterPrefix>/global/secrets/configmap-sync-config`
+   * holds the syncer's settings as JSON in the seed's shape. It must not be under `parameterPath`.
+   *
+   * @default - no parameter
+   */
+  readonly parameterPrefix?: string;
+
+  /**
+   * CloudWatch namespace of the handler's metrics.
+   *
+   * @default 'CrossRegionConfig/ConfigMapSync'
+   */
+  readonly metricNamespace?: string;
+
+  /**
+   * Create the alarms (`syncFailuresAlarm`, `errorsAlarm`, `throttlesAlarm`, `deadLetterAlarm`).
+   *
+   * @default true
+   */
+  readonly createAlarms?: boolean;
+
+  /**
+   * Actions of every alarm, for example an `SnsAction`. More can be added with `addAlarmAction()`.
+   *
+   * @default - no actions
+   */
+  readonly alarmActions?: cloudwatch.IAlarmAction[];
+
+  /**
+   * Name of the Lambda function.
+   *
+   * @default - generated by CloudFormation
+   */
+  readonly functionName?: string;
+
+  /**
+   * Memory of the handler, in MiB.
+   *
+   * @default 256
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Timeout of one sync of every target.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * Syncs configuration from SSM parameters and/or a secret in the primary region to Kubernetes
+ * ConfigMaps in EKS clusters of any region, without an agent in the clusters.
+ *
+ * A Lambda handler reads the keys of the source (the parameters under `parameterPath`, the JSON keys
+ * of `sourceSecret`), keeps those selected by `includeKeys` and refuses sensitive-looking ones, and
+ * writes each target ConfigMap with server-side apply under the field manager `cross-region-config`.
+ * A key another field manager owns is reported as a conflict, not taken over, unless `forceConflicts`
+ * is set. It syncs on parameter and secret change events, on a schedule (every five minutes by
+ * default) and on `{"action":"sync"}`; `{"action":"test_sync"}` shows what would change (a server-side
+ * dry run). It emits `SyncSuccess`, `SyncFailure` and `KeysExcluded` in total and per cluster, and
+ * raises `syncFailuresAlarm`.
+ *
+ * The handler reaches each cluster with its IAM role through an EKS access entry with the
+ * namespace-scoped `AmazonEKSEditPolicy`: created by this construct for clusters of this app in the
+ * stack's region and account, and otherwise listed in `clusterAccessCommands` (and a warning) to run
+ * once. The cluster's authentication mode must be `API` or `API_AND_CONFIG_MAP`.
+ *
+ * @example
+ * declare const cluster: eks.ICluster;
+ * declare const appSecret: secretsmanager.ISecret;
+ * const syncer = new ConfigMapSyncer(this, 'ConfigMapSyncer', {
+ *   parameterPath: '/my-app/production/config',
+ *   sourceSecret: appSecret,
+ *   projectName: 'my-app',
+ *   environmentName: 'production',
+ *   includeKeys: ['log_level', 'cache_ttl', 'max_connections', 'session_timeout'],
+ *   targets: [
+ *     { cluster: KubernetesCluster.fromCluster(cluster) },
+ *     {
+ *       cluster: KubernetesCluster.fromClusterAttributes({ clusterName: 'my-app-eu', region: 'eu-west-1' }),
+ *       namespace: 'my-app',
+ *       createNamespace: true,
+ *     },
+ *   ],
+ * });
+ * new CfnOutput(this, 'ClusterAccessCommands', { value: syncer.clusterAccessCommands.join('\n') });
+ */
+export class ConfigMapSyncer extends Construct {
+  /** Region of the source: this stack's region. */
+  public readonly primaryRegion: string;
+
+  /**
+   * Value of the `service` dimension of the handler's metrics (also `POWERTOOLS_SERVICE_NAME`);
+   * unique to this construct and stable across deployments.
+   */
+  public readonly serviceName: string;
+
+  /** CloudWatch namespace of the handler's metrics (`metricNamespace` prop). */
+  public readonly metricNamespace: string;
+
+  /** The Lambda function that syncs. */
+  public readonly handler: lambda.Function;
+
+  /** Execution role of the handler: reads the source, and is the principal of the EKS access entries. */
+  public readonly role: iam.Role;
+
+  /** Log group of the handler (JSON logs; values are never logged). */
+  public readonly logGroup: logs.LogGroup;
+
+  /** Dead-letter queue of syncs (scheduled or event-driven) that failed after two retries; kept for 14 days. */
+  public readonly deadLetterQueue: sqs.Queue;
+
+  /** EventBridge rule that invokes the handler with `{"action":"sync"}` on `schedule`. */
+  public readonly schedule: events.Rule;
+
+  /**
+   * EventBridge rule that sends the "Parameter Store Change" events of `parameterPath` (the path and
+   * every parameter below it) to the handler; set only when `parameterPath` is set.
+   */
+  public readonly parameterRule?: events.Rule;
+
+  /**
+   * EventBridge rule that sends the Secrets Manager change events of `sourceSecret` (CloudTrail API
+   * calls and the rotation service event) to the handler; set only when `sourceSecret` is set.
+   * EventBridge only receives them when a CloudTrail trail logs management events in the region;
+   * the schedule syncs without them.
+   */
+  public readonly secretRule?: events.Rule;
+
+  /** The settings parameter; set only when `parameterPrefix` is set. */
+  public readonly configParameter?: ssm.StringParameter;
+
+  /**
+   * Commands to run once, one string per cluster: AWS CLI commands that create the access entry of
+   * clusters this construct could not grant itself (in other regions or accounts, or known only by
+   * name), and, for targets with `createNamespace`, the `kubectl` commands of the cluster-scoped
+   * namespace grant. May contain the role ARN as a token (it resolves in a `CfnOutput`). Empty when
+   * nothing is left to do.
+   */
+  public readonly clusterAccessCommands: string[];
+
+  /** Every alarm of this construct; empty when `createAlarms` is false. */
+  public readonly alarms: cloudwatch.IAlarm[];
+
+  /** ConfigMaps that could not be synced (`SyncFailure` Sum ≥ 1 in 5 minutes); undefined when `createAlarms` is false. */
+  public readonly syncFailuresAlarm?: cloudwatch.IAlarm;
+
+  /** Handler errors (Sum ≥ 1 in 5 minutes); undefined when `createAlarms` is false. */
+  public readonly errorsAlarm?: cloudwatch.IAlarm;
+
+  /** Handler throttles (Sum ≥ 1 in 5 minutes); undefined when `createAlarms` is false. */
+  public readonly throttlesAlarm?: cloudwatch.IAlarm;
+
+  /** Messages in the dead-letter queue (Maximum ≥ 1); undefined when `createAlarms` is false. */
+  public readonly deadLetterAlarm?: cloudwatch.IAlarm;
+
+  private readonly alarmSet: AlarmSet;
+  /** `Cluster` dimension values of the targets' clusters. */
+  private readonly clusterDimensions: string[];
+
+  constructor(scope: Construct, id: string, props: ConfigMapSyncerProps) {
+    super(scope, id);
+
+    const stack = Stack.of(this);
+    if (Token.isUnresolved(stack.region)) {
+      throw new Error('ConfigMapSyncer needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
+    }
+    validateRegionName('the stack region', stack.region);
+    this.primaryRegion = stack.region;
+    const primary = this.primaryRegion;
+    const createAlarms = props.createAlarms ?? true;
+    const schedule = props.schedule ?? DEFAULT_SCHEDULE;
+    const sourceEncryptionKeys = props.sourceEncryptionKeys ?? [];
+    this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
+
+    if (props.parameterPath === undefined && props.sourceSecret === undefined) {
+      fail('parameterPath', 'or sourceSecret must be set: the syncer needs a source', undefined);
+    }
+    if (props.parameterPath !== undefined) validateParameterPath(props.parameterPath);
+    if (props.sourceSecret) validateInRegion('sourceSecret', props.sourceSecret.env.region, primary);
+    sourceEncryptionKeys.forEach((key, i) => validateInRegion(`sourceEncryptionKeys[${i}]`, key.env.region, primary));
+    if (props.includeKeys !== undefined) validateIncludeKeys(props.includeKeys);
+    validateMetricNamespace(this.metricNamespace);
+    const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/configmap-sync-config` : undefined;
+    if (props.parameterPrefix !== undefined) {
+      validateParameterPrefix(props.parameterPrefix);
+      if (props.parameterPath !== undefined && isUnder(configParameterName!, props.parameterPath)) {
+        fail('parameterPrefix', `must not put the settings parameter ${JSON.stringify(configParameterName)} under parameterPath `
+          + `${JSON.stringify(props.parameterPath)} (it would be synced as a key)`, props.parameterPrefix);
+      }
+    }
+    const resolvedTargets = resolveTargets(props);
+    if (props.excludeSensitiveKeys === false) {
+      Annotations.of(this).addWarningV2(`${WARNING}sensitiveKeysNotExcluded`,
+        'excludeSensitiveKeys is false: keys whose names or values look sensitive are written to the ConfigMaps, which are not encrypted and '
+        + 'are readable by anyone who may read the namespace. Keep secrets in Secrets Manager, or select keys with includeKeys.');
+    }
+    if (props.alarmActions?.length && !createAlarms) {
+      Annotations.of(this).addWarningV2(`${WARNING}alarmActionsIgnored`, 'alarmActions are ignored because createAlarms is false: no alarm is created.');
+    }
+
+    this.serviceName = Names.uniqueResourceName(this, { maxLength: SERVICE_NAME_MAX_LENGTH });
+
+    const sources = [...(props.parameterPath !== undefined ? ['SSM parameters'] : []), ...(props.sourceSecret ? ['a secret'] : [])].join(' and ');
+    const hardened = hardenedFunction(this, {
+      description: `Syncs ${sources} of ${primary} to ${resolvedTargets.length} ConfigMap(s) in EKS clusters`,
+      functionName: props.functionName,
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_MIB,
+      timeout: props.timeout ?? DEFAULT_TIMEOUT,
+      logRetention: props.logRetention,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+    });
+    this.role = hardened.role;
+    this.logGroup = hardened.logGroup;
+    this.deadLetterQueue = hardened.deadLetterQueue;
+
+    // Clusters: access entries where this construct can create them, commands otherwise. Bindings of
+    // the same cluster share one grant, so its commands are read once every target is bound.
+    const clusters = new Map<string, { cluster: KubernetesCluster; bound: BoundKubernetesCluster; createsNamespace: boolean }>();
+    const targetConfigs: SyncTargetConfig[] = resolvedTargets.map((t, i) => {
+      const bound = bindKubernetesCluster(this, t.cluster, {
+        role: this.role,
+        namespaces: [t.namespace],
+        // Server-side apply of a ConfigMap (and its dry run) needs create, patch and get in the namespace.
+        access: KubernetesAccessLevel.EDIT,
+        id: `ClusterAccess${i}`,
+        propPrefix: `targets[${i}].`,
+      });
+      const key = clusterDimension(t.cluster);
+      const previous = clusters.get(key);
+      clusters.set(key, { cluster: t.cluster, bound, createsNamespace: (previous?.createsNamespace ?? false) || t.createNamespace });
+      return { cluster: bound.config, namespace: t.namespace, configMapName: t.configMapName, createNamespace: t.createNamespace };
+    });
+    this.clusterDimensions = [...clusters.keys()];
+    this.clusterAccessCommands = this.setUpClusterAccess([...clusters.values()]);
+
+    const environment: { [key: string]: string } = {
+      [SyncEnv.PRIMARY_REGION]: primary,
+      ...(props.parameterPath !== undefined ? { [SyncEnv.SOURCE_PARAMETER_PATH]: props.parameterPath } : {}),
+      ...(props.sourceSecret ? { [SyncEnv.SOURCE_SECRET_ARN]: props.sourceSecret.secretFullArn ?? props.sourceSecret.secretArn } : {}),
+      [SyncEnv.TARGETS]: stack.toJsonString(targetConfigs),
+      ...(props.includeKeys !== undefined ? { [SyncEnv.INCLUDE_KEYS]: JSON.stringify(props.includeKeys) } : {}),
+      [SyncEnv.EXCLUDE_SENSITIVE_KEYS]: String(props.excludeSensitiveKeys ?? true),
+      [SyncEnv.FORCE_CONFLICTS]: String(props.forceConflicts ?? false),
+      [SyncEnv.METRIC_NAMESPACE]: this.metricNamespace,
+      [SyncEnv.SERVICE_NAME]: this.serviceName,
+    };
+    checkEnvironmentSize({ ...environment, [SyncEnv.TARGETS]: targetConfigs });
+    this.handler = new SyncerFunction(this, 'Handler', { ...hardened.options, environment });
+
+    const wildcards = new Map<string, string>();
+    this.grantSourceRead(props, sourceEncryptionKeys, wildcards);
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `Syncs every ConfigMap of the syncer ${this.node.path}`.slice(0, 512),
+      schedule,
+    });
+    this.schedule.addTarget(this.handlerTarget(events.RuleTargetInput.fromObject({ action: 'sync' })));
+
+    if (props.parameterPath !== undefined) {
+      this.parameterRule = new events.Rule(this, 'ParameterRule', {
+        description: `Sends changes of the source parameters to the ConfigMap syncer ${this.node.path}`.slice(0, 512),
+        eventPattern: {
+          source: ['aws.ssm'],
+          detailType: ['Parameter Store Change'],
+          detail: { name: [props.parameterPath, { prefix: `${props.parameterPath}/` }] },
+        },
+      });
+      this.parameterRule.addTarget(this.handlerTarget());
+    }
+
+    if (props.sourceSecret) {
+      this.secretRule = new events.Rule(this, 'SecretRule', {
+        description: `Sends changes of the source secret to the ConfigMap syncer ${this.node.path}`.slice(0, 512),
+        eventPattern: secretEventPattern(props.sourceSecret),
+      });
+      this.secretRule.addTarget(this.handlerTarget());
+    }
+
+    if (configParameterName !== undefined) {
+      const first = resolvedTargets[0];
+      this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
+        parameterName: configParameterName,
+        description: `Settings of the ConfigMap syncer ${this.node.path}`.slice(0, 1024),
+        tier: ssm.ParameterTier.STANDARD,
+        stringValue: stack.toJsonString({
+          enabled: true,
+          namespace: props.namespace ?? DEFAULT_NAMESPACE,
+          configMapName: props.configMapName ?? defaultConfigMapName(props) ?? first.configMapName,
+          syncInterval: syncInterval(schedule),
+          excludeSensitiveKeys: props.excludeSensitiveKeys ?? true,
+          includeKeys: props.includeKeys ?? ['*'],
+          // Agentless: no Kubernetes service account exists. The handler authenticates with its IAM
+          // role, which EKS maps to Kubernetes permissions through an access entry.
+          kubernetesServiceAccount: null,
+          handlerRoleArn: this.role.roleArn,
+          targetClusters: this.clusterDimensions,
+          targets: resolvedTargets.map((t) => ({
+            cluster: clusterDimension(t.cluster),
+            namespace: t.namespace,
+            configMapName: t.configMapName,
+            createNamespace: t.createNamespace,
+          })),
+          forceConflicts: props.forceConflicts ?? false,
+        }),
+      });
+    }
+
+    this.alarmSet = new AlarmSet(this, createAlarms);
+    const alarms = createSyncAlarms(this.alarmSet, {
+      handler: this.handler,
+      deadLetterQueue: this.deadLetterQueue,
+      syncFailure: (o) => this.metricSyncFailure(o),
+    });
+    this.syncFailuresAlarm = alarms.syncFailuresAlarm;
+    this.errorsAlarm = alarms.errorsAlarm;
+    this.throttlesAlarm = alarms.throttlesAlarm;
+    this.deadLetterAlarm = alarms.deadLetterAlarm;
+    this.alarms = this.alarmSet.alarms;
+    if (props.alarmActions?.length) this.addAlarmAction(...props.alarmActions);
+
+    this.acknowledgeNagFindings(wildcards);
+  }
+
+  /**
+   * ConfigMaps written or confirmed in sync.
+   *
+   * @default - Sum over 5 minutes, all targets
+   */
+  public metricSyncSuccess(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric {
+    return this.metric(SyncMetric.SYNC_SUCCESS, cloudwatch.Stats.SUM, props);
+  }
+
+  /**
+   * ConfigMaps that could not be written (cluster unreachable, access denied, conflict with another
+   * field manager, too large).
+   *
+   * @default - Sum over 5 minutes, all targets
+   */
+  public metricSyncFailure(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric {
+    return this.metric(SyncMetric.SYNC_FAILURE, cloudwatch.Stats.SUM, props);
+  }
+
+  /**
+   * Keys refused by a sync because their names or values look sensitive (counted per target).
+   *
+   * @default - Maximum over 5 minutes (the most in one sync), all targets
+   */
+  public metricKeysExcluded(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric {
+    return this.metric(SyncMetric.KEYS_EXCLUDED, cloudwatch.Stats.MAXIMUM, props);
+  }
+
+  /** Adds actions to every alarm of this construct, including alarms created later. */
+  public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
+    this.alarmSet.addAlarmAction(...actions);
+  }
+
+  /**
+   * Grants `grantee` permission to invoke the handler (`lambda:InvokeFunction`), for the manual
+   * payloads `{"action":"test_sync"}` (a server-side dry run that changes nothing) and
+   * `{"action":"sync"}` (syncs every target now).
+   */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.handler.grantInvoke(grantee);
+  }
+
+  private metric(name: string, statistic: string, props: ConfigMapSyncMetricOptions = {}): cloudwatch.Metric {
+    const { cluster, ...options } = props;
+    const dimension = cluster ? clusterDimension(cluster) : undefined;
+    if (dimension !== undefined && !Token.isUnresolved(dimension) && !this.clusterDimensions.includes(dimension)) {
+      fail('ConfigMapSyncMetricOptions.cluster', `must be a target cluster ${JSON.stringify(this.clusterDimensions)}`, dimension);
+    }
+    return syncMetric({
+      namespace: this.metricNamespace,
+      serviceName: this.serviceName,
+      metricName: name,
+      statistic: options.statistic ?? statistic,
+      cluster: dimension,
+      options,
+    });
+  }
+
+  private handlerTarget(event?: events.RuleTargetInput): targets.LambdaFunction {
+    return new targets.LambdaFunction(this.handler, {
+      event,
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: DEFAULT_RETRY_ATTEMPTS,
+      maxEventAge: DEFAULT_MAX_EVENT_AGE,
+    });
+  }
+
+  /** Adds the handler's least-privilege read statements; records wildcard resources with their reasons. */
+  private grantSourceRead(props: ConfigMapSyncerProps, sourceEncryptionKeys: kms.IKey[], wildcards: Map<string, string>): void {
+    const stack = Stack.of(this);
+    const primary = this.primaryRegion;
+    const path = props.parameterPath;
+    if (path !== undefined) {
+      // `parameter` + the path (which starts with "/"): works for deploy-time paths too.
+      const resources = [
+        stack.formatArn({ service: 'ssm', resource: `parameter${path}`, arnFormat: ArnFormat.NO_RESOURCE_NAME }),
+        stack.formatArn({ service: 'ssm', resource: `parameter${path}/*`, arnFormat: ArnFormat.NO_RESOURCE_NAME }),
+      ];
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources }));
+      for (const resource of resources) {
+        wildcards.set(resource, 'Every parameter below parameterPath is a key of the ConfigMaps (read recursively with GetParametersByPath): '
+          + 'reads are limited to that path in the primary region.');
+      }
+    }
+    // GetSecretValue and DescribeSecret on the secret, and decryption with its key through Secrets Manager.
+    props.sourceSecret?.grantRead(this.role);
+    if (sourceEncryptionKeys.length > 0) {
+      const services = [
+        ...(path !== undefined ? ['ssm'] : []),
+        ...(props.sourceSecret ? ['secretsmanager'] : []),
+      ].map((service) => `${service}.${primary}.${domainSuffixOf(primary)}`);
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: sourceEncryptionKeys.map((k) => k.keyArn),
+        conditions: { StringEquals: { 'kms:ViaService': services } },
+      }));
+    }
+  }
+
+  /**
+   * Sets up the cluster-scoped namespace grant of clusters with a `createNamespace` target, and
+   * returns the commands left to run, one string per cluster.
+   */
+  private setUpClusterAccess(clusters: Array<{ cluster: KubernetesCluster; bound: BoundKubernetesCluster; createsNamespace: boolean }>): string[] {
+    const stack = Stack.of(this);
+    const commands: string[] = [];
+    const warnings: string[] = [];
+    const placeholders = new Map<string, string>();
+    for (const { cluster, bound, createsNamespace } of clusters) {
+      const lines = bound.manualSetupCommand ? [bound.manualSetupCommand] : [];
+      if (createsNamespace) {
+        const entry = bound.accessEntry?.node.defaultChild;
+        if (entry instanceof CfnResource) {
+          // The access entry is ours: give it the group the ClusterRoleBinding binds.
+          entry.addPropertyOverride('KubernetesGroups', [NAMESPACE_CREATOR_GROUP]);
+        }
+        const grant = namespaceGrantCommands(cluster, this.role.roleArn, !(entry instanceof CfnResource), (value) => value);
+        lines.push(...grant);
+        const render = (value: string, placeholder: string, meaning: string): string => {
+          const resolved = literal(stack, value);
+          if (resolved !== undefined) return resolved;
+          placeholders.set(placeholder, meaning);
+          return `"$${placeholder}"`;
+        };
+        warnings.push(namespaceGrantCommands(cluster, this.role.roleArn, !(entry instanceof CfnResource), render).join('\n'));
+      }
+      if (lines.length > 0) commands.push(lines.join('\n'));
+    }
+    if (warnings.length > 0) {
+      const where = [...placeholders].map(([variable, meaning]) => `${variable} is ${meaning}`).join(', ');
+      Annotations.of(this).addWarningV2(NAMESPACE_GRANT_WARNING,
+        'createNamespace needs a cluster-scoped grant to create namespaces, which no EKS access policy gives without far more. '
+        + `Grant it once per cluster, with cluster-admin credentials (the commands are also in clusterAccessCommands):\n${warnings.join('\n\n')}`
+        + (where ? `\nwhere ${where}.` : ''));
+    }
+    return commands;
+  }
+
+  private acknowledgeNagFindings(wildcards: Map<string, string>): void {
+    wildcards.set('*', `Resource "*" is only used for actions that support no resource-level permissions: ${TRACING_ACTIONS.join(', ')}.`);
+    for (const [resource, reason] of wildcards) {
+      if (flattenReference(Stack.of(this).resolve(resource)).includes('*')) {
+        acknowledgeNagFindings(this.role, { id: wildcardResourceFinding(this.role, resource), reason });
+      }
+    }
+    acknowledgeNagFindings(this.handler, {
+      id: 'AwsSolutions-L1',
+      reason: 'The runtime is pinned to nodejs22.x, the Node.js major the bundled handler is built and tested on; it moves with a release of this library.',
+    });
+  }
+}
+
+/** A target with the defaults applied. */
+interface ResolvedTarget {
+  readonly cluster: KubernetesCluster;
+  readonly namespace: string;
+  readonly configMapName: string;
+  readonly createNamespace: boolean;
+}
+
+/** `<projectName>-<environmentName>-config`, when both are set. */
+function defaultConfigMapName(props: ConfigMapSyncerProps): string | undefined {
+  return props.projectName !== undefined && props.environmentName !== undefined
+    ? `${props.projectName}-${props.environmentName}-config`
+    : undefined;
+}
+
+/** Validates the targets and the defaults they inherit; returns them with the defaults applied. */
+function resolveTargets(props: ConfigMapSyncerProps): ResolvedTarget[] {
+  if (props.projectName !== undefined && props.environmentName === undefined) {
+    fail('environmentName', 'must be set when projectName is set', undefined);
+  }
+  if (props.environmentName !== undefined && props.projectName === undefined) {
+    fail('projectName', 'must be set when environmentName is set', undefined);
+  }
+  const derived = defaultConfigMapName(props);
+  if (derived !== undefined && !Token.isUnresolved(derived) && (derived.length > MAX_CONFIGMAP_NAME_LENGTH || !DNS_SUBDOMAIN_PATTERN.test(derived))) {
+    fail('projectName and environmentName', 'must form a DNS-1123 subdomain of at most 253 characters in the default ConfigMap name '
+      + '"<projectName>-<environmentName>-config" (lowercase letters, digits, "-" and ".")', derived);
+  }
+  if (props.namespace !== undefined) validateNamespace('namespace', props.namespace);
+  if (props.configMapName !== undefined) validateConfigMapName('configMapName', props.configMapName);
+
+  validateNotEmpty('targets', props.targets);
+  const resolved = props.targets.map((t, i) => {
+    const prop = `targets[${i}]`;
+    const namespace = t.namespace ?? props.namespace ?? DEFAULT_NAMESPACE;
+    if (t.namespace !== undefined) validateNamespace(`${prop}.namespace`, t.namespace);
+    if (t.configMapName !== undefined) validateConfigMapName(`${prop}.configMapName`, t.configMapName);
+    const configMapName = t.configMapName ?? props.configMapName ?? derived;
+    if (configMapName === undefined) {
+      fail(`${prop}.configMapName`, 'must be set when neither configMapName nor projectName and environmentName are set', undefined);
+    }
+    return { cluster: t.cluster, namespace, configMapName, createNamespace: t.createNamespace ?? false };
+  });
+  validateDistinct('targets', resolved.map((t) => `${clusterDimension(t.cluster)} ${t.namespace}/${t.configMapName}`));
+  return resolved;
+}
+
+function validateNamespace(prop: string, namespace: string): void {
+  validateLength(prop, namespace, 1, MAX_NAMESPACE_LENGTH);
+  validatePattern(prop, namespace, DNS_LABEL_PATTERN, DNS_LABEL_ALLOWED);
+}
+
+function validateConfigMapName(prop: string, name: string): void {
+  validateLength(prop, name, 1, MAX_CONFIGMAP_NAME_LENGTH);
+  validatePattern(prop, name, DNS_SUBDOMAIN_PATTERN, DNS_SUBDOMAIN_ALLOWED);
+}
+
+function validateParameterPath(path: string): void {
+  if (Token.isUnresolved(path)) return;
+  validatePattern('parameterPath', path, PARAMETER_PATH_PATTERN,
+    'must be a path of "/"-separated segments of the characters A-Z a-z 0-9 _ . -, starting with "/" and not ending with "/", such as "/my-app/production/config"');
+  if (/^\/(aws|ssm)(\/|$)/i.test(path)) fail('parameterPath', 'must not be under the reserved "/aws" or "/ssm"', path);
+}
+
+function validateIncludeKeys(keys: string[]): void {
+  if (keys.length === 0) fail('includeKeys', 'must not be empty (omit it to sync every key)', keys);
+  keys.forEach((key, i) => {
+    validateLength(`includeKeys[${i}]`, key, 1, MAX_KEY_LENGTH);
+    validatePattern(`includeKeys[${i}]`, key, KEY_PATTERN,
+      'must be a ConfigMap key or a glob pattern: letters, digits, "-", "_", "." and the wildcards "*" and "?"');
+  });
+  validateDistinct('includeKeys', keys);
+}
+
+/** Fails when `region` is known and is not the primary region. */
+function validateInRegion(prop: string, region: string, primary: string): void {
+  if (!Token.isUnresolved(region) && region !== primary) {
+    fail(prop, `must be in the syncer's region ${primary}`, region);
+  }
+}
+
+/** True when the parameter `name` is below `path` (both known at synth time). */
+function isUnder(name: string, path: string): boolean {
+  return !Token.isUnresolved(name) && !Token.isUnresolved(path) && name.startsWith(`${path}/`);
+}
+
+/**
+ * The Secrets Manager change events of one secret: CloudTrail API calls (which name it by name or
+ * ARN in `requestParameters`) and the rotation service event (by ARN in `additionalEventData`).
+ */
+function secretEventPattern(secret: secretsmanager.ISecret): events.EventPattern {
+  // Without the complete ARN (a secret imported by name), match any ARN of that name.
+  const arn = secret.secretFullArn ?? { prefix: `${secret.secretArn}-` };
+  const ids = [secret.secretName, arn];
+  return {
+    source: ['aws.secretsmanager'],
+    detailType: ['AWS API Call via CloudTrail', 'AWS Service Event via CloudTrail'],
+    detail: {
+      eventSource: ['secretsmanager.amazonaws.com'],
+      eventName: [...SECRET_EVENT_NAMES],
+      $or: [
+        { requestParameters: { secretId: ids } },
+        // CreateSecret (a secret deleted and created again) names it here.
+        { requestParameters: { name: [secret.secretName] } },
+        { additionalEventData: { SecretId: ids } },
+      ],
+    },
+  };
+}
+
+/**
+ * The commands of the cluster-scoped namespace grant on one cluster: a ClusterRole that may create
+ * namespaces, bound to the Kubernetes group of the handler's access entry. `updateEntry` adds the
+ * command that puts an access entry this app does not manage in that group; `render` turns each
+ * value into command text.
+ */
+function namespaceGrantCommands(
+  cluster: KubernetesCluster,
+  roleArn: string,
+  updateEntry: boolean,
+  render: (value: string, placeholder: string, meaning: string) => string,
+): string[] {
+  const name = render(cluster.clusterName, 'CLUSTER_NAME', 'the name of the cluster');
+  const region = render(cluster.region, 'REGION', 'the region of the cluster');
+  const apply = '--dry-run=client -o yaml | kubectl apply -f -';
+  return [
+    ...(updateEntry ? [`aws eks update-access-entry --cluster-name ${name} --region ${region} `
+      + `--principal-arn ${render(roleArn, 'ROLE_ARN', 'the ARN of the syncer\'s role (known after deployment)')} `
+      + `--kubernetes-groups ${NAMESPACE_CREATOR_GROUP}`] : []),
+    `aws eks update-kubeconfig --name ${name} --region ${region}`,
+    `kubectl create clusterrole ${NAMESPACE_CREATOR_ROLE} --verb=get,create,patch --resource=namespaces ${apply}`,
+    `kubectl create clusterrolebinding ${NAMESPACE_CREATOR_ROLE} --clusterrole=${NAMESPACE_CREATOR_ROLE} --group=${NAMESPACE_CREATOR_GROUP} ${apply}`,
+  ];
+}
+
+/** `value`, or the literal a token resolves to in `stack`; `undefined` when only known at deploy time. */
+function literal(stack: Stack, value: string): string | undefined {
+  if (!Token.isUnresolved(value)) return value;
+  try {
+    const resolved = stack.resolve(value);
+    return typeof resolved === 'string' && !Token.isUnresolved(resolved) ? resolved : undefined;
+  } catch {
+    // CDK throws when a resource without a physical name is referenced from another environment.
+    return undefined;
+  }
+}
+
+/**
+ * Fails when the handler's environment certainly exceeds Lambda's 4 KB. `environment` holds each
+ * variable's value, or for a JSON variable the value before `toJsonString()`; deploy-time values
+ * count as empty.
+ */
+function checkEnvironmentSize(environment: { [key: string]: unknown }): void {
+  const lowerBound = (value: unknown): number => Buffer.byteLength(typeof value === 'string'
+    ? (Token.isUnresolved(value) ? '' : value)
+    : JSON.stringify(value, (_k, v) => (typeof v === 'string' && Token.isUnresolved(v) ? '' : v)));
+  const size = Object.entries(environment).reduce((total, [k, v]) => total + k.length + lowerBound(v), 0);
+  if (size > MAX_ENVIRONMENT_BYTES) {
+    throw new Error(`targets must fit in the handler's environment (Lambda allows ${MAX_ENVIRONMENT_BYTES} bytes in all; use fewer targets or `
+      + `includeKeys, or another syncer), but got at least ${size} bytes`);
+  }
+}
+
+/** The seed's `syncInterval` ("5m") for a rate schedule; the expression otherwise. */
+function syncInterval(schedule: events.Schedule): string {
+  const match = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule.expressionString);
+  return match ? `${match[1]}${match[2][0]}` : schedule.expressionString;
+}

@@ -1,0 +1,42 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { CLUSTER_DIMENSION, SERVICE_DIMENSION } from './contract';
+
+export { SyncMetric } from './contract';
+
+/** Period of every metric unless the caller chooses another: five minutes, the default sync interval. */
+export const DEFAULT_SYNC_METRIC_PERIOD = Duration.minutes(5);
+
+/** Inputs of `syncMetric()`. */
+export interface SyncMetricSpec {
+  readonly namespace: string;
+  readonly serviceName: string;
+  readonly metricName: string;
+  readonly statistic: string;
+  /** Value of the `Cluster` dimension (`<region>/<cluster name>`); absent for the total. */
+  readonly cluster?: string;
+  readonly options?: cloudwatch.MetricOptions;
+}
+
+/** Builds one of the syncer's metrics; caller options win, except namespace and dimensions. */
+export function syncMetric(spec: SyncMetricSpec): cloudwatch.Metric {
+  const dimensionsMap: cloudwatch.DimensionsMap = {
+    ...spec.options?.dimensionsMap,
+    [SERVICE_DIMENSION]: spec.serviceName,
+    ...(spec.cluster !== undefined ? { [CLUSTER_DIMENSION]: spec.cluster } : {}),
+  };
+  return new cloudwatch.Metric({
+    period: DEFAULT_SYNC_METRIC_PERIOD,
+    statistic: spec.statistic,
+    unit: cloudwatch.Unit.COUNT,
+    ...spec.options,
+    namespace: spec.namespace,
+    metricName: spec.metricName,
+    dimensionsMap,
+  });
+}
+
+/** The value of the `Cluster` dimension for a cluster: `<region>/<cluster name>`. */
+export function clusterDimension(cluster: { readonly region: string; readonly clusterName: string }): string {
+  return `${cluster.region}/${cluster.clusterName}`;
+}
