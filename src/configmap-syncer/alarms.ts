@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { AlarmSet } from '../private/alarms';
+import { addHandlerAlarms, AlarmSet } from '../private/alarms';
 
 /**
  * The ConfigMap syncer's alarms, built only from the construct's `metricXxx()` methods and its
@@ -47,35 +47,11 @@ export function createSyncAlarms(alarms: AlarmSet, sources: SyncAlarmSources): S
       + 'names the target and the error. ' + resync,
   });
 
-  const errorsAlarm = alarms.add({
-    id: 'ErrorsAlarm',
-    metric: sources.handler.metricErrors({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
-    threshold: 1, // invocations that ended in an error, per 5 minutes
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    description: 'The ConfigMap syncer function failed (for example it could not read the source parameters or secret). Check its log group '
+  const { errorsAlarm, throttlesAlarm, deadLetterAlarm } = addHandlerAlarms(alarms, sources.handler, sources.deadLetterQueue, {
+    errors: 'The ConfigMap syncer function failed (for example it could not read the source parameters or secret). Check its log group '
       + 'for the error; scheduled and event-driven syncs are retried twice and then sent to the dead-letter queue. ' + resync,
-  });
-
-  const throttlesAlarm = alarms.add({
-    id: 'ThrottlesAlarm',
-    metric: sources.handler.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
-    threshold: 1, // throttled invocations, per 5 minutes
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    description: 'The ConfigMap syncer function was throttled, so a sync was delayed. Check the account\'s Lambda concurrency. ' + resync,
-  });
-
-  const deadLetterAlarm = alarms.add({
-    id: 'DeadLetterAlarm',
-    metric: sources.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: ALARM_PERIOD }),
-    threshold: 1, // messages waiting in the dead-letter queue
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    description: 'Syncs failed after retries and are in the dead-letter queue (the messages hold the schedule\'s input or the change event, '
+    throttles: 'The ConfigMap syncer function was throttled, so a sync was delayed. Check the account\'s Lambda concurrency. ' + resync,
+    deadLetter: 'Syncs failed after retries and are in the dead-letter queue (the messages hold the schedule\'s input or the change event, '
       + 'never values). Fix the cause from the function\'s log group, purge the queue, then invoke the function with {"action":"sync"}.',
   });
 

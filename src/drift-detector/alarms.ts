@@ -2,15 +2,13 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { AlarmSet } from '../private/alarms';
+import { addHandlerAlarms, AlarmSet } from '../private/alarms';
 
 /**
  * The drift detector's alarms, built only from the construct's `metricXxx()` methods and its
  * resources' metric methods. Internal; not exported from the package.
  */
 
-/** Period of the handler alarms: five minutes, the seed's `--period 300`. */
-const HANDLER_ALARM_PERIOD = Duration.minutes(5);
 
 /** What the alarms are built from. */
 export interface DriftAlarmSources {
@@ -80,35 +78,11 @@ export function createDriftAlarms(alarms: AlarmSet, sources: DriftAlarmSources):
       + '(usually IAM, KMS, or a ConfigMap key owned by another field manager); the remediation commands in the report fix it by hand.',
   }) : undefined;
 
-  const errorsAlarm = alarms.add({
-    id: 'ErrorsAlarm',
-    metric: sources.handler.metricErrors({ statistic: cloudwatch.Stats.SUM, period: HANDLER_ALARM_PERIOD }),
-    threshold: 1, // invocations that ended in an error, per 5 minutes
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    description: 'The drift detector function failed (for example it could not write the report). Check its log group for the error; '
+  const { errorsAlarm, throttlesAlarm, deadLetterAlarm } = addHandlerAlarms(alarms, sources.handler, sources.deadLetterQueue, {
+    errors: 'The drift detector function failed (for example it could not write the report). Check its log group for the error; '
       + 'scheduled scans are retried twice and then sent to the dead-letter queue. ' + rescan,
-  });
-
-  const throttlesAlarm = alarms.add({
-    id: 'ThrottlesAlarm',
-    metric: sources.handler.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: HANDLER_ALARM_PERIOD }),
-    threshold: 1, // throttled invocations, per 5 minutes
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    description: 'The drift detector function was throttled, so a scan was delayed. Check the account\'s Lambda concurrency. ' + rescan,
-  });
-
-  const deadLetterAlarm = alarms.add({
-    id: 'DeadLetterAlarm',
-    metric: sources.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: HANDLER_ALARM_PERIOD }),
-    threshold: 1, // messages waiting in the dead-letter queue
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    description: 'Scheduled drift scans failed after retries and are in the dead-letter queue (the messages hold the schedule\'s event, never values). '
+    throttles: 'The drift detector function was throttled, so a scan was delayed. Check the account\'s Lambda concurrency. ' + rescan,
+    deadLetter: 'Scheduled drift scans failed after retries and are in the dead-letter queue (the messages hold the schedule\'s event, never values). '
       + 'Fix the cause from the function\'s log group, purge the queue, then ' + rescan.charAt(0).toLowerCase() + rescan.slice(1),
   });
 

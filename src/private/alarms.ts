@@ -1,4 +1,7 @@
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** One alarm a construct wants, in the terms an operator reads. */
@@ -75,4 +78,60 @@ export class AlarmSet {
       alarm.addAlarmAction(...actions);
     }
   }
+}
+
+/** Period of the handler alarms: five minutes, the seed's `--period 300`. */
+const HANDLER_ALARM_PERIOD = Duration.minutes(5);
+
+/** Operator-facing descriptions of the three alarms every handler of this library has. */
+export interface HandlerAlarmDescriptions {
+  /** What an `Errors` datapoint means for this handler, and what to do. */
+  readonly errors: string;
+  /** What a `Throttles` datapoint means for this handler, and what to do. */
+  readonly throttles: string;
+  /** What a message in the dead-letter queue means for this handler, and what to do. */
+  readonly deadLetter: string;
+}
+
+/** The handler alarms `addHandlerAlarms()` created; all `undefined` when alarms are disabled. */
+export interface HandlerAlarms {
+  readonly errorsAlarm?: cloudwatch.Alarm;
+  readonly throttlesAlarm?: cloudwatch.Alarm;
+  readonly deadLetterAlarm?: cloudwatch.Alarm;
+}
+
+/**
+ * Adds `ErrorsAlarm`, `ThrottlesAlarm` and `DeadLetterAlarm` (each `>= 1` in 5 minutes, 1 of 1
+ * datapoints), in that order: the alarms every handler of this library has, with its own words.
+ */
+export function addHandlerAlarms(
+  alarms: AlarmSet, handler: lambda.IFunction, deadLetterQueue: sqs.IQueue, descriptions: HandlerAlarmDescriptions,
+): HandlerAlarms {
+  const atLeastOnce = {
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  };
+  const errorsAlarm = alarms.add({
+    id: 'ErrorsAlarm',
+    metric: handler.metricErrors({ statistic: cloudwatch.Stats.SUM, period: HANDLER_ALARM_PERIOD }),
+    threshold: 1, // invocations that ended in an error, per 5 minutes
+    ...atLeastOnce,
+    description: descriptions.errors,
+  });
+  const throttlesAlarm = alarms.add({
+    id: 'ThrottlesAlarm',
+    metric: handler.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: HANDLER_ALARM_PERIOD }),
+    threshold: 1, // throttled invocations, per 5 minutes
+    ...atLeastOnce,
+    description: descriptions.throttles,
+  });
+  const deadLetterAlarm = alarms.add({
+    id: 'DeadLetterAlarm',
+    metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: HANDLER_ALARM_PERIOD }),
+    threshold: 1, // messages waiting in the dead-letter queue
+    ...atLeastOnce,
+    description: descriptions.deadLetter,
+  });
+  return { errorsAlarm, throttlesAlarm, deadLetterAlarm };
 }

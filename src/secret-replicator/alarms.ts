@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { AlarmSet } from '../private/alarms';
+import { addHandlerAlarms, AlarmSet } from '../private/alarms';
 
 /**
  * The replicator's alarms, built only from the construct's `metricXxx()` methods and its resources'
@@ -37,41 +37,14 @@ export interface ReplicatorAlarms {
 export function createReplicatorAlarms(alarms: AlarmSet, sources: ReplicatorAlarmSources): ReplicatorAlarms {
   const reconcileHint = 'After fixing the cause, invoke the function with {"action":"reconcile"} to bring every replica up to date.';
 
-  const errorsAlarm = alarms.add({
-    id: 'ErrorsAlarm',
-    metric: sources.handler.metricErrors({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
-    threshold: 1, // invocations that ended in an error, per 5 minutes
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    description: 'The secret replicator function failed at least once in 5 minutes. '
+  const { errorsAlarm, throttlesAlarm, deadLetterAlarm } = addHandlerAlarms(alarms, sources.handler, sources.deadLetterQueue, {
+    errors: 'The secret replicator function failed at least once in 5 minutes. '
       + 'Check its log group for the error (secret values are never logged); failed events are retried twice and then sent to the dead-letter queue. '
       + reconcileHint,
-  });
-
-  const throttlesAlarm = alarms.add({
-    id: 'ThrottlesAlarm',
-    metric: sources.handler.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
-    threshold: 1, // throttled invocations, per 5 minutes
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    description: 'The secret replicator function was throttled in the last 5 minutes, so replication is delayed. '
+    throttles: 'The secret replicator function was throttled in the last 5 minutes, so replication is delayed. '
       + 'Check the account\'s Lambda concurrency (unreserved concurrency and other functions\' usage). '
       + reconcileHint,
-  });
-
-  const deadLetterAlarm = alarms.add({
-    id: 'DeadLetterAlarm',
-    metric: sources.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      statistic: cloudwatch.Stats.MAXIMUM,
-      period: ALARM_PERIOD,
-    }),
-    threshold: 1, // messages waiting in the dead-letter queue
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    description: 'Secret change events could not be delivered to or processed by the replicator and are in its dead-letter queue. '
+    deadLetter: 'Secret change events could not be delivered to or processed by the replicator and are in its dead-letter queue. '
       + 'Read the messages (they hold CloudTrail events, never secret values) to see which secrets are affected, fix the cause, '
       + 'then purge the queue and invoke the function with {"action":"reconcile"}. Messages are kept for 14 days.',
   });
