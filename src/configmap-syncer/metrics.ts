@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { CLUSTER_DIMENSION, SERVICE_DIMENSION } from './contract';
+import { CLUSTER_DIMENSION } from './contract';
+import { handlerMetric } from '../private/metrics';
 
 export { SyncMetric } from './contract';
 
@@ -20,19 +21,11 @@ export interface SyncMetricSpec {
 
 /** Builds one of the syncer's metrics; caller options win, except namespace and dimensions. */
 export function syncMetric(spec: SyncMetricSpec): cloudwatch.Metric {
-  const dimensionsMap: cloudwatch.DimensionsMap = {
-    ...spec.options?.dimensionsMap,
-    [SERVICE_DIMENSION]: spec.serviceName,
-    ...(spec.cluster !== undefined ? { [CLUSTER_DIMENSION]: spec.cluster } : {}),
-  };
-  return new cloudwatch.Metric({
-    period: DEFAULT_SYNC_METRIC_PERIOD,
-    statistic: spec.statistic,
+  return handlerMetric({
+    ...spec,
+    defaultPeriod: DEFAULT_SYNC_METRIC_PERIOD,
     unit: cloudwatch.Unit.COUNT,
-    ...spec.options,
-    namespace: spec.namespace,
-    metricName: spec.metricName,
-    dimensionsMap,
+    dimensions: { [CLUSTER_DIMENSION]: spec.cluster },
   });
 }
 

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { REPLICA_REGION_DIMENSION, RESOURCE_TYPE_DIMENSION, SERVICE_DIMENSION } from './contract';
+import { REPLICA_REGION_DIMENSION, RESOURCE_TYPE_DIMENSION } from './contract';
+import { handlerMetric } from '../private/metrics';
 
 export { DriftMetric } from './contract';
 
@@ -20,19 +21,10 @@ export interface DriftMetricSpec {
 
 /** Builds one of the detector's metrics; caller options win, except namespace and dimensions. */
 export function driftMetric(spec: DriftMetricSpec): cloudwatch.Metric {
-  const dimensionsMap: cloudwatch.DimensionsMap = {
-    ...spec.options?.dimensionsMap,
-    [SERVICE_DIMENSION]: spec.serviceName,
-    ...(spec.resourceType !== undefined ? { [RESOURCE_TYPE_DIMENSION]: spec.resourceType } : {}),
-    ...(spec.replicaRegion !== undefined ? { [REPLICA_REGION_DIMENSION]: spec.replicaRegion } : {}),
-  };
-  return new cloudwatch.Metric({
-    period: DEFAULT_DRIFT_METRIC_PERIOD,
-    statistic: spec.statistic,
+  return handlerMetric({
+    ...spec,
+    defaultPeriod: DEFAULT_DRIFT_METRIC_PERIOD,
     unit: cloudwatch.Unit.COUNT,
-    ...spec.options,
-    namespace: spec.namespace,
-    metricName: spec.metricName,
-    dimensionsMap,
+    dimensions: { [RESOURCE_TYPE_DIMENSION]: spec.resourceType, [REPLICA_REGION_DIMENSION]: spec.replicaRegion },
   });
 }

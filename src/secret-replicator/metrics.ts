@@ -1,7 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
-import { REPLICA_REGION_DIMENSION, SERVICE_DIMENSION } from './contract';
+import { REPLICA_REGION_DIMENSION } from './contract';
+import { handlerMetric } from '../private/metrics';
 
 export { ReplicatorMetric } from './contract';
 
@@ -21,18 +22,5 @@ export interface ReplicatorMetricSpec {
 
 /** Builds one of the handler's metrics; caller options win, except namespace and dimensions. */
 export function replicatorMetric(spec: ReplicatorMetricSpec): cloudwatch.Metric {
-  const dimensionsMap: cloudwatch.DimensionsMap = {
-    ...spec.options?.dimensionsMap,
-    [SERVICE_DIMENSION]: spec.serviceName,
-    ...(spec.replicaRegion !== undefined ? { [REPLICA_REGION_DIMENSION]: spec.replicaRegion } : {}),
-  };
-  return new cloudwatch.Metric({
-    period: DEFAULT_METRIC_PERIOD,
-    statistic: spec.statistic,
-    unit: spec.unit,
-    ...spec.options,
-    namespace: spec.namespace,
-    metricName: spec.metricName,
-    dimensionsMap,
-  });
+  return handlerMetric({ ...spec, defaultPeriod: DEFAULT_METRIC_PERIOD, dimensions: { [REPLICA_REGION_DIMENSION]: spec.replicaRegion } });
 }
