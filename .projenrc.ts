@@ -48,6 +48,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-kms',
     '@aws-sdk/client-eks',
     '@aws-sdk/client-s3',
+    '@aws-sdk/client-codepipeline',
+    '@aws-sdk/client-route-53',
+    '@aws-sdk/client-sns',
     '@aws-sdk/credential-providers',
     '@smithy/types',
     '@smithy/service-error-classification',
@@ -92,6 +95,7 @@ const HANDLERS = [
   { folder: 'secret-replicator', constructFile: 'replicator-function.ts', constructName: 'ReplicatorFunction' },
   { folder: 'drift-detector', constructFile: 'drift-detector-function.ts', constructName: 'DriftDetectorFunction' },
   { folder: 'configmap-syncer', constructFile: 'syncer-function.ts', constructName: 'SyncerFunction' },
+  { folder: 'multi-region-pipeline', constructFile: 'pipeline-function.ts', constructName: 'PipelineFunction' },
 ];
 for (const h of HANDLERS) {
   new awscdk.LambdaFunction(project, {
@@ -142,6 +146,7 @@ const bench = project.addTask('bench', {
 bench.spawn(project.tasks.tryFind('bundle')!);
 bench.exec('node -r ts-node/register test/bench/replicator.bench.ts');
 bench.exec('node -r ts-node/register test/bench/drift.bench.ts');
+bench.exec('node -r ts-node/register test/bench/pipeline.bench.ts');
 for (const ignored of ['/lambda-src/', '/.ci/', '/.venv-moto/', '/.cache/', '/test/']) {
   project.addPackageIgnore(ignored);
 }

@@ -2,3 +2,4 @@ export * from './common';
 export * from './secret-replicator';
 export * from './drift-detector';
 export * from './configmap-syncer';
+export * from './multi-region-pipeline';

@@ -5,12 +5,16 @@
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigWorld } from './drift-detector/world';
+import { FakeCodePipeline, startFakeCodePipeline } from './harness/fake-codepipeline';
 import { awsTestEnv, MotoServer, REPO_ROOT, startMotoServer } from './harness/moto';
 import { SyncEnv } from '../src/configmap-syncer/contract';
 import { DriftEnv } from '../src/drift-detector/contract';
+import { PipelineEnv } from '../src/multi-region-pipeline/contract';
 import { ReplicatorEnv } from '../src/secret-replicator/contract';
 
 const run = promisify(execFile);
@@ -41,7 +45,7 @@ afterAll(() => moto?.stop());
 
 test('the bundles exist and run on the Lambda runtime\'s Node major', () => {
   expect(process.versions.node.split('.')[0]).toBe('22');
-  for (const name of ['secret-replicator', 'drift-detector', 'configmap-syncer']) expect(fs.statSync(bundle(name)).size).toBeGreaterThan(100_000);
+  for (const name of ['secret-replicator', 'drift-detector', 'configmap-syncer', 'multi-region-pipeline']) expect(fs.statSync(bundle(name)).size).toBeGreaterThan(100_000);
 });
 
 test('the replicator bundle runs a dry-run reconcile', async () => {
@@ -88,3 +92,67 @@ ETEPMA0GA1UEAwwGc21va2UxMB4XDTI2MTEyODAwMDAwMFoXDTM2MTEyNTAwMDAw
 MFowETEPMA0GA1UEAwwGc21va2UxMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE
 -----END CERTIFICATE-----
 `;
+
+describe('the pipeline bundle', () => {
+  let codepipeline: FakeCodePipeline;
+  let app: http.Server;
+  let appUrl: string;
+  const job = (userParameters: unknown) => ({ 'CodePipeline.job': { id: 'job-1', data: { actionConfiguration: { configuration: { UserParameters: JSON.stringify(userParameters) } } } } });
+
+  beforeAll(async () => {
+    codepipeline = await startFakeCodePipeline({
+      GetJobDetails: { jobDetails: { id: 'job-1', data: { pipelineContext: { pipelineName: 'smoke', pipelineExecutionId: '11111111-2222-3333-4444-555555555555', stage: { name: 'eu-west-1-shift-to-green' }, action: { name: 'SwitchTo-green' } } } } },
+      GetPipelineExecution: { pipelineExecution: { pipelineName: 'smoke', pipelineExecutionId: '11111111-2222-3333-4444-555555555555', status: 'InProgress', executionType: 'STANDARD' } },
+    });
+    app = http.createServer((req, res) => res.writeHead(req.url === '/eu-west-1/green/health' ? 200 : 404).end('ok'));
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await codepipeline?.stop();
+    await new Promise((resolve) => app?.close(resolve));
+  });
+  beforeEach(() => codepipeline.calls.splice(0));
+
+  test('the health check passes a healthy slot and reports the job to CodePipeline', async () => {
+    const result = await invoke(bundle('multi-region-pipeline'), {
+      AWS_ENDPOINT_URL_CODEPIPELINE: codepipeline.endpoint,
+      [PipelineEnv.ROLE]: 'health-check',
+      [PipelineEnv.HEALTH_CHECKS]: JSON.stringify([{ name: 'api', url: `${appUrl}/{region}/{slot}/health`, expectedStatuses: [200], consecutiveSuccesses: 2, maxAttempts: 3, intervalSeconds: 0, timeoutSeconds: 2 }]),
+    }, job({ region: 'eu-west-1', slot: 'green' }));
+    expect(result).toMatchObject({ region: 'eu-west-1', slot: 'green', passed: true });
+    expect(codepipeline.calls).toEqual([{ operation: 'PutJobSuccessResult', input: expect.objectContaining({ jobId: 'job-1' }) }]);
+  });
+
+  test('the traffic switch writes the live slot to SSM (moto) and reports the job', async () => {
+    const result = await invoke(bundle('multi-region-pipeline'), {
+      AWS_ENDPOINT_URL_CODEPIPELINE: codepipeline.endpoint,
+      [PipelineEnv.ROLE]: 'traffic-switch',
+      [PipelineEnv.TRAFFIC_SWITCH]: JSON.stringify({ type: 'ssm-parameter', parameterName: '/smoke/{region}/live-slot' }),
+    }, job({ region: 'eu-west-1', slot: 'green' }));
+    expect(result).toMatchObject({ region: 'eu-west-1', liveSlot: 'green', changed: true });
+    expect((await world.parameter('eu-west-1', '/smoke/eu-west-1/live-slot'))?.value).toBe('green');
+    expect(codepipeline.calls.map((c) => c.operation)).toEqual(['GetJobDetails', 'GetPipelineExecution', 'PutJobSuccessResult']);
+  });
+
+  test('the watcher counts a failed execution', async () => {
+    const result = await invoke(bundle('multi-region-pipeline'), {
+      AWS_ENDPOINT_URL_CODEPIPELINE: codepipeline.endpoint,
+      [PipelineEnv.ROLE]: 'pipeline-watcher',
+      [PipelineEnv.PIPELINE_NAME]: 'smoke',
+      [PipelineEnv.REGIONAL_STAGES]: JSON.stringify([{ region: 'us-east-1', stages: ['us-east-1'], rollbackStages: ['us-east-1'] }]),
+      [PipelineEnv.COORDINATED_ROLLBACK]: 'false',
+    }, {
+      'version': '0',
+      'id': 'e1',
+      'detail-type': 'CodePipeline Pipeline Execution State Change',
+      'source': 'aws.codepipeline',
+      'account': '111111111111',
+      'time': '2026-11-28T10:00:00Z',
+      'region': 'us-east-1',
+      'resources': ['arn:aws:codepipeline:us-east-1:111111111111:smoke'],
+      'detail': { 'pipeline': 'smoke', 'execution-id': '11111111-2222-3333-4444-555555555555', 'state': 'FAILED', 'version': 1 },
+    });
+    expect(result).toMatchObject({ action: 'execution-failed' });
+  });
+});

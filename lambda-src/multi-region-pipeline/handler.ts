@@ -1,0 +1,134 @@
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { handleHealthCheckJob } from './health-check';
+import { isPipelineJob } from './job';
+import { handleTrafficSwitchJob } from './traffic-switch';
+import { handleWatcherEvent, readWatcherSettings } from './watcher';
+import type { HttpCheckConfig, PipelineFunctionRoleName, TrafficSwitchConfig } from '../../src/multi-region-pipeline/contract';
+import { PipelineEnv, PipelineFunctionRole } from '../../src/multi-region-pipeline/contract';
+import { ClientCache } from '../shared/clients';
+import { requireEnv, requireJsonEnv } from '../shared/env';
+import { logger, metrics } from '../shared/observability';
+
+const ROLES: readonly string[] = Object.values(PipelineFunctionRole);
+/** An http(s) URL template; `{region}` and `{slot}` are substituted per action. */
+const URL_TEMPLATE = /^https?:\/\/[^\s]+$/;
+
+/** Reads which function this is; throws naming the variable when it is missing or unknown. */
+export function readRole(env: NodeJS.ProcessEnv): PipelineFunctionRoleName {
+  const role = requireEnv(PipelineEnv.ROLE, env);
+  if (!ROLES.includes(role)) {
+    throw new Error(`environment variable ${PipelineEnv.ROLE} must be one of ${ROLES.join(', ')}, but got ${JSON.stringify(role)}`);
+  }
+  return role as PipelineFunctionRoleName;
+}
+
+/** Reads and checks the health checks; throws naming the first bad field. */
+export function readHealthChecks(env: NodeJS.ProcessEnv): HttpCheckConfig[] {
+  const name = PipelineEnv.HEALTH_CHECKS;
+  const checks = requireJsonEnv<unknown>(name, env);
+  if (!Array.isArray(checks) || checks.length === 0) {
+    throw new Error(`environment variable ${name} must be a non-empty JSON array of health checks`);
+  }
+  const positive = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
+  return checks.map((c: any, i): HttpCheckConfig => {
+    const where = `environment variable ${name}[${i}]`;
+    if (typeof c?.name !== 'string' || c.name === '') throw new Error(`${where} must have a name`);
+    if (typeof c.url !== 'string' || !URL_TEMPLATE.test(c.url)) throw new Error(`${where} must have an http:// or https:// url`);
+    if (!Array.isArray(c.expectedStatuses) || c.expectedStatuses.length === 0 || !c.expectedStatuses.every((s: unknown) => positive(s, 100))) {
+      throw new Error(`${where} must have expectedStatuses, a non-empty array of HTTP statuses`);
+    }
+    for (const [field, min] of [['consecutiveSuccesses', 1], ['maxAttempts', 1], ['intervalSeconds', 0], ['timeoutSeconds', 1]] as const) {
+      if (!positive(c[field], min)) throw new Error(`${where} must have an integer ${field} of at least ${min}`);
+    }
+    if (c.maxAttempts < c.consecutiveSuccesses) throw new Error(`${where} must have maxAttempts of at least consecutiveSuccesses`);
+    if (c.latencyThresholdMs !== undefined && !positive(c.latencyThresholdMs, 1)) throw new Error(`${where} latencyThresholdMs must be a positive integer`);
+    return c as HttpCheckConfig;
+  });
+}
+
+/** Reads and checks the traffic switch; throws naming the first bad field. */
+export function readTrafficSwitch(env: NodeJS.ProcessEnv): TrafficSwitchConfig {
+  const name = PipelineEnv.TRAFFIC_SWITCH;
+  const config = requireJsonEnv<any>(name, env);
+  if (config?.type === 'route53-weighted') {
+    for (const field of ['hostedZoneId', 'recordName', 'recordType'] as const) {
+      if (typeof config[field] !== 'string' || config[field] === '') throw new Error(`environment variable ${name} must have a ${field}`);
+    }
+    if (typeof config.setIdentifiers?.blue !== 'string' || typeof config.setIdentifiers?.green !== 'string') {
+      throw new Error(`environment variable ${name} must have setIdentifiers.blue and setIdentifiers.green`);
+    }
+    if (!Number.isInteger(config.liveWeight) || config.liveWeight < 1 || config.liveWeight > 255) {
+      throw new Error(`environment variable ${name} must have a liveWeight from 1 to 255`);
+    }
+    return config;
+  }
+  if (config?.type === 'ssm-parameter') {
+    if (typeof config.parameterName !== 'string' || config.parameterName === '') throw new Error(`environment variable ${name} must have a parameterName`);
+    return config;
+  }
+  throw new Error(`environment variable ${name} must have type "route53-weighted" or "ssm-parameter"`);
+}
+
+/** Clients the handler would otherwise create itself; tests pass their own. */
+export interface PipelineHandlerDependencies {
+  /** @default - a new ClientCache for AWS_REGION */
+  readonly clients?: ClientCache;
+}
+
+/**
+ * Builds the Lambda handler for the function `PIPELINE_FUNCTION_ROLE` names; its configuration is
+ * validated now (cold start). An event meant for another function is refused with an error.
+ */
+export function createHandler(
+  env: NodeJS.ProcessEnv = process.env,
+  dependencies: PipelineHandlerDependencies = {},
+): (event: unknown) => Promise<unknown> {
+  const role = readRole(env);
+  const region = requireEnv('AWS_REGION', env);
+  const clients = dependencies.clients ?? new ClientCache(region);
+  const codepipeline = () => clients.get(CodePipelineClient, { region });
+
+  let run: (event: unknown) => Promise<unknown>;
+  switch (role) {
+    case PipelineFunctionRole.HEALTH_CHECK: {
+      const checks = readHealthChecks(env);
+      run = (event) => handleHealthCheckJob(requireJob(event, role), { codepipeline: codepipeline(), checks });
+      break;
+    }
+    case PipelineFunctionRole.TRAFFIC_SWITCH: {
+      const config = readTrafficSwitch(env);
+      run = (event) => handleTrafficSwitchJob(requireJob(event, role), { codepipeline: codepipeline(), clients, config });
+      break;
+    }
+    default: {
+      const settings = readWatcherSettings(env);
+      run = (event) => {
+        if (isPipelineJob(event)) throw new Error(`the ${role} function does not run pipeline actions`);
+        return handleWatcherEvent(event, settings, {
+          codepipeline: codepipeline(),
+          ...(settings.notificationTopicArn ? { sns: clients.get(SNSClient, { region }) } : {}),
+        });
+      };
+    }
+  }
+
+  return async (event: unknown) => {
+    try {
+      return await run(event);
+    } catch (e) {
+      // Errors raised here are value-free by construction; anything else is reduced to its name.
+      logger.error('pipeline handler invocation failed', { role, errorName: (e as Error).name });
+      throw e;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+function requireJob(event: unknown, role: string): unknown {
+  if (!isPipelineJob(event)) {
+    throw new Error(`the ${role} function only runs as a CodePipeline Lambda invoke action, but got another event`);
+  }
+  return event;
+}

@@ -1,0 +1,473 @@
+import {
+  CodePipelineClient, GetPipelineExecutionCommand, GetPipelineStateCommand, paginateListActionExecutions,
+  paginateListPipelineExecutions, RollbackStageCommand,
+} from '@aws-sdk/client-codepipeline';
+import type { ActionExecutionDetail, PipelineExecution, StageState } from '@aws-sdk/client-codepipeline';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { RegionalStageConfig } from '../../src/multi-region-pipeline/contract';
+import { PipelineEnv, PipelineMetric, REGION_DIMENSION } from '../../src/multi-region-pipeline/contract';
+import { booleanEnv, requireEnv, requireJsonEnv } from '../shared/env';
+import { addSplitMetric, errorFields, logger, metrics, MetricUnit } from '../shared/observability';
+
+/**
+ * The pipeline watcher: an EventBridge target for the pipeline's execution and stage state changes.
+ * It counts failed executions and rollbacks, and, when coordinated rollback is on, rolls back every
+ * region an execution had already promoted when a later region of the same execution fails.
+ */
+
+/** The watcher's configuration, read from its environment at cold start. */
+export interface WatcherSettings {
+  /** The pipeline this function watches; events of any other pipeline are ignored. */
+  readonly pipelineName: string;
+  /** The regional stages, in deployment order (the primary region first). */
+  readonly regions: RegionalStageConfig[];
+  /** Roll back regions promoted earlier in an execution when a later region of it fails. */
+  readonly coordinatedRollback: boolean;
+  /** Topic the coordinated-rollback outcome is published to; absent when none. */
+  readonly notificationTopicArn?: string;
+}
+
+/** What the watcher needs besides its settings; tests inject a clock and a sleep. */
+export interface WatcherDependencies {
+  readonly codepipeline: CodePipelineClient;
+  /** Required when `notificationTopicArn` is set. */
+  readonly sns?: SNSClient;
+  /** @default - a timer */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Milliseconds since the epoch. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * How one stage rollback the coordinator wanted ended: `started`; `already-rolled-back` (its latest
+ * execution is a running or succeeded rollback); `superseded` (a newer standard execution has run
+ * the stage since, so rolling it back would undo that one instead); `no-target` (no earlier
+ * successful execution to return to); `failed` (RollbackStage refused it).
+ */
+export type RollbackOutcome = 'started' | 'already-rolled-back' | 'superseded' | 'no-target' | 'failed';
+
+/** One stage rollback the coordinator wanted (value-free: names, ids and an error name). */
+export interface StageRollback {
+  readonly region: string;
+  readonly stage: string;
+  readonly outcome: RollbackOutcome;
+  /** The rollback execution we started, or the one already running or done. */
+  readonly rollbackExecutionId?: string;
+  /** Set when `outcome` is `failed`. */
+  readonly errorName?: string;
+}
+
+/** The report of a coordinated rollback; also the body of the SNS message. */
+export interface CoordinatedRollbackReport {
+  readonly pipeline: string;
+  readonly failedExecutionId: string;
+  readonly failedStage: string;
+  readonly failedRegion: string;
+  /** The execution the stages were rolled back to; absent when there was none, or nothing to roll back. */
+  readonly targetExecutionId?: string;
+  /** In the order they were attempted: the most recently promoted region first. */
+  readonly rollbacks: StageRollback[];
+}
+
+/** What the watcher did with one event. */
+export type WatcherOutcome =
+  | { readonly action: 'ignored'; readonly reason: string }
+  | { readonly action: 'execution-failed'; readonly executionId: string }
+  | { readonly action: 'rollback-observed'; readonly executionId: string; readonly stage: string; readonly region: string; readonly triggerType?: string }
+  | {
+    readonly action: 'failure-observed';
+    readonly executionId: string;
+    readonly stage: string;
+    readonly region: string;
+    readonly coordinated: false;
+  }
+  | ({ readonly action: 'coordinated' } & CoordinatedRollbackReport);
+
+const STAGE_EVENT = 'CodePipeline Stage Execution State Change';
+const PIPELINE_EVENT = 'CodePipeline Pipeline Execution State Change';
+const ROLLBACK = 'ROLLBACK';
+
+/**
+ * Total time the coordinator keeps retrying RollbackStage while the pipeline is busy (typically
+ * with the failed stage's own automatic rollback): 5 minutes, well within the function's
+ * 10-minute timeout. A rollback still refused then is reported as failed; the invocation throws
+ * and its asynchronous retry picks up where this one stopped.
+ */
+const CONFLICT_RETRY_BUDGET_MS = 5 * 60_000;
+/** First wait after a ConflictException (ms); doubled after each further one. */
+const CONFLICT_FIRST_DELAY_MS = 5_000;
+/** Cap on one wait after a ConflictException (ms). */
+const CONFLICT_MAX_DELAY_MS = 60_000;
+/** ListPipelineExecutions page size (the API's maximum). */
+const EXECUTIONS_PAGE_SIZE = 100;
+/** ListActionExecutions page size (the API's maximum). */
+const ACTIONS_PAGE_SIZE = 100;
+/**
+ * Executions searched for a rollback target before giving up: a pipeline keeps 12 months of
+ * history, and a target older than this many executions is not one anybody wants to return to.
+ */
+const MAX_EXECUTIONS_SEARCHED = 1_000;
+/** SNS requires a subject shorter than 100 characters. */
+const MAX_SUBJECT = 99;
+
+/** Reads and checks the watcher's configuration; throws naming the first bad variable. */
+export function readWatcherSettings(env: NodeJS.ProcessEnv): WatcherSettings {
+  const notificationTopicArn = env[PipelineEnv.NOTIFICATION_TOPIC_ARN] || undefined;
+  if (notificationTopicArn !== undefined && !/^arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(notificationTopicArn)) {
+    throw new Error(`environment variable ${PipelineEnv.NOTIFICATION_TOPIC_ARN} must be an SNS topic ARN`);
+  }
+  return {
+    pipelineName: requireEnv(PipelineEnv.PIPELINE_NAME, env),
+    regions: readRegionalStages(env),
+    coordinatedRollback: booleanEnv(PipelineEnv.COORDINATED_ROLLBACK, false, env),
+    ...(notificationTopicArn !== undefined ? { notificationTopicArn } : {}),
+  };
+}
+
+function readRegionalStages(env: NodeJS.ProcessEnv): RegionalStageConfig[] {
+  const name = PipelineEnv.REGIONAL_STAGES;
+  const raw = requireJsonEnv<unknown>(name, env);
+  if (!Array.isArray(raw) || raw.length === 0) {
+    throw new Error(`environment variable ${name} must be a non-empty JSON array of {"region", "stages", "rollbackStages"}`);
+  }
+  const regionOf = new Map<string, number>();
+  const regionNames = new Set<string>();
+  return raw.map((entry: any, i): RegionalStageConfig => {
+    const where = `environment variable ${name}[${i}]`;
+    if (typeof entry?.region !== 'string' || entry.region === '') {
+      throw new Error(`${where} must have a non-empty string region`);
+    }
+    if (regionNames.has(entry.region)) {
+      throw new Error(`${where} repeats the region of an earlier entry; each region has one entry`);
+    }
+    regionNames.add(entry.region);
+    if (!isNameList(entry.stages) || entry.stages.length === 0) {
+      throw new Error(`${where} must have stages: a non-empty array of stage names`);
+    }
+    if (!isNameList(entry.rollbackStages)) {
+      throw new Error(`${where} must have rollbackStages: an array of stage names (possibly empty)`);
+    }
+    entry.stages.forEach((stage: string, s: number) => {
+      const owner = regionOf.get(stage);
+      if (owner !== undefined) {
+        throw new Error(`${where}.stages[${s}] is also a stage of entry ${owner}; each stage belongs to one region only`);
+      }
+      regionOf.set(stage, i);
+    });
+    entry.rollbackStages.forEach((stage: string, s: number) => {
+      if (!entry.stages.includes(stage)) {
+        throw new Error(`${where}.rollbackStages[${s}] is not one of the entry's stages`);
+      }
+    });
+    return { region: entry.region, stages: [...entry.stages], rollbackStages: [...entry.rollbackStages] };
+  });
+}
+
+function isNameList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '');
+}
+
+/** The fields of a CodePipeline EventBridge event the watcher reads. */
+interface PipelineEvent {
+  readonly detailType: string;
+  readonly pipeline: string;
+  readonly executionId: string;
+  readonly state: string;
+  readonly stage?: string;
+}
+
+function parseEvent(event: unknown): PipelineEvent | string {
+  const e = event as { 'detail-type'?: unknown; 'detail'?: Record<string, unknown> } | undefined;
+  const detailType = e?.['detail-type'];
+  if (detailType !== STAGE_EVENT && detailType !== PIPELINE_EVENT) {
+    return 'not a CodePipeline pipeline or stage execution state change';
+  }
+  const d = e?.detail ?? {};
+  const { pipeline, state, stage } = d;
+  const executionId = d['execution-id'];
+  if (typeof pipeline !== 'string' || typeof executionId !== 'string' || typeof state !== 'string') {
+    return `${detailType} without pipeline, execution-id or state`;
+  }
+  if (detailType === STAGE_EVENT && typeof stage !== 'string') {
+    return `${detailType} without stage`;
+  }
+  return { detailType, pipeline, executionId, state, ...(typeof stage === 'string' ? { stage } : {}) };
+}
+
+/**
+ * Handles one EventBridge event of the watched pipeline: counts failed executions and started
+ * rollbacks, and coordinates the cross-region rollback when a regional stage fails.
+ *
+ * Throws, after logging and publishing the outcome, when a rollback it wanted could not be
+ * started, so that the asynchronous invocation is retried and finally dead-lettered. A retry does
+ * not roll a stage back twice: a stage whose latest execution is a running or finished rollback
+ * is reported as `already-rolled-back`.
+ *
+ * @example
+ * const outcome = await handleWatcherEvent(event, readWatcherSettings(process.env), { codepipeline, sns });
+ */
+export async function handleWatcherEvent(event: unknown, settings: WatcherSettings, deps: WatcherDependencies): Promise<WatcherOutcome> {
+  const parsed = parseEvent(event);
+  if (typeof parsed === 'string') return ignored(parsed);
+  if (parsed.pipeline !== settings.pipelineName) return ignored('an event of another pipeline');
+
+  if (parsed.detailType === PIPELINE_EVENT) {
+    if (parsed.state !== 'FAILED') return ignored(`pipeline execution state ${parsed.state}`);
+    metrics.addMetric(PipelineMetric.PIPELINE_EXECUTION_FAILED, MetricUnit.Count, 1);
+    logger.warn('Pipeline execution failed', { pipeline: parsed.pipeline, executionId: parsed.executionId });
+    return { action: 'execution-failed', executionId: parsed.executionId };
+  }
+
+  const stage = parsed.stage!;
+  const regionIndex = settings.regions.findIndex((r) => r.stages.includes(stage));
+  if (regionIndex < 0) return ignored('not a regional stage');
+  if (parsed.state !== 'STARTED' && parsed.state !== 'FAILED') return ignored(`stage execution state ${parsed.state}`);
+  const region = settings.regions[regionIndex].region;
+
+  const execution = await getExecution(deps.codepipeline, settings.pipelineName, parsed.executionId);
+  const isRollback = execution?.executionType === ROLLBACK;
+
+  if (parsed.state === 'STARTED') {
+    if (!isRollback) return ignored('a standard execution started a stage');
+    addSplitMetric(PipelineMetric.ROLLBACK_PERFORMED, MetricUnit.Count, 1, REGION_DIMENSION, region);
+    const triggerType = execution?.trigger?.triggerType;
+    logger.info('Rollback started', {
+      pipeline: settings.pipelineName,
+      executionId: parsed.executionId,
+      stage,
+      region,
+      triggerType,
+      rollbackTargetExecutionId: execution?.rollbackMetadata?.rollbackTargetPipelineExecutionId,
+    });
+    return { action: 'rollback-observed', executionId: parsed.executionId, stage, region, ...(triggerType ? { triggerType } : {}) };
+  }
+
+  // A failed rollback is CodePipeline's (or the operator's) to handle: rolling back other regions
+  // in answer to it would cascade.
+  if (isRollback) return ignored('a rollback execution failed');
+  if (!settings.coordinatedRollback) {
+    logger.info('Regional stage failed; coordinated rollback is off', { pipeline: settings.pipelineName, executionId: parsed.executionId, stage, region });
+    return { action: 'failure-observed', executionId: parsed.executionId, stage, region, coordinated: false };
+  }
+  const report = await coordinateRollback(settings, deps, parsed.executionId, stage, regionIndex);
+  return { action: 'coordinated', ...report };
+}
+
+function ignored(reason: string): WatcherOutcome {
+  logger.debug('Event ignored', { reason });
+  return { action: 'ignored', reason };
+}
+
+async function getExecution(client: CodePipelineClient, pipelineName: string, pipelineExecutionId: string): Promise<PipelineExecution | undefined> {
+  const out = await client.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId }));
+  return out.pipelineExecution;
+}
+
+/**
+ * Rolls back the regions promoted before `failedStage`'s region in the failed execution, most
+ * recently promoted first, then logs, counts and publishes the outcome.
+ */
+async function coordinateRollback(
+  settings: WatcherSettings, deps: WatcherDependencies, failedExecutionId: string, failedStage: string, failedIndex: number,
+): Promise<CoordinatedRollbackReport> {
+  if (settings.notificationTopicArn && !deps.sns) {
+    throw new Error('an SNS client is required when a notification topic is configured');
+  }
+  const now = deps.now ?? Date.now;
+  const deadline = now() + CONFLICT_RETRY_BUDGET_MS;
+  const base = { pipeline: settings.pipelineName, failedExecutionId, failedStage, failedRegion: settings.regions[failedIndex].region };
+  const earlier = settings.regions.slice(0, failedIndex);
+
+  const succeeded = earlier.length > 0 ? await stagesSucceededIn(deps.codepipeline, settings.pipelineName, failedExecutionId) : new Set<string>();
+  const promoted = earlier.filter((r) => r.stages.every((s) => succeeded.has(s)));
+  const notPromoted = earlier.filter((r) => !promoted.includes(r)).map((r) => r.region);
+  const wanted = [...promoted].reverse().flatMap((r) => r.rollbackStages.map((stage) => ({ region: r.region, stage })));
+  if (wanted.length === 0) {
+    logger.info('Regional stage failed; no earlier region to roll back', { ...base, notPromoted });
+    return { ...base, rollbacks: [] };
+  }
+
+  const target = await lastSuccessfulExecutionBefore(deps.codepipeline, settings.pipelineName, failedExecutionId);
+  // One read of the stage states serves every stage: each decision is about the stage as it was
+  // before this invocation started rolling anything back.
+  const states = target === undefined ? undefined : getStageStates(deps.codepipeline, settings.pipelineName);
+  const rollbacks: StageRollback[] = [];
+  for (const { region, stage } of wanted) {
+    rollbacks.push(target === undefined
+      ? { region, stage, outcome: 'no-target' }
+      : await rollBackStage(settings.pipelineName, region, stage, target, failedExecutionId, deps, deadline, states!));
+  }
+  const report: CoordinatedRollbackReport = { ...base, ...(target !== undefined ? { targetExecutionId: target } : {}), rollbacks };
+
+  const failedRegions = unique(rollbacks.filter((r) => r.outcome === 'failed').map((r) => r.region));
+  for (const region of failedRegions) {
+    addSplitMetric(PipelineMetric.ROLLBACK_FAILED, MetricUnit.Count, 1, REGION_DIMENSION, region);
+  }
+  if (failedRegions.length > 0) {
+    logger.error('Coordinated rollback incomplete', { ...report, notPromoted });
+  } else {
+    logger.info('Coordinated rollback', { ...report, notPromoted });
+  }
+  if (settings.notificationTopicArn) {
+    await deps.sns!.send(new PublishCommand({
+      TopicArn: settings.notificationTopicArn,
+      Subject: rollbackSubject(report),
+      Message: JSON.stringify(report, null, 2),
+    }));
+  }
+  if (failedRegions.length > 0) {
+    throw new Error(`coordinated rollback of pipeline ${settings.pipelineName} after execution ${failedExecutionId} failed `
+      + `in ${failedStage}: could not roll back ${failedRegions.join(', ')}`);
+  }
+  return report;
+}
+
+/**
+ * The stages that succeeded in an execution: every action of the stage ran, and the latest run of
+ * each (a retried stage runs its failed actions again in the same execution) succeeded.
+ */
+async function stagesSucceededIn(client: CodePipelineClient, pipelineName: string, pipelineExecutionId: string): Promise<Set<string>> {
+  const latest = new Map<string, ActionExecutionDetail>();
+  const pages = paginateListActionExecutions({ client, pageSize: ACTIONS_PAGE_SIZE }, { pipelineName, filter: { pipelineExecutionId } });
+  for await (const page of pages) {
+    for (const detail of page.actionExecutionDetails ?? []) {
+      // A page may hold executions of other pipeline executions only if the filter were ignored; be strict.
+      if (detail.pipelineExecutionId !== pipelineExecutionId || !detail.stageName) continue;
+      const key = `${detail.stageName}\u0000${detail.actionName}`;
+      const seen = latest.get(key);
+      // The API lists the most recent first; keep the first seen unless a later one follows.
+      if (!seen || (detail.startTime && seen.startTime && detail.startTime > seen.startTime)) latest.set(key, detail);
+    }
+  }
+  const failing = new Set<string>();
+  const ran = new Set<string>();
+  for (const detail of latest.values()) {
+    ran.add(detail.stageName!);
+    if (detail.status !== 'Succeeded') failing.add(detail.stageName!);
+  }
+  return new Set([...ran].filter((s) => !failing.has(s)));
+}
+
+/**
+ * The most recent execution that started before the failed one and succeeded as a standard
+ * execution: a rollback cannot target a rollback execution, and a failed one has stages that did
+ * not succeed. Executions are listed newest first.
+ */
+async function lastSuccessfulExecutionBefore(
+  client: CodePipelineClient, pipelineName: string, failedExecutionId: string,
+): Promise<string | undefined> {
+  let seenFailed = false;
+  let searched = 0;
+  const pages = paginateListPipelineExecutions({ client, pageSize: EXECUTIONS_PAGE_SIZE }, { pipelineName });
+  for await (const page of pages) {
+    for (const summary of page.pipelineExecutionSummaries ?? []) {
+      if (++searched > MAX_EXECUTIONS_SEARCHED) return undefined;
+      if (summary.pipelineExecutionId === failedExecutionId) {
+        seenFailed = true;
+        continue;
+      }
+      if (seenFailed && summary.status === 'Succeeded' && (summary.executionType ?? 'STANDARD') === 'STANDARD') {
+        return summary.pipelineExecutionId;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Rolls one stage back to `target`, unless its latest execution already is a running or
+ * succeeded rollback (a redelivered event or a retried invocation) or a newer standard execution
+ * has run it since. Retries while the pipeline is busy, until `deadline`.
+ */
+async function rollBackStage(
+  pipelineName: string, region: string, stage: string, target: string, failedExecutionId: string, deps: WatcherDependencies, deadline: number,
+  stageStates: Promise<StageState[]>,
+): Promise<StageRollback> {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const now = deps.now ?? Date.now;
+  try {
+    const latest = (await stageStates).find((s) => s.stageName === stage)?.latestExecution;
+    if (latest?.type === ROLLBACK && (latest.status === 'InProgress' || latest.status === 'Succeeded')
+      && latest.pipelineExecutionId !== failedExecutionId) {
+      logger.info('Stage already rolled back', { pipeline: pipelineName, region, stage, rollbackExecutionId: latest.pipelineExecutionId, status: latest.status });
+      return { region, stage, outcome: 'already-rolled-back', rollbackExecutionId: latest.pipelineExecutionId };
+    }
+    if (latest?.pipelineExecutionId !== undefined && latest.type !== ROLLBACK && latest.pipelineExecutionId !== failedExecutionId) {
+      logger.info('Stage left to a newer execution', { pipeline: pipelineName, region, stage, latestExecutionId: latest.pipelineExecutionId, status: latest.status });
+      return { region, stage, outcome: 'superseded' };
+    }
+    let delay = CONFLICT_FIRST_DELAY_MS;
+    for (;;) {
+      try {
+        const out = await deps.codepipeline.send(new RollbackStageCommand({ pipelineName, stageName: stage, targetPipelineExecutionId: target }));
+        logger.info('Stage rollback started', { pipeline: pipelineName, region, stage, targetExecutionId: target, rollbackExecutionId: out.pipelineExecutionId });
+        return { region, stage, outcome: 'started', ...(out.pipelineExecutionId ? { rollbackExecutionId: out.pipelineExecutionId } : {}) };
+      } catch (e) {
+        if ((e as Error).name !== 'ConflictException' || now() + delay > deadline) throw e;
+        logger.info('Pipeline busy; retrying the stage rollback', { pipeline: pipelineName, region, stage, delayMs: delay });
+        await sleep(delay);
+        delay = Math.min(delay * 2, CONFLICT_MAX_DELAY_MS);
+      }
+    }
+  } catch (e) {
+    const fields = errorFields(e);
+    logger.error('Stage rollback failed', { pipeline: pipelineName, region, stage, targetExecutionId: target, ...fields });
+    return { region, stage, outcome: 'failed', errorName: fields.errorName };
+  }
+}
+
+/** The pipeline's stage states (GetPipelineState), read once per coordinated rollback. */
+async function getStageStates(client: CodePipelineClient, pipelineName: string): Promise<StageState[]> {
+  const state = await client.send(new GetPipelineStateCommand({ name: pipelineName }));
+  return state.stageStates ?? [];
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/**
+ * `Pipeline <name>: <region> failed; rolled back <regions>`, in ASCII and shorter than SNS's limit:
+ * a long pipeline name is shortened first, so that the outcome stays readable (the body has it all).
+ */
+function rollbackSubject(report: CoordinatedRollbackReport): string {
+  const regionsWith = (...outcomes: RollbackOutcome[]) => unique(report.rollbacks.filter((r) => outcomes.includes(r.outcome)).map((r) => r.region));
+  const rolledBack = regionsWith('started', 'already-rolled-back');
+  const failed = regionsWith('failed');
+  const superseded = regionsWith('superseded');
+  const parts = [`${report.failedRegion} failed`];
+  if (rolledBack.length > 0) parts.push(`rolled back ${rolledBack.join(', ')}`);
+  if (failed.length > 0) parts.push(`rollback FAILED in ${failed.join(', ')}`);
+  if (superseded.length > 0) parts.push(`${superseded.join(', ')} superseded`);
+  if (regionsWith('no-target').length > 0) parts.push('no earlier successful execution to roll back to');
+  const outcome = `: ${parts.join('; ')}`;
+  const room = MAX_SUBJECT - 'Pipeline '.length - outcome.length;
+  const name = report.pipeline.length <= room ? report.pipeline : `${report.pipeline.slice(0, Math.max(room - 3, 0))}...`;
+  // SNS refuses non-ASCII, line breaks and control characters in a subject.
+  const subject = `Pipeline ${name}${outcome}`.replace(/[^\x20-\x7e]/g, '?');
+  return subject.length <= MAX_SUBJECT ? subject : `${subject.slice(0, MAX_SUBJECT - 3)}...`;
+}
+
+/**
+ * A one-line summary of an outcome, for logs and test failures.
+ *
+ * @example
+ * describeOutcome({ action: 'ignored', reason: 'an event of another pipeline' }); // "ignored: an event of another pipeline"
+ */
+export function describeOutcome(outcome: WatcherOutcome): string {
+  switch (outcome.action) {
+    case 'ignored':
+      return `ignored: ${outcome.reason}`;
+    case 'execution-failed':
+      return `execution ${outcome.executionId} failed`;
+    case 'rollback-observed':
+      return `rollback execution ${outcome.executionId} started ${outcome.stage} (${outcome.region})`;
+    case 'failure-observed':
+      return `execution ${outcome.executionId} failed in ${outcome.stage} (${outcome.region}); coordinated rollback is off`;
+    case 'coordinated': {
+      const rollbacks = outcome.rollbacks.map((r) => `${r.stage}=${r.outcome}`).join(', ');
+      return `execution ${outcome.failedExecutionId} failed in ${outcome.failedStage} (${outcome.failedRegion}); `
+        + (rollbacks ? `rollbacks to ${outcome.targetExecutionId ?? 'none'}: ${rollbacks}` : 'nothing to roll back');
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export * from './multi-region-pipeline';
+export * from './pipeline-source';
+export * from './deployment-strategy';
+export * from './health-check';
