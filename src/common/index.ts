@@ -1,2 +1,3 @@
+export * from './dashboard-options';
 export * from './handler-options';
 export * from './kubernetes-cluster';

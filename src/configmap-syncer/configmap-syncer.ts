@@ -12,8 +12,10 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { createSyncAlarms } from './alarms';
 import { SyncEnv, SyncMetric, SyncTargetConfig } from './contract';
+import { syncerDashboardWidgets } from './dashboard';
 import { clusterDimension, syncMetric } from './metrics';
 import { SyncerFunction } from './syncer-function';
+import { DashboardWidgetOptions } from '../common/dashboard-options';
 import { HandlerOptions } from '../common/handler-options';
 import { KubernetesCluster } from '../common/kubernetes-cluster';
 import { AlarmSet } from '../private/alarms';
@@ -373,6 +375,16 @@ export class ConfigMapSyncer extends Construct {
   /** `Cluster` dimension values of the targets' clusters. */
   private readonly clusterDimensions: string[];
 
+  /**
+   * The configmap-sync-config document (the seed's shape), written to `configParameter`.
+   *
+   * @internal
+   */
+  public readonly _configDocument: { [key: string]: any };
+
+  /** The distinct clusters of `targets`; pass one as `cluster` to a `metricXxx()` method. */
+  public readonly targetClusters: KubernetesCluster[];
+
   constructor(scope: Construct, id: string, props: ConfigMapSyncerProps) {
     super(scope, id);
 
@@ -449,6 +461,7 @@ export class ConfigMapSyncer extends Construct {
       return { cluster: bound.config, namespace: t.namespace, configMapName: t.configMapName, createNamespace: t.createNamespace };
     });
     this.clusterDimensions = [...clusters.keys()];
+    this.targetClusters = [...clusters.values()].map((c) => c.cluster);
     this.clusterAccessCommands = this.setUpClusterAccess([...clusters.values()]);
 
     const environment: { [key: string]: string } = {
@@ -494,32 +507,33 @@ export class ConfigMapSyncer extends Construct {
       this.secretRule.addTarget(this.handlerTarget());
     }
 
+    const first = resolvedTargets[0];
+    this._configDocument = {
+      enabled: true,
+      namespace: props.namespace ?? DEFAULT_NAMESPACE,
+      configMapName: props.configMapName ?? defaultConfigMapName(props) ?? first.configMapName,
+      syncInterval: syncInterval(schedule),
+      excludeSensitiveKeys: props.excludeSensitiveKeys ?? true,
+      includeKeys: props.includeKeys ?? ['*'],
+      // Agentless: no Kubernetes service account exists. The handler authenticates with its IAM
+      // role, which EKS maps to Kubernetes permissions through an access entry.
+      kubernetesServiceAccount: null,
+      handlerRoleArn: this.role.roleArn,
+      targetClusters: this.clusterDimensions,
+      targets: resolvedTargets.map((t) => ({
+        cluster: clusterDimension(t.cluster),
+        namespace: t.namespace,
+        configMapName: t.configMapName,
+        createNamespace: t.createNamespace,
+      })),
+      forceConflicts: props.forceConflicts ?? false,
+    };
     if (configParameterName !== undefined) {
-      const first = resolvedTargets[0];
       this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
         parameterName: configParameterName,
         description: `Settings of the ConfigMap syncer ${this.node.path}`.slice(0, 1024),
         tier: ssm.ParameterTier.STANDARD,
-        stringValue: stack.toJsonString({
-          enabled: true,
-          namespace: props.namespace ?? DEFAULT_NAMESPACE,
-          configMapName: props.configMapName ?? defaultConfigMapName(props) ?? first.configMapName,
-          syncInterval: syncInterval(schedule),
-          excludeSensitiveKeys: props.excludeSensitiveKeys ?? true,
-          includeKeys: props.includeKeys ?? ['*'],
-          // Agentless: no Kubernetes service account exists. The handler authenticates with its IAM
-          // role, which EKS maps to Kubernetes permissions through an access entry.
-          kubernetesServiceAccount: null,
-          handlerRoleArn: this.role.roleArn,
-          targetClusters: this.clusterDimensions,
-          targets: resolvedTargets.map((t) => ({
-            cluster: clusterDimension(t.cluster),
-            namespace: t.namespace,
-            configMapName: t.configMapName,
-            createNamespace: t.createNamespace,
-          })),
-          forceConflicts: props.forceConflicts ?? false,
-        }),
+        stringValue: stack.toJsonString(this._configDocument),
       });
     }
 
@@ -567,6 +581,20 @@ export class ConfigMapSyncer extends Construct {
     return this.metric(SyncMetric.KEYS_EXCLUDED, cloudwatch.Stats.MAXIMUM, props);
   }
 
+
+  /**
+   * Widgets of this construct for a CloudWatch dashboard, as rows 24 units wide: a header naming it,
+   * the sync status of each target cluster over the time range, ConfigMaps synced and not synced, and sensitive keys refused, per cluster, its handler's invocations, errors and duration, and the status of `alarms`.
+   *
+   * Add them in one call: `dashboard.addWidgets(...x.dashboardWidgets())`. They are built only from
+   * the `metricXxx()` methods, the handler's metrics and `alarms`. The metrics carry this stack's
+   * region and account, but the handler graph and the alarm status need a dashboard in this stack's
+   * region and account; for a dashboard elsewhere use `CrossRegionConfigDashboard`, which leaves
+   * them out there.
+   */
+  public dashboardWidgets(options: DashboardWidgetOptions = {}): cloudwatch.IWidget[] {
+    return syncerDashboardWidgets(this, options);
+  }
   /** Adds actions to every alarm of this construct, including alarms created later. */
   public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
     this.alarmSet.addAlarmAction(...actions);

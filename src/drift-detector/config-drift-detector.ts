@@ -13,13 +13,16 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { createDriftAlarms } from './alarms';
 import { ConfigMapScopeConfig, DEFAULT_REPORT_PREFIX, DriftEnv, DriftMetric } from './contract';
+import { driftDetectorDashboardWidgets } from './dashboard';
 import { DriftDetectorFunction } from './drift-detector-function';
 import { DriftIgnoreRule } from './ignore-rule';
 import { DEFAULT_DRIFT_METRIC_PERIOD, driftMetric } from './metrics';
 import { DriftRemediation, DriftResourceType } from './remediation-mode';
+import { DashboardWidgetOptions } from '../common/dashboard-options';
 import { HandlerOptions } from '../common/handler-options';
 import { KubernetesCluster } from '../common/kubernetes-cluster';
 import { AlarmSet } from '../private/alarms';
+import { COMPANION_DRIFT_DETECTION } from '../private/companions';
 import { hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { bindKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
@@ -376,6 +379,13 @@ export class ConfigDriftDetector extends Construct {
   public readonly configParameter?: ssm.StringParameter;
 
   /**
+   * The drift-detection-config document (the seed's shape), written to `configParameter`.
+   *
+   * @internal
+   */
+  public readonly _configDocument: { [key: string]: any };
+
+  /**
    * AWS CLI commands that grant the handler access to clusters this construct could not grant
    * itself (clusters in other regions or accounts, or known only by name); run them once. Empty when
    * every cluster got an EKS access entry from this construct.
@@ -420,6 +430,7 @@ export class ConfigDriftDetector extends Construct {
     if (replicator && Stack.of(replicator).region !== primary) {
       fail('replicator', `must be in the detector's region ${primary}`, Stack.of(replicator).region);
     }
+    replicator?._addCompanion(COMPANION_DRIFT_DETECTION);
     const regions = props.replicaRegions ?? replicator?.replicaRegions;
     const secrets = props.secrets ?? replicator?.secrets;
     // Inherited keys follow the regions actually compared (replicaRegions may narrow the replicator's).
@@ -592,22 +603,23 @@ export class ConfigDriftDetector extends Construct {
       maxEventAge: Duration.hours(2),
     }));
 
+    this._configDocument = {
+      enabled: true,
+      checkInterval: checkInterval(schedule),
+      alertThreshold,
+      autoRemediation: remediation === DriftRemediation.APPLY,
+      autoRemediationMode: remediation,
+      includeSecrets: secrets !== undefined,
+      includeParameters: parameterPaths.length > 0,
+      includeConfigMaps: configMaps.length > 0,
+      retentionDays: props.reportBucket ? null : retentionDays,
+    };
     if (configParameterName !== undefined) {
       this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
         parameterName: configParameterName,
         description: `Settings of the drift detector ${this.node.path}`.slice(0, 1024),
         tier: ssm.ParameterTier.STANDARD,
-        stringValue: stack.toJsonString({
-          enabled: true,
-          checkInterval: checkInterval(schedule),
-          alertThreshold,
-          autoRemediation: remediation === DriftRemediation.APPLY,
-          autoRemediationMode: remediation,
-          includeSecrets: secrets !== undefined,
-          includeParameters: parameterPaths.length > 0,
-          includeConfigMaps: configMaps.length > 0,
-          retentionDays: props.reportBucket ? null : retentionDays,
-        }),
+        stringValue: stack.toJsonString(this._configDocument),
       });
     }
 
@@ -697,6 +709,20 @@ export class ConfigDriftDetector extends Construct {
     return this.metric(DriftMetric.REMEDIATION_FAILURES, props);
   }
 
+
+  /**
+   * Widgets of this construct for a CloudWatch dashboard, as rows 24 units wide: a header naming it,
+   * the latest scan's drift status and drifted items per replica region and resource type, items compared, deferred and unreadable, and auto-remediation, its handler's invocations, errors and duration, and the status of `alarms`.
+   *
+   * Add them in one call: `dashboard.addWidgets(...x.dashboardWidgets())`. They are built only from
+   * the `metricXxx()` methods, the handler's metrics and `alarms`. The metrics carry this stack's
+   * region and account, but the handler graph and the alarm status need a dashboard in this stack's
+   * region and account; for a dashboard elsewhere use `CrossRegionConfigDashboard`, which leaves
+   * them out there.
+   */
+  public dashboardWidgets(options: DashboardWidgetOptions = {}): cloudwatch.IWidget[] {
+    return driftDetectorDashboardWidgets(this, options);
+  }
   /** Adds actions to every alarm of this construct, including alarms created later. */
   public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
     this.alarmSet.addAlarmAction(...actions);

@@ -16,12 +16,14 @@ import { createPipelineAlarms } from './alarms';
 import {
   CANDIDATE_SLOT, HOME_SLOT, PipelineEnv, PipelineFunctionRole, PipelineFunctionRoleName, PipelineMetric, RegionalStageConfig, SlotName,
 } from './contract';
+import { pipelineDashboardWidgets } from './dashboard';
 import { DeploymentStrategy, DeploymentStrategyKind } from './deployment-strategy';
 import { HealthCheck } from './health-check';
 import { pipelineMetric } from './metrics';
 import { PipelineFunction } from './pipeline-function';
 import { PipelineSource } from './pipeline-source';
 import { ConditionedPipeline, LambdaInvokeStep, StageConditions } from './pipeline-steps';
+import { DashboardWidgetOptions } from '../common/dashboard-options';
 import { HandlerOptions } from '../common/handler-options';
 import { AlarmSet, addHandlerAlarms } from '../private/alarms';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
@@ -374,6 +376,13 @@ export class MultiRegionPipeline extends Construct {
   public readonly deadLetterQueue: sqs.IQueue;
   /** The gitops-config parameter; set only when `parameterPrefix` is set. */
   public readonly configParameter?: ssm.StringParameter;
+  /**
+   * The pipeline's settings as the gitops-config document holds them (source, regions, strategy,
+   * stages, checks, bake and rollback settings).
+   *
+   * @internal
+   */
+  public readonly _settingsDocument: { [key: string]: any };
 
   /** Fires when a pipeline execution fails; set unless `createAlarms` is false. */
   public readonly pipelineFailedAlarm?: cloudwatch.Alarm;
@@ -682,30 +691,31 @@ export class MultiRegionPipeline extends Construct {
     this.rollbackFailedAlarm = created.rollbackFailedAlarm;
     if (props.alarmActions?.length) this.addAlarmAction(...props.alarmActions);
 
+    this._settingsDocument = {
+      enabled: true,
+      pipelineName: this.pipelineName,
+      pipelineType: 'V2',
+      source: { type: props.source.sourceType, location: props.source.description },
+      primaryRegion: this.primaryRegion,
+      deploymentRegions: this.regions,
+      strategy: strategy.kind,
+      trafficSwitch: strategy.trafficSwitch?.switchType ?? null,
+      stages: regional.flatMap((r) => r.stageNames),
+      healthChecks: healthChecks.map((c) => ({ name: c.name, url: c.url })),
+      bakeAlarmNames,
+      bakeTimeMinutes: bakeAlarmNames.length > 0 ? bakeMinutes ?? null : null,
+      automaticRollback,
+      coordinatedRollback: this.coordinatedRollback,
+      manualApproval: props.manualApproval ?? false,
+      deploymentWindow: props.deploymentWindow ? { cron: props.deploymentWindow.cron, timeZone: props.deploymentWindow.timeZone ?? 'UTC' } : null,
+      selfMutation: props.selfMutation ?? true,
+    };
     if (props.parameterPrefix !== undefined) {
       this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
         parameterName: `${props.parameterPrefix}/global/secrets/gitops-config`,
         description: `Settings of the multi-region pipeline ${this.pipelineName}`.slice(0, 1024),
         tier: ssm.ParameterTier.STANDARD,
-        stringValue: stack.toJsonString({
-          enabled: true,
-          pipelineName: this.pipelineName,
-          pipelineType: 'V2',
-          source: { type: props.source.sourceType, location: props.source.description },
-          primaryRegion: this.primaryRegion,
-          deploymentRegions: this.regions,
-          strategy: strategy.kind,
-          trafficSwitch: strategy.trafficSwitch?.switchType ?? null,
-          stages: regional.flatMap((r) => r.stageNames),
-          healthChecks: healthChecks.map((c) => ({ name: c.name, url: c.url })),
-          bakeAlarmNames,
-          bakeTimeMinutes: bakeAlarmNames.length > 0 ? bakeMinutes ?? null : null,
-          automaticRollback,
-          coordinatedRollback: this.coordinatedRollback,
-          manualApproval: props.manualApproval ?? false,
-          deploymentWindow: props.deploymentWindow ? { cron: props.deploymentWindow.cron, timeZone: props.deploymentWindow.timeZone ?? 'UTC' } : null,
-          selfMutation: props.selfMutation ?? true,
-        }),
+        stringValue: stack.toJsonString(this._settingsDocument),
       });
     }
   }
@@ -715,6 +725,20 @@ export class MultiRegionPipeline extends Construct {
     return this.alarmSets.flatMap((s) => s.alarms);
   }
 
+
+  /**
+   * Widgets of this construct for a CloudWatch dashboard, as rows 24 units wide: a header naming it,
+   * failed executions and rollbacks per region, health checks and their latency and traffic switches per region (when configured), its functions' invocations, errors and duration, and the status of `alarms`.
+   *
+   * Add them in one call: `dashboard.addWidgets(...x.dashboardWidgets())`. They are built only from
+   * the `metricXxx()` methods, the handler's metrics and `alarms`. The metrics carry this stack's
+   * region and account, but the handler graph and the alarm status need a dashboard in this stack's
+   * region and account; for a dashboard elsewhere use `CrossRegionConfigDashboard`, which leaves
+   * them out there.
+   */
+  public dashboardWidgets(options: DashboardWidgetOptions = {}): cloudwatch.IWidget[] {
+    return pipelineDashboardWidgets(this, options);
+  }
   /** Adds actions to every alarm of the pipeline and its functions, including alarms created later. */
   public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
     this.alarmSets.forEach((s) => s.addAlarmAction(...actions));

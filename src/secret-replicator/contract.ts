@@ -23,6 +23,11 @@ export const ReplicatorEnv = {
   DELETION_RECOVERY_WINDOW_DAYS: 'DELETION_RECOVERY_WINDOW_DAYS',
   /** ARN of the secret (in the primary region) holding the HMAC key for content hashes. */
   PROVENANCE_KEY_SECRET_ARN: 'PROVENANCE_KEY_SECRET_ARN',
+  /**
+   * Name of the cross-region-config parameter whose `lastSyncTimestamp` the handler keeps current
+   * after each successful sync; absent when the construct writes no parameter.
+   */
+  CONFIG_PARAMETER_NAME: 'CONFIG_PARAMETER_NAME',
   /** CloudWatch namespace for the EMF metrics (read by Powertools Metrics). */
   METRIC_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
   /** Value of the `service` dimension on every metric (read by Powertools). */

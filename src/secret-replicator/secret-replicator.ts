@@ -1,4 +1,4 @@
-import { Annotations, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -13,13 +13,16 @@ import { Construct } from 'constructs';
 import { createReplicatorAlarms } from './alarms';
 import { ConflictPolicy } from './conflict-policy';
 import { ProvenanceTag, ReplicaTargetConfig, ReplicatorEnv, SECRET_EVENT_NAMES } from './contract';
+import { replicatorDashboardWidgets } from './dashboard';
 import { SECRETS_MANAGER_MANAGED_ALIAS, validateKeyReference, validateReplicaKmsKeys } from './kms-validation';
 import { ReplicatorMetric, replicatorMetric } from './metrics';
 import { ReplicatorFunction } from './replicator-function';
 import { SecretSelection } from './secret-selection';
 import { BoundSelection, EventMatcher } from './selection-binding';
+import { DashboardWidgetOptions } from '../common/dashboard-options';
 import { HandlerOptions } from '../common/handler-options';
 import { AlarmSet } from '../private/alarms';
+import { COMPANION_CONFIGMAP_SYNC, COMPANION_DRIFT_DETECTION } from '../private/companions';
 import { estimateJson, UNKNOWN_VALUE_LENGTH } from '../private/estimate';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
@@ -233,7 +236,9 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
   /**
    * When set, a Systems Manager parameter named `<parameterPrefix>/global/secrets/cross-region-config`
    * holds the replication settings as JSON (`primaryRegion`, `replicationRegions`, `syncEnabled`,
-   * `conflictPolicy`, `propagateDeletions`, `reconciliationSchedule`) for other tools to read.
+   * `driftDetectionEnabled`, `configMapSyncEnabled`, `lastSyncTimestamp`, `conflictPolicy`,
+   * `propagateDeletions`, `reconciliationSchedule`) for other tools to read. The handler keeps
+   * `lastSyncTimestamp` current: the time of the last sync that succeeded in every region.
    * Must start with `/` and not end with `/`, for example `/my-app/production`.
    *
    * @default - no parameter
@@ -350,6 +355,16 @@ export class CrossRegionSecretReplicator extends Construct {
   /** The settings parameter; set only when `parameterPrefix` is set. */
   public readonly configParameter?: ssm.StringParameter;
 
+  /**
+   * The cross-region-config document (the seed's shape), written to `configParameter`.
+   *
+   * @internal
+   */
+  public readonly _configDocument: { [key: string]: any };
+
+  /** Kinds of construct that named this replicator as theirs (see `_addCompanion`). */
+  private readonly companions = new Set<string>();
+
   /** Every alarm of this construct; empty when `createAlarms` is false. */
   public readonly alarms: cloudwatch.IAlarm[];
 
@@ -391,7 +406,8 @@ export class CrossRegionSecretReplicator extends Construct {
 
   /** Whether the primary secret's own tags are copied to its replicas (`replicateTags` prop). */
   public readonly replicateTags: boolean;
-  private readonly targetRegions: string[];
+  /** Every region a replica is written to: `replicaRegions` and the cross-account replicas' regions. */
+  public readonly targetRegions: string[];
   private readonly alarmSet: AlarmSet;
 
   constructor(scope: Construct, id: string, props: CrossRegionSecretReplicatorProps) {
@@ -427,6 +443,7 @@ export class CrossRegionSecretReplicator extends Construct {
     if (props.parameterPrefix !== undefined) {
       validateParameterPrefix(props.parameterPrefix);
     }
+    const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/cross-region-config` : undefined;
     validateMetricNamespace(this.metricNamespace);
     if (props.deletionRecoveryWindow && !propagateDeletions) {
       Annotations.of(this).addWarningV2(`${WARNING}deletionRecoveryWindowIgnored`,
@@ -511,20 +528,28 @@ export class CrossRegionSecretReplicator extends Construct {
     });
     this.schedule.addTarget(this.handlerTarget(events.RuleTargetInput.fromObject({ action: 'reconcile' })));
 
-    if (props.parameterPrefix !== undefined) {
+    this._configDocument = {
+      primaryRegion: primary,
+      replicationRegions: this.targetRegions,
+      syncEnabled: true,
+      // Known once the app is built: a drift detector or ConfigMap syncer may name this replicator
+      // after it was created.
+      driftDetectionEnabled: Lazy.any({ produce: () => this.companions.has(COMPANION_DRIFT_DETECTION) }),
+      configMapSyncEnabled: Lazy.any({ produce: () => this.companions.has(COMPANION_CONFIGMAP_SYNC) }),
+      // Kept current by the handler after each sync that left every region in agreement.
+      lastSyncTimestamp: null,
+      conflictPolicy: conflictPolicy.name,
+      propagateDeletions,
+      reconciliationSchedule: schedule.expressionString,
+    };
+    if (configParameterName !== undefined) {
       this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
-        parameterName: `${props.parameterPrefix}/global/secrets/cross-region-config`,
+        parameterName: configParameterName,
         description: `Settings of the secret replicator ${this.node.path}`.slice(0, 1024),
         tier: ssm.ParameterTier.STANDARD,
-        stringValue: stack.toJsonString({
-          primaryRegion: primary,
-          replicationRegions: this.targetRegions,
-          syncEnabled: true,
-          conflictPolicy: conflictPolicy.name,
-          propagateDeletions,
-          reconciliationSchedule: schedule.expressionString,
-        }),
+        stringValue: stack.toJsonString(this._configDocument),
       });
+      this._trackLastSyncIn(this.configParameter, configParameterName);
     }
 
     this.alarmSet = new AlarmSet(this, createAlarms);
@@ -546,6 +571,30 @@ export class CrossRegionSecretReplicator extends Construct {
     }
 
     this.acknowledgeNagFindings(wildcards);
+  }
+
+  /**
+   * Records that a drift detector or ConfigMap syncer works with this replicator, for the
+   * cross-region-config document.
+   *
+   * @internal
+   */
+  public _addCompanion(kind: string): void {
+    this.companions.add(kind);
+  }
+
+  /**
+   * Makes the handler keep `lastSyncTimestamp` current in `parameter` (named `parameterName`):
+   * read, then write the whole document, after each sync that left every region in agreement.
+   *
+   * @internal
+   */
+  public _trackLastSyncIn(parameter: ssm.IStringParameter, parameterName: string): void {
+    this.handler.addEnvironment(ReplicatorEnv.CONFIG_PARAMETER_NAME, parameterName);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+      resources: [parameter.parameterArn],
+    }));
   }
 
   /**
@@ -585,6 +634,20 @@ export class CrossRegionSecretReplicator extends Construct {
     return this.replicatorMetric(ReplicatorMetric.REPLICATION_LATENCY, cloudwatch.Stats.p(99), cloudwatch.Unit.MILLISECONDS, props);
   }
 
+
+  /**
+   * Widgets of this construct for a CloudWatch dashboard, as rows 24 units wide: a header naming it,
+   * Secrets Manager writes, failed writes, conflicts and replication latency per replica region, its handler's invocations, errors and duration, and the status of `alarms`.
+   *
+   * Add them in one call: `dashboard.addWidgets(...x.dashboardWidgets())`. They are built only from
+   * the `metricXxx()` methods, the handler's metrics and `alarms`. The metrics carry this stack's
+   * region and account, but the handler graph and the alarm status need a dashboard in this stack's
+   * region and account; for a dashboard elsewhere use `CrossRegionConfigDashboard`, which leaves
+   * them out there.
+   */
+  public dashboardWidgets(options: DashboardWidgetOptions = {}): cloudwatch.IWidget[] {
+    return replicatorDashboardWidgets(this, options);
+  }
   /**
    * Adds actions (for example an `SnsAction`) to every alarm of this construct.
    */

@@ -13,6 +13,7 @@ import {
   UpdateSecretCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { ProvenanceTag, ReplicatorEnv } from '../../src/secret-replicator/contract';
 import { startFaultProxy } from '../harness/fault-proxy';
@@ -376,6 +377,55 @@ describe('failures', () => {
     expect(summary.failures).toEqual([]);
     expect(proxy.stats().injected).toBeGreaterThan(10);
     for (let i = 0; i < 12; i++) await world.expectSameValue(`app/throttled-${i}`, PRIMARY, ...REPLICAS);
+  });
+});
+
+describe('the cross-region-config document', () => {
+  const NAME = '/genai-demo/production/global/secrets/cross-region-config';
+  const ssm = () => new SSMClient({ region: PRIMARY, endpoint: moto.endpoint });
+  const document = async () => JSON.parse((await ssm().send(new GetParameterCommand({ Name: NAME }))).Parameter!.Value!);
+  // Only this block's secrets: the other blocks leave skipped conflicts and unpropagated deletions,
+  // after which the regions rightly do not count as in agreement.
+  const stampEnv = (name: string) => baseEnv({
+    [ReplicatorEnv.CONFIG_PARAMETER_NAME]: name,
+    [ReplicatorEnv.SELECTION]: JSON.stringify({ rules: [{ namePrefixes: ['stamp/'] }] }),
+  });
+
+  beforeAll(async () => {
+    await ssm().send(new PutParameterCommand({
+      Name: NAME,
+      Type: 'String',
+      Value: JSON.stringify({ primaryRegion: PRIMARY, replicationRegions: REPLICAS, syncEnabled: true, lastSyncTimestamp: null }),
+    }));
+  });
+
+  test('keeps lastSyncTimestamp at the last sync that succeeded everywhere, and only then', async () => {
+    const handler = createHandler(stampEnv(NAME));
+    await world.create(PRIMARY, 'stamp/db', world.newValue('stamped'));
+
+    await handler({ action: 'test_sync' });
+    expect((await document()).lastSyncTimestamp).toBeNull();
+
+    proxy.addRule({ region: 'eu-west-1', fault: 'server-error' });
+    await handler({ action: 'reconcile' });
+    expect((await document()).lastSyncTimestamp).toBeNull();
+
+    proxy.clearRules();
+    const before = Date.now();
+    await handler({ action: 'reconcile' });
+    const stamped = await document();
+    expect(stamped.lastSyncTimestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    expect(Date.parse(stamped.lastSyncTimestamp)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    // The rest of the document is left as it was.
+    expect(stamped).toMatchObject({ primaryRegion: PRIMARY, replicationRegions: REPLICAS, syncEnabled: true });
+  });
+
+  test('a parameter it cannot write does not fail the replication', async () => {
+    const handler = createHandler(stampEnv('/missing/global/secrets/cross-region-config'));
+    const mark = output.lines.length;
+    const summary = await handler({ action: 'reconcile' });
+    expect(summary.failures).toEqual([]);
+    expect(output.lines.slice(mark).some((l) => l.includes('lastSyncTimestamp not updated') && l.includes('ParameterNotFound'))).toBe(true);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -16,7 +16,7 @@ import {
   statementsAllowing,
   synth,
 } from './util';
-import { ConflictPolicy, CrossRegionSecretReplicator, SecretSelection } from '../../src';
+import { ConfigDriftDetector, ConflictPolicy, CrossRegionSecretReplicator, SecretSelection } from '../../src';
 
 describe('CrossRegionSecretReplicator handler', () => {
   test('runs on nodejs22.x, arm64, 512 MiB, 10 minutes and active tracing by default', () => {
@@ -422,7 +422,7 @@ describe('CrossRegionSecretReplicator IAM', () => {
 
 describe('CrossRegionSecretReplicator config parameter', () => {
   test('writes the settings parameter under parameterPrefix', () => {
-    const { template, replicator } = synth({
+    const { template, replicator, stack } = synth({
       parameterPrefix: '/genai-demo/production',
       replicaRegions: ['ap-northeast-1', 'ap-southeast-1'],
       crossAccountReplicas: [{ region: 'us-west-2', roleArn: 'arn:aws:iam::444455556666:role/replica-writer' }],
@@ -439,11 +439,29 @@ describe('CrossRegionSecretReplicator config parameter', () => {
       primaryRegion: PRIMARY,
       replicationRegions: ['ap-northeast-1', 'ap-southeast-1', 'us-west-2'],
       syncEnabled: true,
+      driftDetectionEnabled: false,
+      configMapSyncEnabled: false,
+      lastSyncTimestamp: null,
       conflictPolicy: 'SKIP_AND_ALARM',
       propagateDeletions: true,
       reconciliationSchedule: 'rate(6 hours)',
     });
     expect(replicator.configParameter).toBeDefined();
+    // The handler keeps lastSyncTimestamp current in that parameter, and may read and write only it.
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f: any) => f.Properties.Environment?.Variables?.CONFIG_PARAMETER_NAME) as any;
+    expect(fn.Properties.Environment.Variables.CONFIG_PARAMETER_NAME).toBe('/genai-demo/production/global/secrets/cross-region-config');
+    const parameterRef = { Ref: stack.getLogicalId(replicator.configParameter!.node.defaultChild as CfnResource) };
+    expect(JSON.stringify(resourcesAllowed(template, 'ssm:PutParameter'))).toContain(JSON.stringify(parameterRef));
+    expect(resourcesAllowed(template, 'ssm:PutParameter')).toHaveLength(1);
+  });
+
+  test('says in the document when a drift detector works with the replicator', () => {
+    const stack = newStack();
+    const replicator = new CrossRegionSecretReplicator(stack, 'Replicator', { ...MINIMAL_PROPS, parameterPrefix: '/app/prod' });
+    new ConfigDriftDetector(stack, 'Detector', { replicator });
+    const parameter = Object.values(Template.fromStack(stack).findResources('AWS::SSM::Parameter'))
+      .find((p: any) => p.Properties.Name === '/app/prod/global/secrets/cross-region-config') as any;
+    expect(JSON.parse(parameter.Properties.Value)).toMatchObject({ driftDetectionEnabled: true, configMapSyncEnabled: false });
   });
 
   test('writes no parameter by default', () => {

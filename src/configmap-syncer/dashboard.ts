@@ -1,0 +1,56 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { IConstruct } from 'constructs';
+import type { ConfigMapSyncer, ConfigMapSyncMetricOptions } from './configmap-syncer';
+import { DashboardWidgetOptions } from '../common/dashboard-options';
+import { KubernetesCluster } from '../common/kubernetes-cluster';
+import { ConstructWidgets, graph, rows, singleValues } from '../private/dashboard-widgets';
+
+/**
+ * The ConfigMap syncer's dashboard section, built only from its `metricXxx()` methods, its
+ * handler's metrics and its alarms: the sync status of each target cluster over the time range,
+ * ConfigMaps synced, failures and sensitive keys refused per cluster, then the handler and the
+ * alarms. Rows are 24 units wide. Internal; called by `ConfigMapSyncer.dashboardWidgets()` and
+ * `CrossRegionConfigDashboard`.
+ *
+ * @param dashboardScope a construct in the dashboard's stack; defaults to the syncer's stack
+ */
+export function syncerDashboardWidgets(
+  syncer: ConfigMapSyncer,
+  options: DashboardWidgetOptions = {},
+  dashboardScope?: IConstruct,
+): cloudwatch.IWidget[] {
+  const widgets = new ConstructWidgets(syncer, options, dashboardScope);
+  const clusters = syncerTargetClusters(syncer);
+  const perCluster = (metric: (props: ConfigMapSyncMetricOptions) => cloudwatch.Metric, what?: string) =>
+    clusters.map((cluster) => widgets.metric(metric({ ...widgets.options(clusterLabel(cluster, what)), cluster })));
+
+  const status = singleValues('Sync status in the time range, by cluster', clusters.flatMap((cluster) => [
+    widgets.metric(syncer.metricSyncSuccess({ ...widgets.options(clusterLabel(cluster, 'synced')), cluster })),
+    widgets.metric(syncer.metricSyncFailure({ ...widgets.options(clusterLabel(cluster, 'failed')), cluster })),
+  ]), true);
+  const synced = graph('ConfigMaps synced, by cluster', perCluster((o) => syncer.metricSyncSuccess(o)));
+  const failed = graph('ConfigMaps that could not be synced, by cluster', perCluster((o) => syncer.metricSyncFailure(o)));
+  const excluded = graph('Sensitive-looking keys refused per sync, by cluster', perCluster((o) => syncer.metricKeysExcluded(o)));
+  const handler = widgets.handlerGraph('ConfigMap syncer function: invocations, errors and duration', [{ label: 'syncer', fn: syncer.handler }]);
+  const alarms = widgets.alarmStatus('ConfigMap syncer alarms', syncer.alarms);
+
+  const header = widgets.header(`ConfigMap syncer ${syncer.node.path}`,
+    `ConfigMap sync from **${syncer.primaryRegion}** to ${clusters.length} cluster(s), each shown as \`<region>/<cluster name>\`: the sync `
+    + 'status of each cluster in the time range, ConfigMaps synced and not synced, and sensitive-looking keys refused; then the handler\'s '
+    + 'invocations, errors and duration.');
+  return rows([header], [status], [synced, failed, excluded], [handler, alarms]);
+}
+
+/**
+ * The distinct target clusters of `syncer`, in the order of its targets, each as the syncer's
+ * metric methods accept it (`ConfigMapSyncer.targetClusters`).
+ */
+export function syncerTargetClusters(syncer: ConfigMapSyncer): KubernetesCluster[] {
+  return syncer.targetClusters;
+}
+
+/** `<region>/<cluster name>`, with `what` after it. */
+function clusterLabel(cluster: KubernetesCluster, what?: string): string {
+  const name = `${cluster.region}/${cluster.clusterName}`;
+  return what ? `${name} ${what}` : name;
+}

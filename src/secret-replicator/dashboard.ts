@@ -1,0 +1,37 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { IConstruct } from 'constructs';
+import type { CrossRegionSecretReplicator, ReplicatorMetricOptions } from './secret-replicator';
+import { DashboardWidgetOptions } from '../common/dashboard-options';
+import { ConstructWidgets, graph, listOf, rows } from '../private/dashboard-widgets';
+
+/**
+ * The replicator's dashboard section, built only from its `metricXxx()` methods, its handler's
+ * metrics and its alarms: Secrets Manager writes, failures, conflicts and replication latency per
+ * replica region, then the handler and the alarms. Rows are 24 units wide. Internal; called by
+ * `CrossRegionSecretReplicator.dashboardWidgets()` and `CrossRegionConfigDashboard`.
+ *
+ * @param dashboardScope a construct in the dashboard's stack; defaults to the replicator's stack
+ */
+export function replicatorDashboardWidgets(
+  replicator: CrossRegionSecretReplicator,
+  options: DashboardWidgetOptions = {},
+  dashboardScope?: IConstruct,
+): cloudwatch.IWidget[] {
+  const widgets = new ConstructWidgets(replicator, options, dashboardScope);
+  const regions = replicator.targetRegions;
+  const perRegion = (metric: (props: ReplicatorMetricOptions) => cloudwatch.Metric) =>
+    regions.map((region) => widgets.metric(metric({ ...widgets.options(region), replicaRegion: region })));
+
+  const replicated = graph('Secrets written to replicas, by replica region', perRegion((o) => replicator.metricReplicatedSecrets(o)));
+  const failures = graph('Replica writes that failed, by replica region', perRegion((o) => replicator.metricReplicationFailures(o)));
+  const conflicts = graph('Replicas changed in their own region (conflicts), by replica region', perRegion((o) => replicator.metricConflicts(o)));
+  const latency = graph('Replication latency p99, by replica region', perRegion((o) => replicator.metricReplicationLatency(o)), 'Milliseconds');
+  const handler = widgets.handlerGraph('Replicator function: invocations, errors and duration', [{ label: 'replicator', fn: replicator.handler }]);
+  const alarms = widgets.alarmStatus('Secret replicator alarms', replicator.alarms);
+
+  const header = widgets.header(`Secret replicator ${replicator.node.path}`,
+    `Secrets Manager activity of the replication from **${replicator.primaryRegion}** to ${listOf(regions)}: secrets written to each `
+    + `replica region, failed writes, conflicts (${replicator.conflictPolicy.name}) and the latency from a change to its replica write; `
+    + 'then the handler\'s invocations, errors and duration.');
+  return rows([header], [replicated, failures, conflicts], [latency, handler], [alarms]);
+}
