@@ -26,7 +26,10 @@ export function driftDetectorDashboardWidgets(
     detector.resourceTypes.map((type) => widgets.metric(metric({ ...widgets.options(type), resourceType: type })));
   const m = (metric: cloudwatch.Metric) => widgets.metric(metric);
 
-  const status = singleValues('Drift status of the latest scan, by replica region (1 = drift)', perRegion((o) => detector.metricHasDrift(o)), false);
+  // The latest scan's status keeps the detector's own period (its scan interval), whatever the
+  // dashboard's period: a shorter period would usually fall between two scans and show no data.
+  const status = singleValues('Drift status of the latest scan, by replica region (1 = drift)',
+    regions.map((region) => widgets.metric(detector.metricHasDrift({ label: region, replicaRegion: region }))), false);
   const byRegion = graph('Drifted items per scan, by replica region', perRegion((o) => detector.metricDriftCount(o)));
   const byType = graph('Drifted items per scan, by resource type', perType((o) => detector.metricDriftCount(o)));
   const scans = graph('Scans: items compared, deferred (grace window) and unreadable', [

@@ -336,6 +336,14 @@ describe('options', () => {
     expect(periods).toEqual(new Set([60]));
   });
 
+  test('keeps the latest scan\'s drift status at the scan interval whatever the period, so it never falls between scans', () => {
+    const { body } = synth({ props: { period: Duration.minutes(1) } });
+    const status = metricsOf(body).filter((m) => m.widget.startsWith('Drift status of the latest scan'));
+    expect(status.length).toBeGreaterThan(0);
+    // The detector scans hourly: its metrics default to a one-hour period.
+    status.forEach((m) => expect(m.options.period).toBe(3600));
+  });
+
   test('shows only the constructs given', () => {
     const app = new App();
     const stack = envStack(app, 'Stack');
