@@ -52,6 +52,35 @@ export interface FaultProxy {
   resetStats(): void;
   /** Closes the listener and every open (keep-alive) connection. */
   stop(): Promise<void>;
+  /**
+   * Adds an observer of every forwarded request (injected faults are not observed): `before` runs
+   * before the request is forwarded (so it can look at the state the request will change), `after`
+   * once the whole response has been received. The IAM recorder (test/harness/iam-recorder.ts) uses it.
+   */
+  observe(observer: ExchangeObserver): void;
+}
+
+/** A forwarded request, as the proxy received it. */
+export interface ObservedRequest {
+  readonly id: RequestIdentity;
+  readonly method: string;
+  readonly url: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** The response to an {@link ObservedRequest}. */
+export interface ObservedResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** See {@link FaultProxy.observe}. */
+export interface ExchangeObserver {
+  /** Runs before the request is forwarded; the request waits for it. Its result is passed to `after`. */
+  before?(request: ObservedRequest): Promise<unknown>;
+  after(request: ObservedRequest, response: ObservedResponse, before: unknown): void;
 }
 
 /** Options for {@link startFaultProxy}. */
@@ -94,6 +123,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let rules: Array<{ rule: FaultRule; remaining: number }> = [];
   let totals: RequestCounts = { forwarded: 0, injected: 0 };
   let byOperation: Record<string, RequestCounts> = {};
+  const observers: ExchangeObserver[] = [];
 
   const pickFault = (id: RequestIdentity): Fault | undefined => {
     for (const active of rules) {
@@ -111,7 +141,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     return undefined;
   };
 
-  const handle = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => {
     const id = identifyRequest(req.headers, req.url ?? '/', body);
     const counts = (byOperation[`${id.service}:${id.region}:${id.operation}`] ??= { forwarded: 0, injected: 0 });
     const fault = pickFault(id);
@@ -123,6 +153,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     }
     counts.forwarded++;
     totals.forwarded++;
+    const observed: ObservedRequest = { id, method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body };
+    const before = await Promise.all(observers.map((o) => o.before?.(observed)));
     const headers = withoutHopByHop({ ...req.headers, 'content-length': String(body.length) });
     // A fresh upstream connection per request (agent: false): moto may close idle sockets, and a
     // reused dead socket would surface as a fault nobody injected.
@@ -130,6 +162,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       { hostname: target.hostname, port: target.port, path: req.url, method: req.method, headers, agent: false },
       (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, withoutHopByHop(upRes.headers));
+        if (observers.length > 0) {
+          const chunks: Buffer[] = [];
+          upRes.on('data', (chunk: Buffer) => chunks.push(chunk));
+          upRes.once('end', () => {
+            const response: ObservedResponse = { status: upRes.statusCode ?? 502, headers: upRes.headers, body: Buffer.concat(chunks) };
+            observers.forEach((o, i) => o.after(observed, response, before[i]));
+          });
+        }
         upRes.pipe(res);
       },
     );
@@ -146,7 +186,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.once('end', () => handle(req, res, Buffer.concat(chunks)));
+    req.once('end', () => {
+      handle(req, res, Buffer.concat(chunks)).catch((err: Error) => {
+        if (!res.headersSent) send(res, 502, { 'content-type': 'text/plain' }, `fault proxy: observer failed: ${err.message}`);
+      });
+    });
   });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
@@ -168,6 +212,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       rules.push({ rule, remaining: times });
     },
     clearRules: () => { rules = []; },
+    observe: (observer) => { observers.push(observer); },
     stats: () => structuredClone({ ...totals, byOperation }),
     resetStats: () => {
       totals = { forwarded: 0, injected: 0 };
