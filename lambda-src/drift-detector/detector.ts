@@ -42,6 +42,8 @@ export interface DetectorSettings {
   readonly reportPrefix: string;
   readonly remediationMode: RemediationModeName;
   readonly provenanceKeySecretArn?: string;
+  /** Value of the provenance tag `cross-region-config:deployment` remediation writes on replicas, if IAM scopes by it. */
+  readonly deploymentId?: string;
   /** How secret remediation treats replicas changed in their own region: the replicator's policy. */
   readonly remediationConflictPolicy: ConflictPolicyName;
   /** Whether secret remediation copies the primary's tags: the replicator's setting. */
@@ -296,6 +298,7 @@ export class DriftDetector {
         propagateDeletions: false,
         deletionRecoveryWindowDays: 7,
         provenanceKeySecretArn: s.provenanceKeySecretArn!,
+        ...(s.deploymentId ? { deploymentId: s.deploymentId } : {}),
       }, this.clients, new KeyedHasher(key.SecretString ?? ''), this.now, false))
       .catch((e) => {
         this.replicator = undefined;

@@ -61,6 +61,7 @@ export function readSettings(env: NodeJS.ProcessEnv): DetectorSettings {
     reportPrefix: env[DriftEnv.REPORT_PREFIX] ?? DEFAULT_REPORT_PREFIX,
     remediationMode: remediationMode as RemediationModeName,
     provenanceKeySecretArn: env[DriftEnv.PROVENANCE_KEY_SECRET_ARN] || undefined,
+    ...(env[DriftEnv.DEPLOYMENT_ID] ? { deploymentId: env[DriftEnv.DEPLOYMENT_ID] } : {}),
     remediationConflictPolicy: conflictPolicy as ConflictPolicyName,
     remediationReplicateTags: booleanEnv(DriftEnv.REMEDIATION_REPLICATE_TAGS, true, env),
     excludedParameters: stringArray(DriftEnv.EXCLUDED_PARAMETERS),

@@ -37,6 +37,7 @@ export function readSettings(env: NodeJS.ProcessEnv): ReplicatorSettings {
     // Secrets Manager accepts recovery windows of 7 to 30 days.
     deletionRecoveryWindowDays: integerEnv(ReplicatorEnv.DELETION_RECOVERY_WINDOW_DAYS, 7, 7, 30, env),
     provenanceKeySecretArn: requireEnv(ReplicatorEnv.PROVENANCE_KEY_SECRET_ARN, env),
+    ...(env[ReplicatorEnv.DEPLOYMENT_ID] ? { deploymentId: env[ReplicatorEnv.DEPLOYMENT_ID] } : {}),
     ...(env[ReplicatorEnv.CONFIG_PARAMETER_NAME] ? { configParameterName: readParameterName(env) } : {}),
   };
 }

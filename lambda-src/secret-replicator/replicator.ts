@@ -43,6 +43,8 @@ export interface ReplicatorSettings {
   readonly provenanceKeySecretArn: string;
   /** The cross-region-config parameter whose `lastSyncTimestamp` the handler keeps current, if any. */
   readonly configParameterName?: string;
+  /** Value of the provenance tag `cross-region-config:deployment`, where IAM scopes replica writes by it. */
+  readonly deploymentId?: string;
 }
 
 /** The primary's current state of one secret, read at `readAt`. Held in memory only. */
@@ -328,6 +330,7 @@ export class SecretReplicator {
       [ProvenanceTag.REPLICA_VERSION_ID]: token,
       [ProvenanceTag.KMS_KEY]: target.kmsKeyId ?? DEFAULT_KMS_KEY,
       [ProvenanceTag.SYNCED_AT]: primary.readAt.toISOString(),
+      ...(this.settings.deploymentId ? { [ProvenanceTag.DEPLOYMENT]: this.settings.deploymentId } : {}),
     };
   }
 

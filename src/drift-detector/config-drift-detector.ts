@@ -375,6 +375,16 @@ export class ConfigDriftDetector extends Construct {
    */
   public readonly provenanceKey?: secretsmanager.ISecret;
 
+  /**
+   * Value of the provenance tag `cross-region-config:deployment` by which IAM scopes the replicas the
+   * detector reads and (with auto-remediation) writes, where the selection cannot name them: the
+   * replicator's `deploymentId`, or with `DriftRemediation.APPLY` and no replicator this detector's
+   * own (`<stack name>.<construct address>`).
+   *
+   * @default - not set: every replica is named in IAM by the selection's names and prefixes
+   */
+  public readonly deploymentId?: string;
+
   /** The settings parameter; set only when `parameterPrefix` is set. */
   public readonly configParameter?: ssm.StringParameter;
 
@@ -506,6 +516,9 @@ export class ConfigDriftDetector extends Construct {
       });
     }
 
+    this.deploymentId = replicator?.deploymentId
+      ?? (remediation === DriftRemediation.APPLY && selection?.needsProvenanceScope ? `${stack.stackName}.${this.node.addr}` : undefined);
+
     this.reportBucket = props.reportBucket ?? this.createReportBucket(props.reportRetention ?? DEFAULT_REPORT_RETENTION);
     const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/drift-detection-config` : undefined;
 
@@ -567,6 +580,7 @@ export class ConfigDriftDetector extends Construct {
       [DriftEnv.REPORT_PREFIX]: this.reportPrefix,
       [DriftEnv.REMEDIATION_MODE]: remediation,
       ...(this.provenanceKey ? { [DriftEnv.PROVENANCE_KEY_SECRET_ARN]: this.provenanceKey.secretArn } : {}),
+      ...(this.deploymentId !== undefined && remediates ? { [DriftEnv.DEPLOYMENT_ID]: this.deploymentId } : {}),
       // Remediation copies secrets the way the replicator is configured to.
       ...(replicator ? {
         [DriftEnv.REMEDIATION_CONFLICT_POLICY]: replicator.conflictPolicy.name,
@@ -590,6 +604,7 @@ export class ConfigDriftDetector extends Construct {
       sourceEncryptionKeys,
       encryptionKeyArns: props.encryptionKeyArns ?? [],
       wildcards,
+      replicatorDeploymentId: replicator?.deploymentId,
     });
 
     this.schedule = new events.Rule(this, 'Schedule', {
@@ -796,6 +811,8 @@ export class ConfigDriftDetector extends Construct {
     sourceEncryptionKeys: kms.IKey[];
     encryptionKeyArns: string[];
     wildcards: Map<string, string>;
+    /** The replicator's deployment id: replicas selected by tags are read by it. */
+    replicatorDeploymentId?: string;
   }): void {
     const { selection, replicaRegions, parameterPaths, remediation, wildcards } = options;
     const primary = this.primaryRegion;
@@ -812,7 +829,14 @@ export class ConfigDriftDetector extends Construct {
         + 'or to secrets carrying every selected tag (secretsmanager:ResourceTag conditions).';
       for (const s of selection.primaryReadStatements(primary, SECRET_READ_ACTIONS)) add(s, prefixReason);
       for (const region of replicaRegions) {
-        for (const s of selection.replicaReadStatements(region, primary, SECRET_READ_ACTIONS, ProvenanceTag.SOURCE_REGION)) add(s, prefixReason);
+        const replicaReads = selection.replicaReadStatements(
+          region, primary, SECRET_READ_ACTIONS, ProvenanceTag.SOURCE_REGION, options.replicatorDeploymentId);
+        for (const s of replicaReads) {
+          add(s, options.replicatorDeploymentId !== undefined
+            ? `${prefixReason} Replicas of secrets selected by tags are read by the replicator's provenance tags `
+              + `${ProvenanceTag.SOURCE_REGION}=${primary} and ${ProvenanceTag.DEPLOYMENT} instead.`
+            : prefixReason);
+        }
       }
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({
         actions: UNSCOPED_SECRETS_ACTIONS,
@@ -821,32 +845,34 @@ export class ConfigDriftDetector extends Construct {
       }));
       if (this.provenanceKey && remediation !== DriftRemediation.OFF) this.provenanceKey.grantRead(this.role);
       if (repairs) {
-        const reason = 'Auto-remediation writes the selected secrets in the replica regions: limited to the selected names and prefixes, '
-          + `and otherwise to secrets carrying the provenance tag ${ProvenanceTag.SOURCE_REGION}=${primary}.`;
+        const reason = 'Auto-remediation writes the selected secrets in the replica regions: limited to the selected names and prefixes.';
         const named = replicaRegions.flatMap((region) => selection.replicaResources(region));
         if (named.length > 0) add(new iam.PolicyStatement({ actions: SECRET_REPAIR_ACTIONS, resources: named }), reason);
-        if (selection.needsProvenanceScope && replicaRegions.length > 0) {
-          const anyReplica = replicaRegions.map((region) => selection.secretArn(region, '*'));
-          add(new iam.PolicyStatement({
-            actions: ['secretsmanager:CreateSecret'],
-            resources: anyReplica,
-            conditions: { StringEquals: { [`aws:RequestTag/${ProvenanceTag.SOURCE_REGION}`]: primary } },
-          }), reason);
-          add(new iam.PolicyStatement({
-            actions: SECRET_REPAIR_ACTIONS.filter((a) => a !== 'secretsmanager:CreateSecret'),
-            resources: anyReplica,
-            conditions: { StringEquals: { [`secretsmanager:ResourceTag/${ProvenanceTag.SOURCE_REGION}`]: primary } },
-          }), reason);
+        if (this.deploymentId !== undefined && replicaRegions.length > 0) {
+          const scopedReason = 'Auto-remediation writes replicas of secrets selected by tags (or whose names are only known at deploy time), '
+            + `which cannot be named: creation is limited to requests that set the provenance tags ${ProvenanceTag.SOURCE_REGION}=${primary} and `
+            + `${ProvenanceTag.DEPLOYMENT}=<the replicator's deployment>, tagging and describing without them to secrets no replicator manages `
+            + '(the TagResource that CreateSecret with tags implies), and every other write to secrets carrying both tags.';
+          for (const statement of selection.provenanceScopedWriteStatements(replicaRegions, primary, this.deploymentId, SECRET_REPAIR_ACTIONS)) {
+            add(statement, scopedReason);
+          }
         }
       }
       this.grantReplicaKeys(options.kmsByRegion, repairs, add);
-      if (options.sourceEncryptionKeys.length > 0) {
-        add(new iam.PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: options.sourceEncryptionKeys.map((k) => k.keyArn),
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${primary}.${domainSuffixOf(primary)}` } },
-        }), 'Source keys are named by ARN.');
-      }
+    }
+
+    // Customer managed keys of the primary: decrypt through Secrets Manager (secrets) and Parameter
+    // Store (SecureString parameters under parameterPaths, such as the ones a ConfigMap syncer reads).
+    const viaPrimary = [
+      ...(selection ? [`secretsmanager.${primary}.${domainSuffixOf(primary)}`] : []),
+      ...(parameterPaths.length > 0 ? [`ssm.${primary}.${domainSuffixOf(primary)}`] : []),
+    ];
+    if (options.sourceEncryptionKeys.length > 0 && viaPrimary.length > 0) {
+      add(new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: options.sourceEncryptionKeys.map((k) => k.keyArn),
+        conditions: { StringEquals: { 'kms:ViaService': viaPrimary.length === 1 ? viaPrimary[0] : viaPrimary } },
+      }), 'Source keys are named by ARN.');
     }
 
     if (parameterPaths.length > 0) {

@@ -35,6 +35,8 @@ export const DriftEnv = {
   REMEDIATION_MODE: 'REMEDIATION_MODE',
   /** ARN of the secret holding the HMAC key of the replicator's content-hash tags (remediation only). */
   PROVENANCE_KEY_SECRET_ARN: 'PROVENANCE_KEY_SECRET_ARN',
+  /** Value of the provenance tag `cross-region-config:deployment` auto-remediation writes on replicas (see ReplicatorEnv.DEPLOYMENT_ID). */
+  DEPLOYMENT_ID: 'DEPLOYMENT_ID',
   /** The replicator's conflict policy (`ConflictPolicyName`), used by secret remediation; absent means `PRIMARY_WINS`. */
   REMEDIATION_CONFLICT_POLICY: 'REMEDIATION_CONFLICT_POLICY',
   /** `true` or `false`: secret remediation copies the primary's tags, as the replicator does; absent means `true`. */

@@ -28,6 +28,12 @@ export const ReplicatorEnv = {
    * after each successful sync; absent when the construct writes no parameter.
    */
   CONFIG_PARAMETER_NAME: 'CONFIG_PARAMETER_NAME',
+  /**
+   * Value of the provenance tag `cross-region-config:deployment` the handler writes on every replica;
+   * set when IAM scopes replica writes by that tag (selections with tag-only rules or secrets whose
+   * names are only known at deploy time). Absent otherwise: no deployment tag is written.
+   */
+  DEPLOYMENT_ID: 'DEPLOYMENT_ID',
   /** CloudWatch namespace for the EMF metrics (read by Powertools Metrics). */
   METRIC_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
   /** Value of the `service` dimension on every metric (read by Powertools). */
@@ -84,6 +90,12 @@ export const ProvenanceTag = {
   DELETION_PROPAGATED_AT: `${PROVENANCE_TAG_PREFIX}deletion-propagated-at`,
   /** When the primary was read for this copy (ISO 8601); orders concurrent writers. */
   SYNCED_AT: `${PROVENANCE_TAG_PREFIX}synced-at`,
+  /**
+   * The deployment (replicator) that manages the replica, `<stack name>.<construct address>`. Written
+   * only where IAM scopes replica writes by it, so that two deployments from one primary region
+   * cannot write each other's replicas.
+   */
+  DEPLOYMENT: `${PROVENANCE_TAG_PREFIX}deployment`,
 } as const;
 
 /**

@@ -406,6 +406,19 @@ export class CrossRegionSecretReplicator extends Construct {
 
   /** Whether the primary secret's own tags are copied to its replicas (`replicateTags` prop). */
   public readonly replicateTags: boolean;
+
+  /**
+   * Value of the provenance tag `cross-region-config:deployment` the handler writes on every replica,
+   * `<stack name>.<construct address>`. Set only when the selection has replicas IAM cannot name (a
+   * rule that selects by tags alone, or a secret whose name is only known at deploy time): writes to
+   * those replicas are then limited to secrets carrying this tag, so that two replicators in one
+   * primary region cannot write each other's replicas. It changes if the stack is renamed or the
+   * construct moved, after which the replicas written before are no longer this deployment's.
+   *
+   * @default - not set: every replica is named in IAM by the selection's names and prefixes
+   */
+  public readonly deploymentId?: string;
+
   /** Every region a replica is written to: `replicaRegions` and the cross-account replicas' regions. */
   public readonly targetRegions: string[];
   private readonly alarmSet: AlarmSet;
@@ -458,6 +471,7 @@ export class CrossRegionSecretReplicator extends Construct {
     this.serviceName = Names.uniqueResourceName(this, { maxLength: SERVICE_NAME_MAX_LENGTH });
     const selection = new BoundSelection(props.secrets, stack);
     warnAboutSecretNames(this, props.secrets);
+    if (selection.needsProvenanceScope) this.deploymentId = `${stack.stackName}.${this.node.addr}`;
 
     this.provenanceKey = new secretsmanager.Secret(this, 'ProvenanceKey', {
       description: `HMAC key for the content-hash provenance tags written by the secret replicator ${this.node.path}. Not replicated, not rotated.`,
@@ -492,6 +506,7 @@ export class CrossRegionSecretReplicator extends Construct {
         ? String(recoveryWindowDays)
         : Token.asString((props.deletionRecoveryWindow ?? DEFAULT_RECOVERY_WINDOW).toDays()),
       [ReplicatorEnv.PROVENANCE_KEY_SECRET_ARN]: this.provenanceKey.secretArn,
+      ...(this.deploymentId !== undefined ? { [ReplicatorEnv.DEPLOYMENT_ID]: this.deploymentId } : {}),
       [ReplicatorEnv.METRIC_NAMESPACE]: this.metricNamespace,
       [ReplicatorEnv.SERVICE_NAME]: this.serviceName,
     };
@@ -786,20 +801,14 @@ export class CrossRegionSecretReplicator extends Construct {
       addStatement(new iam.PolicyStatement({ actions: writeActions, resources: namedReplicas }),
         'The selection includes secrets by name prefix: replica writes are limited to secret names starting with that prefix, in each replica region.');
     }
-    if (selection.needsProvenanceScope && props.replicaRegions.length > 0) {
-      const anyReplica = props.replicaRegions.map((region) => selection.secretArn(region, '*'));
-      const reason = 'Replicas of secrets selected by tags (or whose names are only known at deploy time) cannot be named: '
-        + `writes are limited to secrets carrying the provenance tag ${ProvenanceTag.SOURCE_REGION}=${primary}, and creation to requests that set it.`;
-      addStatement(new iam.PolicyStatement({
-        actions: ['secretsmanager:CreateSecret'],
-        resources: anyReplica,
-        conditions: { StringEquals: { [`aws:RequestTag/${ProvenanceTag.SOURCE_REGION}`]: primary } },
-      }), reason);
-      addStatement(new iam.PolicyStatement({
-        actions: writeActions.filter((a) => a !== 'secretsmanager:CreateSecret'),
-        resources: anyReplica,
-        conditions: { StringEquals: { [`secretsmanager:ResourceTag/${ProvenanceTag.SOURCE_REGION}`]: primary } },
-      }), reason);
+    if (this.deploymentId !== undefined && props.replicaRegions.length > 0) {
+      const reason = 'Replicas of secrets selected by tags (or whose names are only known at deploy time) cannot be named: creation is limited to '
+        + `requests that set the provenance tags ${ProvenanceTag.SOURCE_REGION}=${primary} and ${ProvenanceTag.DEPLOYMENT}=<this deployment>, `
+        + 'tagging and describing without them to secrets no replicator manages (the TagResource that CreateSecret with tags implies, and '
+        + 'telling a missing replica from a foreign one), and every other write to secrets carrying both tags.';
+      for (const statement of selection.provenanceScopedWriteStatements(props.replicaRegions, primary, this.deploymentId, writeActions)) {
+        addStatement(statement, reason);
+      }
     }
 
     // Customer managed keys of the replicas: by ARN, or by alias through kms:ResourceAliases.

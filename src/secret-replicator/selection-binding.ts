@@ -1,7 +1,7 @@
 import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { SelectionConfig, SelectionRuleConfig } from './contract';
+import { ProvenanceTag, SelectionConfig, SelectionRuleConfig } from './contract';
 import { SecretSelection } from './secret-selection';
 import { SelectionRule } from './selection-rule';
 
@@ -116,27 +116,71 @@ export class BoundSelection {
    * like `primaryReadStatements`, with the secrets of this app named by their secret names, and
    * those whose name is a deploy-time token limited to secrets with the provenance tag
    * `sourceRegionTag` = `primaryRegion`.
+   *
+   * With `deploymentId` (the replicas are written by a replicator that tags them with it), replicas
+   * selected by tags are read by that provenance tag instead of the selection's tags: replicas need
+   * not carry the primary's tags (`replicateTags: false`), and another deployment's replicas that
+   * happen to carry the selected tags are not readable.
    */
-  public replicaReadStatements(region: string, primaryRegion: string, actions: string[], sourceRegionTag: string): iam.PolicyStatement[] {
-    const statements = this.readStatements(region, actions, false);
+  public replicaReadStatements(
+    region: string, primaryRegion: string, actions: string[], sourceRegionTag: string, deploymentId?: string,
+  ): iam.PolicyStatement[] {
+    const statements = this.readStatements(region, actions, false, deploymentId !== undefined ? managedBy(primaryRegion, deploymentId) : undefined);
     if (this.hasUnnamedSecret) {
       statements.push(new iam.PolicyStatement({
         actions,
         resources: [this.secretArn(region, '*')],
-        conditions: { StringEquals: { [`secretsmanager:ResourceTag/${sourceRegionTag}`]: primaryRegion } },
+        conditions: {
+          StringEquals: deploymentId !== undefined
+            ? managedBy(primaryRegion, deploymentId)
+            : { [`secretsmanager:ResourceTag/${sourceRegionTag}`]: primaryRegion },
+        },
       }));
     }
     return statements;
   }
 
-  private readStatements(region: string, actions: string[], primary: boolean): iam.PolicyStatement[] {
+  /**
+   * Statements for the writes to replicas that cannot be named in IAM (see `needsProvenanceScope`),
+   * in `regions`, for the deployment `deploymentId`:
+   * - CreateSecret only with the request tags `source-region` = `primaryRegion` and `deployment` =
+   *   `deploymentId`;
+   * - TagResource with those request tags on a secret that carries no `source-region` tag: the
+   *   TagResource Secrets Manager also authorizes for CreateSecret with tags, where the new secret is
+   *   not taken to carry the request's tags yet;
+   * - DescribeSecret on a secret that carries no `source-region` tag (or does not exist), so the
+   *   handler can tell a missing replica from one it must not touch;
+   * - every other write action only on secrets carrying both provenance tags of this deployment.
+   */
+  public provenanceScopedWriteStatements(
+    regions: string[], primaryRegion: string, deploymentId: string, writeActions: string[],
+  ): iam.PolicyStatement[] {
+    const anyReplica = regions.map((region) => this.secretArn(region, '*'));
+    const requestTags = {
+      [`aws:RequestTag/${ProvenanceTag.SOURCE_REGION}`]: primaryRegion,
+      [`aws:RequestTag/${ProvenanceTag.DEPLOYMENT}`]: deploymentId,
+    };
+    const unmanaged = { [`secretsmanager:ResourceTag/${ProvenanceTag.SOURCE_REGION}`]: 'true' };
+    return [
+      new iam.PolicyStatement({ actions: ['secretsmanager:CreateSecret'], resources: anyReplica, conditions: { StringEquals: requestTags } }),
+      new iam.PolicyStatement({ actions: ['secretsmanager:TagResource'], resources: anyReplica, conditions: { StringEquals: requestTags, Null: unmanaged } }),
+      new iam.PolicyStatement({ actions: ['secretsmanager:DescribeSecret'], resources: anyReplica, conditions: { Null: unmanaged } }),
+      new iam.PolicyStatement({
+        actions: writeActions.filter((a) => a !== 'secretsmanager:CreateSecret'),
+        resources: anyReplica,
+        conditions: { StringEquals: managedBy(primaryRegion, deploymentId) },
+      }),
+    ];
+  }
+
+  private readStatements(region: string, actions: string[], primary: boolean, replicaTags?: { [key: string]: string }): iam.PolicyStatement[] {
     const untagged: string[] = [];
     const statements: iam.PolicyStatement[] = [];
     for (const rule of this.rules) {
       const resources = this.ruleResources(rule, region, primary);
       if (rule.tags) {
-        const conditions: { [key: string]: string } = {};
-        for (const [key, value] of Object.entries(rule.tags)) {
+        const conditions: { [key: string]: string } = { ...replicaTags };
+        for (const [key, value] of Object.entries(replicaTags ? {} : rule.tags)) {
           conditions[`secretsmanager:ResourceTag/${key}`] = value;
         }
         statements.push(new iam.PolicyStatement({
@@ -234,6 +278,14 @@ export class BoundSelection {
     }
     return resources;
   }
+}
+
+/** Conditions on the provenance tags of the replicas one deployment manages. */
+function managedBy(primaryRegion: string, deploymentId: string): { [key: string]: string } {
+  return {
+    [`secretsmanager:ResourceTag/${ProvenanceTag.SOURCE_REGION}`]: primaryRegion,
+    [`secretsmanager:ResourceTag/${ProvenanceTag.DEPLOYMENT}`]: deploymentId,
+  };
 }
 
 /** True when a rule names no secret, prefix or name, only tags. */

@@ -37,6 +37,8 @@ let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
 let world: SecretsWorld;
 let keyArn: string;
 let recorder: IamRecorder;
+/** The deployment id the stacks evaluated by the IAM test give the handler (they share stack name and construct path). */
+let deploymentId: string;
 const output = new OutputCapture();
 const results: string[] = [];
 const savedEnv = { ...process.env };
@@ -54,6 +56,7 @@ function baseEnv(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
     [ReplicatorEnv.REPLICATE_TAGS]: 'true',
     [ReplicatorEnv.PROPAGATE_DELETIONS]: 'false',
     [ReplicatorEnv.PROVENANCE_KEY_SECRET_ARN]: keyArn,
+    [ReplicatorEnv.DEPLOYMENT_ID]: deploymentId,
     ...overrides,
   };
 }
@@ -74,6 +77,7 @@ beforeAll(async () => {
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
   world = new SecretsWorld(moto.endpoint);
+  deploymentId = evaluationStack().replicator.deploymentId!;
   keyArn = await world.create(PRIMARY, KEY_NAME, world.newValue('hmac-key-material-0123456789abcdef0123456789'));
   // Imported only now: Powertools reads POWERTOOLS_* when the handler module loads.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -506,6 +510,18 @@ describe('cross-account targets', () => {
  * handler made must be allowed by its role's synthesized policies (test/harness/iam-evaluation.ts
  * says which authorizations AWS implies and how they are mapped).
  */
+function evaluationStack(props: Partial<CrossRegionSecretReplicatorProps> = {}): { app: App; stack: Stack; replicator: CrossRegionSecretReplicator } {
+  const app = new App();
+  const stack = new Stack(app, 'IamEvaluation', { env: { account: '123456789012', region: PRIMARY } });
+  const replicator = new CrossRegionSecretReplicator(stack, 'Replicator', {
+    secrets: SecretSelection.anyOf(SecretSelection.byNamePrefix('app/'), SecretSelection.byTags({ replicate: 'yes' })),
+    replicaRegions: REPLICAS,
+    crossAccountReplicas: [{ region: 'eu-west-1', roleArn: 'arn:aws:iam::111111111111:role/replica-writer' }],
+    ...props,
+  });
+  return { app, stack, replicator };
+}
+
 function deployedConfigurations(calls: RecordedCall[]): EvaluationGroup[] {
   const groups: Array<{ role: string; props: Partial<CrossRegionSecretReplicatorProps>; tests: (test: string) => boolean }> = [
     {
@@ -523,14 +539,7 @@ function deployedConfigurations(calls: RecordedCall[]): EvaluationGroup[] {
   ];
   const claimed = new Set<RecordedCall>();
   return groups.map((group) => {
-    const app = new App();
-    const stack = new Stack(app, 'IamEvaluation', { env: { account: '123456789012', region: PRIMARY } });
-    const replicator = new CrossRegionSecretReplicator(stack, 'Replicator', {
-      secrets: SecretSelection.anyOf(SecretSelection.byNamePrefix('app/'), SecretSelection.byTags({ replicate: 'yes' })),
-      replicaRegions: REPLICAS,
-      crossAccountReplicas: [{ region: 'eu-west-1', roleArn: 'arn:aws:iam::111111111111:role/replica-writer' }],
-      ...group.props,
-    });
+    const { app, stack, replicator } = evaluationStack(group.props);
     const own = calls.filter((c) => !claimed.has(c) && group.tests(c.test ?? ''));
     own.forEach((c) => claimed.add(c));
     const prefix = (group.props.secrets ? 'stamp/' : 'app/');
@@ -553,16 +562,6 @@ function deployedConfigurations(calls: RecordedCall[]): EvaluationGroup[] {
   });
 }
 
-/**
- * Findings of issue 13 the policies still have, until fixed: the first copy of a tag-selected
- * secret is denied (DescribeSecret of the missing replica, and the TagResource that CreateSecret
- * with tags implies when the new secret is taken to have no tags yet).
- */
-const KNOWN_FINDINGS = [
-  /denied: secretsmanager:DescribeSecret \S+:secret:tagged\/thing-Missng/,
-  /denied: secretsmanager:CreateSecret \S+:secret:tagged\/thing-\S+ in \S+ implies TagResource \[new secret without resource tags\]/,
-];
-
 describe('IAM', () => {
   test('every call the handler made is allowed by the synthesized role policies of its configuration', async () => {
     const calls = await recorder.calls();
@@ -572,7 +571,7 @@ describe('IAM', () => {
     output.stop();
     console.log([...summary, ...failures.map((f) => `  ${f}`)].join('\n'));
     output.start();
-    expect(failures.filter((f) => !KNOWN_FINDINGS.some((known) => known.test(f)))).toEqual([]);
+    expect(failures).toEqual([]);
   }, 120_000);
 });
 

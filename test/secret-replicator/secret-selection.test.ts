@@ -103,14 +103,36 @@ describe('SecretSelection.byTags', () => {
     });
   });
 
-  test('writes only replicas carrying the provenance tag of the primary region', () => {
-    const { template } = synth({ secrets: SecretSelection.byTags({ replicate: 'true' }), propagateDeletions: true });
+  test('writes only replicas carrying the provenance tags of this deployment, and creates them under either reading of request tags', () => {
+    const { template, replicator } = synth({ secrets: SecretSelection.byTags({ replicate: 'true' }), propagateDeletions: true });
+    const deployment = replicator.deploymentId!;
+    expect(deployment).toMatch(/^TestStack\.c8[0-9a-f]{40}$/);
+    expect(handlerEnvironment(template).DEPLOYMENT_ID).toBe(deployment);
+    const requestTags = {
+      'aws:RequestTag/cross-region-config:source-region': PRIMARY,
+      'aws:RequestTag/cross-region-config:deployment': deployment,
+    };
+    const unmanaged = { Null: { 'secretsmanager:ResourceTag/cross-region-config:source-region': 'true' } };
     expect(statementsAllowing(template, 'secretsmanager:CreateSecret')).toEqual([{
       Action: 'secretsmanager:CreateSecret',
       Effect: 'Allow',
       Resource: secretArn(REPLICA, '*'),
-      Condition: { StringEquals: { 'aws:RequestTag/cross-region-config:source-region': PRIMARY } },
+      Condition: { StringEquals: requestTags },
     }]);
+    // CreateSecret with tags is also authorized as TagResource, on a secret that has no tags yet.
+    expect(statementsAllowing(template, 'secretsmanager:TagResource')).toContainEqual({
+      Action: 'secretsmanager:TagResource',
+      Effect: 'Allow',
+      Resource: secretArn(REPLICA, '*'),
+      Condition: { StringEquals: requestTags, ...unmanaged },
+    });
+    // A replica that does not exist yet (or that no replicator manages) may be described.
+    expect(statementsAllowing(template, 'secretsmanager:DescribeSecret')).toContainEqual({
+      Action: 'secretsmanager:DescribeSecret',
+      Effect: 'Allow',
+      Resource: secretArn(REPLICA, '*'),
+      Condition: unmanaged,
+    });
     expect(statementsAllowing(template, 'secretsmanager:UpdateSecret')).toEqual([{
       Action: [
         'secretsmanager:UpdateSecret',
@@ -122,8 +144,26 @@ describe('SecretSelection.byTags', () => {
       ],
       Effect: 'Allow',
       Resource: secretArn(REPLICA, '*'),
-      Condition: { StringEquals: { 'secretsmanager:ResourceTag/cross-region-config:source-region': PRIMARY } },
+      Condition: {
+        StringEquals: {
+          'secretsmanager:ResourceTag/cross-region-config:source-region': PRIMARY,
+          'secretsmanager:ResourceTag/cross-region-config:deployment': deployment,
+        },
+      },
     }]);
+  });
+
+  test('gives two replicators in one primary region different deployment ids', () => {
+    const stack = newStack();
+    const a = new CrossRegionSecretReplicator(stack, 'A', { secrets: SecretSelection.byTags({ team: 'a' }), replicaRegions: [REPLICA] });
+    const b = new CrossRegionSecretReplicator(stack, 'B', { secrets: SecretSelection.byTags({ team: 'b' }), replicaRegions: [REPLICA] });
+    expect(a.deploymentId).not.toEqual(b.deploymentId);
+  });
+
+  test('sets no deployment id where every replica is named', () => {
+    const { template, replicator } = synth({ secrets: SecretSelection.byNamePrefix('app/') });
+    expect(replicator.deploymentId).toBeUndefined();
+    expect(handlerEnvironment(template).DEPLOYMENT_ID).toBeUndefined();
   });
 });
 
@@ -183,7 +223,7 @@ describe('SecretSelection.fromSecrets', () => {
   test('scopes replicas of a secret whose name is only known at deploy time by the provenance tag', () => {
     const stack = newStack();
     const secret = new secretsmanager.Secret(stack, 'AppSecret');
-    new CrossRegionSecretReplicator(stack, 'Replicator', { secrets: SecretSelection.fromSecrets(secret), replicaRegions: [REPLICA] });
+    const replicator = new CrossRegionSecretReplicator(stack, 'Replicator', { secrets: SecretSelection.fromSecrets(secret), replicaRegions: [REPLICA] });
     const template = Template.fromStack(stack);
     expect(handlerEnvironment(template).SECRET_SELECTION).toEqual({
       'Fn::Join': ['', ['{"rules":[{"arns":["', { Ref: expect.stringMatching(/^AppSecret/) }, '"]}]}']],
@@ -191,7 +231,12 @@ describe('SecretSelection.fromSecrets', () => {
     expect(resourcesAllowed(template, 'secretsmanager:GetSecretValue')).toContainEqual({ Ref: expect.stringMatching(/^AppSecret/) });
     expect(statementsAllowing(template, 'secretsmanager:UpdateSecret')).toEqual([expect.objectContaining({
       Resource: secretArn(REPLICA, '*'),
-      Condition: { StringEquals: { 'secretsmanager:ResourceTag/cross-region-config:source-region': PRIMARY } },
+      Condition: {
+        StringEquals: {
+          'secretsmanager:ResourceTag/cross-region-config:source-region': PRIMARY,
+          'secretsmanager:ResourceTag/cross-region-config:deployment': replicator.deploymentId,
+        },
+      },
     })]);
   });
 });
