@@ -125,15 +125,29 @@ class Route53WeightedSwitch extends TrafficSwitch {
   public _render(): TrafficSwitchConfig {
     return this.config;
   }
-  public _grant(role: iam.IRole, _regions: string[], _account: string, _partition: string): void {
+  public _grant(role: iam.IRole, regions: string[], _account: string, partition: string): void {
     // Route 53 is global: one zone ARN, and GetChange on change ids.
     role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['route53:ListResourceRecordSets', 'route53:ChangeResourceRecordSets'],
+      actions: ['route53:ListResourceRecordSets'],
       resources: [this.options.hostedZone.hostedZoneArn],
+    }));
+    // Changes only to this switch's records: its name in each region (as Route 53 normalizes names:
+    // lower case, no trailing dot), its type, and UPSERT (the handler never creates or deletes records).
+    const names = [...new Set(regions.map((region) => this.options.recordName.split(REGION_PLACEHOLDER).join(region).toLowerCase().replace(/\.$/, '')))];
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['route53:ChangeResourceRecordSets'],
+      resources: [this.options.hostedZone.hostedZoneArn],
+      conditions: {
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': names,
+          'route53:ChangeResourceRecordSetsRecordTypes': [this.options.recordType ?? route53.RecordType.A],
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+        },
+      },
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['route53:GetChange'],
-      resources: [`arn:${_partition}:route53:::change/*`],
+      resources: [`arn:${partition}:route53:::change/*`],
     }));
   }
 }

@@ -29,7 +29,7 @@ import { AlarmSet, addHandlerAlarms } from '../private/alarms';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { acknowledgeNagFindings, flattenReference } from '../private/nag';
 import {
-  fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName,
+  domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName,
   validateRegionNames, validateSamePartition, validateWholeDuration,
 } from '../private/validation';
 
@@ -658,7 +658,19 @@ export class MultiRegionPipeline extends Construct {
       const rollbackStages = regional.flatMap((r) => r.rollbackStageNames).map((s) => `${pipelineArn}/${s}`);
       watcher.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codepipeline:RollbackStage'], resources: [pipelineArn, ...rollbackStages] }));
     }
-    props.notificationTopic?.grantPublish(watcher.role);
+    if (props.notificationTopic) {
+      // Not grantPublish(): it grants the topic's key for any use; SNS uses it on the watcher's behalf only.
+      const topic = props.notificationTopic;
+      watcher.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }));
+      if (topic.masterKey) {
+        const region = topic.env.region;
+        watcher.role.addToPrincipalPolicy(new iam.PolicyStatement({
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [topic.masterKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `sns.${region}.${domainSuffixOf(region)}` } },
+        }));
+      }
+    }
     this.eventsRule = new events.Rule(this, 'PipelineEvents', {
       description: `Sends execution and stage events of the pipeline ${this.pipelineName} to its watcher`.slice(0, 512),
       eventPattern: {
