@@ -4,11 +4,17 @@
  * grace window, ignore rules, the S3 report against its JSON Schema, EMF metrics, auto-remediation
  * (dry run and apply), an unreachable region, and a leak scan. Runs on the Lambda runtime's Node major.
  */
+import { tmpdir } from 'node:os';
 import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { GetParametersCommand } from '@aws-sdk/client-ssm';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ConfigWorld, inParallel, reportSchemaErrors } from './world';
+import { ConfigDriftDetector, CrossRegionSecretReplicator, DriftRemediation, SecretSelection } from '../../src';
 import { DriftEnv } from '../../src/drift-detector/contract';
 import { startFaultProxy } from '../harness/fault-proxy';
+import { EvaluationGroup, evaluateGroups } from '../harness/iam-evaluation';
+import { IamRecorder, RecordedCall } from '../harness/iam-recorder';
 import { startMotoServer } from '../harness/moto';
 import { OutputCapture, recordingHandlers } from '../harness/world';
 
@@ -29,6 +35,7 @@ let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
 let world: ConfigWorld;
 let euKey: string;
 let provenanceKeyArn: string;
+let recorder: IamRecorder;
 const output = new OutputCapture();
 const results: string[] = [];
 const savedEnv = { ...process.env };
@@ -82,6 +89,8 @@ const SEEDED = [
 beforeAll(async () => {
   moto = await startMotoServer();
   proxy = await startFaultProxy({ target: moto.endpoint, seed: 11 });
+  recorder = new IamRecorder(moto.endpoint);
+  recorder.attach(proxy);
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: proxy.endpoint,
     AWS_ACCESS_KEY_ID: 'testing',
@@ -336,6 +345,83 @@ describe('invocations', () => {
       .toThrow('environment variable REMEDIATION_MODE must be one of OFF, DRY_RUN, APPLY, but got "SOMETIMES"');
     expect(() => createHandler(env({ [DriftEnv.REPORT_BUCKET]: '' }))).toThrow('environment variable REPORT_BUCKET is required but not set');
   });
+});
+
+/**
+ * The stacks that deploy the configurations the tests above run the handlers with: every call must
+ * be allowed by its role's synthesized policies (test/harness/iam-evaluation.ts says which
+ * authorizations AWS implies and how they are mapped).
+ */
+function deployedConfigurations(calls: RecordedCall[]): EvaluationGroup[] {
+  const detectorStack = (remediation: DriftRemediation, scope: { secrets?: SecretSelection; parameterPaths: string[] }) => {
+    const app = new App();
+    const stack = new Stack(app, 'IamEvaluation', { env: { account: '123456789012', region: PRIMARY } });
+    const detector = new ConfigDriftDetector(stack, 'Detector', {
+      ...scope,
+      replicaRegions: REPLICAS,
+      replicaKmsKeys: [{ region: EU, keyArn: euKey }],
+      comparedTagKeys: ['team'],
+      reportExtraItems: true,
+      reportBucket: s3.Bucket.fromBucketName(stack, 'Reports', BUCKET),
+      reportPrefix: 'drift-reports/',
+      autoRemediation: remediation,
+    });
+    const references: Record<string, string> = detector.provenanceKey
+      ? { [stack.getLogicalId(detector.provenanceKey.node.defaultChild as CfnElement)]: provenanceKeyArn }
+      : {};
+    return { app, stack, role: detector.role, references };
+  };
+  const replicatorStack = () => {
+    const app = new App();
+    const stack = new Stack(app, 'IamEvaluation', { env: { account: '123456789012', region: PRIMARY } });
+    const replicator = new CrossRegionSecretReplicator(stack, 'Replicator', {
+      secrets: SecretSelection.fromNames(secretName(1)),
+      replicaRegions: [EU],
+      replicaKmsKeys: [{ region: EU, keyArn: euKey }],
+    });
+    const references = { [stack.getLogicalId(replicator.provenanceKey.node.defaultChild as CfnElement)]: provenanceKeyArn };
+    return { app, stack, role: replicator.role, references };
+  };
+  const inventory = { secrets: SecretSelection.byNamePrefix('inv/'), parameterPaths: ['/inv'] };
+  const groups = [
+    { role: 'secret replicator (checks a repaired secret)', build: replicatorStack, tests: (t: string) => t.startsWith('auto-remediation a repaired secret') },
+    { role: 'drift detector (APPLY)', build: () => detectorStack(DriftRemediation.APPLY, inventory), tests: (t: string) => t.startsWith('auto-remediation') },
+    {
+      role: 'drift detector (grace window, parameters only)',
+      build: () => detectorStack(DriftRemediation.OFF, { parameterPaths: ['/grace'] }),
+      tests: (t: string) => t.startsWith('grace window'),
+    },
+    { role: 'drift detector', build: () => detectorStack(DriftRemediation.OFF, inventory), tests: () => true },
+  ];
+  const claimed = new Set<RecordedCall>();
+  return groups.map((group) => {
+    const { app, stack, role, references } = group.build();
+    const own = calls.filter((c) => !claimed.has(c) && group.tests(c.test ?? ''));
+    own.forEach((c) => claimed.add(c));
+    return {
+      role: group.role,
+      calls: own,
+      target: {
+        template: app.synth().getStackByName(stack.stackName).template,
+        roleLogicalId: stack.getLogicalId(role.node.defaultChild as CfnElement),
+        references,
+        region: PRIMARY,
+      },
+    };
+  });
+}
+
+describe('IAM', () => {
+  test('every call the handlers made is allowed by the synthesized role policies of their configuration', async () => {
+    const calls = await recorder.calls();
+    expect(calls.length).toBeGreaterThan(100);
+    await recorder.writeJsonLines(`${process.env.IAM_RECORDING_DIR ?? tmpdir()}/iam-calls-drift-detector.jsonl`);
+    const { summary, failures } = await evaluateGroups(deployedConfigurations(calls));
+    output.stop();
+    console.log([...summary, ...failures.map((f) => `  ${f}`)].join('\n'));
+    output.start();
+    expect(failures).toEqual([]);
+  }, 300_000);
 });
 
 describe('no value leaks', () => {
