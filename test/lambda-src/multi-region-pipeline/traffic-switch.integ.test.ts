@@ -10,13 +10,20 @@ import {
   ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client,
 } from '@aws-sdk/client-route-53';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cdkRoute53 from 'aws-cdk-lib/aws-route53';
 import { mockClient } from 'aws-sdk-client-mock';
 import type * as TrafficSwitchModule from '../../../lambda-src/multi-region-pipeline/traffic-switch';
 import type { ClientCache as ClientCacheType } from '../../../lambda-src/shared/clients';
+import { TrafficSwitch } from '../../../src';
 import type {
   Route53WeightedSwitchConfig, SlotName, SsmParameterSwitchConfig, TrafficSwitchConfig,
 } from '../../../src/multi-region-pipeline/contract';
 import { PipelineMetric, REGION_DIMENSION } from '../../../src/multi-region-pipeline/contract';
+import { FaultProxy, startFaultProxy } from '../../harness/fault-proxy';
+import { EvaluationGroup, evaluateGroups } from '../../harness/iam-evaluation';
+import { IamRecorder, RecordedCall } from '../../harness/iam-recorder';
 import { applyEnv, awsTestEnv, MotoServer, startMotoServer } from '../../harness/moto';
 import { OutputCapture } from '../../harness/world';
 
@@ -31,6 +38,9 @@ const RECORD_VALUE_PREFIX = '192.0.2.';
 const ALIAS_TARGET_ZONE = 'Z32O12XQLNTSW2';
 
 let moto: MotoServer;
+/** Between the switch and moto, so every call it makes is recorded for the IAM evaluation. */
+let proxy: FaultProxy;
+let recorder: IamRecorder;
 let restoreEnv: () => void;
 let route53: Route53Client;
 let zoneId: string;
@@ -164,8 +174,11 @@ const failureInput = () => codepipeline.commandCalls(PutJobFailureResultCommand)
 
 beforeAll(async () => {
   moto = await startMotoServer();
+  proxy = await startFaultProxy({ target: moto.endpoint });
+  recorder = new IamRecorder(moto.endpoint);
+  recorder.attach(proxy);
   restoreEnv = applyEnv({
-    ...awsTestEnv(moto.endpoint, REGION),
+    ...awsTestEnv(proxy.endpoint, REGION),
     POWERTOOLS_SERVICE_NAME: SERVICE,
     POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
   });
@@ -189,6 +202,7 @@ beforeEach(async () => {
 afterAll(async () => {
   output.stop();
   codepipeline.restore();
+  await proxy?.stop();
   await moto?.stop();
   restoreEnv?.();
 });
@@ -518,6 +532,56 @@ describe('handleTrafficSwitchJob', () => {
     expect(await weights('api.eu-west-1.example.com')).toEqual({ blue: 0, green: 100 });
   });
 });
+
+/**
+ * The switch configuration each test ran with, as the pipeline deploys it: its role gets the
+ * statements of `TrafficSwitch._grant`, which MultiRegionPipeline applies to the switch function's
+ * role for the pipeline's regions (test/iam/iam-evaluation.test.ts evaluates the whole pipeline).
+ * Each test creates its own hosted zone, so the zone is the one the test's calls name.
+ */
+function deployedConfigurations(calls: RecordedCall[]): EvaluationGroup[] {
+  const byGroup = new Map<string, RecordedCall[]>();
+  for (const call of calls) {
+    const zone = /hostedzone\/([^/]+)$/.exec(call.resource)?.[1] ?? '';
+    const key = JSON.stringify([call.test ?? '', call.action.startsWith('ssm:') ? 'ssm' : 'route53', call.action.startsWith('route53:') ? zone : '']);
+    byGroup.set(key, [...(byGroup.get(key) ?? []), call]);
+  }
+  const groups: EvaluationGroup[] = [];
+  for (const [key, own] of byGroup) {
+    const [test, service, recordedZone] = JSON.parse(key) as [string, string, string];
+    const zone = recordedZone || /hostedzone\/([^/]+)$/.exec(calls.find((c) => c.test === test && c.resource.includes(':hostedzone/'))?.resource ?? '')?.[1] || 'ZUNUSED';
+    const app = new App();
+    const stack = new Stack(app, 'IamEvaluation', { env: { account: '123456789012', region: 'us-east-1' } });
+    const role = new iam.Role(stack, 'SwitchRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    const hostedZone = cdkRoute53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: zone, zoneName: 'example.com' });
+    const route53Options = test.includes('keeps the AliasTarget') ? { recordName: 'WWW.{region}.Example.com.' }
+      : test.includes('switches a CNAME pair') ? { recordName: 'app.{region}.example.com', recordType: cdkRoute53.RecordType.CNAME }
+        : { recordName: 'api.{region}.example.com' };
+    const parameterName = test.includes('creates a missing parameter') ? '/new/{region}/live-slot'
+      : test.includes('reports PreviousSlot unknown') ? '/fresh/{region}/live-slot'
+        : PARAMETER.parameterName;
+    const trafficSwitch = service === 'ssm'
+      ? TrafficSwitch.ssmParameter({ parameterName })
+      : TrafficSwitch.route53WeightedRecords({ hostedZone, ...route53Options });
+    (trafficSwitch as any)._grant(role, ['us-east-1', REGION, OTHER_REGION], '123456789012', 'aws');
+    groups.push({
+      role: `traffic switch (${service}) ${test}`,
+      calls: own,
+      target: { template: app.synth().getStackByName(stack.stackName).template, roleLogicalId: stack.getLogicalId(role.node.defaultChild as CfnElement), region: 'us-east-1' },
+    });
+  }
+  return groups;
+}
+
+test('every call the switch made is allowed by the role policies of its configuration', async () => {
+  const calls = await recorder.calls();
+  expect(calls.filter((c) => c.action === 'route53:ChangeResourceRecordSets').length).toBeGreaterThan(5);
+  const { summary, failures } = await evaluateGroups(deployedConfigurations(calls));
+  output.stop();
+  console.log([summary[summary.length - 1], ...failures.map((f) => `  ${f}`)].join('\n'));
+  output.start();
+  expect(failures).toEqual([]);
+}, 120_000);
 
 test('no record value appears in any log line, metric, result or error', () => {
   // Sanity: the scan sees the switch's logs and results.
