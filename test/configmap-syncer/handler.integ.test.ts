@@ -6,15 +6,22 @@
  * Node major.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { createHandler as CreateHandler, SyncerDependencies } from '../../lambda-src/configmap-syncer/handler';
 import type { SyncSummary } from '../../lambda-src/configmap-syncer/syncer';
 import type { KubernetesAccess as KubernetesAccessType } from '../../lambda-src/shared/kubernetes';
+import { ConfigMapSyncer, KubernetesCluster } from '../../src';
 import type { KubernetesClusterConfig, SyncTargetConfig } from '../../src/configmap-syncer/contract';
 import { CONFIGMAP_FIELD_MANAGER, CONTENT_HASH_ANNOTATION, SyncEnv } from '../../src/configmap-syncer/contract';
 import { ConfigWorld, inParallel } from '../drift-detector/world';
+import { FaultProxy, startFaultProxy } from '../harness/fault-proxy';
+import { EvaluationGroup, evaluateGroups } from '../harness/iam-evaluation';
+import { IamRecorder } from '../harness/iam-recorder';
 import { KubeCluster, startKubeCluster, StsKeyring } from '../harness/kube';
 import { applyEnv, awsTestEnv, MotoServer, startMotoServer } from '../harness/moto';
 import { cloudTrailEvent, OutputCapture, recordingHandlers } from '../harness/world';
@@ -32,6 +39,9 @@ const METRIC_NAMESPACE = 'Test/ConfigMapSync';
 const MINUTE = 60_000;
 
 let moto: MotoServer;
+/** Between the handler and moto, so every AWS call it makes is recorded for the IAM evaluation. */
+let proxy: FaultProxy;
+let recorder: IamRecorder;
 let restoreEnv: () => void;
 let blue: KubeCluster;
 let green: KubeCluster;
@@ -122,11 +132,17 @@ beforeAll(async () => {
     sessionToken: assumed.Credentials!.SessionToken!,
   };
   keyring.register(credentials);
+  proxy = await startFaultProxy({ target: moto.endpoint });
+  recorder = new IamRecorder(moto.endpoint, credentials.accessKeyId);
+  recorder.attach(proxy);
   world = new ConfigWorld(moto.endpoint);
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_SESSION_TOKEN: credentials.sessionToken,
+    AWS_ENDPOINT_URL: proxy.endpoint,
+    // EKS tokens are presigned STS URLs the API servers' webhook verifies with moto: sign them for moto.
+    AWS_ENDPOINT_URL_STS: moto.endpoint,
   });
 
   const clusters = Promise.all([
@@ -167,6 +183,7 @@ beforeAll(async () => {
 afterAll(async () => {
   output.stop();
   await Promise.all([blue?.stop(), green?.stop()]);
+  await proxy?.stop();
   await moto?.stop();
   restoreEnv?.();
 });
@@ -429,6 +446,56 @@ test('emits SyncSuccess, SyncFailure and KeysExcluded in total and per cluster',
   expect(output.metricSum('KeysExcluded', perCluster('eu-west-1/green'), mark)).toBe(6);
   for (const doc of output.emf(mark)) expect(doc._aws.CloudWatchMetrics[0].Namespace).toBe(METRIC_NAMESPACE);
 });
+
+/**
+ * The stacks that deploy the configurations the tests above run the handler with: every AWS call it
+ * made must be allowed by its role's synthesized policies (test/harness/iam-evaluation.ts says which
+ * authorizations AWS implies and how they are mapped). Kubernetes calls go to the API servers and
+ * are authorized there (the access grants of this suite).
+ */
+async function deployedConfigurations(): Promise<EvaluationGroup[]> {
+  const calls = await recorder.calls();
+  const groups = [
+    { role: 'configmap syncer (large parameter path)', props: { parameterPath: '/app/big' }, tests: (t: string) => t.startsWith('refuses data over') },
+    { role: 'configmap syncer', props: { parameterPath: PATH, withSecret: true }, tests: () => true },
+  ];
+  const claimed = new Set<unknown>();
+  return groups.map((group) => {
+    const app = new App();
+    const stack = new Stack(app, 'IamEvaluation', { env: { account: ACCOUNT, region: REGION } });
+    const syncer = new ConfigMapSyncer(stack, 'Syncer', {
+      parameterPath: group.props.parameterPath,
+      ...(group.props.withSecret ? { sourceSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Source', secretArn) } : {}),
+      projectName: 'genai-demo',
+      environmentName: 'production',
+      targets: [
+        { cluster: KubernetesCluster.fromClusterAttributes({ clusterName: 'blue', region: 'us-east-1' }), namespace: NS, configMapName: CM },
+        { cluster: KubernetesCluster.fromClusterAttributes({ clusterName: 'green', region: 'eu-west-1' }), namespace: NS, configMapName: CM },
+      ],
+    });
+    const own = calls.filter((c) => !claimed.has(c) && group.tests(c.test ?? ''));
+    own.forEach((c) => claimed.add(c));
+    return {
+      role: group.role,
+      calls: own,
+      target: {
+        template: app.synth().getStackByName(stack.stackName).template,
+        roleLogicalId: stack.getLogicalId(syncer.role.node.defaultChild as CfnElement),
+        region: REGION,
+      },
+    };
+  });
+}
+
+test('every AWS call the handler made is allowed by the synthesized role policies of its configuration', async () => {
+  expect((await recorder.calls()).length).toBeGreaterThan(10);
+  await recorder.writeJsonLines(`${process.env.IAM_RECORDING_DIR ?? tmpdir()}/iam-calls-configmap-syncer.jsonl`);
+  const { summary, failures } = await evaluateGroups(await deployedConfigurations());
+  output.stop();
+  console.log([...summary, ...failures.map((f) => `  ${f}`)].join('\n'));
+  output.start();
+  expect(failures).toEqual([]);
+}, 120_000);
 
 test('no source value (sensitive or not) appears in any log line, metric, result or error', () => {
   const haystacks = [...output.lines, ...results];

@@ -189,6 +189,57 @@ describe('with a replicator', () => {
   });
 });
 
+describe('with a replicator that selects by tags', () => {
+  function tagged(replicateTags: boolean, autoRemediation: DriftRemediation = DriftRemediation.OFF) {
+    const stack = newStack();
+    const sourceKey = new kms.Key(stack, 'SourceKey');
+    const replicator = new CrossRegionSecretReplicator(stack, 'Replicator', {
+      secrets: SecretSelection.byTags({ replicate: 'yes' }),
+      replicaRegions: ['eu-west-1'],
+      replicateTags,
+      sourceEncryptionKeys: [sourceKey],
+    });
+    const detector = new ConfigDriftDetector(stack, 'Detector', { replicator, autoRemediation, parameterPaths: ['/app/prod'] });
+    return { replicator, detector, template: Template.fromStack(stack) };
+  }
+  const replicaRead = (template: Template) => statementsAllowing(template, 'secretsmanager:GetSecretValue')
+    .filter((st) => JSON.stringify(st.Resource).includes(':secretsmanager:eu-west-1:'));
+
+  test('reads the replicas by the replicator\'s provenance tags, not the selected tags, whether or not tags are replicated', () => {
+    for (const replicateTags of [true, false]) {
+      const { replicator, detector, template } = tagged(replicateTags);
+      expect(detector.deploymentId).toBe(replicator.deploymentId);
+      expect(replicaRead(template).map((st) => st.Condition)).toEqual([{
+        StringEquals: {
+          'secretsmanager:ResourceTag/cross-region-config:source-region': PRIMARY,
+          'secretsmanager:ResourceTag/cross-region-config:deployment': replicator.deploymentId,
+        },
+      }]);
+    }
+  });
+
+  test('APPLY writes the replicator\'s deployment id into the handler\'s environment', () => {
+    const { replicator, template } = tagged(true, DriftRemediation.APPLY);
+    const variables = Object.values(template.findResources('AWS::Lambda::Function'))
+      .map((f: any) => f.Properties.Environment.Variables).find((v: any) => v[DriftEnv.REMEDIATION_MODE]);
+    expect(variables[DriftEnv.DEPLOYMENT_ID]).toBe(replicator.deploymentId);
+    // The replicator's role and the detector's: both create only replicas tagged as this deployment's.
+    expect(statementsAllowing(template, 'secretsmanager:CreateSecret').map((st) => st.Condition)).toEqual([1, 2].map(() => ({
+      StringEquals: {
+        'aws:RequestTag/cross-region-config:source-region': PRIMARY,
+        'aws:RequestTag/cross-region-config:deployment': replicator.deploymentId,
+      },
+    })));
+  });
+
+  test('decrypts with the source keys through Secrets Manager and, for the parameter paths, Parameter Store in the primary region', () => {
+    const { template } = tagged(true);
+    expect(statementsAllowing(template, 'kms:Decrypt').map((st) => st.Condition)).toContainEqual({
+      StringEquals: { 'kms:ViaService': [`secretsmanager.${PRIMARY}.amazonaws.com`, `ssm.${PRIMARY}.amazonaws.com`] },
+    });
+  });
+});
+
 describe('auto-remediation', () => {
   test('APPLY adds the write permissions, a provenance key and the remediation alarm', () => {
     const { detector, template } = synth({

@@ -6,7 +6,7 @@ import { ExchangeObserver, FaultProxy, ObservedRequest, ObservedResponse } from 
 
 /** moto's default account: every call signed with the `testing` access key is made in it. */
 export const MOTO_ACCOUNT = '123456789012';
-/** The access key the handlers under test sign with; other keys are assumed roles' credentials. */
+/** The access key the handlers under test sign with by default; other keys are assumed roles' credentials. */
 const HANDLER_ACCESS_KEY = 'testing';
 /**
  * Placeholder for the random six-character suffix of a secret that does not exist (AWS evaluates
@@ -69,7 +69,12 @@ export class IamRecorder {
   private readonly secretsClients = new Map<string, SecretsManagerClient>();
   private readonly kmsClients = new Map<string, KMSClient>();
 
-  constructor(private readonly motoEndpoint: string) {}
+  /**
+   * @param motoEndpoint moto itself (not the proxy), for the lookups of resource state
+   * @param handlerAccessKeyId the access key the handler signs with; calls signed with another key
+   *   are an assumed role's and are not evaluated against the handler's role
+   */
+  constructor(private readonly motoEndpoint: string, private readonly handlerAccessKeyId: string = HANDLER_ACCESS_KEY) {}
 
   /** Starts recording the calls `proxy` forwards. */
   public attach(proxy: FaultProxy): void {
@@ -97,7 +102,7 @@ export class IamRecorder {
   }
 
   private async before(request: ObservedRequest): Promise<BeforeState> {
-    const principal = accessKeyOf(request) === HANDLER_ACCESS_KEY ? 'handler' : 'assumed-role';
+    const principal = accessKeyOf(request) === this.handlerAccessKeyId ? 'handler' : 'assumed-role';
     if (principal !== 'handler' || request.id.service !== 'secretsmanager') return { principal };
     const body = jsonBody(request);
     const secretId = typeof body.SecretId === 'string' ? body.SecretId : typeof body.Name === 'string' ? body.Name : undefined;

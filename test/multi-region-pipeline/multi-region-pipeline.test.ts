@@ -10,7 +10,7 @@ import {
 } from './util';
 import { DeploymentSlot, DeploymentStrategy, HealthCheck, MultiRegionPipeline, TrafficSwitch } from '../../src';
 import { PipelineEnv } from '../../src/multi-region-pipeline/contract';
-import { resourcesAllowed, statementsAllowing } from '../secret-replicator/util';
+import { policyStatements, resourcesAllowed, statementsAllowing } from '../secret-replicator/util';
 
 const actionNames = (s: any) => s.Actions.map((a: any) => a.Name);
 const envOf = (template: Template, role: string): Record<string, string> => {
@@ -238,6 +238,14 @@ describe('blue-green', () => {
     expect(resourcesAllowed(template, 'route53:ChangeResourceRecordSets')).toEqual([
       { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':route53:::hostedzone/Z0123456789ABCDEFGHIJ']] },
     ]);
+    // Only UPSERTs of the switch's own record name in each pipeline region, and its type.
+    expect(statementsAllowing(template, 'route53:ChangeResourceRecordSets').map((st) => st.Condition)).toEqual([{
+      'ForAllValues:StringEquals': {
+        'route53:ChangeResourceRecordSetsNormalizedRecordNames': [PRIMARY, ...REPLICAS].map((r) => `api.${r}.example.com`),
+        'route53:ChangeResourceRecordSetsRecordTypes': ['A'],
+        'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+      },
+    }]);
     expect(JSON.parse(envOf(template, 'traffic-switch')[PipelineEnv.TRAFFIC_SWITCH])).toEqual({
       type: 'route53-weighted',
       hostedZoneId: 'Z0123456789ABCDEFGHIJ',
@@ -286,6 +294,15 @@ describe('watcher, alarms and settings', () => {
     const { template } = synth((stack) => ({ ...blueGreenProps(stack), notificationTopic: new sns.Topic(stack, 'Topic', { masterKey: new kms.Key(stack, 'TopicKey') }) }));
     expect(envOf(template, 'pipeline-watcher')[PipelineEnv.NOTIFICATION_TOPIC_ARN]).toEqual({ Ref: expect.stringMatching(/^Topic/) });
     expect(resourcesAllowed(template, 'sns:Publish')).toEqual([{ Ref: expect.stringMatching(/^Topic/) }]);
+    // The topic's key only through SNS.
+    expect(statementsAllowing(template, 'kms:Decrypt')).toContainEqual({
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^TopicKey/), 'Arn'] },
+      Condition: { StringEquals: { 'kms:ViaService': `sns.${PRIMARY}.amazonaws.com` } },
+    });
+    const onTopicKey = policyStatements(template).filter((st) => JSON.stringify(st.Resource).includes('"TopicKey'));
+    expect(onTopicKey.filter((st) => !st.Condition)).toEqual([]);
   });
 
   test('creates the failure, rollback, health-check, switch and handler alarms, with actions', () => {
