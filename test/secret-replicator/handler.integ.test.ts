@@ -197,6 +197,8 @@ describe('event-driven replication', () => {
   test('selects by tag', async () => {
     const arn = await world.create(PRIMARY, 'tagged/thing', world.newValue('tagged'), { tags: { replicate: 'yes' } });
     expect((await handler(cloudTrailEvent('CreateSecret', arn, { field: 'name' }))).outcomes).toEqual({ created: 2 });
+    // The deployment's provenance tag, by which IAM lets only this deployment write the replica.
+    for (const region of REPLICAS) expect((await world.tags(region, 'tagged/thing'))[ProvenanceTag.DEPLOYMENT]).toBe(deploymentId);
   });
 });
 
