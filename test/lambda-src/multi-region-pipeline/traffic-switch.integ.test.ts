@@ -3,6 +3,7 @@
  * real (one moto server, every region), CodePipeline is mocked with aws-sdk-client-mock because
  * moto has no job or rollback APIs. Runs on the Lambda runtime's Node major.
  */
+import { tmpdir } from 'node:os';
 import {
   CodePipelineClient, GetJobDetailsCommand, GetPipelineExecutionCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
@@ -576,6 +577,7 @@ function deployedConfigurations(calls: RecordedCall[]): EvaluationGroup[] {
 test('every call the switch made is allowed by the role policies of its configuration', async () => {
   const calls = await recorder.calls();
   expect(calls.filter((c) => c.action === 'route53:ChangeResourceRecordSets').length).toBeGreaterThan(5);
+  await recorder.writeJsonLines(`${process.env.IAM_RECORDING_DIR ?? tmpdir()}/iam-calls-traffic-switch.jsonl`);
   const { summary, failures } = await evaluateGroups(deployedConfigurations(calls));
   output.stop();
   console.log([summary[summary.length - 1], ...failures.map((f) => `  ${f}`)].join('\n'));
