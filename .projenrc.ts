@@ -57,6 +57,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@smithy/signature-v4',
     '@smithy/hash-node',
     '@smithy/protocol-http',
+    // The Kubernetes project's own client (ES modules only): the ConfigMap syncer and the drift
+    // detector reach EKS API servers through it; esbuild bundles it like the AWS SDK.
+    '@kubernetes/client-node@^2.0.1',
     '@aws-lambda-powertools/logger',
     '@aws-lambda-powertools/metrics',
     '@types/aws-lambda',
