@@ -17,6 +17,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ClientCache } from '../../lambda-src/shared/clients';
 import { eksToken, KubernetesAccess, KubernetesApiError } from '../../lambda-src/shared/kubernetes';
 import type { KubernetesClusterConfig } from '../../src/private/kubernetes-contract';
+import { closedLocalPort } from '../harness/kube';
 import { verifyPresignedGet } from '../harness/kube-webhook/sigv4';
 import { applyEnv } from '../harness/moto';
 import { OutputCapture } from '../harness/world';
@@ -528,7 +529,7 @@ describe('KubernetesAccess', () => {
     });
 
     test('describes again after invalidate() and after a connection failure', async () => {
-      eks.on(DescribeClusterCommand).resolves({ cluster: { endpoint: 'https://127.0.0.1:1', certificateAuthority: { data: stub.caData } } });
+      eks.on(DescribeClusterCommand).resolves({ cluster: { endpoint: `https://127.0.0.1:${await closedLocalPort()}`, certificateAuthority: { data: stub.caData } } });
       const a = access();
       const bare = { name: 'orders', region: 'eu-west-1' };
 
@@ -555,6 +556,11 @@ describe('KubernetesAccess', () => {
     test('uses a configured endpoint and CA without DescribeCluster', async () => {
       await access().client(cluster);
       expect(eks.commandCalls(DescribeClusterCommand)).toHaveLength(0);
+    });
+
+    test('fails with BadPort, without connecting, for a port that fetch refuses', async () => {
+      const client = await access().client({ ...cluster, endpoint: 'https://127.0.0.1:6000' });
+      expect(await apiError(client.getConfigMap('default', 'cm'))).toMatchObject({ statusCode: 0, reason: 'BadPort', message: 'GET configmaps/default/cm: BadPort' });
     });
 
     test('fails for an http endpoint and for CA data that is not base64 PEM', async () => {
