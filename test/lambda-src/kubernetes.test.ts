@@ -442,6 +442,19 @@ describe('KubernetesAccess', () => {
       expect(await apiError(client.getConfigMap('default', 'cm'))).toMatchObject({ statusCode: 403, reason: 'Forbidden' });
     });
 
+    test.each([
+      ['application/json', `{"data": "${SECRET}`],
+      ['text/html', `<html>${SECRET}</html>`],
+    ])('fails with InvalidResponse, quoting nothing, when a 200 answer is %s that is not a ConfigMap', async (contentType, body) => {
+      const client = await access().client(cluster);
+      stub.queue.push((_req, res) => res.writeHead(200, { 'content-type': contentType }).end(body));
+
+      const error = await apiError(client.getConfigMap('default', 'cm'));
+
+      expect(error).toMatchObject({ statusCode: 0, reason: 'InvalidResponse', message: 'GET configmaps/default/cm: InvalidResponse' });
+      expect(stub.requests).toHaveLength(1);
+    });
+
     test('server-side applies with the field manager, force and dry run', async () => {
       const client = await access().client(cluster);
       stub.fallback = (_req, res, body) => json(res, 200, { ...JSON.parse(body), metadata: { ...JSON.parse(body).metadata, uid: 'u', resourceVersion: '1' } });

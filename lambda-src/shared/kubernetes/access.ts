@@ -40,12 +40,13 @@ interface ResolvedConnection {
 /**
  * Agentless access to EKS API servers from a Lambda function: IAM authentication with EKS tokens
  * (see {@link eksToken}), endpoint and CA from the cluster config or `eks:DescribeCluster`, and one
- * {@link KubernetesClient} per cluster for the life of the execution environment.
+ * {@link KubernetesClient} (over `@kubernetes/client-node`) per cluster for the life of the
+ * execution environment.
  *
  * The function's IAM role needs `eks:DescribeCluster` when a cluster config has no endpoint or CA,
  * and an EKS access entry with a namespace-scoped access policy (AmazonEKSViewPolicy for reads,
- * AmazonEKSEditPolicy for writes) in each namespace it touches. No kubeconfig, no kubectl, no
- * aws-auth ConfigMap.
+ * AmazonEKSEditPolicy for writes) in each namespace it touches. No kubeconfig file, no kubectl, no
+ * aws-auth ConfigMap: the client's kubeconfig is built in memory.
  *
  * @example
  * const access = new KubernetesAccess(new ClientCache(process.env.AWS_REGION!));

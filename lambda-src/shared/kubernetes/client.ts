@@ -143,23 +143,24 @@ export class KubernetesClient {
 
   /** Reads a ConfigMap; `undefined` when it (or its namespace) does not exist. */
   async getConfigMap(namespace: string, name: string): Promise<ConfigMapObject | undefined> {
-    const found = await this.call(`GET configmaps/${namespace}/${name}`, (core, options) =>
-      absentOn404(core.readNamespacedConfigMap({ namespace, name }, options)));
-    return found && toConfigMap(found);
+    const label = `GET configmaps/${namespace}/${name}`;
+    const found = await this.call(label, (core, options) => absentOn404(core.readNamespacedConfigMap({ namespace, name }, options)));
+    return found && toConfigMap(label, found);
   }
 
   /** Lists the ConfigMaps of a namespace, page by page (`limit`/`continue`). */
   async listConfigMaps(namespace: string, options: { labelSelector?: string } = {}): Promise<ConfigMapObject[]> {
     const items: ConfigMapObject[] = [];
     let continueToken: string | undefined;
+    const label = `LIST configmaps/${namespace}`;
     do {
-      const page = await this.call(`LIST configmaps/${namespace}`, (core, callOptions) => core.listNamespacedConfigMap({
+      const page = await this.call(label, (core, callOptions) => core.listNamespacedConfigMap({
         namespace,
         limit: LIST_PAGE_SIZE,
         _continue: continueToken,
         labelSelector: options.labelSelector,
       }, callOptions));
-      for (const item of page.items ?? []) items.push(toConfigMap(item, namespace));
+      for (const item of page.items ?? []) items.push(toConfigMap(label, item, namespace));
       continueToken = page.metadata?._continue || undefined;
     } while (continueToken);
     return items;
@@ -184,7 +185,8 @@ export class KubernetesClient {
       },
       data: request.data,
     };
-    const applied = await this.call(`PATCH configmaps/${namespace}/${name}`, (core, options) => core.patchNamespacedConfigMap({
+    const label = `PATCH configmaps/${namespace}/${name}`;
+    const applied = await this.call(label, (core, options) => core.patchNamespacedConfigMap({
       namespace,
       name,
       body: manifest,
@@ -192,7 +194,7 @@ export class KubernetesClient {
       force: request.force ? true : undefined,
       dryRun: request.dryRun ? 'All' : undefined,
     }, serverSideApply(options)));
-    return toConfigMap(applied);
+    return toConfigMap(label, applied);
   }
 
   /** Deletes a ConfigMap; `false` when it did not exist. */
@@ -329,11 +331,17 @@ function rfc3339(time: Date | string): string {
   return time instanceof Date ? time.toISOString().replace(/\.\d{3}Z$/, 'Z') : String(time);
 }
 
-function toConfigMap(raw: V1ConfigMap, fallbackNamespace?: string): ConfigMapObject {
-  const metadata = raw.metadata ?? {};
+/** A success answer that is not the object asked for (the client passes text through as is). */
+function invalidResponse(label: string): KubernetesApiError {
+  return new KubernetesApiError(label, { statusCode: 0, reason: 'InvalidResponse' });
+}
+
+function toConfigMap(label: string, raw: V1ConfigMap, fallbackNamespace?: string): ConfigMapObject {
+  const metadata = raw?.metadata;
+  if (!metadata?.name) throw invalidResponse(label);
   return {
     namespace: metadata.namespace ?? fallbackNamespace ?? '',
-    name: metadata.name ?? '',
+    name: metadata.name,
     data: { ...(raw.data ?? {}) },
     binaryDataKeys: Object.keys(raw.binaryData ?? {}),
     annotations: { ...(metadata.annotations ?? {}) },
