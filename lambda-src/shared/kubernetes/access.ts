@@ -5,6 +5,7 @@ import type { KubernetesClusterConfig } from '../../../src/private/kubernetes-co
 import type { ClientCache } from '../clients';
 import { logger } from '../observability';
 import { KubernetesClient, TokenSource } from './client';
+import { clientNode } from './load';
 import { EksToken, eksToken } from './token';
 
 /** Options of {@link KubernetesAccess}. */
@@ -71,6 +72,10 @@ export class KubernetesAccess {
     if (!(this.tokenLifetimeMs > 0 && this.tokenLifetimeMs < TOKEN_VALIDITY_MS)) {
       throw new Error(`tokenLifetimeMs must be more than 0 and less than ${TOKEN_VALIDITY_MS} (15 minutes), but got ${this.tokenLifetimeMs}`);
     }
+    // A handler that will talk to clusters creates its access at cold start: load the Kubernetes
+    // client now, in Lambda's init phase (which runs with a full vCPU), rather than in the first
+    // invocation. A handler that never creates one never loads the client.
+    clientNode();
   }
 
   /**

@@ -1,11 +1,9 @@
-import {
-  CoreV1Api, KubeConfig, Observable, PatchStrategy, setHeaderOptions,
-  type RequestContext, type ResponseContext, type V1ConfigMap,
-} from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, RequestContext, ResponseContext, V1ConfigMap } from '@kubernetes/client-node';
 import type { KubernetesClusterConfig } from '../../../src/private/kubernetes-contract';
 import { logger } from '../observability';
 import { fullJitterDelayMs } from '../retry';
 import { isNotFound, isRetryable, KubernetesApiError, retryAfterMs, toKubernetesApiError } from './errors';
+import { clientNode } from './load';
 
 /** One entry of `metadata.managedFields`: who owns which fields, and how they got them. */
 export interface ManagedFieldsEntry {
@@ -135,9 +133,9 @@ export class KubernetesClient {
     this.deadline = {
       pre: (context: RequestContext) => {
         context.setSignal(AbortSignal.timeout(connection.requestTimeoutMs));
-        return new Observable(Promise.resolve(context));
+        return new (clientNode().Observable)(Promise.resolve(context));
       },
-      post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
+      post: (response: ResponseContext) => new (clientNode().Observable)(Promise.resolve(response)),
     };
   }
 
@@ -267,6 +265,7 @@ export class KubernetesClient {
   /** The API for `token`: a kubeconfig built in memory from the endpoint, the cluster CA and the token. */
   private apiFor(token: string): TokenApi {
     if (this.api?.token !== token) {
+      const { CoreV1Api, KubeConfig } = clientNode();
       const kubeConfig = new KubeConfig();
       kubeConfig.loadFromClusterAndUser(
         {
@@ -313,6 +312,7 @@ export class KubernetesClient {
 
 /** `options` with the request body sent as a server-side apply patch. */
 function serverSideApply(options: CallOptions): CallOptions {
+  const { PatchStrategy, setHeaderOptions } = clientNode();
   return setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, options);
 }
 

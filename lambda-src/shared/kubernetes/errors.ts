@@ -1,4 +1,5 @@
-import { ApiException } from '@kubernetes/client-node';
+import type { ApiException } from '@kubernetes/client-node';
+import { clientNode } from './load';
 
 /** Details of a failed Kubernetes API call, as {@link KubernetesApiError} is built from them. */
 export interface KubernetesApiErrorDetails {
@@ -90,18 +91,23 @@ const MAX_FIELDS = 10;
  */
 export function toKubernetesApiError(operation: string, error: unknown): KubernetesApiError {
   if (error instanceof KubernetesApiError) return error;
-  if (error instanceof ApiException) return new KubernetesApiError(operation, errorDetailsFromResponse(error.code, error.body));
+  if (isApiException(error)) return new KubernetesApiError(operation, errorDetailsFromResponse(error.code, error.body));
   return new KubernetesApiError(operation, networkErrorDetails(error));
+}
+
+/** True for the client's error of an HTTP error status. */
+function isApiException(error: unknown): error is ApiException<unknown> {
+  return error instanceof clientNode().ApiException;
 }
 
 /** True when `error` is the client's answer 404 Not Found. */
 export function isNotFound(error: unknown): boolean {
-  return error instanceof ApiException && error.code === 404;
+  return isApiException(error) && error.code === 404;
 }
 
 /** The `Retry-After` of an error response (seconds or an HTTP date), in ms from now. */
 export function retryAfterMs(error: unknown): number | undefined {
-  if (!(error instanceof ApiException)) return undefined;
+  if (!isApiException(error)) return undefined;
   const headers: Record<string, string> = error.headers ?? {};
   const value = Object.entries(headers).find(([name]) => name.toLowerCase() === 'retry-after')?.[1]?.trim();
   if (!value) return undefined;
