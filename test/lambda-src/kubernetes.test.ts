@@ -145,6 +145,8 @@ class StubApiServer {
   readonly queue: Responder[] = [];
   endpoint = '';
   caData = '';
+  /** TLS connections accepted since the start. */
+  connections = 0;
   private server!: https.Server;
   fallback: Responder = (_req, res) => json(res, 200, configMap('default', 'cm', { key: SECRET }));
 
@@ -167,6 +169,7 @@ class StubApiServer {
         (this.queue.shift() ?? this.fallback)(req, res, body);
       });
     });
+    this.server.on('secureConnection', () => this.connections++);
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
     this.endpoint = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
@@ -384,6 +387,21 @@ describe('KubernetesAccess', () => {
 
       expect(error).toMatchObject({ statusCode: code, reason });
       expect(stub.requests).toHaveLength(1);
+    });
+
+    test('reuses kept-alive TLS connections for the requests of a cluster, across token renewals', async () => {
+      let now = SIGNING_DATE.getTime();
+      const client = await access({ now: () => new Date(now) }).client(cluster);
+      const before = stub.connections;
+
+      for (let i = 0; i < 8; i++) await client.getConfigMap('default', 'cm');
+      now += 15 * MINUTE;
+      for (let i = 0; i < 2; i++) await client.listConfigMaps('default');
+
+      expect(stub.token(9)).not.toBe(stub.token(0));
+      // One connection pool per cluster: the 10 sequential requests share a connection or two
+      // (undici may open a second one while the first is being released), not one each.
+      expect(stub.connections - before).toBeLessThanOrEqual(3);
     });
 
     test('retries a connection reset under the request', async () => {
