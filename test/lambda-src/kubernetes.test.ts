@@ -11,6 +11,7 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { inspect } from 'node:util';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -257,8 +258,11 @@ describe('KubernetesAccess', () => {
   async function apiError(promise: Promise<unknown>): Promise<KubernetesApiError> {
     const error = await promise.then(() => undefined, (e) => e);
     if (error === undefined) throw new Error('expected the call to fail');
-    raised.push(String(error), JSON.stringify(error));
+    // inspect() is how a logger or an uncaught error prints it, with its stack and any cause.
+    raised.push(String(error), JSON.stringify(error), inspect(error));
     expect(error).toBeInstanceOf(KubernetesApiError);
+    // The client's ApiException, which quotes the response body, is not kept as the cause.
+    expect((error as Error).cause).toBeUndefined();
     return error as KubernetesApiError;
   }
 
