@@ -22,7 +22,7 @@ import { ConfigWorld, inParallel } from '../drift-detector/world';
 import { FaultProxy, startFaultProxy } from '../harness/fault-proxy';
 import { EvaluationGroup, evaluateGroups } from '../harness/iam-evaluation';
 import { IamRecorder } from '../harness/iam-recorder';
-import { KubeCluster, startKubeCluster, StsKeyring } from '../harness/kube';
+import { closedLocalPort, KubeCluster, startKubeCluster, StsKeyring } from '../harness/kube';
 import { applyEnv, awsTestEnv, MotoServer, startMotoServer } from '../harness/moto';
 import { cloudTrailEvent, OutputCapture, recordingHandlers } from '../harness/world';
 
@@ -370,7 +370,7 @@ test('replaces a token the cluster rejects as expired (401) with a fresh one, an
   try {
     // Mint that token through a request that never reaches the cluster: the apiserver caches
     // successful reviews for 10 s, so a token it had accepted would stay accepted.
-    const unreachable: KubernetesClusterConfig = { ...blue.config, endpoint: blue.endpoint.replace(/:\d+$/, ':1') };
+    const unreachable: KubernetesClusterConfig = { ...blue.config, endpoint: blue.endpoint.replace(/:\d+$/, `:${await closedLocalPort()}`) };
     await expect((await access.client(unreachable)).getConfigMap(NS, CM)).rejects.toMatchObject({ reason: 'ECONNREFUSED' });
 
     // 10 minutes later the handler still trusts its 14-minute token; the cluster, whose clock is 10

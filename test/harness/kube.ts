@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { StsKeyring, startTokenWebhook, TokenWebhook } from './kube-webhook/webhook';
@@ -41,6 +42,20 @@ export function kubeApiserverBinary(): string {
     throw new Error(`could not build kube-apiserver-local (bash ${path.relative(REPO_ROOT, KUBE_APISERVER_BUILD_SCRIPT)} failed: ${cause}); it needs Go 1.26+ and the Go module proxy`);
   }
   return bin;
+}
+
+/**
+ * A port on 127.0.0.1 that nothing listens on (the OS hands it out, then it is released): the
+ * endpoint of an unreachable cluster, refused with ECONNREFUSED. Not a fixed low port: fetch, the
+ * Kubernetes client's HTTP, refuses the Fetch standard's "bad ports" (1, 9, 25, ...) without
+ * connecting.
+ */
+export async function closedLocalPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** Access levels of {@link KubeCluster.grant}. */

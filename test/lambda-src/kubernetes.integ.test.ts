@@ -9,7 +9,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { KubernetesAccess as KubernetesAccessType, KubernetesApiError as KubernetesApiErrorType } from '../../lambda-src/shared/kubernetes';
 import type { KubernetesClusterConfig } from '../../src/private/kubernetes-contract';
-import { KubeCluster, startKubeCluster, StsKeyring } from '../harness/kube';
+import { closedLocalPort, KubeCluster, startKubeCluster, StsKeyring } from '../harness/kube';
 import { applyEnv, awsTestEnv, MotoServer, startMotoServer } from '../harness/moto';
 import { OutputCapture } from '../harness/world';
 
@@ -175,7 +175,7 @@ describe('authentication', () => {
     // Mint that token through a request that never reaches the cluster (nothing listens on the
     // endpoint): the apiserver caches successful reviews for 10 s, so a token it has accepted
     // would stay accepted whatever the webhook said now.
-    const unreachable = { ...east.config, endpoint: east.endpoint.replace(/:\d+$/, ':1') };
+    const unreachable = { ...east.config, endpoint: east.endpoint.replace(/:\d+$/, `:${await closedLocalPort()}`) };
     expect((await apiError((await access.client(unreachable)).listConfigMaps('team-a'))).reason).toBe('ECONNREFUSED');
 
     // 10 minutes later the client still trusts its 14-minute token; the cluster, whose clock is

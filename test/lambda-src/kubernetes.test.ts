@@ -11,12 +11,14 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { inspect } from 'node:util';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ClientCache } from '../../lambda-src/shared/clients';
 import { eksToken, KubernetesAccess, KubernetesApiError } from '../../lambda-src/shared/kubernetes';
 import type { KubernetesClusterConfig } from '../../src/private/kubernetes-contract';
+import { closedLocalPort } from '../harness/kube';
 import { verifyPresignedGet } from '../harness/kube-webhook/sigv4';
 import { applyEnv } from '../harness/moto';
 import { OutputCapture } from '../harness/world';
@@ -144,6 +146,8 @@ class StubApiServer {
   readonly queue: Responder[] = [];
   endpoint = '';
   caData = '';
+  /** TLS connections accepted since the start. */
+  connections = 0;
   private server!: https.Server;
   fallback: Responder = (_req, res) => json(res, 200, configMap('default', 'cm', { key: SECRET }));
 
@@ -166,6 +170,7 @@ class StubApiServer {
         (this.queue.shift() ?? this.fallback)(req, res, body);
       });
     });
+    this.server.on('secureConnection', () => this.connections++);
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
     this.endpoint = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
@@ -253,8 +258,11 @@ describe('KubernetesAccess', () => {
   async function apiError(promise: Promise<unknown>): Promise<KubernetesApiError> {
     const error = await promise.then(() => undefined, (e) => e);
     if (error === undefined) throw new Error('expected the call to fail');
-    raised.push(String(error), JSON.stringify(error));
+    // inspect() is how a logger or an uncaught error prints it, with its stack and any cause.
+    raised.push(String(error), JSON.stringify(error), inspect(error));
     expect(error).toBeInstanceOf(KubernetesApiError);
+    // The client's ApiException, which quotes the response body, is not kept as the cause.
+    expect((error as Error).cause).toBeUndefined();
     return error as KubernetesApiError;
   }
 
@@ -385,6 +393,21 @@ describe('KubernetesAccess', () => {
       expect(stub.requests).toHaveLength(1);
     });
 
+    test('reuses kept-alive TLS connections for the requests of a cluster, across token renewals', async () => {
+      let now = SIGNING_DATE.getTime();
+      const client = await access({ now: () => new Date(now) }).client(cluster);
+      const before = stub.connections;
+
+      for (let i = 0; i < 8; i++) await client.getConfigMap('default', 'cm');
+      now += 15 * MINUTE;
+      for (let i = 0; i < 2; i++) await client.listConfigMaps('default');
+
+      expect(stub.token(9)).not.toBe(stub.token(0));
+      // One connection pool per cluster: the 10 sequential requests share a connection or two
+      // (undici may open a second one while the first is being released), not one each.
+      expect(stub.connections - before).toBeLessThanOrEqual(3);
+    });
+
     test('retries a connection reset under the request', async () => {
       const client = await access().client(cluster);
       stub.queue.push((req) => req.socket.destroy());
@@ -439,6 +462,19 @@ describe('KubernetesAccess', () => {
       stub.queue.push((_req, res) => res.writeHead(403).end(`<html>${SECRET}</html>`));
 
       expect(await apiError(client.getConfigMap('default', 'cm'))).toMatchObject({ statusCode: 403, reason: 'Forbidden' });
+    });
+
+    test.each([
+      ['application/json', `{"data": "${SECRET}`],
+      ['text/html', `<html>${SECRET}</html>`],
+    ])('fails with InvalidResponse, quoting nothing, when a 200 answer is %s that is not a ConfigMap', async (contentType, body) => {
+      const client = await access().client(cluster);
+      stub.queue.push((_req, res) => res.writeHead(200, { 'content-type': contentType }).end(body));
+
+      const error = await apiError(client.getConfigMap('default', 'cm'));
+
+      expect(error).toMatchObject({ statusCode: 0, reason: 'InvalidResponse', message: 'GET configmaps/default/cm: InvalidResponse' });
+      expect(stub.requests).toHaveLength(1);
     });
 
     test('server-side applies with the field manager, force and dry run', async () => {
@@ -528,7 +564,7 @@ describe('KubernetesAccess', () => {
     });
 
     test('describes again after invalidate() and after a connection failure', async () => {
-      eks.on(DescribeClusterCommand).resolves({ cluster: { endpoint: 'https://127.0.0.1:1', certificateAuthority: { data: stub.caData } } });
+      eks.on(DescribeClusterCommand).resolves({ cluster: { endpoint: `https://127.0.0.1:${await closedLocalPort()}`, certificateAuthority: { data: stub.caData } } });
       const a = access();
       const bare = { name: 'orders', region: 'eu-west-1' };
 
@@ -555,6 +591,11 @@ describe('KubernetesAccess', () => {
     test('uses a configured endpoint and CA without DescribeCluster', async () => {
       await access().client(cluster);
       expect(eks.commandCalls(DescribeClusterCommand)).toHaveLength(0);
+    });
+
+    test('fails with BadPort, without connecting, for a port that fetch refuses', async () => {
+      const client = await access().client({ ...cluster, endpoint: 'https://127.0.0.1:6000' });
+      expect(await apiError(client.getConfigMap('default', 'cm'))).toMatchObject({ statusCode: 0, reason: 'BadPort', message: 'GET configmaps/default/cm: BadPort' });
     });
 
     test('fails for an http endpoint and for CA data that is not base64 PEM', async () => {

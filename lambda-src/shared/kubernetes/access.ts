@@ -5,6 +5,7 @@ import type { KubernetesClusterConfig } from '../../../src/private/kubernetes-co
 import type { ClientCache } from '../clients';
 import { logger } from '../observability';
 import { KubernetesClient, TokenSource } from './client';
+import { clientNode } from './load';
 import { EksToken, eksToken } from './token';
 
 /** Options of {@link KubernetesAccess}. */
@@ -40,12 +41,13 @@ interface ResolvedConnection {
 /**
  * Agentless access to EKS API servers from a Lambda function: IAM authentication with EKS tokens
  * (see {@link eksToken}), endpoint and CA from the cluster config or `eks:DescribeCluster`, and one
- * {@link KubernetesClient} per cluster for the life of the execution environment.
+ * {@link KubernetesClient} (over `@kubernetes/client-node`) per cluster for the life of the
+ * execution environment.
  *
  * The function's IAM role needs `eks:DescribeCluster` when a cluster config has no endpoint or CA,
  * and an EKS access entry with a namespace-scoped access policy (AmazonEKSViewPolicy for reads,
- * AmazonEKSEditPolicy for writes) in each namespace it touches. No kubeconfig, no kubectl, no
- * aws-auth ConfigMap.
+ * AmazonEKSEditPolicy for writes) in each namespace it touches. No kubeconfig file, no kubectl, no
+ * aws-auth ConfigMap: the client's kubeconfig is built in memory.
  *
  * @example
  * const access = new KubernetesAccess(new ClientCache(process.env.AWS_REGION!));
@@ -70,6 +72,10 @@ export class KubernetesAccess {
     if (!(this.tokenLifetimeMs > 0 && this.tokenLifetimeMs < TOKEN_VALIDITY_MS)) {
       throw new Error(`tokenLifetimeMs must be more than 0 and less than ${TOKEN_VALIDITY_MS} (15 minutes), but got ${this.tokenLifetimeMs}`);
     }
+    // A handler that will talk to clusters creates its access at cold start: load the Kubernetes
+    // client now, in Lambda's init phase (which runs with a full vCPU), rather than in the first
+    // invocation. A handler that never creates one never loads the client.
+    clientNode();
   }
 
   /**

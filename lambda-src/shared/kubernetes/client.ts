@@ -1,9 +1,9 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import * as https from 'node:https';
+import type { CoreV1Api, KubeConfig, RequestContext, ResponseContext, V1ConfigMap } from '@kubernetes/client-node';
 import type { KubernetesClusterConfig } from '../../../src/private/kubernetes-contract';
 import { logger } from '../observability';
 import { fullJitterDelayMs } from '../retry';
-import { errorDetailsFromResponse, isRetryable, KubernetesApiError, networkErrorDetails } from './errors';
+import { isNotFound, isRetryable, KubernetesApiError, retryAfterMs, toKubernetesApiError } from './errors';
+import { clientNode } from './load';
 
 /** One entry of `metadata.managedFields`: who owns which fields, and how they got them. */
 export interface ManagedFieldsEntry {
@@ -83,46 +83,42 @@ const BACKOFF = { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 2_000 };
 const MAX_RETRY_AFTER_MS = 10_000;
 /** ConfigMaps per LIST page; each is at most 1 MiB, so a page stays within Lambda memory. */
 const LIST_PAGE_SIZE = 100;
-/** Largest response body read (bytes): a page of {@link LIST_PAGE_SIZE} objects of 1 MiB, with room. */
-const MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
-/** Sockets per API server: bounded fan-out from one Lambda environment. */
-const MAX_SOCKETS = 16;
-const USER_AGENT = 'cdk-cross-region-config';
+/** The user of the in-memory kubeconfig: the function's IAM role, through its EKS token. */
+const KUBECONFIG_USER = 'eks-iam';
 
-interface Operation {
-  /** Value-free label for errors and logs, e.g. `PATCH configmaps/ns/name`. */
-  readonly label: string;
-  readonly method: 'GET' | 'PATCH' | 'DELETE';
-  readonly path: string;
-  readonly query?: Record<string, string | undefined>;
-  readonly body?: Buffer;
-  readonly contentType?: string;
-  /** Error statuses the caller handles itself (e.g. 404 on GET). */
-  readonly passStatuses?: readonly number[];
-}
+/** Per-request options of the client's API methods (authentication, middleware). */
+type CallOptions = NonNullable<Parameters<CoreV1Api['readNamespacedConfigMap']>[1]>;
+type Middleware = NonNullable<CallOptions['middleware']>[number];
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
-interface RawResponse {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: Buffer;
+/** The client's API for one cluster and one token: a kubeconfig in memory holding the endpoint, CA and token. */
+interface TokenApi {
+  readonly token: string;
+  readonly kubeConfig: KubeConfig;
+  readonly core: CoreV1Api;
 }
 
 /**
- * A client for one EKS cluster's API server, limited to what the ConfigMap handlers need. Obtain
- * it from {@link KubernetesAccess.client}; it shares one keep-alive TLS agent (verifying the
- * cluster CA) and the cluster's token cache across calls.
+ * A client for one EKS cluster's API server, limited to what the ConfigMap handlers need: a thin
+ * adapter over `@kubernetes/client-node` (`KubeConfig` and `CoreV1Api`). Obtain it from
+ * {@link KubernetesAccess.client}; it keeps one TLS connection pool (verifying the cluster CA) and
+ * the cluster's token cache across calls.
  *
  * Failures are {@link KubernetesApiError}s. 429, 5xx and reset connections are retried with
  * jittered backoff (honouring `Retry-After`); a 401 drops the token and retries once with a fresh
- * one; other 4xx are final. Nothing it logs or throws contains a ConfigMap value.
+ * one; other 4xx are final. Nothing it logs or throws contains a ConfigMap value: the client's
+ * `ApiException`, whose message quotes the response body, never leaves this module.
  *
  * @example
  * const client = await access.client({ name: 'prod', region: 'eu-west-1' });
  * await client.applyConfigMap({ namespace: 'app', name: 'settings', data: { mode: 'blue' }, fieldManager: 'config-syncer' });
  */
 export class KubernetesClient {
-  private readonly agent: https.Agent;
-  private readonly base: URL;
+  private api?: TokenApi;
+  /** The TLS connection pool every request of this client goes through. */
+  private dispatcher?: Dispatcher;
+  /** Gives every attempt its deadline: the client itself has none. */
+  private readonly deadline: Middleware;
 
   /** @internal Use {@link KubernetesAccess.client}. */
   constructor(
@@ -130,40 +126,40 @@ export class KubernetesClient {
     private readonly connection: KubernetesConnection,
     private readonly tokens: TokenSource,
   ) {
-    this.base = new URL(connection.endpoint);
-    if (this.base.protocol !== 'https:') {
-      throw new Error(`the endpoint of cluster ${cluster.name} must be an https:// URL, but got ${JSON.stringify(`${this.base.protocol}//${this.base.host}`)}`);
+    const base = new URL(connection.endpoint);
+    if (base.protocol !== 'https:') {
+      throw new Error(`the endpoint of cluster ${cluster.name} must be an https:// URL, but got ${JSON.stringify(`${base.protocol}//${base.host}`)}`);
     }
-    // `ca` replaces the default trust store, so the server must chain to the cluster CA; the host
-    // name is checked against the certificate as usual. Verification is never turned off.
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, ca: connection.caPem });
+    this.deadline = {
+      pre: (context: RequestContext) => {
+        context.setSignal(AbortSignal.timeout(connection.requestTimeoutMs));
+        return new (clientNode().Observable)(Promise.resolve(context));
+      },
+      post: (response: ResponseContext) => new (clientNode().Observable)(Promise.resolve(response)),
+    };
   }
 
   /** Reads a ConfigMap; `undefined` when it (or its namespace) does not exist. */
   async getConfigMap(namespace: string, name: string): Promise<ConfigMapObject | undefined> {
-    const res = await this.call({
-      label: `GET configmaps/${namespace}/${name}`,
-      method: 'GET',
-      path: configMapPath(namespace, name),
-      passStatuses: [404],
-    });
-    return res.status === 404 ? undefined : toConfigMap(parseJson(res.body));
+    const label = `GET configmaps/${namespace}/${name}`;
+    const found = await this.call(label, (core, options) => absentOn404(core.readNamespacedConfigMap({ namespace, name }, options)));
+    return found && toConfigMap(label, found);
   }
 
   /** Lists the ConfigMaps of a namespace, page by page (`limit`/`continue`). */
   async listConfigMaps(namespace: string, options: { labelSelector?: string } = {}): Promise<ConfigMapObject[]> {
     const items: ConfigMapObject[] = [];
     let continueToken: string | undefined;
+    const label = `LIST configmaps/${namespace}`;
     do {
-      const res = await this.call({
-        label: `LIST configmaps/${namespace}`,
-        method: 'GET',
-        path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`,
-        query: { limit: String(LIST_PAGE_SIZE), continue: continueToken, labelSelector: options.labelSelector },
-      });
-      const page = parseJson(res.body);
-      for (const item of page.items ?? []) items.push(toConfigMap(item, namespace));
-      continueToken = page.metadata?.continue || undefined;
+      const page = await this.call(label, (core, callOptions) => core.listNamespacedConfigMap({
+        namespace,
+        limit: LIST_PAGE_SIZE,
+        _continue: continueToken,
+        labelSelector: options.labelSelector,
+      }, callOptions));
+      for (const item of page.items ?? []) items.push(toConfigMap(label, item, namespace));
+      continueToken = page.metadata?._continue || undefined;
     } while (continueToken);
     return items;
   }
@@ -187,30 +183,23 @@ export class KubernetesClient {
       },
       data: request.data,
     };
-    const res = await this.call({
-      label: `PATCH configmaps/${namespace}/${name}`,
-      method: 'PATCH',
-      path: configMapPath(namespace, name),
-      query: {
-        fieldManager: request.fieldManager,
-        force: request.force ? 'true' : undefined,
-        dryRun: request.dryRun ? 'All' : undefined,
-      },
-      body: Buffer.from(JSON.stringify(manifest), 'utf8'),
-      contentType: 'application/apply-patch+yaml',
-    });
-    return toConfigMap(parseJson(res.body));
+    const label = `PATCH configmaps/${namespace}/${name}`;
+    const applied = await this.call(label, (core, options) => core.patchNamespacedConfigMap({
+      namespace,
+      name,
+      body: manifest,
+      fieldManager: request.fieldManager,
+      force: request.force ? true : undefined,
+      dryRun: request.dryRun ? 'All' : undefined,
+    }, serverSideApply(options)));
+    return toConfigMap(label, applied);
   }
 
   /** Deletes a ConfigMap; `false` when it did not exist. */
   async deleteConfigMap(namespace: string, name: string): Promise<boolean> {
-    const res = await this.call({
-      label: `DELETE configmaps/${namespace}/${name}`,
-      method: 'DELETE',
-      path: configMapPath(namespace, name),
-      passStatuses: [404],
-    });
-    return res.status !== 404;
+    const deleted = await this.call(`DELETE configmaps/${namespace}/${name}`, (core, options) =>
+      absentOn404(core.deleteNamespacedConfigMap({ namespace, name }, options)));
+    return deleted !== undefined;
   }
 
   /**
@@ -218,46 +207,48 @@ export class KubernetesClient {
    * namespace is left untouched. Needs `get` and, to create, `create`+`patch` on namespaces.
    */
   async ensureNamespace(name: string, fieldManager: string): Promise<void> {
-    const path = `/api/v1/namespaces/${encodeURIComponent(name)}`;
-    const existing = await this.call({ label: `GET namespaces/${name}`, method: 'GET', path, passStatuses: [404] });
-    if (existing.status !== 404) return;
-    await this.call({
-      label: `PATCH namespaces/${name}`,
-      method: 'PATCH',
-      path,
-      query: { fieldManager },
-      body: Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }), 'utf8'),
-      contentType: 'application/apply-patch+yaml',
-    });
+    const existing = await this.call(`GET namespaces/${name}`, (core, options) => absentOn404(core.readNamespace({ name }, options)));
+    if (existing) return;
+    await this.call(`PATCH namespaces/${name}`, (core, options) => core.patchNamespace({
+      name,
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+      fieldManager,
+    }, serverSideApply(options)));
   }
 
   /** Closes the kept-alive connections. The client may still be used; it reconnects. */
   close(): void {
-    this.agent.destroy();
+    const dispatcher = this.dispatcher;
+    this.dispatcher = undefined;
+    dispatcher?.destroy().catch(() => undefined);
   }
 
-  private async call(op: Operation): Promise<RawResponse> {
+  /**
+   * One API call with the retry policy above. `label` names the operation and object, never a
+   * value; it is the start of every error message.
+   */
+  private async call<T>(label: string, send: (core: CoreV1Api, options: CallOptions) => Promise<T>): Promise<T> {
     let refreshedToken = false;
     let retries = 0;
     for (;;) {
-      const token = await this.tokens.token();
+      const api = this.apiFor(await this.tokens.token());
       let error: KubernetesApiError;
-      let retryAfterMs: number | undefined;
+      let retryAfter: number | undefined;
       try {
-        const res = await this.send(op, token);
-        if (res.status < 300 || op.passStatuses?.includes(res.status)) return res;
-        error = new KubernetesApiError(op.label, errorDetailsFromResponse(res.status, res.body));
-        retryAfterMs = parseRetryAfterMs(res.headers['retry-after']);
+        return await send(api.core, this.options(api));
       } catch (e) {
-        error = new KubernetesApiError(op.label, networkErrorDetails(e));
+        // From here on only the value-free KubernetesApiError is kept: the client's errors can
+        // carry the response body.
+        error = toKubernetesApiError(label, e);
+        retryAfter = retryAfterMs(e);
       }
 
       if (error.statusCode === 401) {
         // Expired or revoked token (or credentials): mint a fresh one and try once more.
-        this.tokens.invalidate(token);
+        this.tokens.invalidate(api.token);
         if (refreshedToken) throw error;
         refreshedToken = true;
-        logger.info('kubernetes token rejected, retrying with a fresh one', this.logFields(op));
+        logger.info('kubernetes token rejected, retrying with a fresh one', this.logFields(label));
         continue;
       }
       if (!isRetryable(error) || retries + 1 >= BACKOFF.maxAttempts) {
@@ -265,104 +256,103 @@ export class KubernetesClient {
         throw error;
       }
       retries++;
-      const delayMs = Math.min(MAX_RETRY_AFTER_MS, Math.max(retryAfterMs ?? 0, fullJitterDelayMs(retries, BACKOFF)));
-      logger.warn('kubernetes request retried', { ...this.logFields(op), statusCode: error.statusCode, reason: error.reason, retry: retries, delayMs });
+      const delayMs = Math.min(MAX_RETRY_AFTER_MS, Math.max(retryAfter ?? 0, fullJitterDelayMs(retries, BACKOFF)));
+      logger.warn('kubernetes request retried', { ...this.logFields(label), statusCode: error.statusCode, reason: error.reason, retry: retries, delayMs });
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
 
-  /** One HTTP attempt; rejects only on network/TLS failures and the deadline. */
-  private send(op: Operation, token: string): Promise<RawResponse> {
-    const url = new URL(this.base.href);
-    url.pathname = this.base.pathname.replace(/\/+$/, '') + op.path;
-    for (const [key, value] of Object.entries(op.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, value);
+  /** The API for `token`: a kubeconfig built in memory from the endpoint, the cluster CA and the token. */
+  private apiFor(token: string): TokenApi {
+    if (this.api?.token !== token) {
+      const { CoreV1Api, KubeConfig } = clientNode();
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromClusterAndUser(
+        {
+          name: this.cluster.name,
+          server: this.connection.endpoint,
+          caData: Buffer.from(this.connection.caPem, 'utf8').toString('base64'),
+          // Verification is never turned off: the server must chain to the cluster CA.
+          skipTLSVerify: false,
+        },
+        { name: KUBECONFIG_USER, token },
+      );
+      this.api = { token, kubeConfig, core: kubeConfig.makeApiClient(CoreV1Api) };
     }
-    const headers: Record<string, string> = {
-      'authorization': `Bearer ${token}`,
-      'accept': 'application/json',
-      'user-agent': USER_AGENT,
+    return this.api;
+  }
+
+  /**
+   * Per-request options: the kubeconfig's authentication (bearer token, TLS with the cluster CA)
+   * through one kept connection pool, and the attempt's deadline.
+   */
+  private options(api: TokenApi): CallOptions {
+    return {
+      authMethods: {
+        default: {
+          getName: () => api.kubeConfig.getName(),
+          applySecurityAuthentication: async (context: RequestContext) => {
+            await api.kubeConfig.applySecurityAuthentication(context);
+            // The kubeconfig makes a new TLS dispatcher for every request; keep the first, so that
+            // requests reuse its connections instead of each making (and leaving open) their own.
+            this.dispatcher ??= context.getDispatcher();
+            if (this.dispatcher) context.setDispatcher(this.dispatcher);
+          },
+        },
+      },
+      middleware: [this.deadline],
+      middlewareMergeStrategy: 'append',
     };
-    if (op.body) {
-      headers['content-type'] = op.contentType ?? 'application/json';
-      headers['content-length'] = String(op.body.length);
-    }
-
-    return new Promise<RawResponse>((resolve, reject) => {
-      const req = https.request(url, { method: op.method, agent: this.agent, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_RESPONSE_BYTES) {
-            req.destroy(Object.assign(new Error('response too large'), { code: 'ERESPONSETOOLARGE' }));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.once('end', () => {
-          clearTimeout(deadline);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-        });
-        res.once('error', (e) => {
-          clearTimeout(deadline);
-          reject(e);
-        });
-      });
-      const deadline = setTimeout(() => {
-        req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' }));
-      }, this.connection.requestTimeoutMs);
-      req.once('error', (e) => {
-        clearTimeout(deadline);
-        reject(e);
-      });
-      req.end(op.body);
-    });
   }
 
-  private logFields(op: Operation): Record<string, string> {
-    return { cluster: this.cluster.name, region: this.cluster.region, operation: op.label };
+  private logFields(label: string): Record<string, string> {
+    return { cluster: this.cluster.name, region: this.cluster.region, operation: label };
   }
 }
 
-function configMapPath(namespace: string, name: string): string {
-  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`;
+/** `options` with the request body sent as a server-side apply patch. */
+function serverSideApply(options: CallOptions): CallOptions {
+  const { PatchStrategy, setHeaderOptions } = clientNode();
+  return setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, options);
 }
 
-function parseJson(body: Buffer): any {
+/** The result of `request`, or `undefined` when the API server answers 404 Not Found. */
+async function absentOn404<T>(request: Promise<T>): Promise<T | undefined> {
   try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    // Never quote the body: it may be a ConfigMap.
-    throw new Error('the API server answered with a body that is not JSON');
+    return await request;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
   }
 }
 
-/** `Retry-After` in seconds or as an HTTP date, in ms from now. */
-function parseRetryAfterMs(header: string | string[] | undefined): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1_000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+/** Managed-field times as the API server writes them: RFC 3339 in whole seconds (the client parses them to Dates). */
+function rfc3339(time: Date | string): string {
+  return time instanceof Date ? time.toISOString().replace(/\.\d{3}Z$/, 'Z') : String(time);
 }
 
-function toConfigMap(raw: any, fallbackNamespace?: string): ConfigMapObject {
-  const metadata = raw?.metadata ?? {};
+/** A success answer that is not the object asked for (the client passes text through as is). */
+function invalidResponse(label: string): KubernetesApiError {
+  return new KubernetesApiError(label, { statusCode: 0, reason: 'InvalidResponse' });
+}
+
+function toConfigMap(label: string, raw: V1ConfigMap, fallbackNamespace?: string): ConfigMapObject {
+  const metadata = raw?.metadata;
+  if (!metadata?.name) throw invalidResponse(label);
   return {
     namespace: metadata.namespace ?? fallbackNamespace ?? '',
-    name: metadata.name ?? '',
-    data: { ...(raw?.data ?? {}) },
-    binaryDataKeys: Object.keys(raw?.binaryData ?? {}),
+    name: metadata.name,
+    data: { ...(raw.data ?? {}) },
+    binaryDataKeys: Object.keys(raw.binaryData ?? {}),
     annotations: { ...(metadata.annotations ?? {}) },
     labels: { ...(metadata.labels ?? {}) },
     resourceVersion: metadata.resourceVersion ?? '',
     uid: metadata.uid ?? '',
-    managedFields: (metadata.managedFields ?? []).map((entry: any) => ({
+    managedFields: (metadata.managedFields ?? []).map((entry) => ({
       manager: entry.manager ?? '',
       operation: entry.operation ?? '',
       ...(entry.fieldsV1 !== undefined ? { fieldsV1: entry.fieldsV1 } : {}),
-      ...(typeof entry.time === 'string' ? { time: entry.time } : {}),
+      ...(entry.time ? { time: rfc3339(entry.time) } : {}),
     })),
   };
 }

@@ -1,3 +1,6 @@
+import type { ApiException } from '@kubernetes/client-node';
+import { clientNode } from './load';
+
 /** Details of a failed Kubernetes API call, as {@link KubernetesApiError} is built from them. */
 export interface KubernetesApiErrorDetails {
   /** HTTP status; 0 for a network or TLS failure. */
@@ -80,16 +83,54 @@ const MAX_NAME_CHARS = 256;
 const MAX_FIELDS = 10;
 
 /**
+ * The value-free {@link KubernetesApiError} of a failed call through `@kubernetes/client-node`:
+ * an `ApiException` (an HTTP error status) by its status and Status object, anything else (a
+ * network, TLS or deadline failure, an unreadable answer) by its code. The original error is not
+ * kept, not even as `cause`: an `ApiException`'s message and body quote the response, which can
+ * hold a ConfigMap value.
+ */
+export function toKubernetesApiError(operation: string, error: unknown): KubernetesApiError {
+  if (error instanceof KubernetesApiError) return error;
+  if (isApiException(error)) return new KubernetesApiError(operation, errorDetailsFromResponse(error.code, error.body));
+  return new KubernetesApiError(operation, networkErrorDetails(error));
+}
+
+/** True for the client's error of an HTTP error status. */
+function isApiException(error: unknown): error is ApiException<unknown> {
+  return error instanceof clientNode().ApiException;
+}
+
+/** True when `error` is the client's answer 404 Not Found. */
+export function isNotFound(error: unknown): boolean {
+  return isApiException(error) && error.code === 404;
+}
+
+/** The `Retry-After` of an error response (seconds or an HTTP date), in ms from now. */
+export function retryAfterMs(error: unknown): number | undefined {
+  if (!isApiException(error)) return undefined;
+  const headers: Record<string, string> = error.headers ?? {};
+  const value = Object.entries(headers).find(([name]) => name.toLowerCase() === 'retry-after')?.[1]?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1_000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/**
  * Reads the value-free parts of an error response: `reason`, the conflicting field managers of an
  * apply conflict (parsed from the causes' `conflict with "<manager>"` text) and the causes' field
  * paths. Everything else in the body, including `message`, is dropped.
+ *
+ * @param body the response body as the client hands it over: text, or already parsed
  */
-export function errorDetailsFromResponse(statusCode: number, body: Buffer): KubernetesApiErrorDetails {
-  let status: any;
-  try {
-    status = JSON.parse(body.toString('utf8'));
-  } catch {
-    status = undefined;
+export function errorDetailsFromResponse(statusCode: number, body: unknown): KubernetesApiErrorDetails {
+  let status: any = body;
+  if (typeof body === 'string') {
+    try {
+      status = JSON.parse(body);
+    } catch {
+      status = undefined;
+    }
   }
   const reasonFromBody = status?.kind === 'Status' && typeof status.reason === 'string' && /^[A-Za-z]+$/.test(status.reason)
     ? status.reason as string
@@ -131,8 +172,42 @@ export function isRetryable(error: KubernetesApiError): boolean {
   return error.statusCode === 429 || error.statusCode >= 500;
 }
 
-/** A network or TLS failure reduced to its Node.js code (the message may name hosts or paths). */
+/**
+ * The client's HTTP library (undici) names some failures with its own codes; these are given the
+ * Node.js code of the same failure, so reports and metrics read the same whatever the library.
+ */
+const NODE_CODE_OF: Record<string, string> = {
+  // The other side closed the connection under the request.
+  UND_ERR_SOCKET: 'ECONNRESET',
+  UND_ERR_CONNECT_TIMEOUT: 'ETIMEDOUT',
+  UND_ERR_HEADERS_TIMEOUT: 'ETIMEDOUT',
+  UND_ERR_BODY_TIMEOUT: 'ETIMEDOUT',
+};
+
+/**
+ * A failure without an HTTP status, reduced to a code (messages may name hosts or paths, or, for
+ * an unparseable answer, quote it):
+ * - the attempt's deadline (an aborted fetch): `ETIMEDOUT`;
+ * - a network or TLS failure (fetch's `TypeError` with the socket error as `cause`): its Node.js
+ *   code, e.g. `ECONNREFUSED`, `ECONNRESET`, `SELF_SIGNED_CERT_IN_CHAIN`;
+ * - an endpoint on one of the ports fetch refuses to connect to (1, 9, 25, 6000, ...): `BadPort`;
+ * - a success answer that is not the JSON object asked for: `InvalidResponse`;
+ * - anything else: the error's code or name.
+ */
 export function networkErrorDetails(error: unknown): KubernetesApiErrorDetails {
-  const code = (error as { code?: unknown })?.code;
-  return { statusCode: 0, reason: typeof code === 'string' && code !== '' ? code : 'NetworkError' };
+  const e = error as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown } | undefined;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { statusCode: 0, reason: 'ETIMEDOUT' };
+  const code = codeOf(e) ?? codeOf(e?.cause) ?? codeOf((e?.cause as { errors?: unknown[] })?.errors?.[0]);
+  if (code) return { statusCode: 0, reason: NODE_CODE_OF[code] ?? code };
+  // The Fetch standard's "bad ports" (1, 9, 25, 6000, ...) are refused without connecting.
+  if ((e?.cause as { message?: unknown })?.message === 'bad port') return { statusCode: 0, reason: 'BadPort' };
+  if (e?.name === 'SyntaxError' || (typeof e?.message === 'string' && /^(The mediaType|Cannot parse content)/.test(e.message))) {
+    return { statusCode: 0, reason: 'InvalidResponse' };
+  }
+  return { statusCode: 0, reason: typeof e?.name === 'string' && /^[A-Za-z]+$/.test(e.name) ? e.name : 'NetworkError' };
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]+$/.test(code) ? code : undefined;
 }

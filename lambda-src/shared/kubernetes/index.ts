@@ -1,6 +1,7 @@
 /**
  * Agentless access to EKS API servers for the ConfigMap handlers: EKS IAM tokens, endpoint and CA
- * discovery, and a small ConfigMap client with server-side apply. See {@link KubernetesAccess}.
+ * discovery, and ConfigMap reads, lists and server-side applies through `@kubernetes/client-node`
+ * (with retries and value-free errors). See {@link KubernetesAccess}.
  */
 export { KubernetesAccess } from './access';
 export type { KubernetesAccessOptions } from './access';
