@@ -1,7 +1,9 @@
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { handleHealthCheckJob } from './health-check';
 import { isPipelineJob } from './job';
+import { SsmClaimStore } from './rollback-claims';
 import { handleTrafficSwitchJob } from './traffic-switch';
 import { handleWatcherEvent, readWatcherSettings } from './watcher';
 import type { HttpCheckConfig, PipelineFunctionRoleName, TrafficSwitchConfig } from '../../src/multi-region-pipeline/contract';
@@ -108,6 +110,7 @@ export function createHandler(
         return handleWatcherEvent(event, settings, {
           codepipeline: codepipeline(),
           ...(settings.notificationTopicArn ? { sns: clients.get(SNSClient, { region }) } : {}),
+          ...(settings.rollbackClaimsPath ? { claims: new SsmClaimStore(clients.get(SSMClient, { region })) } : {}),
         });
       };
     }

@@ -35,6 +35,11 @@ export const PipelineEnv = {
   COORDINATED_ROLLBACK: 'COORDINATED_ROLLBACK',
   /** Watcher: ARN of the SNS topic the rollback outcome is published to; absent when none. */
   NOTIFICATION_TOPIC_ARN: 'NOTIFICATION_TOPIC_ARN',
+  /**
+   * Watcher: Parameter Store path under which it claims each stage rollback (one record per failed
+   * execution and stage); set when coordinated rollback is on.
+   */
+  ROLLBACK_CLAIMS_PATH: 'ROLLBACK_CLAIMS_PATH',
   /** CloudWatch namespace for the EMF metrics (read by Powertools Metrics). */
   METRIC_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
   /** Value of the `service` dimension on every metric (read by Powertools). */

@@ -66,6 +66,8 @@ const UNSCOPED_ACTIONS = [
   ...TRACING_ACTIONS, 'codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult', 'codepipeline:GetJobDetails', 'lambda:ListFunctions',
   'cloudformation:DescribeStacks', 's3:ListBucket',
 ];
+/** Parameter Store path under which the watcher claims each stage rollback; followed by the service name. */
+const ROLLBACK_CLAIMS_ROOT = '/cdk-cross-region-config/pipeline';
 /** Name of the pipeline stage deploying every replica region at once (parallel strategy). */
 const REPLICA_WAVE = 'replicas';
 
@@ -635,6 +637,7 @@ export class MultiRegionPipeline extends Construct {
     const regionalConfig: RegionalStageConfig[] = regional.map((r) => ({
       region: r.region, stages: r.stageNames, rollbackStages: r.rollbackStageNames,
     }));
+    const claimsPath = `${ROLLBACK_CLAIMS_ROOT}/${this.serviceName}/rollback-claims`;
     const watcher = this.createFunction('Watcher', PipelineFunctionRole.PIPELINE_WATCHER, props, createAlarms, {
       description: `Watches the pipeline ${this.pipelineName}: counts failures and rollbacks, coordinates cross-region rollback`,
       timeout: WATCHER_TIMEOUT,
@@ -643,6 +646,7 @@ export class MultiRegionPipeline extends Construct {
         [PipelineEnv.REGIONAL_STAGES]: JSON.stringify(regionalConfig),
         [PipelineEnv.COORDINATED_ROLLBACK]: String(this.coordinatedRollback),
         ...(props.notificationTopic ? { [PipelineEnv.NOTIFICATION_TOPIC_ARN]: props.notificationTopic.topicArn } : {}),
+        ...(this.coordinatedRollback ? { [PipelineEnv.ROLLBACK_CLAIMS_PATH]: claimsPath } : {}),
       },
     });
     this.watcherFunction = watcher.handler;
@@ -657,6 +661,13 @@ export class MultiRegionPipeline extends Construct {
       // RollbackStage is authorized on the stage: arn:...:pipeline/<name>/<stage>.
       const rollbackStages = regional.flatMap((r) => r.rollbackStageNames).map((s) => `${pipelineArn}/${s}`);
       watcher.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codepipeline:RollbackStage'], resources: [pipelineArn, ...rollbackStages] }));
+      // One claim per failed execution and stage, so that a duplicate event rolls nothing back twice;
+      // the watcher removes its claims after three days. Only under its own path.
+      const claimsArn = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: claimsPath.slice(1), arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+      watcher.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:GetParametersByPath', 'ssm:DeleteParameters'],
+        resources: [claimsArn, `${claimsArn}/*`],
+      }));
     }
     props.notificationTopic?.grantPublish(watcher.role);
     this.eventsRule = new events.Rule(this, 'PipelineEvents', {
@@ -810,6 +821,8 @@ export class MultiRegionPipeline extends Construct {
       [/^arn:\*:iam::\d{12}:role\/\*$/, 'Self-mutation assumes the CDK bootstrap roles (cdk-*-deploy-role and the like) of the pipeline\'s account in every region, tagged aws-cdk:bootstrap-role; aws-cdk-lib conditions it on that tag.'],
       [/^<[A-Za-z0-9]+Handler[A-Za-z0-9]*\.Arn>:\*$/, 'Invoking any version or alias of this pipeline\'s own function (aws-cdk-lib LambdaInvokeAction grant).'],
       [/^arn:<AWS::Partition>:route53:::change\/\*$/, 'route53:GetChange takes the id Route 53 generates for each change batch, unknown before the switch.'],
+      [new RegExp(`:parameter${escapeRegExp(ROLLBACK_CLAIMS_ROOT)}/[A-Za-z0-9]+/rollback-claims/\\*$`),
+        'The watcher\'s rollback claims: one parameter per failed execution and stage, named after them at run time, under its own path only.'],
     ];
     const actionReason = 'aws-cdk-lib Bucket and Key grants (s3:GetObject*, GetBucket*, List*, DeleteObject*, Abort*, kms:ReEncrypt*, kms:GenerateDataKey*) '
       + 'scoped to the pipeline\'s own artifact buckets and keys.';
