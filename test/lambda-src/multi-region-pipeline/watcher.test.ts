@@ -20,9 +20,9 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { HttpResponse } from '@smithy/protocol-http';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { MemoryClaimStore } from './memory-claim-store';
 import type { RegionalStageConfig } from '../../../src/multi-region-pipeline/contract';
 import { PipelineEnv } from '../../../src/multi-region-pipeline/contract';
-import { MemoryClaimStore } from './memory-claim-store';
 import { applyEnv } from '../../harness/moto';
 import { OutputCapture } from '../../harness/world';
 
@@ -65,7 +65,11 @@ const blueGreen = (region: string): RegionalStageConfig => ({
   rollbackStages: [`${region}-Promote`, `${region}-Shift`],
 });
 const SEQUENTIAL: WatcherSettings = {
-  pipelineName: PIPELINE, regions: [US, EU, AP].map(sequential), coordinatedRollback: true, notificationTopicArn: TOPIC, rollbackClaimsPath: CLAIMS_PATH,
+  pipelineName: PIPELINE,
+  regions: [US, EU, AP].map(sequential),
+  coordinatedRollback: true,
+  notificationTopicArn: TOPIC,
+  rollbackClaimsPath: CLAIMS_PATH,
 };
 const BLUE_GREEN: WatcherSettings = { ...SEQUENTIAL, regions: [US, EU, AP].map(blueGreen) };
 

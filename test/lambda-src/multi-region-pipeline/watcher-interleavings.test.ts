@@ -1,0 +1,313 @@
+/**
+ * The coordinated rollback under concurrency, against a model of CodePipeline (test/harness/
+ * fake-codepipeline.ts) and an in-memory claim store with Parameter Store's create-only write:
+ * a newer execution that runs a stage while the watcher waits out a ConflictException, and seeded
+ * random interleavings of duplicate invocations, a newer release, rollbacks finishing and a busy
+ * pipeline. Every call to the model or the store is a scheduler point where the next step is chosen
+ * at random, so each run is one interleaving, the same again for the same number.
+ *
+ * Invariants (checked after every run): one failure rolls each stage back at most once; a rollback
+ * only ever replaces the failed execution in a stage, never a newer release or a rollback; every
+ * stage is decided (rolled back once, or superseded by the newer release); and every invocation
+ * reports the same outcome per stage.
+ *
+ * The model's one timing assumption: a stage run of the newer release spans more scheduler points
+ * than the watcher's GetPipelineState and RollbackStage round trip. CodePipeline has no conditional
+ * RollbackStage, so a release that entered and left the stage between the two calls (milliseconds
+ * in production; a stage deploys for minutes) cannot be seen by any watcher.
+ */
+import {
+  CodePipelineClient, GetPipelineExecutionCommand, GetPipelineStateCommand, ListActionExecutionsCommand,
+  ListPipelineExecutionsCommand, RollbackStageCommand,
+} from '@aws-sdk/client-codepipeline';
+import { mockClient } from 'aws-sdk-client-mock';
+import { MemoryClaimStore } from './memory-claim-store';
+import type { RegionalStageConfig } from '../../../src/multi-region-pipeline/contract';
+import { PipelineModel } from '../../harness/fake-codepipeline';
+import { applyEnv } from '../../harness/moto';
+import { OutputCapture } from '../../harness/world';
+
+const restoreEnv = applyEnv({
+  POWERTOOLS_SERVICE_NAME: 'WatcherInterleavings', POWERTOOLS_METRICS_NAMESPACE: 'Test/MultiRegionPipeline', POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_DEV: undefined,
+});
+// Powertools reads POWERTOOLS_* when the observability module loads, so the watcher is required after.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const watcher: typeof import('../../../lambda-src/multi-region-pipeline/watcher') = require('../../../lambda-src/multi-region-pipeline/watcher');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { metrics }: typeof import('../../../lambda-src/shared/observability') = require('../../../lambda-src/shared/observability');
+type WatcherSettings = import('../../../lambda-src/multi-region-pipeline/watcher').WatcherSettings;
+type WatcherOutcome = import('../../../lambda-src/multi-region-pipeline/watcher').WatcherOutcome;
+type StageRollback = import('../../../lambda-src/multi-region-pipeline/watcher').StageRollback;
+
+const output = new OutputCapture();
+beforeEach(() => output.start());
+afterEach(() => {
+  metrics.publishStoredMetrics();
+  output.stop();
+});
+afterAll(() => restoreEnv());
+
+const PIPELINE = 'orders-release';
+const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
+const blueGreen = (region: string): RegionalStageConfig => ({
+  region, stages: [`${region}-green`, `${region}-shift-to-green`, `${region}-blue`], rollbackStages: [`${region}-blue`, `${region}-green`],
+});
+const SETTINGS: WatcherSettings = {
+  pipelineName: PIPELINE,
+  regions: REGIONS.map(blueGreen),
+  coordinatedRollback: true,
+  rollbackClaimsPath: '/cdk-cross-region-config/pipeline/OrdersRelease/rollback-claims',
+};
+const ALL_STAGES = SETTINGS.regions.flatMap((r) => r.stages);
+/** The stages the coordinator rolls back when ap-southeast-2 fails: both earlier regions, most recent first. */
+const ROLLBACK_STAGES = ['eu-west-1-blue', 'eu-west-1-green', 'us-east-1-blue', 'us-east-1-green'];
+const LAST_SUCCESS = 'e5b17c38-9a2f-4e6d-81c4-b3f0a9d2e657';
+const FAILED = '3f7c2a91-5b8e-4d02-9c61-7e0a4b2d8f13';
+const NEWER = '7d4e1f20-8b3c-4a59-9e06-1c2d3e4f5a6b';
+const FAILED_STAGE = 'ap-southeast-2-shift-to-green';
+const EVENT = {
+  'version': '0',
+  'id': 'a1b2c3d4-0000-4000-8000-000000000001',
+  'detail-type': 'CodePipeline Stage Execution State Change',
+  'source': 'aws.codepipeline',
+  'account': '111111111111',
+  'time': '2025-05-01T09:16:40Z',
+  'region': 'us-east-1',
+  'resources': [`arn:aws:codepipeline:us-east-1:111111111111:${PIPELINE}`],
+  'detail': { 'pipeline': PIPELINE, 'execution-id': FAILED, 'stage': FAILED_STAGE, 'state': 'FAILED', 'version': 3 },
+};
+
+/**
+ * The pipeline after the failure: LAST_SUCCESS deployed everywhere; FAILED promoted us-east-1 and
+ * eu-west-1, then failed in ap-southeast-2's traffic shift, whose automatic rollback is running.
+ */
+function failedWorld(): PipelineModel {
+  const model = new PipelineModel(PIPELINE, ALL_STAGES);
+  model.succeed(LAST_SUCCESS);
+  model.startExecution(FAILED);
+  for (const stage of ALL_STAGES.slice(0, 7)) {
+    model.runStage(FAILED, stage, 'InProgress');
+    model.runStage(FAILED, stage, stage === FAILED_STAGE ? 'Failed' : 'Succeeded');
+  }
+  model.finishExecution(FAILED, 'Failed');
+  const automatic = model.startExecution('9b41e6d0-2c7a-4f85-8e13-5a6d9c0b7e24', 'ROLLBACK', LAST_SUCCESS);
+  model.runStage(automatic, FAILED_STAGE, 'InProgress');
+  return model;
+}
+
+/** A CodePipeline client answered by `model`, with `point()` before every answer. */
+function modelClient(model: PipelineModel, point: () => Promise<void> = async () => undefined): CodePipelineClient {
+  const client = new CodePipelineClient({ region: 'us-east-1' });
+  const mock = mockClient(client);
+  const commands = {
+    GetPipelineExecution: GetPipelineExecutionCommand,
+    GetPipelineState: GetPipelineStateCommand,
+    ListActionExecutions: ListActionExecutionsCommand,
+    ListPipelineExecutions: ListPipelineExecutionsCommand,
+    RollbackStage: RollbackStageCommand,
+  };
+  for (const [operation, command] of Object.entries(commands)) {
+    mock.on(command as any).callsFake(async (input: unknown) => {
+      await point();
+      return model.handle(operation, input);
+    });
+  }
+  return client;
+}
+
+function coordinated(outcome: WatcherOutcome): StageRollback[] {
+  if (outcome.action !== 'coordinated') throw new Error(`expected a coordinated rollback, got ${outcome.action}`);
+  return outcome.rollbacks;
+}
+
+describe('a newer execution runs a stage while the watcher waits out a ConflictException', () => {
+  test('every stage the newer execution has run is superseded, and nothing is rolled back', async () => {
+    const model = failedWorld();
+    model.conflictNext('eu-west-1-blue', 1);
+    let clock = Date.UTC(2025, 4, 1, 9, 16, 40);
+    const sleeps: number[] = [];
+    const outcome = await watcher.handleWatcherEvent(EVENT, SETTINGS, {
+      codepipeline: modelClient(model),
+      claims: new MemoryClaimStore(async () => undefined, () => clock),
+      now: () => clock,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock += ms;
+        // While the watcher waits, a newer release deploys both earlier regions.
+        if (sleeps.length === 1) model.succeed(NEWER, ALL_STAGES.slice(0, 6));
+      },
+    });
+
+    expect(sleeps).toEqual([5_000]);
+    expect(model.rollbacks).toEqual([]);
+    expect(coordinated(outcome)).toEqual(ROLLBACK_STAGES.map((stage) => ({ region: stage.replace(/-(blue|green)$/, ''), stage, outcome: 'superseded' })));
+    // The state was read again after the wait, before each stage's decision.
+    const reads = model.calls.map((c) => c.operation).filter((o) => o === 'GetPipelineState' || o === 'RollbackStage');
+    expect(reads).toEqual(['GetPipelineState', 'RollbackStage', 'GetPipelineState', 'GetPipelineState', 'GetPipelineState', 'GetPipelineState']);
+  });
+
+  test('a stage the newer execution has not reached yet is still rolled back; the ones it ran are superseded', async () => {
+    const model = failedWorld();
+    model.conflictNext('eu-west-1-blue', 2);
+    let clock = Date.UTC(2025, 4, 1, 9, 16, 40);
+    let waits = 0;
+    const outcome = await watcher.handleWatcherEvent(EVENT, SETTINGS, {
+      codepipeline: modelClient(model),
+      claims: new MemoryClaimStore(async () => undefined, () => clock),
+      now: () => clock,
+      sleep: async (ms) => {
+        clock += ms;
+        // By the second wait the newer release has run us-east-1 and eu-west-1's green and shift stages.
+        if (++waits === 2) model.succeed(NEWER, ALL_STAGES.slice(0, 5));
+      },
+    });
+
+    expect(coordinated(outcome).map((r) => `${r.stage}=${r.outcome}`)).toEqual([
+      'eu-west-1-blue=started', 'eu-west-1-green=superseded', 'us-east-1-blue=superseded', 'us-east-1-green=superseded',
+    ]);
+    expect(model.rollbacks.map((r) => `${r.stage} replaced ${r.replaced?.pipelineExecutionId}`)).toEqual([`eu-west-1-blue replaced ${FAILED}`]);
+  });
+
+  test('a newer execution still running in a stage after the wait supersedes it too', async () => {
+    const model = failedWorld();
+    model.conflictNext('eu-west-1-blue', 1);
+    let clock = Date.UTC(2025, 4, 1, 9, 16, 40);
+    const outcome = await watcher.handleWatcherEvent(EVENT, SETTINGS, {
+      codepipeline: modelClient(model),
+      claims: new MemoryClaimStore(async () => undefined, () => clock),
+      now: () => clock,
+      sleep: async (ms) => {
+        clock += ms;
+        model.startExecution(NEWER);
+        model.runStage(NEWER, 'eu-west-1-green', 'InProgress');
+      },
+    });
+
+    expect(coordinated(outcome).map((r) => `${r.stage}=${r.outcome}`)).toEqual([
+      'eu-west-1-blue=started', 'eu-west-1-green=superseded', 'us-east-1-blue=started', 'us-east-1-green=started',
+    ]);
+    expect(model.rollbacks.map((r) => `${r.stage} replaced ${r.replaced?.pipelineExecutionId}`)).toEqual([
+      `eu-west-1-blue replaced ${FAILED}`, `us-east-1-blue replaced ${FAILED}`, `us-east-1-green replaced ${FAILED}`,
+    ]);
+  });
+});
+
+describe('seeded random interleavings', () => {
+  /** A seeded generator (Park-Miller): the same number gives the same interleaving. */
+  function generator(seed: number): () => number {
+    let state = (seed % 2_147_483_646) + 1;
+    return () => {
+      state = (state * 48_271) % 2_147_483_647;
+      return (state - 1) / 2_147_483_646;
+    };
+  }
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  /** One run: 2 or 3 duplicate invocations, perhaps a newer release, rollbacks finishing, a busy pipeline. */
+  async function run(seed: number): Promise<{ problems: string[]; superseded: number; rolledBack: number; waited: number }> {
+    const random = generator(seed);
+    const point = async () => {
+      for (let n = Math.floor(random() * 4); n > 0; n--) await turn();
+    };
+    const model = failedWorld();
+    model.busy = () => random() < 0.15;
+    let clock = Date.UTC(2025, 4, 1, 9, 16, 40);
+    const claims = new MemoryClaimStore(point, () => clock);
+    const codepipeline = modelClient(model, point);
+    const deps = { codepipeline, claims, now: () => clock, sleep: async (ms: number) => { clock += ms; await point(); } };
+
+    const duplicates = 2 + (random() < 0.3 ? 1 : 0);
+    const withRelease = random() < 0.6;
+    const releaseDelay = Math.floor(random() * 40);
+    let running = true;
+    const entered: string[] = [];
+
+    const invocations = Array.from({ length: duplicates }, async () => {
+      await point();
+      return watcher.handleWatcherEvent(EVENT, SETTINGS, deps);
+    });
+    // A newer release: one stage at a time, each held for 20 to 40 scheduler points, entered only
+    // when no execution or rollback is in progress there (CodePipeline runs one at a time per stage).
+    const release = (async () => {
+      if (!withRelease) return;
+      for (let i = 0; i < releaseDelay; i++) await turn();
+      model.startExecution(NEWER);
+      for (const stage of ALL_STAGES.slice(0, 6)) {
+        while (model.latestOf(stage)?.status === 'InProgress') await turn();
+        model.runStage(NEWER, stage, 'InProgress');
+        entered.push(stage);
+        for (let i = 20 + Math.floor(random() * 20); i > 0; i--) await turn();
+        model.runStage(NEWER, stage, 'Succeeded');
+      }
+    })();
+    // Rollbacks finish at random moments.
+    const finisher = (async () => {
+      while (running) {
+        await turn();
+        if (random() < 0.05) model.completeRollbacks();
+      }
+    })();
+    const settled = await Promise.allSettled(invocations);
+    await release;
+    running = false;
+    await finisher;
+
+    const problems: string[] = [];
+    const outcomes = settled.map((s, i) => {
+      if (s.status === 'rejected') {
+        problems.push(`invocation ${i} threw ${(s.reason as Error).name}: ${(s.reason as Error).message}`);
+        return [];
+      }
+      return coordinated(s.value);
+    });
+    for (const stage of ROLLBACK_STAGES) {
+      const rollbacks = model.rollbacks.filter((r) => r.stage === stage);
+      if (rollbacks.length > 1) problems.push(`${stage} was rolled back ${rollbacks.length} times`);
+      for (const r of rollbacks) {
+        if (r.replaced?.pipelineExecutionId !== FAILED) problems.push(`${stage}'s rollback replaced ${r.replaced?.type} ${r.replaced?.pipelineExecutionId}, not the failed execution`);
+      }
+      if (rollbacks.length === 0 && !entered.includes(stage)) problems.push(`${stage} was neither rolled back nor run by the newer release`);
+      const reported = new Set(outcomes.map((o) => {
+        const r = o.find((x) => x.stage === stage);
+        return r === undefined ? 'missing' : r.outcome === 'started' || r.outcome === 'already-rolled-back' ? 'rolled back' : r.outcome;
+      }));
+      if (reported.size !== 1) problems.push(`${stage} was reported as ${[...reported].join(' and ')} by different invocations`);
+      const started = outcomes.filter((o) => o.some((x) => x.stage === stage && x.outcome === 'started')).length;
+      if (started !== rollbacks.length) problems.push(`${stage}: ${started} invocations report started, ${rollbacks.length} rollbacks happened`);
+    }
+    const all = outcomes.flat();
+    return {
+      problems,
+      superseded: all.filter((r) => r.outcome === 'superseded').length,
+      rolledBack: model.rollbacks.length,
+      // Claims another invocation held when this one came to the stage.
+      waited: output.lines.filter((l) => l.includes('held by another invocation')).length,
+    };
+  }
+
+  const first = Number(process.env.WATCHER_INTERLEAVING_SEED ?? 20251207);
+  const runs = Number(process.env.WATCHER_INTERLEAVING_RUNS ?? 300);
+
+  test(`${runs} interleavings: each stage is rolled back at most once, a newer release never undone, every stage decided alike`, async () => {
+    const failures: string[] = [];
+    const seen = { superseded: 0, rolledBack: 0, waited: 0 };
+    for (let seed = first; seed < first + runs && failures.length < 5; seed++) {
+      const waitedBefore = output.lines.filter((l) => l.includes('held by another invocation')).length;
+      const result = await run(seed);
+      seen.superseded += result.superseded;
+      seen.rolledBack += result.rolledBack;
+      seen.waited += result.waited - waitedBefore;
+      if (result.problems.length > 0) {
+        failures.push(`interleaving ${seed} (rerun with WATCHER_INTERLEAVING_SEED=${seed} WATCHER_INTERLEAVING_RUNS=1): ${result.problems.join('; ')}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    // The runs covered what they are for: releases that superseded stages, rollbacks, and
+    // duplicates that found a stage claimed by another invocation.
+    if (runs >= 100) {
+      expect(seen.superseded).toBeGreaterThan(0);
+      expect(seen.rolledBack).toBeGreaterThan(0);
+      expect(seen.waited).toBeGreaterThan(0);
+    }
+  }, 120_000);
+});
