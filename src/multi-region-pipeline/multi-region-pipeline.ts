@@ -428,16 +428,17 @@ export class MultiRegionPipeline extends Construct {
       fail('coordinatedRollback', 'needs at least one replica region', props.coordinatedRollback);
     }
     validateDistinct('healthChecks names', healthChecks.map((c) => c.name));
+    healthChecks.forEach((c, i) => c._validate(this, i));
     if (blueGreen) {
       if (healthChecks.length === 0) {
         fail('healthChecks', 'must not be empty under the blue-green strategy: the green slot must be checked before it gets traffic', props.healthChecks);
       }
-      const unslotted = healthChecks.filter((c) => !c.namesSlot).map((c) => c.url);
+      const unslotted = healthChecks.filter((c) => !c.namesSlot).map((c) => c._redactedUrl);
       if (unslotted.length > 0) {
         fail('healthChecks', 'must each contain {slot} in the URL under the blue-green strategy, so each slot is checked before it gets traffic', unslotted);
       }
     } else {
-      const slotted = healthChecks.filter((c) => c.namesSlot).map((c) => c.url);
+      const slotted = healthChecks.filter((c) => c.namesSlot).map((c) => c._redactedUrl);
       if (slotted.length > 0) fail('healthChecks', 'must not contain {slot} unless the strategy is blue-green', slotted);
       if (bakeAlarmNames.some((n) => n.includes('{slot}'))) fail('bakeAlarmNames', 'must not contain {slot} unless the strategy is blue-green', bakeAlarmNames);
     }
@@ -473,8 +474,14 @@ export class MultiRegionPipeline extends Construct {
       healthCheck = this.createFunction('HealthCheck', PipelineFunctionRole.HEALTH_CHECK, props, createAlarms, {
         description: `Runs the HTTP health checks of the pipeline ${this.pipelineName}`,
         timeout: Duration.seconds(worstCase + HEALTH_CHECK_TIMEOUT_MARGIN_SECONDS),
-        environment: { [PipelineEnv.HEALTH_CHECKS]: JSON.stringify(healthChecks.map((c) => c._render())) },
+        // A header's secret ARN may be a token; without headers the JSON is plain, as it always was.
+        environment: {
+          [PipelineEnv.HEALTH_CHECKS]: healthChecks.some((c) => c.headers.length > 0)
+            ? stack.toJsonString(healthChecks.map((c) => c._render()))
+            : JSON.stringify(healthChecks.map((c) => c._render())),
+        },
       });
+      for (const header of healthChecks.flatMap((c) => c.headers)) header._grantRead(healthCheck.role, this);
       this.healthCheckFunction = healthCheck.handler;
     }
 
@@ -712,7 +719,7 @@ export class MultiRegionPipeline extends Construct {
       strategy: strategy.kind,
       trafficSwitch: strategy.trafficSwitch?.switchType ?? null,
       stages: regional.flatMap((r) => r.stageNames),
-      healthChecks: healthChecks.map((c) => ({ name: c.name, url: c.url })),
+      healthChecks: healthChecks.map((c) => ({ name: c.name, url: c._redactedUrl })),
       bakeAlarmNames,
       bakeTimeMinutes: bakeAlarmNames.length > 0 ? bakeMinutes ?? null : null,
       automaticRollback,
