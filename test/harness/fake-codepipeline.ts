@@ -167,6 +167,11 @@ export class PipelineModel {
     this.conflicts.set(stage, (this.conflicts.get(stage) ?? 0) + count);
   }
 
+  /** Drops the ConflictExceptions `conflictNext` planned for `stage` and not yet given. */
+  clearConflicts(stage: string): void {
+    this.conflicts.delete(stage);
+  }
+
   /** Finishes every rollback still in progress, successfully. */
   completeRollbacks(): void {
     for (const execution of this.executions.filter((e) => e.type === 'ROLLBACK' && e.status === 'InProgress')) {

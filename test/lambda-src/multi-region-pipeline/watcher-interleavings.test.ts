@@ -20,6 +20,7 @@ import {
   CodePipelineClient, GetPipelineExecutionCommand, GetPipelineStateCommand, ListActionExecutionsCommand,
   ListPipelineExecutionsCommand, RollbackStageCommand,
 } from '@aws-sdk/client-codepipeline';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { MemoryClaimStore } from './memory-claim-store';
 import { ALL_STAGES, EVENT, FAILED, failedWorld, NEWER, ROLLBACK_STAGES, SETTINGS } from './pipeline-world';
@@ -261,4 +262,65 @@ describe('seeded random interleavings', () => {
       expect(seen.waited).toBeGreaterThan(0);
     }
   }, 120_000);
+});
+
+describe('claims that outlive or fail their holder', () => {
+  const CLAIMS = SETTINGS.rollbackClaimsPath!;
+  const claimName = (stage: string, generation: number) => `${CLAIMS}/${FAILED}/${stage}/${generation}`;
+
+  test('a claim another invocation still holds at the deadline fails the stage (RollbackClaimedElsewhere); once its lease runs out a retry takes over', async () => {
+    const model = failedWorld();
+    let clock = Date.UTC(2025, 4, 1, 9, 16, 40);
+    const claims = new MemoryClaimStore(async () => undefined, () => clock);
+    // An invocation that died holding eu-west-1-blue; its lease ends 7 minutes from now.
+    await claims.create(claimName('eu-west-1-blue', 1), JSON.stringify({ state: 'claimed', owner: 'dead', leaseUntil: clock + 7 * 60_000 }));
+    const deps = { codepipeline: modelClient(model), claims, now: () => clock, sleep: async (ms: number) => { clock += ms; } };
+
+    await expect(watcher.handleWatcherEvent(EVENT, SETTINGS, deps)).rejects.toThrow('could not roll back eu-west-1');
+    expect(model.rollbacks.map((r) => r.stage)).toEqual(['eu-west-1-green', 'us-east-1-blue', 'us-east-1-green']);
+
+    // Lambda's retry, after the lease has run out, claims generation 2 and rolls the stage back.
+    clock += 3 * 60_000;
+    const retried = await watcher.handleWatcherEvent(EVENT, SETTINGS, deps);
+    expect(coordinated(retried).map((r) => `${r.stage}=${r.outcome}`)).toEqual([
+      'eu-west-1-blue=started', 'eu-west-1-green=already-rolled-back', 'us-east-1-blue=already-rolled-back', 'us-east-1-green=already-rolled-back',
+    ]);
+    expect(model.rollbacks.map((r) => r.stage)).toEqual(['eu-west-1-green', 'us-east-1-blue', 'us-east-1-green', 'eu-west-1-blue']);
+    expect(JSON.parse(claims.records.get(claimName('eu-west-1-blue', 2))!.value)).toMatchObject({ state: 'done', outcome: 'started' });
+  });
+
+  test('an invocation that cannot roll a stage back releases its claim, so the retry tries again at once', async () => {
+    const model = failedWorld();
+    let clock = Date.UTC(2025, 4, 1, 9, 16, 40);
+    const claims = new MemoryClaimStore(async () => undefined, () => clock);
+    const deps = { codepipeline: modelClient(model), claims, now: () => clock, sleep: async (ms: number) => { clock += ms; } };
+    // The pipeline stays busy for eu-west-1-blue past the 5-minute budget.
+    model.conflictNext('eu-west-1-blue', 100);
+
+    await expect(watcher.handleWatcherEvent(EVENT, SETTINGS, deps)).rejects.toThrow('could not roll back eu-west-1');
+    expect(JSON.parse(claims.records.get(claimName('eu-west-1-blue', 1))!.value)).toMatchObject({ state: 'released' });
+
+    model.clearConflicts('eu-west-1-blue');
+    const retried = await watcher.handleWatcherEvent(EVENT, SETTINGS, deps);
+    expect(coordinated(retried)[0]).toMatchObject({ stage: 'eu-west-1-blue', outcome: 'started' });
+    expect(model.rollbacks.filter((r) => r.stage === 'eu-west-1-blue')).toHaveLength(1);
+  });
+
+  test('of two concurrent invocations with a notification topic, only the one that decided publishes', async () => {
+    const model = failedWorld();
+    let clock = Date.UTC(2025, 4, 1, 9, 16, 40);
+    const claims = new MemoryClaimStore(async () => new Promise<void>((resolve) => setImmediate(resolve)), () => clock);
+    const sns = new SNSClient({ region: 'us-east-1' });
+    const snsMock = mockClient(sns);
+    snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const settings = { ...SETTINGS, notificationTopicArn: 'arn:aws:sns:us-east-1:111111111111:orders-release-rollbacks' };
+    const deps = { codepipeline: modelClient(model), claims, sns, now: () => clock, sleep: async (ms: number) => { clock += ms; } };
+
+    const outcomes = await Promise.all([watcher.handleWatcherEvent(EVENT, settings, deps), watcher.handleWatcherEvent(EVENT, settings, deps)]);
+
+    expect(model.rollbacks).toHaveLength(4);
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+    const started = outcomes.map((o) => coordinated(o).filter((r) => r.outcome === 'started').length);
+    expect(started.sort()).toEqual([0, 4]);
+  });
 });
