@@ -191,6 +191,49 @@ describe('values', () => {
   });
 });
 
+describe('generated shapes (seeded)', () => {
+  const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+  const word = (min: number, max: number) => pick(LOWER, min + Math.floor(random() * (max - min + 1)));
+  const host = () => Array.from({ length: 1 + Math.floor(random() * 3) }, () => word(2, 10)).join('.') + '.' + pick(LOWER, 3);
+  const port = () => String(1 + Math.floor(random() * 65_534));
+  const int = (max: number) => String(Math.floor(random() * max));
+  const password = () => pick(`${ALNUM}!$%^*()_+-=~.`, 6 + Math.floor(random() * 20)).replace(/^[-_.~]/, 'p');
+
+  test('every user:password@host[:port] and every HTTP Basic credential is refused', () => {
+    const refusedAll: string[] = [];
+    for (let i = 0; i < 1_000; i++) {
+      const user = word(1, 12);
+      const secret = password();
+      const shapes = [
+        `${user}:${secret}@${host()}`,
+        `${user}:${secret}@${host()}:${port()}`,
+        `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`,
+        `Authorization: Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`,
+      ];
+      for (const shape of shapes) if (sensitiveValueReason(shape) === undefined) refusedAll.push(shape);
+    }
+    expect(refusedAll).toEqual([]);
+  });
+
+  test('host:port, e-mail addresses, URLs without credentials, semantic versions and ISO dates pass', () => {
+    const passedAll: string[] = [];
+    for (let i = 0; i < 1_000; i++) {
+      const shapes = [
+        `${host()}:${port()}`,
+        `${word(1, 12)}@${host()}`,
+        `${word(1, 8)}.${word(1, 8)}+${word(1, 6)}@${host()}`,
+        `https://${host()}:${port()}/${word(1, 10)}/${word(1, 10)}?limit=${int(1000)}&sort=${word(3, 5)}`,
+        `ssh://${word(1, 8)}@${host()}:${port()}/${word(2, 10)}.git`,
+        `${int(20)}.${int(50)}.${int(200)}-rc.${int(9)}+build.${int(999)}`,
+        new Date(Date.UTC(2000 + Number(int(40)), Number(int(12)), 1 + Number(int(28)), Number(int(24)), Number(int(60)))).toISOString(),
+        `${word(3, 10)} ${word(3, 10)} ${word(3, 10)}`,
+      ];
+      for (const shape of shapes) if (sensitiveValueReason(shape) !== undefined) passedAll.push(`${shape} (${sensitiveValueReason(shape)})`);
+    }
+    expect(passedAll).toEqual([]);
+  });
+});
+
 describe('refusal reasons', () => {
   test('are fixed identifiers that never carry any part of the value', () => {
     const credential = `Zq9${randomAlnum(12)}`;
