@@ -240,7 +240,7 @@ function parseEvent(event: unknown): PipelineEvent | string {
  * taken on the pipeline state read just before the RollbackStage it leads to.
  *
  * @example
- * const outcome = await handleWatcherEvent(event, readWatcherSettings(process.env), { codepipeline, sns });
+ * const outcome = await handleWatcherEvent(event, readWatcherSettings(process.env), { codepipeline, sns, claims: new SsmClaimStore(ssm) });
  */
 export async function handleWatcherEvent(event: unknown, settings: WatcherSettings, deps: WatcherDependencies): Promise<WatcherOutcome> {
   const parsed = parseEvent(event);
