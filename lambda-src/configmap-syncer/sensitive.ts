@@ -11,10 +11,12 @@
  * word.
  *
  * Values are refused when they hold a PEM block, an AWS access key id, a JWT, a URL with a
- * password, a well-known token prefix, an embedded `password=...`-style assignment, a `Bearer`
- * token, a run of 32 or more hex digits, or a long random-looking token (see
- * {@link looksRandom}). UUIDs, URLs without credentials, host names, paths, ARNs, ISO dates, JSON
- * snippets and `sha256:`-labelled digests pass.
+ * password, a scheme-less `user:password@host[:port]`, a well-known token prefix, an HTTP Basic
+ * credential (`Basic ` and base64 of `user:password`, with or without an `Authorization:` name), a
+ * `.netrc` line with a password, an embedded `password=...`-style assignment, a `Bearer` token, a
+ * run of 32 or more hex digits, or a long random-looking token (see {@link looksRandom}). UUIDs,
+ * URLs without credentials, `host:port`, e-mail addresses, host names, paths, ARNs, ISO dates,
+ * JSON snippets and `sha256:`-labelled digests (also after an image tag) pass.
  */
 
 /** Why a key was refused; value-free, so it may be logged with the key's name. */
@@ -24,6 +26,9 @@ export type SensitiveReason =
   | 'aws-access-key-id'
   | 'jwt'
   | 'url-credentials'
+  | 'userinfo-credentials'
+  | 'basic-credentials'
+  | 'netrc-credentials'
   | 'token-prefix'
   | 'embedded-credential'
   | 'bearer-token'
@@ -78,6 +83,20 @@ const AWS_ACCESS_KEY_ID = /(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/;
 const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/;
 /** `scheme://user:password@`: credentials in a URL's userinfo. */
 const URL_CREDENTIALS = /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#@:]*:[^\s/?#@]+@/;
+/**
+ * A scheme-less `user:password@host[:port]` (as in `DATABASE=orders:hunter2@db.internal:5432`):
+ * user info that ends in `@` and a host name. A `name:tag@sha256:...` image reference (the "host"
+ * is a digest algorithm) and `mailto:`/`sip:` addresses (the "user" is a scheme) are not.
+ */
+const USERINFO_CREDENTIALS = new RegExp(
+  '(?<![A-Za-z0-9._%+~-])(?!(?:mailto|sips?|xmpp|im|pres|tel):)[A-Za-z0-9._%+~-]*:[^\\s@/:?#]+@'
+  + '(?!(?:sha1|sha224|sha256|sha384|sha512|md5)(?![A-Za-z0-9.-]))[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\\d{1,5})?(?![A-Za-z0-9-])',
+  'i',
+);
+/** `Basic <token68>`: an HTTP Basic credential when the token decodes to `user:password`. */
+const BASIC = /(?<![A-Za-z0-9])Basic\s+([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])/gi;
+/** A `.netrc` entry with a password: `machine <host> [login <user>] password <password>` or `default ...`. */
+const NETRC = /(?<![A-Za-z0-9])(?:machine\s+\S+|default)(?:\s+(?:login|account)\s+\S+)*\s+password\s+\S+/i;
 /** Prefixes of well-known tokens (GitHub, GitLab, Slack, Stripe, Google API keys, npm). */
 const TOKEN_PREFIX = /(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|glpat-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|AIza[A-Za-z0-9_-]{35}|npm_[A-Za-z0-9]{36})/;
 /** `Authorization: Bearer <token>` and the like. */
@@ -128,7 +147,10 @@ export function sensitiveValueReason(value: string): SensitiveReason | undefined
   if (AWS_ACCESS_KEY_ID.test(value)) return 'aws-access-key-id';
   if (JWT.test(value)) return 'jwt';
   if (URL_CREDENTIALS.test(value)) return 'url-credentials';
+  if (USERINFO_CREDENTIALS.test(value)) return 'userinfo-credentials';
   if (TOKEN_PREFIX.test(value)) return 'token-prefix';
+  if (hasBasicCredential(value)) return 'basic-credentials';
+  if (NETRC.test(value)) return 'netrc-credentials';
   if (BEARER.test(value)) return 'bearer-token';
   if (hasSensitiveAssignment(value)) return 'embedded-credential';
   const rest = value.replace(UUID, ' ').replace(LABELLED_DIGEST, ' ');
@@ -147,6 +169,18 @@ export function sensitiveValueReason(value: string): SensitiveReason | undefined
  */
 export function sensitiveKeyReason(name: string, value: string): SensitiveReason | undefined {
   return isSensitiveName(name) ? 'name' : sensitiveValueReason(value);
+}
+
+/**
+ * True when a `Basic <token>` decodes to printable `user:password`, either side possibly empty (an
+ * API key is often sent as the user with no password), so that "Basic plan" passes.
+ */
+function hasBasicCredential(value: string): boolean {
+  for (const [, token] of value.matchAll(BASIC)) {
+    const decoded = Buffer.from(token, 'base64').toString('latin1');
+    if (decoded.length > 1 && /^[\x20-\x7e]*:[\x20-\x7e]*$/.test(decoded)) return true;
+  }
+  return false;
 }
 
 function hasSensitiveAssignment(value: string): boolean {

@@ -1,7 +1,10 @@
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { handleHealthCheckJob } from './health-check';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { handleHealthCheckJob, SecretHeaderValues } from './health-check';
 import { isPipelineJob } from './job';
+import { SsmClaimStore } from './rollback-claims';
 import { handleTrafficSwitchJob } from './traffic-switch';
 import { handleWatcherEvent, readWatcherSettings } from './watcher';
 import type { HttpCheckConfig, PipelineFunctionRoleName, TrafficSwitchConfig } from '../../src/multi-region-pipeline/contract';
@@ -13,6 +16,10 @@ import { logger, metrics } from '../shared/observability';
 const ROLES: readonly string[] = Object.values(PipelineFunctionRole);
 /** An http(s) URL template; `{region}` and `{slot}` are substituted per action. */
 const URL_TEMPLATE = /^https?:\/\/[^\s]+$/;
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
+/** A Secrets Manager secret ARN (complete, or partial without the random suffix). */
+const SECRET_ARN = /^arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^\s]+$/;
 
 /** Reads which function this is; throws naming the variable when it is missing or unknown. */
 export function readRole(env: NodeJS.ProcessEnv): PipelineFunctionRoleName {
@@ -43,6 +50,17 @@ export function readHealthChecks(env: NodeJS.ProcessEnv): HttpCheckConfig[] {
     }
     if (c.maxAttempts < c.consecutiveSuccesses) throw new Error(`${where} must have maxAttempts of at least consecutiveSuccesses`);
     if (c.latencyThresholdMs !== undefined && !positive(c.latencyThresholdMs, 1)) throw new Error(`${where} latencyThresholdMs must be a positive integer`);
+    if (c.headers !== undefined) {
+      if (!Array.isArray(c.headers)) throw new Error(`${where} headers must be an array`);
+      c.headers.forEach((h: any, j: number) => {
+        if (typeof h?.name !== 'string' || !HEADER_NAME.test(h.name)) throw new Error(`${where}.headers[${j}] must have a name that is an HTTP header name`);
+        if (typeof h.secretArn !== 'string' || !SECRET_ARN.test(h.secretArn)) throw new Error(`${where}.headers[${j}] must have a secretArn that is a Secrets Manager secret ARN`);
+        if (h.jsonField !== undefined && (typeof h.jsonField !== 'string' || h.jsonField === '')) throw new Error(`${where}.headers[${j}] jsonField must be a non-empty string`);
+        if (h.prefix !== undefined && (typeof h.prefix !== 'string' || !/^[\x20-\x7e]*$/.test(h.prefix))) {
+          throw new Error(`${where}.headers[${j}] prefix must be printable ASCII`);
+        }
+      });
+    }
     return c as HttpCheckConfig;
   });
 }
@@ -93,7 +111,9 @@ export function createHandler(
   switch (role) {
     case PipelineFunctionRole.HEALTH_CHECK: {
       const checks = readHealthChecks(env);
-      run = (event) => handleHealthCheckJob(requireJob(event, role), { codepipeline: codepipeline(), checks });
+      // Secret header values are read once per execution environment, in each secret's region.
+      const headerValues = new SecretHeaderValues((secretRegion) => clients.get(SecretsManagerClient, { region: secretRegion }));
+      run = (event) => handleHealthCheckJob(requireJob(event, role), { codepipeline: codepipeline(), checks, options: { headerValues } });
       break;
     }
     case PipelineFunctionRole.TRAFFIC_SWITCH: {
@@ -108,6 +128,7 @@ export function createHandler(
         return handleWatcherEvent(event, settings, {
           codepipeline: codepipeline(),
           ...(settings.notificationTopicArn ? { sns: clients.get(SNSClient, { region }) } : {}),
+          ...(settings.rollbackClaimsPath ? { claims: new SsmClaimStore(clients.get(SSMClient, { region })) } : {}),
         });
       };
     }

@@ -1,8 +1,10 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { failJob, JobConfigurationError, jobIdOf, parseJob, succeedJob } from './job';
-import type { HealthCheckActionParameters, HttpCheckConfig, SlotName } from '../../src/multi-region-pipeline/contract';
+import type { HealthCheckActionParameters, HttpCheckConfig, SecretHeaderConfig, SlotName } from '../../src/multi-region-pipeline/contract';
 import { PipelineMetric, REGION_DIMENSION, REGION_PLACEHOLDER, SLOT_PLACEHOLDER } from '../../src/multi-region-pipeline/contract';
 import { addSplitMetric, errorFields, logger, MetricUnit } from '../shared/observability';
 
@@ -51,6 +53,89 @@ export interface HealthCheckOptions {
    * @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * Reads the values of headers taken from Secrets Manager; required when a check has headers.
+   * @default - none
+   */
+  readonly headerValues?: SecretHeaderValues;
+}
+
+/** Statuses after which a secret header's value is read again on the next run: it may have been rotated. */
+const REFUSED_STATUSES = new Set([401, 403]);
+/** What an HTTP header value may hold: visible ASCII, Latin-1, space and tab; never a line break. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * The values of health-check headers taken from Secrets Manager: each secret is read once
+ * (GetSecretValue in the secret's own region) and kept for the life of the execution environment,
+ * or until a check using it is refused with 401 or 403, which may mean it was rotated. Values are
+ * held in memory only: never logged, returned or put in an error message.
+ */
+export class SecretHeaderValues {
+  private readonly secrets = new Map<string, Promise<string>>();
+  /** GetSecretValue calls made (for tests and benchmarks). */
+  public reads = 0;
+
+  constructor(private readonly clientFor: (region: string) => SecretsManagerClient) {}
+
+  /** The value to send for `header` of check `checkName`; throws a value-free JobConfigurationError when it cannot be had. */
+  async value(checkName: string, header: SecretHeaderConfig): Promise<string> {
+    const where = `health check "${checkName}": header ${header.name}`;
+    const secretString = await this.secretString(header.secretArn, where);
+    let value: string;
+    if (header.jsonField === undefined) {
+      value = secretString;
+    } else {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(secretString);
+      } catch {
+        throw new JobConfigurationError(`${where}: the secret's value is not JSON, so it has no field ${JSON.stringify(header.jsonField)}`);
+      }
+      const field = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>)[header.jsonField] : undefined;
+      if (typeof field !== 'string' && typeof field !== 'number') {
+        throw new JobConfigurationError(`${where}: the secret's JSON value has no string field ${JSON.stringify(header.jsonField)}`);
+      }
+      value = String(field);
+    }
+    const full = `${header.prefix ?? ''}${value}`;
+    if (!HEADER_VALUE.test(full)) throw new JobConfigurationError(`${where}: the secret's value has characters an HTTP header cannot carry (a line break or a control character)`);
+    return full;
+  }
+
+  /** Drops the kept value of `secretArn`, so that the next run reads it again. */
+  forget(secretArn: string): void {
+    this.secrets.delete(secretArn);
+  }
+
+  private secretString(secretArn: string, where: string): Promise<string> {
+    let pending = this.secrets.get(secretArn);
+    if (!pending) {
+      pending = this.read(secretArn, where);
+      this.secrets.set(secretArn, pending);
+      // A failed read is not kept: the next run tries again.
+      pending.catch(() => this.secrets.delete(secretArn));
+    }
+    return pending;
+  }
+
+  private async read(secretArn: string, where: string): Promise<string> {
+    const region = secretArn.split(':')[3];
+    if (!region) throw new JobConfigurationError(`${where}: the secret ARN has no region`);
+    this.reads++;
+    let out;
+    try {
+      out = await this.clientFor(region).send(new GetSecretValueCommand({ SecretId: secretArn }));
+    } catch (e) {
+      const name = (e as Error).name;
+      if (name === 'ResourceNotFoundException') throw new JobConfigurationError(`${where}: the secret does not exist (ResourceNotFoundException)`);
+      if (name === 'AccessDeniedException' || name === 'AccessDenied') throw new JobConfigurationError(`${where}: the function may not read the secret (${name})`);
+      if (name === 'DecryptionFailure') throw new JobConfigurationError(`${where}: the secret cannot be decrypted with its key (${name})`);
+      throw e;
+    }
+    if (typeof out.SecretString !== 'string') throw new JobConfigurationError(`${where}: the secret has no string value (SecretString)`);
+    return out.SecretString;
+  }
 }
 
 /** The outcome of one check, value-free: fit for logs, the report and CodePipeline. */
@@ -154,8 +239,16 @@ export async function runHealthChecks(
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const started = now();
   const targets = checks.map((check) => ({ check, url: checkUrl(check, params) }));
+  const headers = await Promise.all(checks.map((check) => secretHeaders(check, options.headerValues)));
 
-  const results = await Promise.all(targets.map(({ check, url }) => runCheck(check, url, params.region, now, sleep)));
+  const runs = await Promise.all(targets.map(({ check, url }, i) => runCheck(check, url, headers[i], params.region, now, sleep)));
+  const results = runs.map((r) => r.result);
+  runs.forEach((r, i) => {
+    if (!r.refused || !checks[i].headers?.length) return;
+    // The secret may have been rotated since it was read: read it again next time.
+    for (const header of checks[i].headers!) options.headerValues?.forget(header.secretArn);
+    logger.warn('health check refused (401 or 403); its secret headers are read again on the next run', { check: checks[i].name });
+  });
   const passed = results.every((r) => r.passed);
   const outcome = passed ? PipelineMetric.HEALTH_CHECK_PASSED : PipelineMetric.HEALTH_CHECK_FAILED;
   addSplitMetric(outcome, MetricUnit.Count, 1, REGION_DIMENSION, params.region);
@@ -183,18 +276,30 @@ function checkUrl(check: HttpCheckConfig, params: HealthCheckActionParameters): 
   return url;
 }
 
+/** The check's secret headers, name to value (an empty object without headers). */
+async function secretHeaders(check: HttpCheckConfig, values: SecretHeaderValues | undefined): Promise<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  for (const header of check.headers ?? []) {
+    if (!values) throw new JobConfigurationError(`health check "${check.name}": header ${header.name} needs a reader of Secrets Manager values`);
+    headers[header.name.toLowerCase()] = await values.value(check.name, header);
+  }
+  return headers;
+}
+
 async function runCheck(
-  check: HttpCheckConfig, url: URL, region: string, now: () => number, sleep: (ms: number) => Promise<void>,
-): Promise<CheckResult> {
+  check: HttpCheckConfig, url: URL, headers: Record<string, string>, region: string, now: () => number, sleep: (ms: number) => Promise<void>,
+): Promise<{ result: CheckResult; refused: boolean }> {
   const latenciesMs: number[] = [];
   let streak = 0;
   let bestStreak = 0;
   let lastFailure: string | undefined;
   let attempts = 0;
+  let refused = false;
   while (attempts < check.maxAttempts && streak < check.consecutiveSuccesses) {
     if (attempts > 0) await sleep(check.intervalSeconds * 1000);
     attempts++;
-    const outcome = await probe(url, check.timeoutSeconds * 1000, now);
+    const outcome = await probe(url, check.timeoutSeconds * 1000, now, headers);
+    if (outcome.status !== undefined && REFUSED_STATUSES.has(outcome.status)) refused = true;
     latenciesMs.push(outcome.latencyMs);
     // Only answered requests: a refused connection is not a fast response, a timeout not a slow one.
     if (outcome.status !== undefined) {
@@ -223,7 +328,7 @@ async function runCheck(
   const fields = { check: result.name, url: result.url, passed, attempts, consecutiveSuccesses: bestStreak, reason: lastFailure };
   if (passed) logger.info('health check passed', fields);
   else logger.warn('health check failed', fields);
-  return result;
+  return { result, refused };
 }
 
 /** Why a response is unhealthy, or undefined when it is healthy. */
@@ -248,7 +353,7 @@ interface ProbeOutcome {
  * verification against Node's default trust store, no redirects followed, and a deadline from
  * connect to the last byte of the body. Never rejects.
  */
-function probe(url: URL, timeoutMs: number, now: () => number): Promise<ProbeOutcome> {
+function probe(url: URL, timeoutMs: number, now: () => number, headers: Record<string, string> = {}): Promise<ProbeOutcome> {
   const started = now();
   return new Promise((resolve) => {
     let settled = false;
@@ -269,7 +374,7 @@ function probe(url: URL, timeoutMs: number, now: () => number): Promise<ProbeOut
 
     const transport = url.protocol === 'https:' ? https : http;
     try {
-      request = transport.get(url, { agent: false, headers: { 'user-agent': HEALTH_CHECK_USER_AGENT } }, (response) => {
+      request = transport.get(url, { agent: false, headers: { ...headers, 'user-agent': HEALTH_CHECK_USER_AGENT } }, (response) => {
         const status = response.statusCode ?? 0;
         let bytes = 0;
         response.on('data', (chunk: Buffer) => {

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import {
   CodePipelineClient, GetPipelineExecutionCommand, GetPipelineStateCommand, paginateListActionExecutions,
   paginateListPipelineExecutions, RollbackStageCommand,
 } from '@aws-sdk/client-codepipeline';
-import type { ActionExecutionDetail, PipelineExecution, StageState } from '@aws-sdk/client-codepipeline';
+import type { ActionExecutionDetail, PipelineExecution, StageExecution } from '@aws-sdk/client-codepipeline';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { ClaimStore, claimStage, completeClaim, HeldClaim, releaseClaim } from './rollback-claims';
 import type { RegionalStageConfig } from '../../src/multi-region-pipeline/contract';
 import { PipelineEnv, PipelineMetric, REGION_DIMENSION } from '../../src/multi-region-pipeline/contract';
 import { booleanEnv, requireEnv, requireJsonEnv } from '../shared/env';
@@ -25,6 +27,11 @@ export interface WatcherSettings {
   readonly coordinatedRollback: boolean;
   /** Topic the coordinated-rollback outcome is published to; absent when none. */
   readonly notificationTopicArn?: string;
+  /**
+   * Parameter Store path of the rollback claims (one record per failed execution and stage);
+   * required when `coordinatedRollback` is on.
+   */
+  readonly rollbackClaimsPath?: string;
 }
 
 /** What the watcher needs besides its settings; tests inject a clock and a sleep. */
@@ -36,6 +43,10 @@ export interface WatcherDependencies {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Milliseconds since the epoch. @default Date.now */
   readonly now?: () => number;
+  /** Where the rollback claims are kept; required when coordinated rollback is on. */
+  readonly claims?: ClaimStore;
+  /** Names this invocation in the claims it holds. @default - a random UUID per invocation */
+  readonly invocationId?: string;
 }
 
 /**
@@ -109,6 +120,20 @@ const ACTIONS_PAGE_SIZE = 100;
 const MAX_EXECUTIONS_SEARCHED = 1_000;
 /** SNS requires a subject shorter than 100 characters. */
 const MAX_SUBJECT = 99;
+/**
+ * A claim outlives its holder's last possible RollbackStage by this much (ms): the holder starts
+ * none after its deadline, and one request takes seconds, not two minutes.
+ */
+const CLAIM_LEASE_MARGIN_MS = 2 * 60_000;
+/** Pause between two looks at a stage another invocation is rolling back (ms). */
+const CLAIM_POLL_MS = 3_000;
+/**
+ * Claims are kept this long (ms) and then removed: longer than any redelivery of the same failure
+ * (EventBridge retries for 2 hours, Lambda's asynchronous queue keeps an event for up to 6).
+ */
+const CLAIM_RETENTION_MS = 3 * 24 * 3_600_000;
+/** A Parameter Store path: `/` and segments of A-Z a-z 0-9 _ . - (no trailing `/`). */
+const PARAMETER_PATH = /^(\/[A-Za-z0-9_.-]+)+$/;
 
 /** Reads and checks the watcher's configuration; throws naming the first bad variable. */
 export function readWatcherSettings(env: NodeJS.ProcessEnv): WatcherSettings {
@@ -116,11 +141,20 @@ export function readWatcherSettings(env: NodeJS.ProcessEnv): WatcherSettings {
   if (notificationTopicArn !== undefined && !/^arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(notificationTopicArn)) {
     throw new Error(`environment variable ${PipelineEnv.NOTIFICATION_TOPIC_ARN} must be an SNS topic ARN`);
   }
+  const coordinatedRollback = booleanEnv(PipelineEnv.COORDINATED_ROLLBACK, false, env);
+  const rollbackClaimsPath = env[PipelineEnv.ROLLBACK_CLAIMS_PATH] || undefined;
+  if (coordinatedRollback && rollbackClaimsPath === undefined) {
+    throw new Error(`environment variable ${PipelineEnv.ROLLBACK_CLAIMS_PATH} is required when ${PipelineEnv.COORDINATED_ROLLBACK} is true`);
+  }
+  if (rollbackClaimsPath !== undefined && (!PARAMETER_PATH.test(rollbackClaimsPath) || rollbackClaimsPath.length > 512)) {
+    throw new Error(`environment variable ${PipelineEnv.ROLLBACK_CLAIMS_PATH} must be a Parameter Store path such as /a/b (at most 512 characters)`);
+  }
   return {
     pipelineName: requireEnv(PipelineEnv.PIPELINE_NAME, env),
     regions: readRegionalStages(env),
-    coordinatedRollback: booleanEnv(PipelineEnv.COORDINATED_ROLLBACK, false, env),
+    coordinatedRollback,
     ...(notificationTopicArn !== undefined ? { notificationTopicArn } : {}),
+    ...(rollbackClaimsPath !== undefined ? { rollbackClaimsPath } : {}),
   };
 }
 
@@ -199,12 +233,14 @@ function parseEvent(event: unknown): PipelineEvent | string {
  * rollbacks, and coordinates the cross-region rollback when a regional stage fails.
  *
  * Throws, after logging and publishing the outcome, when a rollback it wanted could not be
- * started, so that the asynchronous invocation is retried and finally dead-lettered. A retry does
- * not roll a stage back twice: a stage whose latest execution is a running or finished rollback
- * is reported as `already-rolled-back`.
+ * started, so that the asynchronous invocation is retried and finally dead-lettered. One failure
+ * rolls each stage back once, however often and however concurrently its event is delivered: the
+ * stage is claimed first (see `rollback-claims.ts`), and an invocation that finds another's
+ * outcome reports it (`already-rolled-back`, `superseded`) instead of acting. Every decision is
+ * taken on the pipeline state read just before the RollbackStage it leads to.
  *
  * @example
- * const outcome = await handleWatcherEvent(event, readWatcherSettings(process.env), { codepipeline, sns });
+ * const outcome = await handleWatcherEvent(event, readWatcherSettings(process.env), { codepipeline, sns, claims: new SsmClaimStore(ssm) });
  */
 export async function handleWatcherEvent(event: unknown, settings: WatcherSettings, deps: WatcherDependencies): Promise<WatcherOutcome> {
   const parsed = parseEvent(event);
@@ -273,6 +309,9 @@ async function coordinateRollback(
   if (settings.notificationTopicArn && !deps.sns) {
     throw new Error('an SNS client is required when a notification topic is configured');
   }
+  if (!settings.rollbackClaimsPath || !deps.claims) {
+    throw new Error('a rollback claims path and store are required for coordinated rollback');
+  }
   const now = deps.now ?? Date.now;
   const deadline = now() + CONFLICT_RETRY_BUDGET_MS;
   const base = { pipeline: settings.pipelineName, failedExecutionId, failedStage, failedRegion: settings.regions[failedIndex].region };
@@ -288,16 +327,29 @@ async function coordinateRollback(
   }
 
   const target = await lastSuccessfulExecutionBefore(deps.codepipeline, settings.pipelineName, failedExecutionId);
-  // One read of the stage states serves every stage: each decision is about the stage as it was
-  // before this invocation started rolling anything back.
-  const states = target === undefined ? undefined : getStageStates(deps.codepipeline, settings.pipelineName);
+  const context: StageRollbackContext = {
+    pipelineName: settings.pipelineName,
+    claimsPath: settings.rollbackClaimsPath,
+    claims: deps.claims,
+    owner: deps.invocationId ?? randomUUID(),
+    failedExecutionId,
+    deps,
+    deadline,
+  };
   const rollbacks: StageRollback[] = [];
+  let decidedHere = false;
   for (const { region, stage } of wanted) {
-    rollbacks.push(target === undefined
-      ? { region, stage, outcome: 'no-target' }
-      : await rollBackStage(settings.pipelineName, region, stage, target, failedExecutionId, deps, deadline, states!));
+    if (target === undefined) {
+      rollbacks.push({ region, stage, outcome: 'no-target' });
+      decidedHere = true;
+      continue;
+    }
+    const decided = await rollBackStage(context, region, stage, target);
+    rollbacks.push(decided.rollback);
+    decidedHere ||= decided.here;
   }
   const report: CoordinatedRollbackReport = { ...base, ...(target !== undefined ? { targetExecutionId: target } : {}), rollbacks };
+  await removeOldClaims(context);
 
   const failedRegions = unique(rollbacks.filter((r) => r.outcome === 'failed').map((r) => r.region));
   for (const region of failedRegions) {
@@ -305,10 +357,13 @@ async function coordinateRollback(
   }
   if (failedRegions.length > 0) {
     logger.error('Coordinated rollback incomplete', { ...report, notPromoted });
+  } else if (!decidedHere) {
+    // A duplicate delivery: every stage's outcome is another invocation's, which published it.
+    logger.info('Coordinated rollback already handled by another invocation', { ...report, notPromoted });
   } else {
     logger.info('Coordinated rollback', { ...report, notPromoted });
   }
-  if (settings.notificationTopicArn) {
+  if (settings.notificationTopicArn && (decidedHere || failedRegions.length > 0)) {
     await deps.sns!.send(new PublishCommand({
       TopicArn: settings.notificationTopicArn,
       Subject: rollbackSubject(report),
@@ -320,6 +375,17 @@ async function coordinateRollback(
       + `in ${failedStage}: could not roll back ${failedRegions.join(', ')}`);
   }
   return report;
+}
+
+/** Removes this function's claims older than CLAIM_RETENTION_MS; a failure is logged, never fatal. */
+async function removeOldClaims(context: StageRollbackContext): Promise<void> {
+  const now = context.deps.now ?? Date.now;
+  try {
+    const removed = await context.claims.deleteOlderThan(context.claimsPath, now() - CLAIM_RETENTION_MS);
+    if (removed > 0) logger.info('Old rollback claims removed', { removed });
+  } catch (e) {
+    logger.warn('Old rollback claims could not be removed; the next coordinated rollback tries again', { ...errorFields(e) });
+  }
 }
 
 /**
@@ -374,34 +440,71 @@ async function lastSuccessfulExecutionBefore(
   return undefined;
 }
 
+/** What rolling back one stage needs: the failure, the claims and the invocation's deadline. */
+interface StageRollbackContext {
+  readonly pipelineName: string;
+  readonly claimsPath: string;
+  readonly claims: ClaimStore;
+  /** This invocation, as named in the claims it holds. */
+  readonly owner: string;
+  readonly failedExecutionId: string;
+  readonly deps: WatcherDependencies;
+  /** No RollbackStage starts after this (ms since the epoch). */
+  readonly deadline: number;
+}
+
 /**
- * Rolls one stage back to `target`, unless its latest execution already is a running or
- * succeeded rollback (a redelivered event or a retried invocation) or a newer standard execution
- * has run it since. Retries while the pipeline is busy, until `deadline`.
+ * Rolls one stage back to `target`, once per failure: claims the stage, then, on the pipeline
+ * state read just before each attempt, leaves it alone when its latest execution is a running or
+ * succeeded rollback (`already-rolled-back`) or a newer standard execution (`superseded`), and
+ * otherwise calls RollbackStage, retrying while the pipeline is busy until the deadline. A stage
+ * another invocation holds is waited for, and its recorded outcome reported. `here` is false when
+ * the outcome is another invocation's.
  */
 async function rollBackStage(
-  pipelineName: string, region: string, stage: string, target: string, failedExecutionId: string, deps: WatcherDependencies, deadline: number,
-  stageStates: Promise<StageState[]>,
-): Promise<StageRollback> {
+  context: StageRollbackContext, region: string, stage: string, target: string,
+): Promise<{ rollback: StageRollback; here: boolean }> {
+  const { pipelineName, deps, deadline } = context;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = deps.now ?? Date.now;
+  let claim: HeldClaim | undefined;
   try {
-    const latest = (await stageStates).find((s) => s.stageName === stage)?.latestExecution;
-    if (latest?.type === ROLLBACK && (latest.status === 'InProgress' || latest.status === 'Succeeded')
-      && latest.pipelineExecutionId !== failedExecutionId) {
-      logger.info('Stage already rolled back', { pipeline: pipelineName, region, stage, rollbackExecutionId: latest.pipelineExecutionId, status: latest.status });
-      return { region, stage, outcome: 'already-rolled-back', rollbackExecutionId: latest.pipelineExecutionId };
+    for (;;) {
+      const found = await claimStage(
+        context.claims, context.claimsPath, context.failedExecutionId, stage, context.owner, deadline + CLAIM_LEASE_MARGIN_MS, now());
+      if (found.kind === 'held') {
+        claim = found.claim;
+        break;
+      }
+      if (found.kind === 'done') {
+        const recorded = found.record;
+        logger.info('Stage rollback decided by another invocation', { pipeline: pipelineName, region, stage, outcome: recorded.outcome });
+        const outcome: RollbackOutcome = recorded.outcome === 'superseded' ? 'superseded' : 'already-rolled-back';
+        return {
+          rollback: { region, stage, outcome, ...(recorded.rollbackExecutionId ? { rollbackExecutionId: recorded.rollbackExecutionId } : {}) },
+          here: false,
+        };
+      }
+      if (now() + CLAIM_POLL_MS > deadline) {
+        throw Object.assign(new Error('another invocation still holds the stage rollback'), { name: 'RollbackClaimedElsewhere' });
+      }
+      logger.info('Stage rollback held by another invocation; waiting', { pipeline: pipelineName, region, stage, delayMs: CLAIM_POLL_MS });
+      await sleep(CLAIM_POLL_MS);
     }
-    if (latest?.pipelineExecutionId !== undefined && latest.type !== ROLLBACK && latest.pipelineExecutionId !== failedExecutionId) {
-      logger.info('Stage left to a newer execution', { pipeline: pipelineName, region, stage, latestExecutionId: latest.pipelineExecutionId, status: latest.status });
-      return { region, stage, outcome: 'superseded' };
-    }
+
     let delay = CONFLICT_FIRST_DELAY_MS;
     for (;;) {
+      // Fresh state for every attempt: while we waited, a newer execution may have run the stage.
+      const decided = await decideOnState(context, region, stage);
+      if (decided) {
+        await completeClaim(context.claims, claim, decided.outcome, decided.rollbackExecutionId);
+        return { rollback: decided, here: true };
+      }
       try {
         const out = await deps.codepipeline.send(new RollbackStageCommand({ pipelineName, stageName: stage, targetPipelineExecutionId: target }));
         logger.info('Stage rollback started', { pipeline: pipelineName, region, stage, targetExecutionId: target, rollbackExecutionId: out.pipelineExecutionId });
-        return { region, stage, outcome: 'started', ...(out.pipelineExecutionId ? { rollbackExecutionId: out.pipelineExecutionId } : {}) };
+        await completeClaim(context.claims, claim, 'started', out.pipelineExecutionId);
+        return { rollback: { region, stage, outcome: 'started', ...(out.pipelineExecutionId ? { rollbackExecutionId: out.pipelineExecutionId } : {}) }, here: true };
       } catch (e) {
         if ((e as Error).name !== 'ConflictException' || now() + delay > deadline) throw e;
         logger.info('Pipeline busy; retrying the stage rollback', { pipeline: pipelineName, region, stage, delayMs: delay });
@@ -412,14 +515,43 @@ async function rollBackStage(
   } catch (e) {
     const fields = errorFields(e);
     logger.error('Stage rollback failed', { pipeline: pipelineName, region, stage, targetExecutionId: target, ...fields });
-    return { region, stage, outcome: 'failed', errorName: fields.errorName };
+    if (claim) {
+      try {
+        await releaseClaim(context.claims, claim);
+      } catch (releaseError) {
+        // The claim's lease runs out instead; a retry takes the stage over then.
+        logger.warn('Stage rollback claim could not be released', { pipeline: pipelineName, region, stage, ...errorFields(releaseError) });
+      }
+    }
+    return { rollback: { region, stage, outcome: 'failed', errorName: fields.errorName }, here: true };
   }
 }
 
-/** The pipeline's stage states (GetPipelineState), read once per coordinated rollback. */
-async function getStageStates(client: CodePipelineClient, pipelineName: string): Promise<StageState[]> {
+/**
+ * The outcome the stage's latest execution decides, or undefined when it still needs rolling
+ * back: a running or succeeded rollback other than the failed execution is `already-rolled-back`;
+ * any other standard execution than the failed one ran (or is running) the stage since, so it is
+ * `superseded`.
+ */
+async function decideOnState(context: StageRollbackContext, region: string, stage: string): Promise<StageRollback | undefined> {
+  const { pipelineName, failedExecutionId } = context;
+  const latest = await latestStageExecution(context.deps.codepipeline, pipelineName, stage);
+  if (latest?.type === ROLLBACK && (latest.status === 'InProgress' || latest.status === 'Succeeded')
+    && latest.pipelineExecutionId !== failedExecutionId) {
+    logger.info('Stage already rolled back', { pipeline: pipelineName, region, stage, rollbackExecutionId: latest.pipelineExecutionId, status: latest.status });
+    return { region, stage, outcome: 'already-rolled-back', rollbackExecutionId: latest.pipelineExecutionId };
+  }
+  if (latest?.pipelineExecutionId !== undefined && latest.type !== ROLLBACK && latest.pipelineExecutionId !== failedExecutionId) {
+    logger.info('Stage left to a newer execution', { pipeline: pipelineName, region, stage, latestExecutionId: latest.pipelineExecutionId, status: latest.status });
+    return { region, stage, outcome: 'superseded' };
+  }
+  return undefined;
+}
+
+/** The stage's latest execution (GetPipelineState), read afresh. */
+async function latestStageExecution(client: CodePipelineClient, pipelineName: string, stage: string): Promise<StageExecution | undefined> {
   const state = await client.send(new GetPipelineStateCommand({ name: pipelineName }));
-  return state.stageStates ?? [];
+  return (state.stageStates ?? []).find((s) => s.stageName === stage)?.latestExecution;
 }
 
 function unique(values: string[]): string[] {

@@ -35,6 +35,11 @@ export const PipelineEnv = {
   COORDINATED_ROLLBACK: 'COORDINATED_ROLLBACK',
   /** Watcher: ARN of the SNS topic the rollback outcome is published to; absent when none. */
   NOTIFICATION_TOPIC_ARN: 'NOTIFICATION_TOPIC_ARN',
+  /**
+   * Watcher: Parameter Store path under which it claims each stage rollback (one record per failed
+   * execution and stage); set when coordinated rollback is on.
+   */
+  ROLLBACK_CLAIMS_PATH: 'ROLLBACK_CLAIMS_PATH',
   /** CloudWatch namespace for the EMF metrics (read by Powertools Metrics). */
   METRIC_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
   /** Value of the `service` dimension on every metric (read by Powertools). */
@@ -68,6 +73,20 @@ export interface HttpCheckConfig {
   readonly timeoutSeconds: number;
   /** A healthy status that took longer than this counts as a failure (slow), in milliseconds; absent: no latency limit. */
   readonly latencyThresholdMs?: number;
+  /** Request headers whose values come from Secrets Manager at run time; absent: none. */
+  readonly headers?: SecretHeaderConfig[];
+}
+
+/** A request header whose value the handler reads from a secret (once per cold start). */
+export interface SecretHeaderConfig {
+  /** Header name (an HTTP token). */
+  readonly name: string;
+  /** ARN of the secret; its region is where the handler reads it. */
+  readonly secretArn: string;
+  /** JSON field of the secret's SecretString holding the value; absent: the whole SecretString. */
+  readonly jsonField?: string;
+  /** Text sent before the secret's value, such as `Bearer `; absent: none. */
+  readonly prefix?: string;
 }
 
 /**

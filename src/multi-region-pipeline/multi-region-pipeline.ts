@@ -66,6 +66,8 @@ const UNSCOPED_ACTIONS = [
   ...TRACING_ACTIONS, 'codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult', 'codepipeline:GetJobDetails', 'lambda:ListFunctions',
   'cloudformation:DescribeStacks', 's3:ListBucket',
 ];
+/** Parameter Store path under which the watcher claims each stage rollback; followed by the service name. */
+const ROLLBACK_CLAIMS_ROOT = '/cdk-cross-region-config/pipeline';
 /** Name of the pipeline stage deploying every replica region at once (parallel strategy). */
 const REPLICA_WAVE = 'replicas';
 
@@ -426,16 +428,17 @@ export class MultiRegionPipeline extends Construct {
       fail('coordinatedRollback', 'needs at least one replica region', props.coordinatedRollback);
     }
     validateDistinct('healthChecks names', healthChecks.map((c) => c.name));
+    healthChecks.forEach((c, i) => c._validate(this, i));
     if (blueGreen) {
       if (healthChecks.length === 0) {
         fail('healthChecks', 'must not be empty under the blue-green strategy: the green slot must be checked before it gets traffic', props.healthChecks);
       }
-      const unslotted = healthChecks.filter((c) => !c.namesSlot).map((c) => c.url);
+      const unslotted = healthChecks.filter((c) => !c.namesSlot).map((c) => c._redactedUrl);
       if (unslotted.length > 0) {
         fail('healthChecks', 'must each contain {slot} in the URL under the blue-green strategy, so each slot is checked before it gets traffic', unslotted);
       }
     } else {
-      const slotted = healthChecks.filter((c) => c.namesSlot).map((c) => c.url);
+      const slotted = healthChecks.filter((c) => c.namesSlot).map((c) => c._redactedUrl);
       if (slotted.length > 0) fail('healthChecks', 'must not contain {slot} unless the strategy is blue-green', slotted);
       if (bakeAlarmNames.some((n) => n.includes('{slot}'))) fail('bakeAlarmNames', 'must not contain {slot} unless the strategy is blue-green', bakeAlarmNames);
     }
@@ -471,8 +474,14 @@ export class MultiRegionPipeline extends Construct {
       healthCheck = this.createFunction('HealthCheck', PipelineFunctionRole.HEALTH_CHECK, props, createAlarms, {
         description: `Runs the HTTP health checks of the pipeline ${this.pipelineName}`,
         timeout: Duration.seconds(worstCase + HEALTH_CHECK_TIMEOUT_MARGIN_SECONDS),
-        environment: { [PipelineEnv.HEALTH_CHECKS]: JSON.stringify(healthChecks.map((c) => c._render())) },
+        // A header's secret ARN may be a token; without headers the JSON is plain, as it always was.
+        environment: {
+          [PipelineEnv.HEALTH_CHECKS]: healthChecks.some((c) => c.headers.length > 0)
+            ? stack.toJsonString(healthChecks.map((c) => c._render()))
+            : JSON.stringify(healthChecks.map((c) => c._render())),
+        },
       });
+      for (const header of healthChecks.flatMap((c) => c.headers)) header._grantRead(healthCheck.role, this);
       this.healthCheckFunction = healthCheck.handler;
     }
 
@@ -635,6 +644,7 @@ export class MultiRegionPipeline extends Construct {
     const regionalConfig: RegionalStageConfig[] = regional.map((r) => ({
       region: r.region, stages: r.stageNames, rollbackStages: r.rollbackStageNames,
     }));
+    const claimsPath = `${ROLLBACK_CLAIMS_ROOT}/${this.serviceName}/rollback-claims`;
     const watcher = this.createFunction('Watcher', PipelineFunctionRole.PIPELINE_WATCHER, props, createAlarms, {
       description: `Watches the pipeline ${this.pipelineName}: counts failures and rollbacks, coordinates cross-region rollback`,
       timeout: WATCHER_TIMEOUT,
@@ -643,6 +653,7 @@ export class MultiRegionPipeline extends Construct {
         [PipelineEnv.REGIONAL_STAGES]: JSON.stringify(regionalConfig),
         [PipelineEnv.COORDINATED_ROLLBACK]: String(this.coordinatedRollback),
         ...(props.notificationTopic ? { [PipelineEnv.NOTIFICATION_TOPIC_ARN]: props.notificationTopic.topicArn } : {}),
+        ...(this.coordinatedRollback ? { [PipelineEnv.ROLLBACK_CLAIMS_PATH]: claimsPath } : {}),
       },
     });
     this.watcherFunction = watcher.handler;
@@ -657,6 +668,13 @@ export class MultiRegionPipeline extends Construct {
       // RollbackStage is authorized on the stage: arn:...:pipeline/<name>/<stage>.
       const rollbackStages = regional.flatMap((r) => r.rollbackStageNames).map((s) => `${pipelineArn}/${s}`);
       watcher.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codepipeline:RollbackStage'], resources: [pipelineArn, ...rollbackStages] }));
+      // One claim per failed execution and stage, so that a duplicate event rolls nothing back twice;
+      // the watcher removes its claims after three days. Only under its own path.
+      const claimsArn = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: claimsPath.slice(1), arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+      watcher.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:GetParametersByPath', 'ssm:DeleteParameters'],
+        resources: [claimsArn, `${claimsArn}/*`],
+      }));
     }
     if (props.notificationTopic) {
       // Not grantPublish(): it grants the topic's key for any use; SNS uses it on the watcher's behalf only.
@@ -713,7 +731,7 @@ export class MultiRegionPipeline extends Construct {
       strategy: strategy.kind,
       trafficSwitch: strategy.trafficSwitch?.switchType ?? null,
       stages: regional.flatMap((r) => r.stageNames),
-      healthChecks: healthChecks.map((c) => ({ name: c.name, url: c.url })),
+      healthChecks: healthChecks.map((c) => ({ name: c.name, url: c._redactedUrl })),
       bakeAlarmNames,
       bakeTimeMinutes: bakeAlarmNames.length > 0 ? bakeMinutes ?? null : null,
       automaticRollback,
@@ -822,6 +840,8 @@ export class MultiRegionPipeline extends Construct {
       [/^arn:\*:iam::\d{12}:role\/\*$/, 'Self-mutation assumes the CDK bootstrap roles (cdk-*-deploy-role and the like) of the pipeline\'s account in every region, tagged aws-cdk:bootstrap-role; aws-cdk-lib conditions it on that tag.'],
       [/^<[A-Za-z0-9]+Handler[A-Za-z0-9]*\.Arn>:\*$/, 'Invoking any version or alias of this pipeline\'s own function (aws-cdk-lib LambdaInvokeAction grant).'],
       [/^arn:<AWS::Partition>:route53:::change\/\*$/, 'route53:GetChange takes the id Route 53 generates for each change batch, unknown before the switch.'],
+      [new RegExp(`:parameter${escapeRegExp(ROLLBACK_CLAIMS_ROOT)}/[A-Za-z0-9]+/rollback-claims/\\*$`),
+        'The watcher\'s rollback claims: one parameter per failed execution and stage, named after them at run time, under its own path only.'],
     ];
     const actionReason = 'aws-cdk-lib Bucket and Key grants (s3:GetObject*, GetBucket*, List*, DeleteObject*, Abort*, kms:ReEncrypt*, kms:GenerateDataKey*) '
       + 'scoped to the pipeline\'s own artifact buckets and keys.';

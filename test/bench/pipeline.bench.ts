@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { PipelineEnv } from '../../src/multi-region-pipeline/contract';
 import { startFakeCodePipeline } from '../harness/fake-codepipeline';
-import { REPO_ROOT } from '../harness/moto';
+import { REPO_ROOT, startMotoServer } from '../harness/moto';
 
 const CHECKS = Number(process.env.BENCH_CHECKS ?? 5);
 const ATTEMPTS = Number(process.env.BENCH_ATTEMPTS ?? 40);
@@ -107,9 +107,13 @@ async function main() {
     RollbackStage: { pipelineExecutionId: uuid(2000) },
   });
   const lastRegion = regions[regions.length - 1];
+  // The watcher claims each stage rollback in Parameter Store (moto).
+  const moto = await startMotoServer();
   const watcherEnv = {
     ...base,
     AWS_ENDPOINT_URL_CODEPIPELINE: fake.endpoint,
+    AWS_ENDPOINT_URL_SSM: moto.endpoint,
+    [PipelineEnv.ROLLBACK_CLAIMS_PATH]: '/cdk-cross-region-config/pipeline/bench/rollback-claims',
     [PipelineEnv.ROLE]: 'pipeline-watcher',
     [PipelineEnv.PIPELINE_NAME]: 'bench',
     [PipelineEnv.REGIONAL_STAGES]: JSON.stringify(config),
@@ -129,6 +133,7 @@ async function main() {
   const calls: Record<string, number> = {};
   for (const c of fake.calls) calls[c.operation] = (calls[c.operation] ?? 0) + 1;
   await fake.stop();
+  await moto.stop();
   const started = (rollbackRun.result.rollbacks ?? []).filter((r: any) => r.outcome === 'started').length;
 
   console.log(JSON.stringify({

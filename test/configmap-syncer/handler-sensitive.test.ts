@@ -50,6 +50,9 @@ describe('key names', () => {
   });
 });
 
+/** base64 of `user:password`, as HTTP Basic sends it. */
+const basic = (user: string, password: string) => Buffer.from(`${user}:${password}`).toString('base64');
+
 describe('values', () => {
   const awsKeyId = `AKIA${randomAlnum(16).toUpperCase()}`;
   const jwt = [
@@ -79,6 +82,38 @@ describe('values', () => {
     ['a git commit SHA', 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3', 'hex-string'],
     ['a random alphanumeric token', randomAlnum(32), 'high-entropy'],
     ['an AWS secret access key (40 random base64 characters)', pick(BASE64, 40), 'high-entropy'],
+    // HTTP Basic credentials, with and without the header name
+    ['an HTTP Basic credential', `Basic ${basic('deploy', 'hunter2')}`, 'basic-credentials'],
+    ['an HTTP Basic credential with its header name', `Authorization: Basic ${basic('deploy', 'hunter2')}`, 'basic-credentials'],
+    ['a proxy Basic credential', `Proxy-Authorization: basic ${basic('proxy-user', 'Tr0ub4dor&3')}`, 'basic-credentials'],
+    ['an HTTP Basic credential with an empty user', `Basic ${basic('', 'hunter2')}`, 'basic-credentials'],
+    ['an API key sent as the Basic user with an empty password', `Basic ${basic(`key_${randomAlnum(8).toLowerCase()}`, '')}`, 'basic-credentials'],
+    ['an HTTP Basic credential in a curl command', `curl -H "Authorization: Basic ${basic('ci', 'p4ss')}" https://api.example.com/`, 'basic-credentials'],
+    ['an HTTP Basic credential in JSON', `{"headers":{"Authorization":"Basic ${basic('svc', 'k8s-sync')}"}}`, 'basic-credentials'],
+    // user:password@host without a scheme
+    ['user:password@host', 'orders:hunter2@db.internal', 'userinfo-credentials'],
+    ['user:password@host:port', 'orders:hunter2@db.internal:5432', 'userinfo-credentials'],
+    ['user:password@ip:port', 'admin:admin@10.0.12.7:8080', 'userinfo-credentials'],
+    ['user:password@host in a sentence', 'connect with app:Tr0ub4dor@db.internal.', 'userinfo-credentials'],
+    ['user:password@host/path', 'deploy:s3cr3t@registry.example.com/v2/', 'userinfo-credentials'],
+    ['an assignment of user:password@host', 'DATABASE=orders:hunter2@db.internal:5432', 'userinfo-credentials'],
+    // other common shapes
+    ['a Docker auth JSON', `{"auths":{"registry.example.com":{"auth":"${basic('ci', 'registry-pass')}"}}}`, 'embedded-credential'],
+    ['a Docker auth JSON with username and password', '{"auths":{"ghcr.io":{"username":"ci","password":"registry-pass"}}}', 'embedded-credential'],
+    ['a .netrc line', 'machine api.example.com login deploy password hunter2', 'netrc-credentials'],
+    ['a .netrc default line', 'default login anonymous password guest', 'netrc-credentials'],
+    ['a multi-line .netrc', 'machine git.example.com\n  login ci\n  password glpat-short', 'netrc-credentials'],
+    ['an Authorization header with a bearer token', `Authorization: Bearer ${randomAlnum(40)}`, 'bearer-token'],
+    ['an Authorization header with a short token', 'Authorization: Token abc123', 'embedded-credential'],
+    ['an API key header', 'X-Api-Key: 3f9a-orders-7c1e', 'embedded-credential'],
+    ['a SQL Server DSN', 'Server=db.internal;Database=orders;User Id=app;Password=hunter2;', 'embedded-credential'],
+    ['an ODBC DSN', 'Driver={PostgreSQL};Server=db;Port=5432;Database=orders;Uid=app;Pwd=hunter2;', 'embedded-credential'],
+    ['a postgres URL', 'postgres://u:p@h/db', 'url-credentials'],
+    ['a MongoDB SRV URL', 'mongodb+srv://orders:hunter2@cluster0.example.mongodb.net/orders', 'url-credentials'],
+    ['an AMQP URL', 'amqp://guest:guest@rabbit.internal:5672/', 'url-credentials'],
+    ['a JDBC URL with a password parameter', 'jdbc:postgresql://db.internal:5432/orders?user=app&password=hunter2', 'embedded-credential'],
+    ['a redis URL with a password only', 'redis://:hunter2@cache.internal:6379/0', 'url-credentials'],
+    ['a dotenv line', 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'embedded-credential'],
   ])('refuses %s', (_label, value, reason) => {
     expect(sensitiveValueReason(value)).toBe(reason);
   });
@@ -114,6 +149,27 @@ describe('values', () => {
     ['a user agent', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'],
     ['a Kafka broker list', 'kafka-1.internal:9092,kafka-2.internal:9092,kafka-3.internal:9092'],
     ['a long run of one character', 'x'.repeat(10_000)],
+    // shapes near the credential patterns that must still pass
+    ['host:port', 'db.internal:5432'],
+    ['an IP and port', '10.0.12.7:8080'],
+    ['an e-mail address', 'ops@example.com'],
+    ['a list of e-mail addresses', 'ops@example.com, oncall+orders@example.co.uk'],
+    ['a mailto URL', 'mailto:ops@example.com'],
+    ['a SIP address', 'sip:alice@voip.example.com'],
+    ['an scp-style git remote', 'git@github.com:example/orders.git'],
+    ['an SSH target with a port', 'deploy@bastion.example.com:22'],
+    ['an image with a tag and a digest', `registry.example.com/orders-api:1.4.2@sha256:${pick(HEX, 64)}`],
+    ['a semantic version', '1.4.2-rc.1+build.5'],
+    ['an npm package with a version', '@aws-sdk/client-ssm@3.1169.0'],
+    ['a time of day', '10:30'],
+    ['an ISO date with an offset', '2025-01-21T10:30:00+01:00'],
+    ['plain words', 'orders service'],
+    ['the word Basic in prose', 'Basic plan, upgrade to Premium for SSO'],
+    ['the word Basic before a short word', 'Basic auth disabled'],
+    ['a sentence about passwords', 'Password reset links expire after 30 minutes'],
+    ['a .netrc-like sentence without a password', 'machine learning models are retrained nightly'],
+    ['an HTTP header without credentials', 'Content-Type: application/json'],
+    ['a URL with a port and a user name only', 'https://ci@git.example.com:8443/org/repo.git'],
     ['the seed\'s sync configuration', '{"primaryRegion":"ap-east-2","replicationRegions":["ap-northeast-1","ap-southeast-1"],"lastSyncTimestamp":"2025-01-21T10:30:00Z"}'],
   ])('passes %s', (_label, value) => {
     expect(sensitiveValueReason(value)).toBeUndefined();
@@ -132,6 +188,65 @@ describe('values', () => {
     expect(classChangeRatio('aA1')).toBe(1);
     expect(classChangeRatio('abc-def')).toBe(0);
     expect(looksRandom('aB3'.repeat(8))).toBe(false); // mixed, but three characters carry 1.6 bits
+  });
+});
+
+describe('generated shapes (seeded)', () => {
+  const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+  const word = (min: number, max: number) => pick(LOWER, min + Math.floor(random() * (max - min + 1)));
+  const host = () => Array.from({ length: 1 + Math.floor(random() * 3) }, () => word(2, 10)).join('.') + '.' + pick(LOWER, 3);
+  const port = () => String(1 + Math.floor(random() * 65_534));
+  const int = (max: number) => String(Math.floor(random() * max));
+  const password = () => pick(`${ALNUM}!$%^*()_+-=~.`, 6 + Math.floor(random() * 20)).replace(/^[-_.~]/, 'p');
+
+  test('every user:password@host[:port] and every HTTP Basic credential is refused', () => {
+    const refusedAll: string[] = [];
+    for (let i = 0; i < 1_000; i++) {
+      const user = word(1, 12);
+      const secret = password();
+      const shapes = [
+        `${user}:${secret}@${host()}`,
+        `${user}:${secret}@${host()}:${port()}`,
+        `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`,
+        `Authorization: Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`,
+      ];
+      for (const shape of shapes) if (sensitiveValueReason(shape) === undefined) refusedAll.push(shape);
+    }
+    expect(refusedAll).toEqual([]);
+  });
+
+  test('host:port, e-mail addresses, URLs without credentials, semantic versions and ISO dates pass', () => {
+    const passedAll: string[] = [];
+    for (let i = 0; i < 1_000; i++) {
+      const shapes = [
+        `${host()}:${port()}`,
+        `${word(1, 12)}@${host()}`,
+        `${word(1, 8)}.${word(1, 8)}+${word(1, 6)}@${host()}`,
+        `https://${host()}:${port()}/${word(1, 10)}/${word(1, 10)}?limit=${int(1000)}&sort=${word(3, 5)}`,
+        `ssh://${word(1, 8)}@${host()}:${port()}/${word(2, 10)}.git`,
+        `${int(20)}.${int(50)}.${int(200)}-rc.${int(9)}+build.${int(999)}`,
+        new Date(Date.UTC(2000 + Number(int(40)), Number(int(12)), 1 + Number(int(28)), Number(int(24)), Number(int(60)))).toISOString(),
+        `${word(3, 10)} ${word(3, 10)} ${word(3, 10)}`,
+      ];
+      for (const shape of shapes) if (sensitiveValueReason(shape) !== undefined) passedAll.push(`${shape} (${sensitiveValueReason(shape)})`);
+    }
+    expect(passedAll).toEqual([]);
+  });
+});
+
+describe('refusal reasons', () => {
+  test('are fixed identifiers that never carry any part of the value', () => {
+    const credential = `Zq9${randomAlnum(12)}`;
+    const values = [
+      `Basic ${basic('deploy', credential)}`, `deploy:${credential}@db.internal:5432`, `machine h login u password ${credential}`,
+      `{"auths":{"r":{"auth":"${basic('u', credential)}"}}}`, `Server=db;User Id=app;Password=${credential};`,
+      `postgres://app:${credential}@db/orders`, `Authorization: Bearer ${credential}${randomAlnum(16)}`,
+    ];
+    for (const value of values) {
+      const reason = sensitiveValueReason(value);
+      expect(reason).toMatch(/^[a-z]+(-[a-z]+)*$/);
+      expect(reason).not.toContain(credential.toLowerCase());
+    }
   });
 });
 

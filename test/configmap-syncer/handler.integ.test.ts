@@ -447,6 +447,38 @@ test('emits SyncSuccess, SyncFailure and KeysExcluded in total and per cluster',
   for (const doc of output.emf(mark)) expect(doc._aws.CloudWatchMetrics[0].Namespace).toBe(METRIC_NAMESPACE);
 });
 
+test('refuses an HTTP Basic credential and a scheme-less user:password@host under innocent names: they never reach a ConfigMap', async () => {
+  const sensitive = { basicPassword: value('basic-password'), hostPassword: value('host-password') };
+  const basicToken = Buffer.from(`deploy:${sensitive.basicPassword}`).toString('base64');
+  values.push(...Object.values(sensitive), basicToken);
+  await putSecret({
+    ...secretJson,
+    upstream_header: `Basic ${basicToken}`,
+    proxy_header: `Authorization: Basic ${basicToken}`,
+    database_target: `orders:${sensitive.hostPassword}@db.internal:5432`,
+  });
+  const mark = output.lines.length;
+
+  // The green cluster is down since the unreachable-cluster test; the blue one shows the outcome.
+  const result = await handler(env({}, [target(blue)]))(cloudTrailEvent('PutSecretValue', secretArn));
+
+  const refused = ['database_target', 'proxy_header', 'upstream_header'];
+  expect(outcomes(result)).toEqual([`blue ${NS}/${CM} unchanged`]);
+  expect(result.targets[0].keysExcluded).toEqual(expect.arrayContaining(refused));
+  for (const cluster of [blue]) {
+    const synced = Object.entries((await data(cluster))!);
+    expect(synced.filter(([k]) => refused.includes(k)).map(([k]) => k)).toEqual([]);
+    expect(synced.filter(([, v]) => [...Object.values(sensitive), basicToken].some((s) => v.includes(s))).map(([k]) => k)).toEqual([]);
+  }
+  const log = output.logs(mark).find((l) => l.message.startsWith('source keys refused'));
+  expect(log).toMatchObject({
+    level: 'WARN',
+    keys: expect.arrayContaining(refused),
+    reasons: { upstream_header: 'basic-credentials', proxy_header: 'basic-credentials', database_target: 'userinfo-credentials' },
+  });
+  const seen = [...output.lines.slice(mark), ...results].join('\n');
+  expect([...Object.values(sensitive), basicToken].filter((s) => seen.includes(s))).toEqual([]);
+});
 /**
  * The stacks that deploy the configurations the tests above run the handler with: every AWS call it
  * made must be allowed by its role's synthesized policies (test/harness/iam-evaluation.ts says which

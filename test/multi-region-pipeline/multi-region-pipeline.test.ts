@@ -147,6 +147,9 @@ describe('sequential (the default)', () => {
     expect(pipeline.coordinatedRollback).toBe(false);
     expect(envOf(template, 'pipeline-watcher')[PipelineEnv.COORDINATED_ROLLBACK]).toBe('false');
     expect(statementsAllowing(template, 'codepipeline:RollbackStage')).toEqual([]);
+    // No rollback claims either.
+    expect(envOf(template, 'pipeline-watcher')[PipelineEnv.ROLLBACK_CLAIMS_PATH]).toBeUndefined();
+    expect(statementsAllowing(template, 'ssm:PutParameter')).toEqual([]);
   });
 
   test('creates a cross-region support stack for each replica region', () => {
@@ -233,6 +236,18 @@ describe('blue-green', () => {
     expect(resources.some((r) => r.includes('shift-to-green'))).toBe(false);
   });
 
+  test('the watcher claims each stage rollback under its own Parameter Store path, and may touch nothing else in Parameter Store', () => {
+    const { template, pipeline } = synth((stack) => blueGreenProps(stack));
+    const path = `/cdk-cross-region-config/pipeline/${pipeline.serviceName}/rollback-claims`;
+    expect(envOf(template, 'pipeline-watcher')[PipelineEnv.ROLLBACK_CLAIMS_PATH]).toBe(path);
+    const arn = `:ssm:${PRIMARY}:${ACCOUNT}:parameter${path}`;
+    expect(statementsAllowing(template, 'ssm:DeleteParameters')).toEqual([{
+      Effect: 'Allow',
+      Action: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:GetParametersByPath', 'ssm:DeleteParameters'],
+      Resource: [arn, `${arn}/*`].map((a) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, a]] })),
+    }]);
+  });
+
   test('the Route 53 switch may change only its hosted zone, and read the pipeline execution type', () => {
     const { template } = synth((stack) => blueGreenProps(stack));
     expect(resourcesAllowed(template, 'route53:ChangeResourceRecordSets')).toEqual([
@@ -265,7 +280,8 @@ describe('blue-green', () => {
       ...blueGreenProps(stack),
       strategy: DeploymentStrategy.blueGreen({ trafficSwitch: TrafficSwitch.ssmParameter({ parameterName: '/my-service/{region}/live-slot' }) }),
     }));
-    expect(resourcesAllowed(template, 'ssm:PutParameter')).toEqual([PRIMARY, ...REPLICAS].map((region) => ({
+    const claims = (r: unknown) => JSON.stringify(r).includes('/rollback-claims');
+    expect(resourcesAllowed(template, 'ssm:PutParameter').filter((r) => !claims(r))).toEqual([PRIMARY, ...REPLICAS].map((region) => ({
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:${region}:${ACCOUNT}:parameter/my-service/${region}/live-slot`]],
     })));
     expect(statementsAllowing(template, 'route53:ChangeResourceRecordSets')).toEqual([]);

@@ -12,6 +12,7 @@ const { createHandler, readHealthChecks, readRole, readTrafficSwitch } = require
 
 const CHECK = { name: 'api', url: 'https://{slot}.example.com/health', expectedStatuses: [200], consecutiveSuccesses: 2, maxAttempts: 3, intervalSeconds: 1, timeoutSeconds: 2 };
 const base = { AWS_REGION: 'us-east-1' };
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:health/token-AbCdEf';
 
 describe('readRole', () => {
   test('accepts the three functions', () => {
@@ -28,6 +29,10 @@ describe('readHealthChecks', () => {
   test('reads the checks the construct writes', () => {
     expect(readHealthChecks({ [PipelineEnv.HEALTH_CHECKS]: JSON.stringify([CHECK]) })).toEqual([CHECK]);
   });
+  test('reads secret headers', () => {
+    const checks = [{ ...CHECK, headers: [{ name: 'Authorization', secretArn: SECRET_ARN, jsonField: 'token', prefix: 'Bearer ' }] }];
+    expect(readHealthChecks({ [PipelineEnv.HEALTH_CHECKS]: JSON.stringify(checks) })).toEqual(checks);
+  });
   test.each([
     [[], ' must be a non-empty JSON array of health checks'],
     [[{ ...CHECK, url: 'ftp://x' }], '[0] must have an http:// or https:// url'],
@@ -35,6 +40,11 @@ describe('readHealthChecks', () => {
     [[{ ...CHECK, timeoutSeconds: 0 }], '[0] must have an integer timeoutSeconds of at least 1'],
     [[{ ...CHECK, maxAttempts: 1 }], '[0] must have maxAttempts of at least consecutiveSuccesses'],
     [[{ ...CHECK, latencyThresholdMs: -1 }], '[0] latencyThresholdMs must be a positive integer'],
+    [[{ ...CHECK, headers: {} }], '[0] headers must be an array'],
+    [[{ ...CHECK, headers: [{ name: 'X Token', secretArn: SECRET_ARN }] }], '[0].headers[0] must have a name that is an HTTP header name'],
+    [[{ ...CHECK, headers: [{ name: 'X-Token', secretArn: 'health/token' }] }], '[0].headers[0] must have a secretArn that is a Secrets Manager secret ARN'],
+    [[{ ...CHECK, headers: [{ name: 'X-Token', secretArn: SECRET_ARN, jsonField: '' }] }], '[0].headers[0] jsonField must be a non-empty string'],
+    [[{ ...CHECK, headers: [{ name: 'X-Token', secretArn: SECRET_ARN, prefix: 'a\nb' }] }], '[0].headers[0] prefix must be printable ASCII'],
   ])('fails naming the field for %j', (checks, message) => {
     expect(() => readHealthChecks({ [PipelineEnv.HEALTH_CHECKS]: JSON.stringify(checks) })).toThrow(`environment variable HEALTH_CHECKS${message}`);
   });

@@ -20,6 +20,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { HttpResponse } from '@smithy/protocol-http';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { MemoryClaimStore } from './memory-claim-store';
 import type { RegionalStageConfig } from '../../../src/multi-region-pipeline/contract';
 import { PipelineEnv } from '../../../src/multi-region-pipeline/contract';
 import { applyEnv } from '../../harness/moto';
@@ -42,6 +43,7 @@ afterAll(() => restoreEnv());
 
 const PIPELINE = 'orders-release';
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:orders-release-rollbacks';
+const CLAIMS_PATH = '/cdk-cross-region-config/pipeline/OrdersRelease/rollback-claims';
 /** The execution that failed in the recordings. */
 const FAILED = '3f7c2a91-5b8e-4d02-9c61-7e0a4b2d8f13';
 /** CodePipeline's automatic rollback of the failed stage. */
@@ -63,7 +65,11 @@ const blueGreen = (region: string): RegionalStageConfig => ({
   rollbackStages: [`${region}-Promote`, `${region}-Shift`],
 });
 const SEQUENTIAL: WatcherSettings = {
-  pipelineName: PIPELINE, regions: [US, EU, AP].map(sequential), coordinatedRollback: true, notificationTopicArn: TOPIC,
+  pipelineName: PIPELINE,
+  regions: [US, EU, AP].map(sequential),
+  coordinatedRollback: true,
+  notificationTopicArn: TOPIC,
+  rollbackClaimsPath: CLAIMS_PATH,
 };
 const BLUE_GREEN: WatcherSettings = { ...SEQUENTIAL, regions: [US, EU, AP].map(blueGreen) };
 
@@ -170,6 +176,7 @@ interface Fixture {
   readonly deps: Parameters<typeof handleWatcherEvent>[2];
   /** Every wait the watcher asked for, in ms. */
   readonly sleeps: number[];
+  readonly claims: MemoryClaimStore;
 }
 
 /** Pages a recorded listing by its nextToken, the way the API would. */
@@ -202,13 +209,16 @@ function fixture(options: {
   sns.on(PublishCommand).resolves({ MessageId: '5e2a7c1b-3d9f-5b8e-a1c4-6f0d2e8b7a93' });
   const sleeps: number[] = [];
   let clock = Date.UTC(2025, 4, 1, 9, 16, 40);
+  const claims = new MemoryClaimStore(async () => undefined, () => clock);
   return {
     cp,
     sns,
     sleeps,
+    claims,
     deps: {
       codepipeline,
       sns: snsClient,
+      claims,
       now: () => clock,
       sleep: async (ms) => {
         sleeps.push(ms);
@@ -297,15 +307,20 @@ describe('readWatcherSettings', () => {
     [PipelineEnv.REGIONAL_STAGES]: JSON.stringify(STAGES),
     [PipelineEnv.COORDINATED_ROLLBACK]: 'true',
     [PipelineEnv.NOTIFICATION_TOPIC_ARN]: TOPIC,
+    [PipelineEnv.ROLLBACK_CLAIMS_PATH]: CLAIMS_PATH,
     ...overrides,
   });
 
   test('reads the pipeline, its regional stages in order, coordinated rollback and the topic', () => {
-    expect(readWatcherSettings(env())).toEqual({ pipelineName: PIPELINE, regions: STAGES, coordinatedRollback: true, notificationTopicArn: TOPIC });
+    expect(readWatcherSettings(env())).toEqual({
+      pipelineName: PIPELINE, regions: STAGES, coordinatedRollback: true, notificationTopicArn: TOPIC, rollbackClaimsPath: CLAIMS_PATH,
+    });
   });
 
   test('coordinated rollback is off and there is no topic unless configured', () => {
-    const settings = readWatcherSettings(env({ [PipelineEnv.COORDINATED_ROLLBACK]: undefined, [PipelineEnv.NOTIFICATION_TOPIC_ARN]: undefined }));
+    const settings = readWatcherSettings(env({
+      [PipelineEnv.COORDINATED_ROLLBACK]: undefined, [PipelineEnv.NOTIFICATION_TOPIC_ARN]: undefined, [PipelineEnv.ROLLBACK_CLAIMS_PATH]: undefined,
+    }));
     expect(settings.coordinatedRollback).toBe(false);
     expect(settings).not.toHaveProperty('notificationTopicArn');
   });
@@ -337,6 +352,10 @@ describe('readWatcherSettings', () => {
       'environment variable REGIONAL_STAGES[1] repeats the region of an earlier entry; each region has one entry'],
     ['COORDINATED_ROLLBACK is not a boolean', { [PipelineEnv.COORDINATED_ROLLBACK]: 'yes' },
       'environment variable COORDINATED_ROLLBACK must be "true" or "false"'],
+    ['ROLLBACK_CLAIMS_PATH is missing under coordinated rollback', { [PipelineEnv.ROLLBACK_CLAIMS_PATH]: undefined },
+      'environment variable ROLLBACK_CLAIMS_PATH is required when COORDINATED_ROLLBACK is true'],
+    ['ROLLBACK_CLAIMS_PATH is not a parameter path', { [PipelineEnv.ROLLBACK_CLAIMS_PATH]: 'claims/' },
+      'environment variable ROLLBACK_CLAIMS_PATH must be a Parameter Store path such as /a/b (at most 512 characters)'],
     ['NOTIFICATION_TOPIC_ARN is not a topic ARN', { [PipelineEnv.NOTIFICATION_TOPIC_ARN]: 'arn:aws:sqs:us-east-1:123456789012:not-a-topic' },
       'environment variable NOTIFICATION_TOPIC_ARN must be an SNS topic ARN'],
   ])('fails if %s, naming the variable', (_what, overrides, message) => {
