@@ -26,6 +26,7 @@ import { ConditionedPipeline, LambdaInvokeStep, StageConditions } from './pipeli
 import { DashboardWidgetOptions } from '../common/dashboard-options';
 import { HandlerOptions } from '../common/handler-options';
 import { AlarmSet, addHandlerAlarms } from '../private/alarms';
+import { HandlerSettings } from '../private/handler-settings';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { acknowledgeNagFindings, flattenReference } from '../private/nag';
 import {
@@ -471,7 +472,7 @@ export class MultiRegionPipeline extends Construct {
       healthCheck = this.createFunction('HealthCheck', PipelineFunctionRole.HEALTH_CHECK, props, createAlarms, {
         description: `Runs the HTTP health checks of the pipeline ${this.pipelineName}`,
         timeout: Duration.seconds(worstCase + HEALTH_CHECK_TIMEOUT_MARGIN_SECONDS),
-        environment: { [PipelineEnv.HEALTH_CHECKS]: JSON.stringify(healthChecks.map((c) => c._render())) },
+        growable: { [PipelineEnv.HEALTH_CHECKS]: healthChecks.map((c) => c._render()) },
       });
       this.healthCheckFunction = healthCheck.handler;
     }
@@ -481,7 +482,7 @@ export class MultiRegionPipeline extends Construct {
       trafficSwitch = this.createFunction('TrafficSwitch', PipelineFunctionRole.TRAFFIC_SWITCH, props, createAlarms, {
         description: `Moves each region's traffic between its blue and green slots for the pipeline ${this.pipelineName}`,
         timeout: TRAFFIC_SWITCH_TIMEOUT,
-        environment: { [PipelineEnv.TRAFFIC_SWITCH]: stack.toJsonString(strategy.trafficSwitch!._render()) },
+        growable: { [PipelineEnv.TRAFFIC_SWITCH]: strategy.trafficSwitch!._render() },
       });
       strategy.trafficSwitch!._grant(trafficSwitch.role, this.regions, account, partition);
       trafficSwitch.role.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -640,10 +641,10 @@ export class MultiRegionPipeline extends Construct {
       timeout: WATCHER_TIMEOUT,
       environment: {
         [PipelineEnv.PIPELINE_NAME]: this.pipelineName,
-        [PipelineEnv.REGIONAL_STAGES]: JSON.stringify(regionalConfig),
         [PipelineEnv.COORDINATED_ROLLBACK]: String(this.coordinatedRollback),
         ...(props.notificationTopic ? { [PipelineEnv.NOTIFICATION_TOPIC_ARN]: props.notificationTopic.topicArn } : {}),
       },
+      growable: { [PipelineEnv.REGIONAL_STAGES]: regionalConfig },
     });
     this.watcherFunction = watcher.handler;
     this.watcherRole = watcher.role;
@@ -880,7 +881,7 @@ export class MultiRegionPipeline extends Construct {
 
   private createFunction(
     id: string, role: PipelineFunctionRoleName, props: MultiRegionPipelineProps, createAlarms: boolean,
-    options: { description: string; timeout: Duration; environment: { [key: string]: string } },
+    options: { description: string; timeout: Duration; environment?: { [key: string]: string }; growable: { [key: string]: unknown } },
   ): FunctionResources {
     const scope = new Construct(this, id);
     const hardened = hardenedFunction(scope, {
@@ -892,15 +893,18 @@ export class MultiRegionPipeline extends Construct {
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
     });
-    const handler = new PipelineFunction(scope, 'Handler', {
-      ...hardened.options,
+    const settings = new HandlerSettings(scope, 'Settings', {
+      description: `the ${role} function of the pipeline ${this.pipelineName}`,
       environment: {
         [PipelineEnv.ROLE]: role,
         [PipelineEnv.METRIC_NAMESPACE]: this.metricNamespace,
         [PipelineEnv.SERVICE_NAME]: this.serviceName,
         ...options.environment,
       },
+      growable: options.growable,
     });
+    const handler = new PipelineFunction(scope, 'Handler', { ...hardened.options, environment: settings.environment });
+    settings.grantRead(handler);
     if (role === PipelineFunctionRole.TRAFFIC_SWITCH) {
       hardened.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codepipeline:GetJobDetails'], resources: ['*'] }));
     }
