@@ -382,3 +382,35 @@ test('a function without a settings document is configured from its environment 
   expect(() => handlers.replicator.createHandler({ AWS_REGION: PRIMARY, [SETTINGS_DOCUMENT_ENV]: '{"path":"/elsewhere"}' })).toThrow(
     'environment variable SETTINGS_DOCUMENT must be JSON {"path" below /cdk-cross-region-config, "version", "chunks" (at least 1), "variables"}');
 });
+
+describe('settings documents are not application configuration', () => {
+  beforeAll(async () => {
+    await ssm.send(new PutParameterCommand({ Name: '/cdk-cross-region-config/AppStack/AppStackSyncerSettings0A1B2C3D/0123456789abcdef0123/0', Value: `${SETTINGS_CHUNK_MAGIC} 0123456789abcdef0123 0/1\n{}`, Type: 'String', Overwrite: true }));
+    await ssm.send(new PutParameterCommand({ Name: '/cdk-cross-region-config-app/log_level', Value: 'info', Type: 'String', Overwrite: true }));
+  });
+
+  test('the drift detector never compares them, even under a path that covers them', async () => {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { ParametersScope } = require('../../lambda-src/drift-detector/parameters') as typeof import('../../lambda-src/drift-detector/parameters');
+    const { RunDigest } = require('../../lambda-src/drift-detector/digest') as typeof import('../../lambda-src/drift-detector/digest');
+    const { ClientCache } = require('../../lambda-src/shared/clients') as typeof import('../../lambda-src/shared/clients');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const scope = new ParametersScope({
+      clients: new ClientCache(PRIMARY), primaryRegion: PRIMARY, replicaRegions: ['eu-west-1'], path: '/', digest: new RunDigest(), keepForRemediation: false, excludedNames: new Set(),
+    });
+    const names = [...(await scope.read({ region: PRIMARY }, 'primary')).items.keys()];
+    expect(names).toContain('/cdk-cross-region-config-app/log_level');
+    expect(names.filter((n) => n.startsWith('/cdk-cross-region-config/'))).toEqual([]);
+  });
+
+  test('the ConfigMap syncer never syncs them, even from a path that covers them', async () => {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { readSource } = require('../../lambda-src/configmap-syncer/source') as typeof import('../../lambda-src/configmap-syncer/source');
+    const { ClientCache } = require('../../lambda-src/shared/clients') as typeof import('../../lambda-src/shared/clients');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const source = await readSource(new ClientCache(PRIMARY), { primaryRegion: PRIMARY, parameterPath: '/' });
+    const keys = [...source.entries.keys()];
+    expect(keys).toContain('cdk-cross-region-config-app.log_level');
+    expect(keys.filter((k) => k.startsWith('cdk-cross-region-config.'))).toEqual([]);
+  });
+});
