@@ -56,6 +56,10 @@ const PROVENANCE_KEY_LENGTH = 64;
 const SERVICE_NAME_MAX_LENGTH = 64;
 /** EventBridge's default event pattern size quota, in characters (adjustable to 4096). */
 const MAX_EVENT_PATTERN_LENGTH = 2048;
+/** IAM's default quotas: characters of a role's inline policies, of one managed policy, and managed policies per role. */
+const MAX_INLINE_POLICY_CHARACTERS = 10_240;
+const MAX_MANAGED_POLICY_CHARACTERS = 6_144;
+const MAX_MANAGED_POLICIES_PER_ROLE = 10;
 /** Prefix of this library's warning ids. */
 const WARNING = 'cdk-cross-region-config:';
 
@@ -515,6 +519,7 @@ export class CrossRegionSecretReplicator extends Construct {
 
     const wildcards = new Map<string, string>();
     this.grantHandlerPermissions(selection, props, replicaKeys, crossAccount, propagateDeletions, wildcards);
+    warnAboutPolicySize(this, this.role);
 
     this.rule = new events.Rule(this, 'Rule', {
       description: `Sends Secrets Manager changes in ${primary} to the secret replicator ${this.node.path}`.slice(0, 512),
@@ -885,6 +890,25 @@ function validateCrossAccountReplicas(replicas: CrossAccountReplica[], primary: 
     seen.add(key);
   });
   return replicas;
+}
+
+/**
+ * Warns when the role's statements (one ARN pattern per listed name and region) are longer than
+ * IAM lets a role hold by default, so the deployment would fail: CDK moves what exceeds the inline
+ * policy into managed policies, and a role has at most `MAX_MANAGED_POLICIES_PER_ROLE` of them.
+ */
+function warnAboutPolicySize(scope: Construct, role: iam.Role): void {
+  const policy = role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+  if (!policy) return;
+  // Without whitespace, as IAM counts; deploy-time values as typical ARNs.
+  const characters = estimateJson(scope, policy.document).json.length;
+  const allowed = MAX_INLINE_POLICY_CHARACTERS + MAX_MANAGED_POLICIES_PER_ROLE * MAX_MANAGED_POLICY_CHARACTERS;
+  if (characters > allowed) {
+    Annotations.of(scope).addWarningV2(`${WARNING}policyTooLarge`,
+      `The handler's IAM policy is about ${characters} characters, more than a role can hold with IAM's default quotas (${MAX_INLINE_POLICY_CHARACTERS} `
+      + `inline and ${MAX_MANAGED_POLICIES_PER_ROLE} managed policies of ${MAX_MANAGED_POLICY_CHARACTERS}), so the deployment would fail: each listed `
+      + 'secret name adds an ARN pattern per region. Select secrets by name prefix or tags, or split the selection across replicators.');
+  }
 }
 
 /** Warns about names that end like an ARN suffix, which make ARN matching ambiguous. */
