@@ -317,6 +317,14 @@ export class ConfigMapSyncer extends Construct {
   /** The Lambda function that syncs. */
   public readonly handler: lambda.Function;
 
+  /**
+   * Parameters of the handler's settings document; empty while every setting fits in Lambda's 4 KB environment.
+   *
+   * Settings that outgrow the environment (README, "Large configurations") are written here by
+   * CloudFormation, versioned with the deployment, and read by the handler at cold start.
+   */
+  public readonly settingsParameters: ssm.IStringParameter[];
+
   /** Execution role of the handler: reads the source, and is the principal of the EKS access entries. */
   public readonly role: iam.Role;
 
@@ -477,6 +485,7 @@ export class ConfigMapSyncer extends Construct {
       growable: { [SyncEnv.TARGETS]: targetConfigs, [SyncEnv.INCLUDE_KEYS]: props.includeKeys },
     });
     this.handler = new SyncerFunction(this, 'Handler', { ...hardened.options, environment: settings.environment });
+    this.settingsParameters = settings.parameters;
     settings.grantRead(this.handler);
 
     const wildcards = new Map<string, string>();

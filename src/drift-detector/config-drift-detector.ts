@@ -349,6 +349,14 @@ export class ConfigDriftDetector extends Construct {
   /** The Lambda function that scans. */
   public readonly handler: lambda.Function;
 
+  /**
+   * Parameters of the handler's settings document; empty while every setting fits in Lambda's 4 KB environment.
+   *
+   * Settings that outgrow the environment (README, "Large configurations") are written here by
+   * CloudFormation, versioned with the deployment, and read by the handler at cold start.
+   */
+  public readonly settingsParameters: ssm.IStringParameter[];
+
   /** Execution role of the handler, with least-privilege statements per region. */
   public readonly role: iam.Role;
 
@@ -582,6 +590,7 @@ export class ConfigDriftDetector extends Construct {
       },
     });
     this.handler = new DriftDetectorFunction(this, 'Handler', { ...hardened.options, environment: settings.environment });
+    this.settingsParameters = settings.parameters;
     settings.grantRead(this.handler);
 
     const wildcards = new Map<string, string>();

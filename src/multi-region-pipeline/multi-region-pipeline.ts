@@ -310,6 +310,7 @@ export interface RegionalStages {
 
 interface FunctionResources {
   readonly handler: lambda.Function;
+  readonly settingsParameters: ssm.IStringParameter[];
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly deadLetterQueue: sqs.Queue;
@@ -371,6 +372,14 @@ export class MultiRegionPipeline extends Construct {
   public readonly watcherFunction: lambda.IFunction;
   /** Execution role of the watcher function. */
   public readonly watcherRole: iam.IRole;
+  /**
+   * Parameters of the functions' settings documents; empty while every function's settings fit in Lambda's 4 KB environment.
+   *
+   * Settings that outgrow the environment, such as many health checks (README, "Large
+   * configurations"), are written here by CloudFormation, versioned with the deployment, and read by
+   * the function at cold start.
+   */
+  public readonly settingsParameters: ssm.IStringParameter[];
   /** The EventBridge rule sending the pipeline's execution and stage events to the watcher. */
   public readonly eventsRule: events.Rule;
   /** Dead-letter queue of the watcher: events it could not handle after retries. */
@@ -676,6 +685,7 @@ export class MultiRegionPipeline extends Construct {
 
     // The pipeline is built now, not just before synthesis, so its conditions, roles and support
     // stacks exist for the acknowledgements below and for callers that inspect them.
+    this.settingsParameters = [healthCheck, trafficSwitch, watcher].flatMap((f) => f?.settingsParameters ?? []);
     this.cdkPipeline.buildPipeline();
     this.acknowledgePipelineFindings(codePipeline, [healthCheck, trafficSwitch, watcher].filter((f): f is FunctionResources => f !== undefined));
 
@@ -915,7 +925,9 @@ export class MultiRegionPipeline extends Construct {
       throttles: `The pipeline ${what} function was throttled; raise the account's Lambda concurrency or reserve some for it.`,
       deadLetter: `Invocations of the pipeline ${what} function failed after retries and were dead-lettered; inspect the queue, fix the cause and redrive.`,
     });
-    return { handler, role: hardened.role, logGroup: hardened.logGroup, deadLetterQueue: hardened.deadLetterQueue };
+    return {
+      handler, settingsParameters: settings.parameters, role: hardened.role, logGroup: hardened.logGroup, deadLetterQueue: hardened.deadLetterQueue,
+    };
   }
 }
 

@@ -104,7 +104,7 @@ export class HandlerSettings extends Construct {
     if (fixedBytes + growableBytes <= ENVIRONMENT_BUDGET_BYTES) {
       this.environment = { ...props.environment };
       for (const { name, value, pieces } of serialized) {
-        this.environment[name] = pieces.some((p) => p.token) ? stack.toJsonString(value) : pieces.map((p) => p.text).join('');
+        this.environment[name] = pieces.some((p) => p.token) ? stack.toJsonString(value) : JSON.stringify(value);
       }
       return;
     }

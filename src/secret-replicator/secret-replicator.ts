@@ -321,6 +321,14 @@ export class CrossRegionSecretReplicator extends Construct {
   /** The Lambda function that replicates and reconciles the secrets. */
   public readonly handler: lambda.Function;
 
+  /**
+   * Parameters of the handler's settings document; empty while every setting fits in Lambda's 4 KB environment.
+   *
+   * Settings that outgrow the environment (README, "Large configurations") are written here by
+   * CloudFormation, versioned with the deployment, and read by the handler at cold start.
+   */
+  public readonly settingsParameters: ssm.IStringParameter[];
+
   /** Execution role of the handler, with least-privilege statements per region. */
   public readonly role: iam.Role;
 
@@ -515,6 +523,7 @@ export class CrossRegionSecretReplicator extends Construct {
       growable: { [ReplicatorEnv.REPLICA_TARGETS]: replicaTargets, [ReplicatorEnv.SELECTION]: selection.toConfig() },
     });
     this.handler = new ReplicatorFunction(this, 'Handler', { ...hardened.options, environment: settings.environment });
+    this.settingsParameters = settings.parameters;
     settings.grantRead(this.handler);
 
     const wildcards = new Map<string, string>();

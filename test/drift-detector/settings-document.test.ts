@@ -14,7 +14,7 @@ describe('ConfigDriftDetector settings', () => {
     const cluster = (name: string, region: string) => KubernetesCluster.fromClusterAttributes({
       clusterName: name, region, clusterEndpoint: `https://${name.toUpperCase().padEnd(32, '0')}.gr7.${region}.eks.amazonaws.com`, clusterCertificateAuthorityData: EKS_CA,
     });
-    new ConfigDriftDetector(stack, 'Detector', {
+    const detector = new ConfigDriftDetector(stack, 'Detector', {
       replicaRegions: ['eu-west-1'],
       parameterPaths: Array.from({ length: 500 }, (_, i) => `/fleet/service-${i}/config`),
       configMaps: Array.from({ length: 30 }, (_, i) => ({
@@ -28,6 +28,7 @@ describe('ConfigDriftDetector settings', () => {
     expect(env[DriftEnv.CONFIGMAP_SCOPES]).toBeUndefined();
     expect(env[SETTINGS_DOCUMENT_ENV]).toBeDefined();
     expect(Object.keys(template.findResources('AWS::SSM::Parameter')).length).toBeGreaterThan(20);
+    expect(detector.settingsParameters).toHaveLength(Object.keys(template.findResources('AWS::SSM::Parameter')).length);
     const findings = new AwsSolutionsChecks().validateScope(app).violations
       .flatMap((v) => v.violatingResources.filter((r) => r.constructPath?.startsWith('DriftStack/Detector/')).map((r) => `${v.ruleName} ${r.constructPath}`));
     expect(findings).toEqual([]);

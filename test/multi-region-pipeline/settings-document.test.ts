@@ -8,7 +8,7 @@ describe('MultiRegionPipeline settings', () => {
   test('synthesizes 200 health checks: the health-check function reads them from its own settings document', () => {
     const stack = newPipelineStack();
     const healthChecks = Array.from({ length: 200 }, (_, i) => HealthCheck.http(`https://service-${i}.{region}.example.com/health`, { name: `service-${i}` }));
-    new MultiRegionPipeline(stack, 'Pipeline', { ...minimalProps(), healthChecks });
+    const pipeline = new MultiRegionPipeline(stack, 'Pipeline', { ...minimalProps(), healthChecks });
     const template = Template.fromStack(stack);
     const functions = template.findResources('AWS::Lambda::Function');
     const [healthCheck] = Object.entries(functions).filter(([id]) => id.startsWith('PipelineHealthCheck')).map(([, r]) => r as any);
@@ -18,5 +18,6 @@ describe('MultiRegionPipeline settings', () => {
     expect(watcher.Properties.Environment.Variables[SETTINGS_DOCUMENT_ENV]).toBeUndefined();
     const parameters = Object.keys(template.findResources('AWS::SSM::Parameter')).filter((id) => id.startsWith('PipelineHealthCheckSettingsChunk'));
     expect(parameters.length).toBeGreaterThan(5);
+    expect(pipeline.settingsParameters).toHaveLength(parameters.length);
   });
 });

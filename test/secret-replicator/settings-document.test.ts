@@ -12,9 +12,10 @@ describe('CrossRegionSecretReplicator settings', () => {
     const app = new App();
     const stack = newStack(app);
     const names = Array.from({ length: 2000 }, (_, i) => `fleet/service-${String(i).padStart(4, '0')}/config`);
-    new CrossRegionSecretReplicator(stack, 'Replicator', { secrets: SecretSelection.fromNames(...names), replicaRegions: ['eu-west-1'] });
+    const replicator = new CrossRegionSecretReplicator(stack, 'Replicator', { secrets: SecretSelection.fromNames(...names), replicaRegions: ['eu-west-1'] });
     const template = Template.fromStack(stack);
     const env = handlerEnvironment(template);
+    expect(replicator.settingsParameters).toHaveLength(Object.keys(template.findResources('AWS::SSM::Parameter')).length);
     expect(env[ReplicatorEnv.SELECTION]).toBeUndefined();
     expect(env[ReplicatorEnv.REPLICA_TARGETS]).toBeUndefined();
     expect(JSON.parse(String(env[SETTINGS_DOCUMENT_ENV]).replace(/\$\{Token\[[^\]]+\]\}/g, 'v'))).toMatchObject({
