@@ -184,6 +184,8 @@ bench.exec('node -r ts-node/register test/bench/replicator.bench.ts');
 bench.exec('node -r ts-node/register test/bench/drift.bench.ts');
 bench.exec('node -r ts-node/register test/bench/pipeline.bench.ts');
 bench.exec('node -r ts-node/register test/bench/configmap-sync.bench.ts');
+
+bench.exec('node -r ts-node/register test/bench/settings.bench.ts');
 for (const ignored of ['/lambda-src/', '/.ci/', '/.venv-moto/', '/.cache/', '/test/']) {
   project.addPackageIgnore(ignored);
 }

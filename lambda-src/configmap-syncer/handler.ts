@@ -7,6 +7,7 @@ import { ClientCache } from '../shared/clients';
 import { booleanEnv, requireEnv, requireJsonEnv } from '../shared/env';
 import { KubernetesAccess } from '../shared/kubernetes';
 import { logger, metrics } from '../shared/observability';
+import { SettingsClient, withSettings } from '../shared/settings';
 
 /** A Kubernetes namespace name (DNS-1123 label). */
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -73,15 +74,22 @@ export interface SyncerDependencies {
   readonly clients?: ClientCache;
   /** @default - a new KubernetesAccess over `clients` */
   readonly kubernetes?: ClusterClients;
+  /** @default - an SSMClient for AWS_REGION */
+  readonly settingsClient?: SettingsClient;
 }
 
 /**
- * Builds the Lambda handler; configuration is validated now (cold start). A change event whose
+ * Builds the Lambda handler; configuration is validated now (cold start), or on the first
+ * invocation once the settings document is read (see `withSettings`). A change event whose
  * sync failed for any target throws once every target was tried, so Lambda retries it and then
  * dead-letters it; `sync` and `test_sync` report failures in the summary (and `sync` in metrics),
  * and the next scheduled sync retries them.
  */
 export function createHandler(env: NodeJS.ProcessEnv = process.env, dependencies: SyncerDependencies = {}): (event: unknown) => Promise<SyncSummary> {
+  return withSettings(env, (complete) => buildHandler(complete, dependencies), { client: dependencies.settingsClient });
+}
+
+function buildHandler(env: NodeJS.ProcessEnv, dependencies: SyncerDependencies): (event: unknown) => Promise<SyncSummary> {
   const settings = readSettings(env);
   const clients = dependencies.clients ?? new ClientCache(settings.primaryRegion);
   const syncer = new ConfigMapSyncer(settings, clients, dependencies.kubernetes ?? new KubernetesAccess(clients));

@@ -3,6 +3,7 @@ import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { SyncError } from './errors';
 import type { ClientCache } from '../shared/clients';
 import { logger } from '../shared/observability';
+import { isSettingsParameter } from '../shared/settings';
 
 /** GetParametersByPath page size: the API maximum. */
 const PAGE_SIZE = 10;
@@ -97,7 +98,8 @@ async function readParameters(clients: ClientCache, region: string, path: string
       Path: path, Recursive: true, WithDecryption: true, MaxResults: PAGE_SIZE, NextToken: nextToken,
     }));
     for (const p of page.Parameters ?? []) {
-      const key = p.Name ? parameterKey(path, p.Name) : undefined;
+      // This library's settings documents are configuration of its functions, never of the application.
+      const key = p.Name && !isSettingsParameter(p.Name) ? parameterKey(path, p.Name) : undefined;
       if (key === undefined) continue;
       // `/a/b.c` and `/a/b/c` both map to `b.c`: keep the first name in sort order, whatever the page order.
       const existing = byKey.get(key);

@@ -7,6 +7,7 @@ import { ClientCache } from '../shared/clients';
 import { booleanEnv, integerEnv, requireEnv, requireJsonEnv } from '../shared/env';
 import { KubernetesAccess } from '../shared/kubernetes';
 import { logger, metrics } from '../shared/observability';
+import { SettingsClient, withSettings } from '../shared/settings';
 
 const REMEDIATION_MODES: readonly string[] = ['OFF', 'DRY_RUN', 'APPLY'];
 const ACTIONS: readonly string[] = ['manual_check', 'scheduled_check'];
@@ -85,8 +86,15 @@ export function parseAction(payload: unknown): string {
   throw new Error(`unsupported invocation: expected {"action": one of ${ACTIONS.join(', ')}} or an EventBridge scheduled event`);
 }
 
-/** Builds the Lambda handler; configuration is validated now (cold start). */
-export function createHandler(env: NodeJS.ProcessEnv = process.env): (event: unknown) => Promise<ScanResult> {
+/**
+ * Builds the Lambda handler; configuration is validated now (cold start), or on the first
+ * invocation once the settings document is read (see `withSettings`).
+ */
+export function createHandler(env: NodeJS.ProcessEnv = process.env, settingsClient?: SettingsClient): (event: unknown) => Promise<ScanResult> {
+  return withSettings(env, buildHandler, { client: settingsClient });
+}
+
+function buildHandler(env: NodeJS.ProcessEnv): (event: unknown) => Promise<ScanResult> {
   const settings = readSettings(env);
   const clients = new ClientCache(settings.primaryRegion);
   const kubernetes = settings.configMapScopes.length > 0 ? new KubernetesAccess(clients) : undefined;

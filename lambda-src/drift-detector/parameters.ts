@@ -4,6 +4,7 @@ import { Inventory, Item, Location, ReadFailure, Scope } from './model';
 import { ClientCache } from '../shared/clients';
 import { chunk } from '../shared/concurrency';
 import { errorFields, logger } from '../shared/observability';
+import { isSettingsParameter } from '../shared/settings';
 
 /** GetParametersByPath page size: the API maximum. */
 const PAGE_SIZE = 10;
@@ -106,7 +107,8 @@ export class ParametersScope implements Scope {
         Path: this.options.path, Recursive: true, WithDecryption: withDecryption, MaxResults: PAGE_SIZE, NextToken: nextToken,
       }));
       for (const p of page.Parameters ?? []) {
-        if (p.Name && !this.options.excludedNames.has(p.Name)) listed.push(p);
+        // This library's settings documents are never compared (each region's are its own).
+        if (p.Name && !this.options.excludedNames.has(p.Name) && !isSettingsParameter(p.Name)) listed.push(p);
       }
       nextToken = page.NextToken;
     } while (nextToken);

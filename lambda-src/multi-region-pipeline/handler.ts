@@ -3,7 +3,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { handleHealthCheckJob, SecretHeaderValues } from './health-check';
-import { isPipelineJob } from './job';
+import { failJob, isPipelineJob, jobIdOf } from './job';
 import { SsmClaimStore } from './rollback-claims';
 import { handleTrafficSwitchJob } from './traffic-switch';
 import { handleWatcherEvent, readWatcherSettings } from './watcher';
@@ -12,6 +12,7 @@ import { PipelineEnv, PipelineFunctionRole } from '../../src/multi-region-pipeli
 import { ClientCache } from '../shared/clients';
 import { requireEnv, requireJsonEnv } from '../shared/env';
 import { logger, metrics } from '../shared/observability';
+import { SettingsClient, SettingsDocumentError, withSettings } from '../shared/settings';
 
 const ROLES: readonly string[] = Object.values(PipelineFunctionRole);
 /** An http(s) URL template; `{region}` and `{slot}` are substituted per action. */
@@ -92,11 +93,15 @@ export function readTrafficSwitch(env: NodeJS.ProcessEnv): TrafficSwitchConfig {
 export interface PipelineHandlerDependencies {
   /** @default - a new ClientCache for AWS_REGION */
   readonly clients?: ClientCache;
+  /** @default - an SSMClient for AWS_REGION */
+  readonly settingsClient?: SettingsClient;
 }
 
 /**
  * Builds the Lambda handler for the function `PIPELINE_FUNCTION_ROLE` names; its configuration is
- * validated now (cold start). An event meant for another function is refused with an error.
+ * validated now (cold start), or on the first invocation once the settings document is read (see
+ * `withSettings`). An event meant for another function is refused with an error. A CodePipeline
+ * job that arrives while the settings document cannot be read is reported failed (retryable).
  */
 export function createHandler(
   env: NodeJS.ProcessEnv = process.env,
@@ -105,6 +110,21 @@ export function createHandler(
   const role = readRole(env);
   const region = requireEnv('AWS_REGION', env);
   const clients = dependencies.clients ?? new ClientCache(region);
+  return withSettings(env, (complete) => buildHandler(complete, role, region, clients), {
+    client: dependencies.settingsClient,
+    onLoadFailure: async (event, error) => {
+      const jobId = jobIdOf(event);
+      if (jobId === undefined) throw error;
+      const reason = error instanceof SettingsDocumentError ? error.message : error.name;
+      await failJob(clients.get(CodePipelineClient, { region }), jobId, `the ${role} function could not read its settings: ${reason}`);
+      return { jobId, outcome: 'failed', reason: 'settings' };
+    },
+  });
+}
+
+function buildHandler(
+  env: NodeJS.ProcessEnv, role: PipelineFunctionRoleName, region: string, clients: ClientCache,
+): (event: unknown) => Promise<unknown> {
   const codepipeline = () => clients.get(CodePipelineClient, { region });
 
   let run: (event: unknown) => Promise<unknown>;

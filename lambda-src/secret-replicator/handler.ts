@@ -10,6 +10,7 @@ import { ClientCache } from '../shared/clients';
 import { booleanEnv, integerEnv, requireEnv, requireJsonEnv } from '../shared/env';
 import { KeyedHasher } from '../shared/hmac';
 import { errorFields, logger, metrics } from '../shared/observability';
+import { SettingsClient, withSettings } from '../shared/settings';
 
 const CONFLICT_POLICIES: readonly string[] = ['PRIMARY_WINS', 'SKIP_AND_ALARM'];
 
@@ -54,10 +55,15 @@ function readParameterName(env: NodeJS.ProcessEnv): string {
 export type HandlerResult = RunSummary | { readonly action: 'connectivity_test'; readonly regions: readonly RegionReport[] };
 
 /**
- * Builds the Lambda handler. Configuration is validated now (cold start); the provenance HMAC key
+ * Builds the Lambda handler. Configuration is validated now (cold start), or on the first invocation
+ * once the settings document is read (see `withSettings`); the provenance HMAC key
  * is read from the primary once, on first use, and kept for the life of the environment.
  */
-export function createHandler(env: NodeJS.ProcessEnv = process.env): (event: unknown) => Promise<HandlerResult> {
+export function createHandler(env: NodeJS.ProcessEnv = process.env, settingsClient?: SettingsClient): (event: unknown) => Promise<HandlerResult> {
+  return withSettings(env, buildHandler, { client: settingsClient });
+}
+
+function buildHandler(env: NodeJS.ProcessEnv): (event: unknown) => Promise<HandlerResult> {
   const settings = readSettings(env);
   const clients = new ClientCache(settings.primaryRegion);
   let replicator: Promise<SecretReplicator> | undefined;

@@ -19,6 +19,7 @@ import { DashboardWidgetOptions } from '../common/dashboard-options';
 import { HandlerOptions } from '../common/handler-options';
 import { KubernetesCluster } from '../common/kubernetes-cluster';
 import { AlarmSet } from '../private/alarms';
+import { HandlerSettings } from '../private/handler-settings';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
@@ -37,8 +38,6 @@ const DEFAULT_METRIC_NAMESPACE = 'CrossRegionConfig/ConfigMapSync';
 const DEFAULT_NAMESPACE = 'default';
 /** `Names.uniqueResourceName` length for the `service` dimension. */
 const SERVICE_NAME_MAX_LENGTH = 64;
-/** Lambda's limit on the total size of a function's environment variables, in bytes (4 KB). */
-const MAX_ENVIRONMENT_BYTES = 4096;
 /** Kubernetes limits: namespaces are DNS-1123 labels (63 characters), ConfigMap names and keys 253 characters. */
 const MAX_NAMESPACE_LENGTH = 63;
 const MAX_CONFIGMAP_NAME_LENGTH = 253;
@@ -318,6 +317,14 @@ export class ConfigMapSyncer extends Construct {
   /** The Lambda function that syncs. */
   public readonly handler: lambda.Function;
 
+  /**
+   * Parameters of the handler's settings document; empty while every setting fits in Lambda's 4 KB environment.
+   *
+   * Settings that outgrow the environment (README, "Large configurations") are written here by
+   * CloudFormation, versioned with the deployment, and read by the handler at cold start.
+   */
+  public readonly settingsParameters: ssm.IStringParameter[];
+
   /** Execution role of the handler: reads the source, and is the principal of the EKS access entries. */
   public readonly role: iam.Role;
 
@@ -464,19 +471,22 @@ export class ConfigMapSyncer extends Construct {
     this.targetClusters = [...clusters.values()].map((c) => c.cluster);
     this.clusterAccessCommands = this.setUpClusterAccess([...clusters.values()]);
 
-    const environment: { [key: string]: string } = {
-      [SyncEnv.PRIMARY_REGION]: primary,
-      ...(props.parameterPath !== undefined ? { [SyncEnv.SOURCE_PARAMETER_PATH]: props.parameterPath } : {}),
-      ...(props.sourceSecret ? { [SyncEnv.SOURCE_SECRET_ARN]: props.sourceSecret.secretFullArn ?? props.sourceSecret.secretArn } : {}),
-      [SyncEnv.TARGETS]: stack.toJsonString(targetConfigs),
-      ...(props.includeKeys !== undefined ? { [SyncEnv.INCLUDE_KEYS]: JSON.stringify(props.includeKeys) } : {}),
-      [SyncEnv.EXCLUDE_SENSITIVE_KEYS]: String(props.excludeSensitiveKeys ?? true),
-      [SyncEnv.FORCE_CONFLICTS]: String(props.forceConflicts ?? false),
-      [SyncEnv.METRIC_NAMESPACE]: this.metricNamespace,
-      [SyncEnv.SERVICE_NAME]: this.serviceName,
-    };
-    checkEnvironmentSize({ ...environment, [SyncEnv.TARGETS]: targetConfigs });
-    this.handler = new SyncerFunction(this, 'Handler', { ...hardened.options, environment });
+    const settings = new HandlerSettings(this, 'Settings', {
+      description: `the ConfigMap syncer ${this.node.path}`,
+      environment: {
+        [SyncEnv.PRIMARY_REGION]: primary,
+        ...(props.parameterPath !== undefined ? { [SyncEnv.SOURCE_PARAMETER_PATH]: props.parameterPath } : {}),
+        ...(props.sourceSecret ? { [SyncEnv.SOURCE_SECRET_ARN]: props.sourceSecret.secretFullArn ?? props.sourceSecret.secretArn } : {}),
+        [SyncEnv.EXCLUDE_SENSITIVE_KEYS]: String(props.excludeSensitiveKeys ?? true),
+        [SyncEnv.FORCE_CONFLICTS]: String(props.forceConflicts ?? false),
+        [SyncEnv.METRIC_NAMESPACE]: this.metricNamespace,
+        [SyncEnv.SERVICE_NAME]: this.serviceName,
+      },
+      growable: { [SyncEnv.TARGETS]: targetConfigs, [SyncEnv.INCLUDE_KEYS]: props.includeKeys },
+    });
+    this.handler = new SyncerFunction(this, 'Handler', { ...hardened.options, environment: settings.environment });
+    this.settingsParameters = settings.parameters;
+    settings.grantRead(this.handler);
 
     const wildcards = new Map<string, string>();
     this.grantSourceRead(props, sourceEncryptionKeys, wildcards);
@@ -863,22 +873,6 @@ function literal(stack: Stack, value: string): string | undefined {
   } catch {
     // CDK throws when a resource without a physical name is referenced from another environment.
     return undefined;
-  }
-}
-
-/**
- * Fails when the handler's environment certainly exceeds Lambda's 4 KB. `environment` holds each
- * variable's value, or for a JSON variable the value before `toJsonString()`; deploy-time values
- * count as empty.
- */
-function checkEnvironmentSize(environment: { [key: string]: unknown }): void {
-  const lowerBound = (value: unknown): number => Buffer.byteLength(typeof value === 'string'
-    ? (Token.isUnresolved(value) ? '' : value)
-    : JSON.stringify(value, (_k, v) => (typeof v === 'string' && Token.isUnresolved(v) ? '' : v)));
-  const size = Object.entries(environment).reduce((total, [k, v]) => total + k.length + lowerBound(v), 0);
-  if (size > MAX_ENVIRONMENT_BYTES) {
-    throw new Error(`targets must fit in the handler's environment (Lambda allows ${MAX_ENVIRONMENT_BYTES} bytes in all; use fewer targets or `
-      + `includeKeys, or another syncer), but got at least ${size} bytes`);
   }
 }
 

@@ -23,6 +23,7 @@ import { HandlerOptions } from '../common/handler-options';
 import { KubernetesCluster } from '../common/kubernetes-cluster';
 import { AlarmSet } from '../private/alarms';
 import { COMPANION_DRIFT_DETECTION } from '../private/companions';
+import { HandlerSettings } from '../private/handler-settings';
 import { hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { bindKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
@@ -52,8 +53,6 @@ const MAX_REPORT_RETENTION_DAYS = 3650;
 const DEFAULT_ALERT_THRESHOLD = 1;
 /** `Names.uniqueResourceName` length for the `service` dimension. */
 const SERVICE_NAME_MAX_LENGTH = 64;
-/** Lambda's limit on the total size of a function's environment variables, in bytes (4 KB). */
-const MAX_ENVIRONMENT_BYTES = 4096;
 /** Length of the generated HMAC key, in characters (alphanumeric: about 380 bits). */
 const PROVENANCE_KEY_LENGTH = 64;
 /** Shortest and longest alarm period CloudWatch accepts for a standard-resolution alarm, in seconds. */
@@ -350,6 +349,14 @@ export class ConfigDriftDetector extends Construct {
   /** The Lambda function that scans. */
   public readonly handler: lambda.Function;
 
+  /**
+   * Parameters of the handler's settings document; empty while every setting fits in Lambda's 4 KB environment.
+   *
+   * Settings that outgrow the environment (README, "Large configurations") are written here by
+   * CloudFormation, versioned with the deployment, and read by the handler at cold start.
+   */
+  public readonly settingsParameters: ssm.IStringParameter[];
+
   /** Execution role of the handler, with least-privilege statements per region. */
   public readonly role: iam.Role;
 
@@ -566,33 +573,39 @@ export class ConfigDriftDetector extends Construct {
       const kmsKeyId = key?.keyArn ?? key?.aliasName;
       return { region, ...(kmsKeyId ? { kmsKeyId } : {}) };
     });
-    const environment: { [key: string]: string } = {
-      [DriftEnv.PRIMARY_REGION]: primary,
-      [DriftEnv.REPLICA_TARGETS]: stack.toJsonString(replicaTargets),
-      ...(selection ? { [DriftEnv.SECRET_SELECTION]: stack.toJsonString(selection.toConfig()) } : {}),
-      ...(props.comparedTagKeys?.length ? { [DriftEnv.COMPARED_TAG_KEYS]: JSON.stringify(props.comparedTagKeys) } : {}),
-      ...(parameterPaths.length ? { [DriftEnv.PARAMETER_PATHS]: JSON.stringify(parameterPaths) } : {}),
-      ...(configMapScopes.length ? { [DriftEnv.CONFIGMAP_SCOPES]: stack.toJsonString(configMapScopes) } : {}),
-      ...(props.ignoreRules?.length ? { [DriftEnv.IGNORE_RULES]: JSON.stringify(props.ignoreRules.map((r) => r._config)) } : {}),
-      [DriftEnv.GRACE_WINDOW_SECONDS]: String(graceWindowSeconds ?? Token.asString((props.graceWindow ?? DEFAULT_GRACE_WINDOW).toSeconds())),
-      [DriftEnv.REPORT_EXTRA_ITEMS]: String(props.reportExtraItems ?? false),
-      [DriftEnv.REPORT_BUCKET]: this.reportBucket.bucketName,
-      [DriftEnv.REPORT_PREFIX]: this.reportPrefix,
-      [DriftEnv.REMEDIATION_MODE]: remediation,
-      ...(this.provenanceKey ? { [DriftEnv.PROVENANCE_KEY_SECRET_ARN]: this.provenanceKey.secretArn } : {}),
-      ...(this.deploymentId !== undefined && remediates ? { [DriftEnv.DEPLOYMENT_ID]: this.deploymentId } : {}),
-      // Remediation copies secrets the way the replicator is configured to.
-      ...(replicator ? {
-        [DriftEnv.REMEDIATION_CONFLICT_POLICY]: replicator.conflictPolicy.name,
-        [DriftEnv.REMEDIATION_REPLICATE_TAGS]: String(replicator.replicateTags),
-      } : {}),
-      ...(configParameterName ? { [DriftEnv.EXCLUDED_PARAMETERS]: JSON.stringify([configParameterName]) } : {}),
-      [DriftEnv.ACCOUNT_ID]: stack.account,
-      [DriftEnv.METRIC_NAMESPACE]: this.metricNamespace,
-      [DriftEnv.SERVICE_NAME]: this.serviceName,
-    };
-    checkEnvironmentSize(environment);
-    this.handler = new DriftDetectorFunction(this, 'Handler', { ...hardened.options, environment });
+    const settings = new HandlerSettings(this, 'Settings', {
+      description: `the drift detector ${this.node.path}`,
+      environment: {
+        [DriftEnv.PRIMARY_REGION]: primary,
+        [DriftEnv.GRACE_WINDOW_SECONDS]: String(graceWindowSeconds ?? Token.asString((props.graceWindow ?? DEFAULT_GRACE_WINDOW).toSeconds())),
+        [DriftEnv.REPORT_EXTRA_ITEMS]: String(props.reportExtraItems ?? false),
+        [DriftEnv.REPORT_BUCKET]: this.reportBucket.bucketName,
+        [DriftEnv.REPORT_PREFIX]: this.reportPrefix,
+        [DriftEnv.REMEDIATION_MODE]: remediation,
+        ...(this.provenanceKey ? { [DriftEnv.PROVENANCE_KEY_SECRET_ARN]: this.provenanceKey.secretArn } : {}),
+        ...(this.deploymentId !== undefined && remediates ? { [DriftEnv.DEPLOYMENT_ID]: this.deploymentId } : {}),
+        // Remediation copies secrets the way the replicator is configured to.
+        ...(replicator ? {
+          [DriftEnv.REMEDIATION_CONFLICT_POLICY]: replicator.conflictPolicy.name,
+          [DriftEnv.REMEDIATION_REPLICATE_TAGS]: String(replicator.replicateTags),
+        } : {}),
+        [DriftEnv.ACCOUNT_ID]: stack.account,
+        [DriftEnv.METRIC_NAMESPACE]: this.metricNamespace,
+        [DriftEnv.SERVICE_NAME]: this.serviceName,
+      },
+      growable: {
+        [DriftEnv.REPLICA_TARGETS]: replicaTargets,
+        [DriftEnv.SECRET_SELECTION]: selection?.toConfig(),
+        [DriftEnv.COMPARED_TAG_KEYS]: props.comparedTagKeys?.length ? props.comparedTagKeys : undefined,
+        [DriftEnv.PARAMETER_PATHS]: parameterPaths.length ? parameterPaths : undefined,
+        [DriftEnv.CONFIGMAP_SCOPES]: configMapScopes.length ? configMapScopes : undefined,
+        [DriftEnv.IGNORE_RULES]: props.ignoreRules?.length ? props.ignoreRules.map((r) => r._config) : undefined,
+        [DriftEnv.EXCLUDED_PARAMETERS]: configParameterName ? [configParameterName] : undefined,
+      },
+    });
+    this.handler = new DriftDetectorFunction(this, 'Handler', { ...hardened.options, environment: settings.environment });
+    this.settingsParameters = settings.parameters;
+    settings.grantRead(this.handler);
 
     const wildcards = new Map<string, string>();
     this.grantHandlerPermissions({
@@ -1019,14 +1032,6 @@ function validateReportPrefix(prefix: string): void {
     'must be empty or "/"-terminated segments of the characters A-Z a-z 0-9 ! _ . * \' ( ) -, such as "drift-reports/"');
 }
 
-/** Fails when the handler's environment certainly exceeds Lambda's 4 KB (deploy-time values counted as empty). */
-function checkEnvironmentSize(environment: { [key: string]: string }): void {
-  const size = Object.entries(environment).reduce((total, [k, v]) => total + k.length + (Token.isUnresolved(v) ? 0 : Buffer.byteLength(v)), 0);
-  if (size > MAX_ENVIRONMENT_BYTES) {
-    throw new Error(`the detector's settings must fit in the handler's environment (Lambda allows ${MAX_ENVIRONMENT_BYTES} bytes in all; use fewer `
-      + `parameterPaths, ConfigMap names or ignoreRules, or select secrets by prefix), but got at least ${size} bytes`);
-  }
-}
 
 /** The seed's `checkInterval` ("1h") for a rate schedule; the expression otherwise. */
 function checkInterval(schedule: events.Schedule): string {

@@ -26,6 +26,7 @@ import { ConditionedPipeline, LambdaInvokeStep, StageConditions } from './pipeli
 import { DashboardWidgetOptions } from '../common/dashboard-options';
 import { HandlerOptions } from '../common/handler-options';
 import { AlarmSet, addHandlerAlarms } from '../private/alarms';
+import { HandlerSettings } from '../private/handler-settings';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { acknowledgeNagFindings, flattenReference } from '../private/nag';
 import {
@@ -311,6 +312,7 @@ export interface RegionalStages {
 
 interface FunctionResources {
   readonly handler: lambda.Function;
+  readonly settingsParameters: ssm.IStringParameter[];
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly deadLetterQueue: sqs.Queue;
@@ -372,6 +374,14 @@ export class MultiRegionPipeline extends Construct {
   public readonly watcherFunction: lambda.IFunction;
   /** Execution role of the watcher function. */
   public readonly watcherRole: iam.IRole;
+  /**
+   * Parameters of the functions' settings documents; empty while every function's settings fit in Lambda's 4 KB environment.
+   *
+   * Settings that outgrow the environment, such as many health checks (README, "Large
+   * configurations"), are written here by CloudFormation, versioned with the deployment, and read by
+   * the function at cold start.
+   */
+  public readonly settingsParameters: ssm.IStringParameter[];
   /** The EventBridge rule sending the pipeline's execution and stage events to the watcher. */
   public readonly eventsRule: events.Rule;
   /** Dead-letter queue of the watcher: events it could not handle after retries. */
@@ -474,12 +484,7 @@ export class MultiRegionPipeline extends Construct {
       healthCheck = this.createFunction('HealthCheck', PipelineFunctionRole.HEALTH_CHECK, props, createAlarms, {
         description: `Runs the HTTP health checks of the pipeline ${this.pipelineName}`,
         timeout: Duration.seconds(worstCase + HEALTH_CHECK_TIMEOUT_MARGIN_SECONDS),
-        // A header's secret ARN may be a token; without headers the JSON is plain, as it always was.
-        environment: {
-          [PipelineEnv.HEALTH_CHECKS]: healthChecks.some((c) => c.headers.length > 0)
-            ? stack.toJsonString(healthChecks.map((c) => c._render()))
-            : JSON.stringify(healthChecks.map((c) => c._render())),
-        },
+        growable: { [PipelineEnv.HEALTH_CHECKS]: healthChecks.map((c) => c._render()) },
       });
       for (const header of healthChecks.flatMap((c) => c.headers)) header._grantRead(healthCheck.role, this);
       this.healthCheckFunction = healthCheck.handler;
@@ -490,7 +495,7 @@ export class MultiRegionPipeline extends Construct {
       trafficSwitch = this.createFunction('TrafficSwitch', PipelineFunctionRole.TRAFFIC_SWITCH, props, createAlarms, {
         description: `Moves each region's traffic between its blue and green slots for the pipeline ${this.pipelineName}`,
         timeout: TRAFFIC_SWITCH_TIMEOUT,
-        environment: { [PipelineEnv.TRAFFIC_SWITCH]: stack.toJsonString(strategy.trafficSwitch!._render()) },
+        growable: { [PipelineEnv.TRAFFIC_SWITCH]: strategy.trafficSwitch!._render() },
       });
       strategy.trafficSwitch!._grant(trafficSwitch.role, this.regions, account, partition);
       trafficSwitch.role.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -650,11 +655,11 @@ export class MultiRegionPipeline extends Construct {
       timeout: WATCHER_TIMEOUT,
       environment: {
         [PipelineEnv.PIPELINE_NAME]: this.pipelineName,
-        [PipelineEnv.REGIONAL_STAGES]: JSON.stringify(regionalConfig),
         [PipelineEnv.COORDINATED_ROLLBACK]: String(this.coordinatedRollback),
         ...(props.notificationTopic ? { [PipelineEnv.NOTIFICATION_TOPIC_ARN]: props.notificationTopic.topicArn } : {}),
         ...(this.coordinatedRollback ? { [PipelineEnv.ROLLBACK_CLAIMS_PATH]: claimsPath } : {}),
       },
+      growable: { [PipelineEnv.REGIONAL_STAGES]: regionalConfig },
     });
     this.watcherFunction = watcher.handler;
     this.watcherRole = watcher.role;
@@ -705,6 +710,7 @@ export class MultiRegionPipeline extends Construct {
 
     // The pipeline is built now, not just before synthesis, so its conditions, roles and support
     // stacks exist for the acknowledgements below and for callers that inspect them.
+    this.settingsParameters = [healthCheck, trafficSwitch, watcher].flatMap((f) => f?.settingsParameters ?? []);
     this.cdkPipeline.buildPipeline();
     this.acknowledgePipelineFindings(codePipeline, [healthCheck, trafficSwitch, watcher].filter((f): f is FunctionResources => f !== undefined));
 
@@ -912,7 +918,7 @@ export class MultiRegionPipeline extends Construct {
 
   private createFunction(
     id: string, role: PipelineFunctionRoleName, props: MultiRegionPipelineProps, createAlarms: boolean,
-    options: { description: string; timeout: Duration; environment: { [key: string]: string } },
+    options: { description: string; timeout: Duration; environment?: { [key: string]: string }; growable: { [key: string]: unknown } },
   ): FunctionResources {
     const scope = new Construct(this, id);
     const hardened = hardenedFunction(scope, {
@@ -924,15 +930,18 @@ export class MultiRegionPipeline extends Construct {
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
     });
-    const handler = new PipelineFunction(scope, 'Handler', {
-      ...hardened.options,
+    const settings = new HandlerSettings(scope, 'Settings', {
+      description: `the ${role} function of the pipeline ${this.pipelineName}`,
       environment: {
         [PipelineEnv.ROLE]: role,
         [PipelineEnv.METRIC_NAMESPACE]: this.metricNamespace,
         [PipelineEnv.SERVICE_NAME]: this.serviceName,
         ...options.environment,
       },
+      growable: options.growable,
     });
+    const handler = new PipelineFunction(scope, 'Handler', { ...hardened.options, environment: settings.environment });
+    settings.grantRead(handler);
     if (role === PipelineFunctionRole.TRAFFIC_SWITCH) {
       hardened.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codepipeline:GetJobDetails'], resources: ['*'] }));
     }
@@ -943,7 +952,9 @@ export class MultiRegionPipeline extends Construct {
       throttles: `The pipeline ${what} function was throttled; raise the account's Lambda concurrency or reserve some for it.`,
       deadLetter: `Invocations of the pipeline ${what} function failed after retries and were dead-lettered; inspect the queue, fix the cause and redrive.`,
     });
-    return { handler, role: hardened.role, logGroup: hardened.logGroup, deadLetterQueue: hardened.deadLetterQueue };
+    return {
+      handler, settingsParameters: settings.parameters, role: hardened.role, logGroup: hardened.logGroup, deadLetterQueue: hardened.deadLetterQueue,
+    };
   }
 }
 

@@ -3,7 +3,8 @@ import { IConstruct } from 'constructs';
 
 /**
  * Estimates the deployed size of values that contain tokens, for checks against service limits
- * (EventBridge pattern size, Lambda environment size) at synth time.
+ * (EventBridge pattern size, IAM policy size) at synth time. Lambda environments are sized by
+ * `HandlerSettings` (handler-settings.ts), which moves what does not fit to a settings document.
  */
 
 /** Assumed length of a value only known at deploy time (an ARN is typically 80-100 characters). */

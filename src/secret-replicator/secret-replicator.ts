@@ -23,7 +23,8 @@ import { DashboardWidgetOptions } from '../common/dashboard-options';
 import { HandlerOptions } from '../common/handler-options';
 import { AlarmSet } from '../private/alarms';
 import { COMPANION_CONFIGMAP_SYNC, COMPANION_DRIFT_DETECTION } from '../private/companions';
-import { estimateJson, UNKNOWN_VALUE_LENGTH } from '../private/estimate';
+import { estimateJson } from '../private/estimate';
+import { HandlerSettings } from '../private/handler-settings';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
 import {
@@ -55,8 +56,10 @@ const PROVENANCE_KEY_LENGTH = 64;
 const SERVICE_NAME_MAX_LENGTH = 64;
 /** EventBridge's default event pattern size quota, in characters (adjustable to 4096). */
 const MAX_EVENT_PATTERN_LENGTH = 2048;
-/** Lambda's limit on the total size of a function's environment variables, in bytes (4 KB). */
-const MAX_ENVIRONMENT_BYTES = 4096;
+/** IAM's default quotas: characters of a role's inline policies, of one managed policy, and managed policies per role. */
+const MAX_INLINE_POLICY_CHARACTERS = 10_240;
+const MAX_MANAGED_POLICY_CHARACTERS = 6_144;
+const MAX_MANAGED_POLICIES_PER_ROLE = 10;
 /** Prefix of this library's warning ids. */
 const WARNING = 'cdk-cross-region-config:';
 
@@ -318,6 +321,14 @@ export class CrossRegionSecretReplicator extends Construct {
   /** The Lambda function that replicates and reconciles the secrets. */
   public readonly handler: lambda.Function;
 
+  /**
+   * Parameters of the handler's settings document; empty while every setting fits in Lambda's 4 KB environment.
+   *
+   * Settings that outgrow the environment (README, "Large configurations") are written here by
+   * CloudFormation, versioned with the deployment, and read by the handler at cold start.
+   */
+  public readonly settingsParameters: ssm.IStringParameter[];
+
   /** Execution role of the handler, with least-privilege statements per region. */
   public readonly role: iam.Role;
 
@@ -495,22 +506,6 @@ export class CrossRegionSecretReplicator extends Construct {
       }),
     ];
 
-    const environment: { [key: string]: string } = {
-      [ReplicatorEnv.PRIMARY_REGION]: primary,
-      [ReplicatorEnv.REPLICA_TARGETS]: stack.toJsonString(replicaTargets),
-      [ReplicatorEnv.SELECTION]: stack.toJsonString(selection.toConfig()),
-      [ReplicatorEnv.CONFLICT_POLICY]: conflictPolicy.name,
-      [ReplicatorEnv.REPLICATE_TAGS]: String(replicateTags),
-      [ReplicatorEnv.PROPAGATE_DELETIONS]: String(propagateDeletions),
-      [ReplicatorEnv.DELETION_RECOVERY_WINDOW_DAYS]: recoveryWindowDays !== undefined
-        ? String(recoveryWindowDays)
-        : Token.asString((props.deletionRecoveryWindow ?? DEFAULT_RECOVERY_WINDOW).toDays()),
-      [ReplicatorEnv.PROVENANCE_KEY_SECRET_ARN]: this.provenanceKey.secretArn,
-      ...(this.deploymentId !== undefined ? { [ReplicatorEnv.DEPLOYMENT_ID]: this.deploymentId } : {}),
-      [ReplicatorEnv.METRIC_NAMESPACE]: this.metricNamespace,
-      [ReplicatorEnv.SERVICE_NAME]: this.serviceName,
-    };
-    checkEnvironmentSize(this, environment);
 
     const hardened = hardenedFunction(this, {
       description: `Replicates selected Secrets Manager secrets from ${primary} to ${this.targetRegions.join(', ')}`.slice(0, 256),
@@ -521,15 +516,34 @@ export class CrossRegionSecretReplicator extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
-      environment,
     });
     this.role = hardened.role;
     this.logGroup = hardened.logGroup;
     this.deadLetterQueue = hardened.deadLetterQueue;
-    this.handler = new ReplicatorFunction(this, 'Handler', hardened.options);
+    const settings = new HandlerSettings(this, 'Settings', {
+      description: `the secret replicator ${this.node.path}`,
+      environment: {
+        [ReplicatorEnv.PRIMARY_REGION]: primary,
+        [ReplicatorEnv.CONFLICT_POLICY]: conflictPolicy.name,
+        [ReplicatorEnv.REPLICATE_TAGS]: String(replicateTags),
+        [ReplicatorEnv.PROPAGATE_DELETIONS]: String(propagateDeletions),
+        [ReplicatorEnv.DELETION_RECOVERY_WINDOW_DAYS]: recoveryWindowDays !== undefined
+          ? String(recoveryWindowDays)
+          : Token.asString((props.deletionRecoveryWindow ?? DEFAULT_RECOVERY_WINDOW).toDays()),
+        [ReplicatorEnv.PROVENANCE_KEY_SECRET_ARN]: this.provenanceKey.secretArn,
+        ...(this.deploymentId !== undefined ? { [ReplicatorEnv.DEPLOYMENT_ID]: this.deploymentId } : {}),
+        [ReplicatorEnv.METRIC_NAMESPACE]: this.metricNamespace,
+        [ReplicatorEnv.SERVICE_NAME]: this.serviceName,
+      },
+      growable: { [ReplicatorEnv.REPLICA_TARGETS]: replicaTargets, [ReplicatorEnv.SELECTION]: selection.toConfig() },
+    });
+    this.handler = new ReplicatorFunction(this, 'Handler', { ...hardened.options, environment: settings.environment });
+    this.settingsParameters = settings.parameters;
+    settings.grantRead(this.handler);
 
     const wildcards = new Map<string, string>();
     this.grantHandlerPermissions(selection, props, replicaKeys, crossAccount, propagateDeletions, wildcards);
+    warnAboutPolicySize(this, this.role);
 
     this.rule = new events.Rule(this, 'Rule', {
       description: `Sends Secrets Manager changes in ${primary} to the secret replicator ${this.node.path}`.slice(0, 512),
@@ -896,6 +910,25 @@ function validateCrossAccountReplicas(replicas: CrossAccountReplica[], primary: 
   return replicas;
 }
 
+/**
+ * Warns when the role's statements (one ARN pattern per listed name and region) are longer than
+ * IAM lets a role hold by default, so the deployment would fail: CDK moves what exceeds the inline
+ * policy into managed policies, and a role has at most `MAX_MANAGED_POLICIES_PER_ROLE` of them.
+ */
+function warnAboutPolicySize(scope: Construct, role: iam.Role): void {
+  const policy = role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+  if (!policy) return;
+  // Without whitespace, as IAM counts; deploy-time values as typical ARNs.
+  const characters = estimateJson(scope, policy.document).json.length;
+  const allowed = MAX_INLINE_POLICY_CHARACTERS + MAX_MANAGED_POLICIES_PER_ROLE * MAX_MANAGED_POLICY_CHARACTERS;
+  if (characters > allowed) {
+    Annotations.of(scope).addWarningV2(`${WARNING}policyTooLarge`,
+      `The handler's IAM policy is about ${characters} characters, more than a role can hold with IAM's default quotas (${MAX_INLINE_POLICY_CHARACTERS} `
+      + `inline and ${MAX_MANAGED_POLICIES_PER_ROLE} managed policies of ${MAX_MANAGED_POLICY_CHARACTERS}), so the deployment would fail: each listed `
+      + 'secret name adds an ARN pattern per region. Select secrets by name prefix or tags, or split the selection across replicators.');
+  }
+}
+
 /** Warns about names that end like an ARN suffix, which make ARN matching ambiguous. */
 function warnAboutSecretNames(scope: Construct, selection: SecretSelection): void {
   const names = selection._rules.flatMap((r) => r.names ?? []).filter((n) => !Token.isUnresolved(n));
@@ -907,25 +940,3 @@ function warnAboutSecretNames(scope: Construct, selection: SecretSelection): voi
   }
 }
 
-/**
- * Fails if the environment certainly exceeds Lambda's 4 KB (counting values only known at deploy
- * time as empty), and warns if it probably does (counting them as typical ARNs).
- */
-function checkEnvironmentSize(scope: Construct, environment: { [key: string]: string }): void {
-  const size = (unknownLength: number) => Object.entries(environment).reduce(
-    // Each estimate is a JSON string literal; parsing it drops the quotes and escapes.
-    (total, [key, value]) => total + key.length + JSON.parse(estimateJson(scope, value, unknownLength).json).length,
-    0,
-  );
-  const lowerBound = size(0);
-  if (lowerBound > MAX_ENVIRONMENT_BYTES) {
-    throw new Error(`secrets must fit in the handler's environment (Lambda allows ${MAX_ENVIRONMENT_BYTES} bytes in all; select by name prefix `
-      + `or tags instead of listing many names or secrets), but got a selection that makes it at least ${lowerBound} bytes`);
-  }
-  const estimate = size(UNKNOWN_VALUE_LENGTH);
-  if (estimate > MAX_ENVIRONMENT_BYTES) {
-    Annotations.of(scope).addWarningV2(`${WARNING}environmentTooLarge`,
-      `The handler's environment may exceed Lambda's limit of ${MAX_ENVIRONMENT_BYTES} bytes (about ${estimate} bytes, counting each value only `
-      + `known at deploy time as ${UNKNOWN_VALUE_LENGTH} characters): select secrets by name prefix or tags instead of listing many secrets.`);
-  }
-}

@@ -52,8 +52,6 @@ describe('fails if', () => {
       'targets must not contain duplicates, but got ["eu-west-1/app-eu default/app-config","eu-west-1/app-eu default/app-config"]'],
     ['a target cluster is in another partition', { targets: [{ cluster: cluster('app-cn', 'cn-north-1') }] },
       'targets[0].cluster region must be a region of the primary region\'s partition "aws", but got "cn-north-1"'],
-    ['the targets do not fit in the handler\'s environment', { targets: Array.from({ length: 40 }, (_, i) => ({ cluster: cluster('app-eu'), namespace: `team-${i}` })) },
-      'targets must fit in the handler\'s environment (Lambda allows 4096 bytes in all; use fewer targets or includeKeys, or another syncer), but got at least'],
     ['memorySize is below Lambda\'s minimum', { memorySize: 64 }, 'memorySize must be an integer from 128 to 10240 MiB, but got 64'],
     ['timeout exceeds Lambda\'s maximum', { timeout: Duration.minutes(16) }, 'timeout must be a whole number of seconds from 1 to 900, but got "16 minutes"'],
   ])('%s', (_name, props, message) => {

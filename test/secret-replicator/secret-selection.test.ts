@@ -284,13 +284,6 @@ describe('SecretSelection with many secrets', () => {
     Annotations.fromStack(stack).hasWarning('/TestStack/Replicator', Match.stringLikeRegexp('above EventBridge\'s default quota of 2048'));
   });
 
-  test('warns when secrets known only at deploy time may not fit the handler\'s environment', () => {
-    const stack = newStack();
-    const secrets = Array.from({ length: 40 }, (_, i) => new secretsmanager.Secret(stack, `Secret${i}`));
-    new CrossRegionSecretReplicator(stack, 'Replicator', { secrets: SecretSelection.fromSecrets(...secrets), replicaRegions: [REPLICA] });
-    Annotations.fromStack(stack).hasWarning('/TestStack/Replicator', Match.stringLikeRegexp('environment may exceed Lambda\'s limit of 4096 bytes'));
-  });
-
   test('keeps narrowing the event rule for a few names', () => {
     const names = Array.from({ length: 3 }, (_, i) => `prod/service-${i}/db`);
     const { template, stack } = synth({ secrets: SecretSelection.fromNames(...names) });

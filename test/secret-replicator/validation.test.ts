@@ -1,7 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { MINIMAL_PROPS, newStack, synth } from './util';
-import { CrossRegionSecretReplicator, CrossRegionSecretReplicatorProps, SecretSelection } from '../../src';
+import { CrossRegionSecretReplicator, CrossRegionSecretReplicatorProps } from '../../src';
 
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const ROLE_ARN = 'arn:aws:iam::444455556666:role/replica-writer';
@@ -209,14 +209,6 @@ describe('CrossRegionSecretReplicator handler options', () => {
   test('fails if vpcSubnets is set without vpc', () => {
     expect(failure({ vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } })).toThrow(
       'vpc must be set when vpcSubnets or securityGroups is set, but got undefined');
-  });
-});
-
-describe('CrossRegionSecretReplicator selection size', () => {
-  test('fails if the selection cannot fit in the handler\'s environment', () => {
-    const names = Array.from({ length: 40 }, (_, i) => `prod/service-${i}/${'x'.repeat(80)}`);
-    expect(failure({ secrets: SecretSelection.fromNames(...names) })).toThrow(
-      /^secrets must fit in the handler's environment \(Lambda allows 4096 bytes in all; select by name prefix or tags instead of listing many names or secrets\), but got a selection that makes it at least \d+ bytes$/);
   });
 });
 
