@@ -819,6 +819,8 @@ function secretEventPattern(secret: secretsmanager.ISecret): events.EventPattern
     detail: {
       eventSource: ['secretsmanager.amazonaws.com'],
       eventName: [...SECRET_EVENT_NAMES],
+      // A failed call changed nothing: CloudTrail records it with an errorCode.
+      errorCode: [{ exists: false }],
       $or: [
         { requestParameters: { secretId: ids } },
         // CreateSecret (a secret deleted and created again) names it here.

@@ -664,7 +664,12 @@ export class MultiRegionPipeline extends Construct {
       eventPattern: {
         source: ['aws.codepipeline'],
         detailType: ['CodePipeline Pipeline Execution State Change', 'CodePipeline Stage Execution State Change'],
-        detail: { pipeline: [this.pipelineName], state: ['FAILED', 'STARTED'] },
+        // The watcher acts on a failed execution and on a stage that started or failed; only stage
+        // events carry `stage`, so an execution that starts does not invoke it.
+        detail: {
+          pipeline: [this.pipelineName],
+          $or: [{ state: ['FAILED'] }, { state: ['STARTED'], stage: [{ exists: true }] }],
+        },
       },
     });
     this.eventsRule.addTarget(new targets.LambdaFunction(watcher.handler, {

@@ -694,7 +694,7 @@ export class CrossRegionSecretReplicator extends Construct {
   }
 
   /**
-   * The CloudTrail event pattern, narrowed to the selection where events allow it. Events carry no
+   * The CloudTrail event pattern of successful calls, narrowed to the selection where events allow it. Events carry no
    * tags, so a selection with a tag-only rule matches every Secrets Manager change event and leaves
    * the filtering to the handler; so does a selection whose pattern would exceed EventBridge's
    * default pattern size quota.
@@ -706,6 +706,8 @@ export class CrossRegionSecretReplicator extends Construct {
       detail: {
         eventSource: ['secretsmanager.amazonaws.com'],
         eventName: [...SECRET_EVENT_NAMES],
+        // A failed call changed nothing: CloudTrail records it with an errorCode.
+        errorCode: [{ exists: false }],
       },
     };
     const arnBase = selection.secretArn(this.primaryRegion, '');

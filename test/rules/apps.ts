@@ -34,6 +34,8 @@ export interface SecretExpectation {
   readonly prefixes?: string[];
   /** A selection by tags alone: the rule cannot narrow and must match every secret. */
   readonly any?: boolean;
+  /** Complete ARNs of selected secrets the app names by ARN, by secret name. */
+  readonly fullArns?: { [name: string]: string };
 }
 
 /** What the rules of one construct (found by its construct path) must match. */
@@ -54,6 +56,10 @@ export interface RepresentativeApp {
   readonly app: App;
   readonly rules: RuleExpectation[];
 }
+
+/** Secrets the apps import by complete ARN. */
+const BILLING_ARN = `arn:aws:secretsmanager:${PRIMARY}:${ACCOUNT}:secret:billing/api-key-AbC123`;
+const FLAGS_ARN = `arn:aws:secretsmanager:${PRIMARY}:${ACCOUNT}:secret:genai-demo/production/flags-XyZ789`;
 
 /** The states the pipeline watcher acts on (lambda-src/multi-region-pipeline/watcher.ts). */
 const WATCHER_STATES = { executionStates: ['FAILED'], stageStates: ['STARTED', 'FAILED'] };
@@ -87,8 +93,7 @@ export function representativeApps(outdir: string): RepresentativeApp[] {
   add('replicator-options', (app) => {
     const stack = stackIn(app);
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
-    const imported = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Imported',
-      `arn:aws:secretsmanager:${PRIMARY}:${ACCOUNT}:secret:billing/api-key-AbC123`);
+    const imported = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Imported', BILLING_ARN);
     new CrossRegionSecretReplicator(stack, 'Replicator', {
       secrets: SecretSelection.anyOf(
         SecretSelection.fromNames('app/db'),
@@ -109,7 +114,7 @@ export function representativeApps(outdir: string): RepresentativeApp[] {
       vpc,
     });
     return [
-      { rulePath: 'RulesStack/Replicator/Rule', secrets: { names: ['app/db', 'billing/api-key'], prefixes: ['prod/', 'team/'] } },
+      { rulePath: 'RulesStack/Replicator/Rule', secrets: { names: ['app/db', 'billing/api-key'], prefixes: ['prod/', 'team/'], fullArns: { 'billing/api-key': BILLING_ARN } } },
       { rulePath: 'RulesStack/Replicator/Schedule', schedule: true },
     ];
   });
@@ -174,8 +179,7 @@ export function representativeApps(outdir: string): RepresentativeApp[] {
       clusterCertificateAuthorityData: 'Y2E=',
     });
     const byName = secretsmanager.Secret.fromSecretNameV2(stack, 'AppSecret', 'genai-demo/production/app');
-    const byArn = secretsmanager.Secret.fromSecretCompleteArn(stack, 'FlagsSecret',
-      `arn:aws:secretsmanager:${PRIMARY}:${ACCOUNT}:secret:genai-demo/production/flags-XyZ789`);
+    const byArn = secretsmanager.Secret.fromSecretCompleteArn(stack, 'FlagsSecret', FLAGS_ARN);
     const targets = [
       { cluster: KubernetesCluster.fromCluster(local) },
       { cluster: remote('genai-demo-eu'), namespace: 'genai-demo', createNamespace: true },
@@ -198,7 +202,7 @@ export function representativeApps(outdir: string): RepresentativeApp[] {
       { rulePath: 'RulesStack/ConfigMapSyncer/ParameterRule', parameterPath: '/genai-demo/production/config' },
       { rulePath: 'RulesStack/ConfigMapSyncer/SecretRule', secrets: { names: ['genai-demo/production/app'] } },
       { rulePath: 'RulesStack/FlagsSyncer/Schedule', schedule: true },
-      { rulePath: 'RulesStack/FlagsSyncer/SecretRule', secrets: { names: ['genai-demo/production/flags'] } },
+      { rulePath: 'RulesStack/FlagsSyncer/SecretRule', secrets: { names: ['genai-demo/production/flags'], fullArns: { 'genai-demo/production/flags': FLAGS_ARN } } },
     ];
   });
 
