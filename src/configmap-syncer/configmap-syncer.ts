@@ -21,7 +21,7 @@ import { KubernetesCluster } from '../common/kubernetes-cluster';
 import { AlarmSet } from '../private/alarms';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
-import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
+import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
 import {
   domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern,
   validateRegionName,
@@ -438,6 +438,9 @@ export class ConfigMapSyncer extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
+      logGroupEncryptionKey: props.logGroupEncryptionKey,
+      deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     });
     this.role = hardened.role;
     this.logGroup = hardened.logGroup;
@@ -477,6 +480,7 @@ export class ConfigMapSyncer extends Construct {
     };
     checkEnvironmentSize({ ...environment, [SyncEnv.TARGETS]: targetConfigs });
     this.handler = new SyncerFunction(this, 'Handler', { ...hardened.options, environment });
+    acknowledgeHandlerFindings({ handler: this.handler, role: this.role, logGroup: this.logGroup, deadLetterQueue: this.deadLetterQueue }, props);
 
     const wildcards = new Map<string, string>();
     this.grantSourceRead(props, sourceEncryptionKeys, wildcards);

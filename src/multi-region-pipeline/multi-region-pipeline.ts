@@ -27,7 +27,7 @@ import { DashboardWidgetOptions } from '../common/dashboard-options';
 import { HandlerOptions } from '../common/handler-options';
 import { AlarmSet, addHandlerAlarms } from '../private/alarms';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
-import { acknowledgeNagFindings, flattenReference } from '../private/nag';
+import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, INLINE_POLICY_REASON, NIST_800_53_R5 } from '../private/nag';
 import {
   fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName,
   validateRegionNames, validateSamePartition, validateWholeDuration,
@@ -848,15 +848,30 @@ export class MultiRegionPipeline extends Construct {
         }
       }
     }
+    const artifactBucketFindings = (what: string) => [{
+      id: `${NIST_800_53_R5}-S3BucketLoggingEnabled`,
+      reason: `${what}, written and read only by the pipeline's roles; CloudTrail data events are the audit trail to use if one is needed.`,
+    }, {
+      id: `${NIST_800_53_R5}-S3BucketVersioningEnabled`,
+      reason: `${what}: CodePipeline writes every artifact of every execution under a new key and never overwrites one, so versions would add nothing.`,
+    }, {
+      id: `${NIST_800_53_R5}-S3BucketReplicationEnabled`,
+      reason: `${what}: artifacts are rebuilt from the source by the next execution, and CodePipeline itself copies them to each deployment `
+        + 'region\'s artifact bucket.',
+    }];
     acknowledgeNagFindings(codePipeline.artifactBucket, {
       id: 'AwsSolutions-S1',
       reason: 'Pipeline artifacts are written and read only by the pipeline\'s roles; CloudTrail data events are the audit trail to use if one is needed.',
-    });
+    }, ...artifactBucketFindings('Pipeline artifacts'));
     for (const support of Object.values(codePipeline.crossRegionSupport)) {
       acknowledgeNagFindings(support.replicationBucket, {
         id: 'AwsSolutions-S1',
         reason: 'Cross-region copy of the pipeline artifacts, written and read only by the pipeline\'s roles; CloudTrail data events are the audit trail to use if one is needed.',
-      });
+      }, ...artifactBucketFindings('Cross-region copy of the pipeline artifacts'));
+    }
+    // The roles of the pipeline, its actions and its CodeBuild projects (aws-cdk-lib pipelines) hold their grants inline.
+    for (const role of this.node.findAll().filter((c): c is iam.Role => c instanceof iam.Role)) {
+      acknowledgeNagFindings(role, { id: `${NIST_800_53_R5}-IAMNoInlinePolicy`, reason: INLINE_POLICY_REASON });
     }
     for (const project of this.node.findAll().filter((c) => c instanceof codebuild.Project)) {
       acknowledgeNagFindings(project, {
@@ -896,6 +911,9 @@ export class MultiRegionPipeline extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
+      logGroupEncryptionKey: props.logGroupEncryptionKey,
+      deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     });
     const handler = new PipelineFunction(scope, 'Handler', {
       ...hardened.options,
@@ -916,7 +934,9 @@ export class MultiRegionPipeline extends Construct {
       throttles: `The pipeline ${what} function was throttled; raise the account's Lambda concurrency or reserve some for it.`,
       deadLetter: `Invocations of the pipeline ${what} function failed after retries and were dead-lettered; inspect the queue, fix the cause and redrive.`,
     });
-    return { handler, role: hardened.role, logGroup: hardened.logGroup, deadLetterQueue: hardened.deadLetterQueue };
+    const resources = { handler, role: hardened.role, logGroup: hardened.logGroup, deadLetterQueue: hardened.deadLetterQueue };
+    acknowledgeHandlerFindings(resources, props);
+    return resources;
   }
 }
 

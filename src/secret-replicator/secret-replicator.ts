@@ -25,7 +25,7 @@ import { AlarmSet } from '../private/alarms';
 import { COMPANION_CONFIGMAP_SYNC, COMPANION_DRIFT_DETECTION } from '../private/companions';
 import { estimateJson, UNKNOWN_VALUE_LENGTH } from '../private/estimate';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
-import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
+import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../private/nag';
 import {
   describe,
   domainSuffixOf,
@@ -506,12 +506,16 @@ export class CrossRegionSecretReplicator extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
+      logGroupEncryptionKey: props.logGroupEncryptionKey,
+      deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment,
     });
     this.role = hardened.role;
     this.logGroup = hardened.logGroup;
     this.deadLetterQueue = hardened.deadLetterQueue;
     this.handler = new ReplicatorFunction(this, 'Handler', hardened.options);
+    acknowledgeHandlerFindings({ handler: this.handler, role: this.role, logGroup: this.logGroup, deadLetterQueue: this.deadLetterQueue }, props);
 
     const wildcards = new Map<string, string>();
     this.grantHandlerPermissions(selection, props, replicaKeys, crossAccount, propagateDeletions, wildcards);
@@ -846,11 +850,12 @@ export class CrossRegionSecretReplicator extends Construct {
       id: 'AwsSolutions-L1',
       reason: 'The runtime is pinned to nodejs22.x, the Node.js major the bundled handler is built and tested on; it moves with a release of this library.',
     });
-    acknowledgeNagFindings(this.provenanceKey, {
-      id: 'AwsSolutions-SMG4',
-      reason: 'The provenance key is the HMAC key behind the content-hash tags of replicas; rotating it only forces one extra copy of every '
-        + 'replica and adds no protection. It never leaves the handler and guards no resource.',
-    });
+    const rotation = 'The provenance key is the HMAC key behind the content-hash tags of replicas; rotating it only forces one extra copy of every '
+      + 'replica and adds no protection. It never leaves the handler and guards no resource.';
+    acknowledgeNagFindings(this.provenanceKey,
+      { id: 'AwsSolutions-SMG4', reason: rotation },
+      { id: `${NIST_800_53_R5}-SecretsManagerRotationEnabled`, reason: rotation },
+      { id: `${NIST_800_53_R5}-SecretsManagerUsingKMSKey`, reason: PROVENANCE_KEY_ENCRYPTION_REASON });
   }
 }
 
