@@ -1,7 +1,8 @@
 /**
  * The apps whose templates are checked against AWS's own rules: cfn-lint over every template
  * (test/rules/cfn-lint.test.ts) and event-ruler over every EventBridge rule (test/rules/event-ruler).
- * Every construct with its defaults and with its main options, the snapshot stacks, the integ apps
+ * Every construct with its defaults and with its main options (the replicator and the blue-green
+ * pipeline also with the security options), the snapshot stacks, the integ apps
  * (test/integ/*.ts) and the demo app (test/demo/demo-app.ts).
  *
  * Each entry also says which events its rules must match (`RuleExpectation`), in terms of the props
@@ -9,6 +10,7 @@
  */
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -68,6 +70,18 @@ function stackIn(app: App, id: string = 'RulesStack'): Stack {
   return new Stack(app, id, { env: { account: ACCOUNT, region: PRIMARY } });
 }
 
+/** The security options of every handler, with keys and an alarm topic the app owns. */
+function securityOptions(stack: Stack) {
+  return {
+    logGroupEncryptionKey: new kms.Key(stack, 'LogsKey', { enableKeyRotation: true }),
+    deadLetterQueueEncryptionKey: new kms.Key(stack, 'QueueKey', { enableKeyRotation: true }),
+    reservedConcurrentExecutions: 5,
+    alarmActions: [new actions.SnsAction(new sns.Topic(stack, 'Alarms', {
+      masterKey: new kms.Key(stack, 'AlarmsKey', { enableKeyRotation: true }), enforceSSL: true,
+    }))],
+  };
+}
+
 function remote(name: string = 'app-eu', region: string = 'eu-west-1'): KubernetesCluster {
   return KubernetesCluster.fromClusterAttributes({ clusterName: name, region });
 }
@@ -111,6 +125,7 @@ export function representativeApps(outdir: string): RepresentativeApp[] {
       conflictPolicy: ConflictPolicy.SKIP_AND_ALARM,
       propagateDeletions: true,
       parameterPrefix: '/app/prod',
+      ...securityOptions(stack),
       vpc,
     });
     return [
@@ -220,6 +235,7 @@ export function representativeApps(outdir: string): RepresentativeApp[] {
       manualApproval: true,
       deploymentWindow: { cron: '* * 9-16 ? * MON-THU', timeZone: 'Europe/Berlin' },
       parameterPrefix: '/genai-demo/production',
+      ...securityOptions(stack),
     });
     return [{ rulePath: 'PipelineStack/Pipeline/PipelineEvents', pipeline: { name: pipeline.pipelineName, ...WATCHER_STATES } }];
   });
