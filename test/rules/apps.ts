@@ -254,7 +254,14 @@ export function representativeApps(outdir: string): RepresentativeApp[] {
       alertingTopic,
       configMapSync: { targets: [{ cluster: remote('genai-demo-eu') }], parameterPath: '/genai-demo/production/config' },
     });
-    return [];
+    return [
+      // The seed's default selection: every secret named <environment>/<projectName>/...
+      { rulePath: 'SecretsStack/Secrets/Replicator/Rule', secrets: { prefixes: ['production/genai-demo/'] } },
+      { rulePath: 'SecretsStack/Secrets/Replicator/Schedule', schedule: true },
+      { rulePath: 'SecretsStack/Secrets/DriftDetector/Schedule', schedule: true },
+      { rulePath: 'SecretsStack/Secrets/ConfigMapSyncer/Schedule', schedule: true },
+      { rulePath: 'SecretsStack/Secrets/ConfigMapSyncer/ParameterRule', parameterPath: '/genai-demo/production/config' },
+    ];
   });
 
   add('dashboard', (app) => {
