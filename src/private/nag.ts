@@ -55,20 +55,22 @@ export function acknowledgeHandlerFindings(resources: HandlerNagResources, optio
     {
       id: `${SERVERLESS}-LambdaAsyncFailureDestination`,
       reason: 'Failed asynchronous invocations go to the handler\'s dead-letter queue (DeadLetterConfig), whose message is the original event, '
-        + 'so it can be redriven to the handler unchanged; an on-failure destination would wrap it in an invocation record. The queue is alarmed.',
+        + 'so it can be redriven to the handler unchanged; an on-failure destination would wrap it in an invocation record. Its depth is alarmed '
+        + 'by default.',
     });
   if (!options.vpc) {
     acknowledgeNagFindings(resources.handler, {
       id: `${NIST_800_53_R5}-LambdaInsideVPC`,
-      reason: 'The handler has no network listener and calls only AWS APIs over TLS, in several regions (interface endpoints serve only their own '
-        + 'region); set vpc to run it in a VPC.',
+      reason: 'The handler accepts no connection and needs no private resource of a VPC: it calls AWS APIs in several regions (interface '
+        + 'endpoints serve only their own region) and, for some handlers, EKS API servers or the application\'s health URLs. Set vpc to run it '
+        + 'in a VPC with a route to those.',
     });
   }
   if (options.reservedConcurrentExecutions === undefined) {
     acknowledgeNagFindings(resources.handler, {
       id: `${NIST_800_53_R5}-LambdaConcurrency`,
-      reason: 'Invocations come from this construct\'s own EventBridge rules, whose rate the sources bound, and the handler is alarmed on '
-        + 'throttles; set reservedConcurrentExecutions to reserve or cap its concurrency.',
+      reason: 'The handler is invoked only by this construct\'s own EventBridge rules or pipeline actions, whose rate their sources bound, '
+        + 'and its throttles are alarmed by default; set reservedConcurrentExecutions to reserve or cap its concurrency.',
     });
   }
   if (!options.logGroupEncryptionKey) {
@@ -82,7 +84,7 @@ export function acknowledgeHandlerFindings(resources: HandlerNagResources, optio
   acknowledgeNagFindings(resources.deadLetterQueue, {
     id: `${SERVERLESS}-SQSRedrivePolicy`,
     reason: 'This queue is the dead-letter queue of the handler and its rules: its messages are inspected and redriven by an operator, '
-      + 'not consumed, so it has no dead-letter queue of its own. Its depth is alarmed.',
+      + 'not consumed, so it has no dead-letter queue of its own. Its depth is alarmed by default.',
   });
 }
 
