@@ -122,6 +122,23 @@ describe('cfn-lint over every synthesized template', () => {
     }
   });
 
+  test('reports an error in a broken template with the same settings', () => {
+    // Guards the test above against a linter that reports nothing: a queue with a retention period
+    // outside SQS's 60 to 1,209,600 seconds and an unknown property.
+    const broken = path.join(outdir, 'broken.template.json');
+    fs.writeFileSync(broken, JSON.stringify({
+      Resources: { Queue: { Type: 'AWS::SQS::Queue', Properties: { MessageRetentionPeriod: 30, RetentionDays: 14 } } },
+    }));
+    let output = '[]';
+    try {
+      execFileSync(CFN_LINT, ['--config-file', path.join(outdir, 'regions-only.cfnlintrc.yaml'), '--format', 'json', '--', broken], { encoding: 'utf8' });
+    } catch (e: any) {
+      output = e.stdout;
+    }
+    const errors = (JSON.parse(output) as Finding[]).filter((f) => f.Level === 'Error').map((f) => f.Rule.Id);
+    expect(errors).toEqual(expect.arrayContaining(['E3002', 'E3034']));
+  });
+
   test('the venv holds the version pinned in .ci/setup-cfn-lint.sh', () => {
     const pinned = /^CFN_LINT_VERSION='([^']+)'/m.exec(fs.readFileSync(path.join(REPO, '.ci/setup-cfn-lint.sh'), 'utf8'))?.[1];
     expect(execFileSync(CFN_LINT, ['--version'], { encoding: 'utf8' }).trim()).toBe(`cfn-lint ${pinned}`);
