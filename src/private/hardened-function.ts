@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeNagFindings, managedPolicyFinding } from './nag';
-import { fail, validateIntegerRange, validateWholeDuration } from './validation';
+import { domainSuffixOf, fail, validateIntegerRange, validateWholeDuration } from './validation';
 import { HandlerOptions } from '../common/handler-options';
 
 /** Lambda's memory bounds, in MiB. */
@@ -156,7 +156,7 @@ export function hardenedFunction(scope: Construct, props: HardenedFunctionProps)
 function allowLogsToUse(scope: Construct, key: kms.IKey): void {
   const stack = Stack.of(scope);
   key.addToResourcePolicy(new iam.PolicyStatement({
-    principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+    principals: [new iam.ServicePrincipal(`logs.${stack.region}.${Token.isUnresolved(stack.region) ? stack.urlSuffix : domainSuffixOf(stack.region)}`)],
     actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
     resources: ['*'],
     conditions: {

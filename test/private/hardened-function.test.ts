@@ -162,6 +162,12 @@ describe('hardenedFunction security options', () => {
     });
   });
 
+  test('names the CloudWatch Logs principal of the stack\'s partition', () => {
+    const { stack, template, logsKey } = secureBuild(new Stack(new App(), 'S', { env: { region: 'cn-north-1' } }));
+    const principals = keyStatements(template, stack.getLogicalId(logsKey.node.defaultChild as kms.CfnKey)).map((st) => st.Principal);
+    expect(principals).toContainEqual({ Service: 'logs.cn-north-1.amazonaws.com.cn' });
+  });
+
   test('reserves concurrency', () => {
     secureBuild().template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 3 });
     build().template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.absent() });
