@@ -1,4 +1,5 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 
 /**
@@ -39,4 +40,36 @@ export interface HandlerOptions {
    * @default logs.RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Customer managed KMS key to encrypt the handler's log group with.
+   *
+   * CloudWatch Logs must be allowed to use the key. For a key defined in the same stack
+   * (`new kms.Key`), the construct adds that statement to the key policy (the CloudWatch Logs service
+   * principal of the stack's region, for log groups of the stack's account and region); for an
+   * imported key, add it to the key's policy yourself.
+   *
+   * @default - encrypted by CloudWatch Logs with keys it manages
+   */
+  readonly logGroupEncryptionKey?: kms.IKey;
+
+  /**
+   * Customer managed KMS key to encrypt the handler's dead-letter queue with.
+   *
+   * The handler's role may encrypt with the key (Lambda sends failed asynchronous invocations with
+   * it). For a key defined in the same stack, the construct also lets EventBridge use it for the
+   * rules of the stack's account and region whose failed deliveries go to the queue; for an
+   * imported key, add that statement to the key's policy yourself.
+   *
+   * @default - encrypted with SQS managed keys (SSE-SQS)
+   */
+  readonly deadLetterQueueEncryptionKey?: kms.IKey;
+
+  /**
+   * Concurrent executions reserved for the handler: at most this many run at once, and they are
+   * never starved by other functions of the account. Must be at least 1.
+   *
+   * @default - no reservation: the handler shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
 }

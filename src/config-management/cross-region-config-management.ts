@@ -310,7 +310,13 @@ export class CrossRegionConfigManagement extends Construct {
     const name = (suffix: string) => `${props.projectName}-${props.environment}-${suffix}`;
     const documentsPath = `${this.parameterPrefix}/global/secrets`;
     const handlerOptions: HandlerOptions = {
-      vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups, logRetention: props.logRetention,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+      logRetention: props.logRetention,
+      logGroupEncryptionKey: props.logGroupEncryptionKey,
+      deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     };
     const sourceEncryptionKeys = props.secretsManagerKey ? [props.secretsManagerKey] : undefined;
 

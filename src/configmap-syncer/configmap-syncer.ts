@@ -22,7 +22,7 @@ import { AlarmSet } from '../private/alarms';
 import { HandlerSettings } from '../private/handler-settings';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
-import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
+import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
 import {
   domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern,
   validateRegionName,
@@ -445,6 +445,9 @@ export class ConfigMapSyncer extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
+      logGroupEncryptionKey: props.logGroupEncryptionKey,
+      deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     });
     this.role = hardened.role;
     this.logGroup = hardened.logGroup;
@@ -487,6 +490,7 @@ export class ConfigMapSyncer extends Construct {
     this.handler = new SyncerFunction(this, 'Handler', { ...hardened.options, environment: settings.environment });
     this.settingsParameters = settings.parameters;
     settings.grantRead(this.handler);
+    acknowledgeHandlerFindings({ handler: this.handler, role: this.role, logGroup: this.logGroup, deadLetterQueue: this.deadLetterQueue }, props);
 
     const wildcards = new Map<string, string>();
     this.grantSourceRead(props, sourceEncryptionKeys, wildcards);
@@ -829,6 +833,8 @@ function secretEventPattern(secret: secretsmanager.ISecret): events.EventPattern
     detail: {
       eventSource: ['secretsmanager.amazonaws.com'],
       eventName: [...SECRET_EVENT_NAMES],
+      // A failed call changed nothing: CloudTrail records it with an errorCode.
+      errorCode: [{ exists: false }],
       $or: [
         { requestParameters: { secretId: ids } },
         // CreateSecret (a secret deleted and created again) names it here.

@@ -26,7 +26,7 @@ import { COMPANION_DRIFT_DETECTION } from '../private/companions';
 import { HandlerSettings } from '../private/handler-settings';
 import { hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { bindKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
-import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
+import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../private/nag';
 import {
   domainSuffixOf, fail, validateDistinct, validateIntegerRange, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix,
   validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateWholeDuration,
@@ -538,6 +538,9 @@ export class ConfigDriftDetector extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
+      logGroupEncryptionKey: props.logGroupEncryptionKey,
+      deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     });
     this.role = hardened.role;
     this.logGroup = hardened.logGroup;
@@ -606,6 +609,7 @@ export class ConfigDriftDetector extends Construct {
     this.handler = new DriftDetectorFunction(this, 'Handler', { ...hardened.options, environment: settings.environment });
     this.settingsParameters = settings.parameters;
     settings.grantRead(this.handler);
+    acknowledgeHandlerFindings({ handler: this.handler, role: this.role, logGroup: this.logGroup, deadLetterQueue: this.deadLetterQueue }, props);
 
     const wildcards = new Map<string, string>();
     this.grantHandlerPermissions({
@@ -811,6 +815,22 @@ export class ConfigDriftDetector extends Construct {
       id: 'AwsSolutions-S1',
       reason: 'The bucket holds only the drift detector\'s own reports, written by one role; CloudTrail data events (not server access logs) are the '
         + 'audit trail to use if one is needed. Pass reportBucket to use a bucket with access logging.',
+    }, {
+      id: `${NIST_800_53_R5}-S3BucketLoggingEnabled`,
+      reason: 'The bucket holds only the drift detector\'s own reports, written by its one role; CloudTrail data events are the audit trail to use '
+        + 'if one is needed. Pass reportBucket to use a bucket with server access logging.',
+    }, {
+      id: `${NIST_800_53_R5}-S3BucketVersioningEnabled`,
+      reason: 'Each scan writes a new report under a new key and the lifecycle rule expires reports after reportRetention; no object is '
+        + 'overwritten, so versions would only keep expired reports. Pass reportBucket to use a versioned bucket.',
+    }, {
+      id: `${NIST_800_53_R5}-S3BucketReplicationEnabled`,
+      reason: 'Reports are derived data, rebuilt by the next scan; the drift detector in each primary region writes its own. Pass reportBucket '
+        + 'to use a replicated bucket.',
+    }, {
+      id: `${NIST_800_53_R5}-S3DefaultEncryptionKMS`,
+      reason: 'Reports name secrets, parameters and regions and carry no secret or configuration value (only hashes); SSE-S3 encrypts them at rest. '
+        + 'Pass reportBucket to use a bucket encrypted with a KMS key.',
     });
     return bucket;
   }
@@ -959,11 +979,12 @@ export class ConfigDriftDetector extends Construct {
       reason: 'The runtime is pinned to nodejs22.x, the Node.js major the bundled handler is built and tested on; it moves with a release of this library.',
     });
     if (this.provenanceKey instanceof secretsmanager.Secret && this.provenanceKey.node.scope === this) {
-      acknowledgeNagFindings(this.provenanceKey, {
-        id: 'AwsSolutions-SMG4',
-        reason: 'The provenance key is the HMAC key behind the content-hash tags auto-remediation writes on replicas; rotating it only forces one '
-          + 'extra copy of every replica and adds no protection. It never leaves the handler and guards no resource.',
-      });
+      const rotation = 'The provenance key is the HMAC key behind the content-hash tags auto-remediation writes on replicas; rotating it only forces one '
+        + 'extra copy of every replica and adds no protection. It never leaves the handler and guards no resource.';
+      acknowledgeNagFindings(this.provenanceKey,
+        { id: 'AwsSolutions-SMG4', reason: rotation },
+        { id: `${NIST_800_53_R5}-SecretsManagerRotationEnabled`, reason: rotation },
+        { id: `${NIST_800_53_R5}-SecretsManagerUsingKMSKey`, reason: PROVENANCE_KEY_ENCRYPTION_REASON });
     }
   }
 }

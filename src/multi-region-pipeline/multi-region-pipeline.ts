@@ -28,7 +28,7 @@ import { HandlerOptions } from '../common/handler-options';
 import { AlarmSet, addHandlerAlarms } from '../private/alarms';
 import { HandlerSettings } from '../private/handler-settings';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
-import { acknowledgeNagFindings, flattenReference } from '../private/nag';
+import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, INLINE_POLICY_REASON, NIST_800_53_R5 } from '../private/nag';
 import {
   domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName,
   validateRegionNames, validateSamePartition, validateWholeDuration,
@@ -699,7 +699,12 @@ export class MultiRegionPipeline extends Construct {
       eventPattern: {
         source: ['aws.codepipeline'],
         detailType: ['CodePipeline Pipeline Execution State Change', 'CodePipeline Stage Execution State Change'],
-        detail: { pipeline: [this.pipelineName], state: ['FAILED', 'STARTED'] },
+        // The watcher acts on a failed execution and on a stage that started or failed; only stage
+        // events carry `stage`, so an execution that starts does not invoke it.
+        detail: {
+          pipeline: [this.pipelineName],
+          $or: [{ state: ['FAILED'] }, { state: ['STARTED'], stage: [{ exists: true }] }],
+        },
       },
     });
     this.eventsRule.addTarget(new targets.LambdaFunction(watcher.handler, {
@@ -881,15 +886,30 @@ export class MultiRegionPipeline extends Construct {
         }
       }
     }
+    const artifactBucketFindings = (what: string) => [{
+      id: `${NIST_800_53_R5}-S3BucketLoggingEnabled`,
+      reason: `${what}, written and read only by the pipeline's roles; CloudTrail data events are the audit trail to use if one is needed.`,
+    }, {
+      id: `${NIST_800_53_R5}-S3BucketVersioningEnabled`,
+      reason: `${what}: CodePipeline writes every artifact of every execution under a new key and never overwrites one, so versions would add nothing.`,
+    }, {
+      id: `${NIST_800_53_R5}-S3BucketReplicationEnabled`,
+      reason: `${what}: artifacts are rebuilt from the source by the next execution, and CodePipeline itself copies them to each deployment `
+        + 'region\'s artifact bucket.',
+    }];
     acknowledgeNagFindings(codePipeline.artifactBucket, {
       id: 'AwsSolutions-S1',
       reason: 'Pipeline artifacts are written and read only by the pipeline\'s roles; CloudTrail data events are the audit trail to use if one is needed.',
-    });
+    }, ...artifactBucketFindings('Pipeline artifacts'));
     for (const support of Object.values(codePipeline.crossRegionSupport)) {
       acknowledgeNagFindings(support.replicationBucket, {
         id: 'AwsSolutions-S1',
         reason: 'Cross-region copy of the pipeline artifacts, written and read only by the pipeline\'s roles; CloudTrail data events are the audit trail to use if one is needed.',
-      });
+      }, ...artifactBucketFindings('Cross-region copy of the pipeline artifacts'));
+    }
+    // The roles of the pipeline, its actions and its CodeBuild projects (aws-cdk-lib pipelines) hold their grants inline.
+    for (const role of this.node.findAll().filter((c): c is iam.Role => c instanceof iam.Role)) {
+      acknowledgeNagFindings(role, { id: `${NIST_800_53_R5}-IAMNoInlinePolicy`, reason: INLINE_POLICY_REASON });
     }
     for (const project of this.node.findAll().filter((c) => c instanceof codebuild.Project)) {
       acknowledgeNagFindings(project, {
@@ -929,6 +949,9 @@ export class MultiRegionPipeline extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
+      logGroupEncryptionKey: props.logGroupEncryptionKey,
+      deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     });
     const settings = new HandlerSettings(scope, 'Settings', {
       description: `the ${role} function of the pipeline ${this.pipelineName}`,
@@ -952,9 +975,11 @@ export class MultiRegionPipeline extends Construct {
       throttles: `The pipeline ${what} function was throttled; raise the account's Lambda concurrency or reserve some for it.`,
       deadLetter: `Invocations of the pipeline ${what} function failed after retries and were dead-lettered; inspect the queue, fix the cause and redrive.`,
     });
-    return {
+    const resources = {
       handler, settingsParameters: settings.parameters, role: hardened.role, logGroup: hardened.logGroup, deadLetterQueue: hardened.deadLetterQueue,
     };
+    acknowledgeHandlerFindings(resources, props);
+    return resources;
   }
 }
 

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledgeNagFindingUntilFixed, NIST_800_53_R5 } from './nag';
 
 /** One alarm a construct wants, in the terms an operator reads. */
 export interface AlarmDefinition {
@@ -34,6 +35,8 @@ export interface AlarmDefinition {
 export class AlarmSet {
   private readonly created: cloudwatch.Alarm[] = [];
   private readonly actions: cloudwatch.IAlarmAction[] = [];
+  /** Revokes the acknowledgement that an alarm has no action, once it has one. */
+  private readonly revokeWithoutActionAcks: Array<() => void> = [];
 
   /**
    * @param scope construct the alarms are created in
@@ -66,6 +69,12 @@ export class AlarmSet {
     });
     if (this.actions.length > 0) {
       alarm.addAlarmAction(...this.actions);
+    } else {
+      this.revokeWithoutActionAcks.push(acknowledgeNagFindingUntilFixed(alarm, {
+        id: `${NIST_800_53_R5}-CloudWatchAlarmAction`,
+        reason: 'Where an alarm notifies is the application\'s choice (alarmActions, or addAlarmAction() on the construct); without an action '
+          + 'it still changes state on the construct\'s dashboard and in the CloudWatch console.',
+      }));
     }
     this.created.push(alarm);
     return alarm;
@@ -74,6 +83,9 @@ export class AlarmSet {
   /** Adds actions to every alarm, including alarms added later. */
   public addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
     this.actions.push(...actions);
+    if (actions.length > 0) {
+      this.revokeWithoutActionAcks.splice(0).forEach((revoke) => revoke());
+    }
     for (const alarm of this.created) {
       alarm.addAlarmAction(...actions);
     }

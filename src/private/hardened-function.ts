@@ -1,11 +1,12 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeNagFindings, managedPolicyFinding } from './nag';
-import { fail, validateIntegerRange, validateWholeDuration } from './validation';
+import { domainSuffixOf, fail, validateIntegerRange, validateWholeDuration } from './validation';
 import { HandlerOptions } from '../common/handler-options';
 
 /** Lambda's memory bounds, in MiB. */
@@ -85,6 +86,10 @@ export function hardenedFunction(scope: Construct, props: HardenedFunctionProps)
   if (!props.vpc && (props.vpcSubnets || props.securityGroups)) {
     fail('vpc', 'must be set when vpcSubnets or securityGroups is set', props.vpc);
   }
+  const reserved = props.reservedConcurrentExecutions;
+  if (reserved !== undefined && !Token.isUnresolved(reserved) && (!Number.isInteger(reserved) || reserved < 1)) {
+    fail('reservedConcurrentExecutions', 'must be an integer of at least 1 (0 would stop the handler from running)', reserved);
+  }
 
   const role = new iam.Role(scope, 'Role', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -102,14 +107,22 @@ export function hardenedFunction(scope: Construct, props: HardenedFunctionProps)
   const logGroup = new logs.LogGroup(scope, 'LogGroup', {
     retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     removalPolicy: RemovalPolicy.RETAIN,
+    encryptionKey: props.logGroupEncryptionKey,
   });
   logGroup.grantWrite(role);
+  if (props.logGroupEncryptionKey) {
+    allowLogsToUse(scope, props.logGroupEncryptionKey);
+  }
 
   const deadLetterQueue = new sqs.Queue(scope, 'DeadLetterQueue', {
-    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    encryption: props.deadLetterQueueEncryptionKey ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED,
+    encryptionMasterKey: props.deadLetterQueueEncryptionKey,
     enforceSSL: true,
     retentionPeriod: DEAD_LETTER_RETENTION,
   });
+  if (props.deadLetterQueueEncryptionKey) {
+    allowDeadLetterSends(scope, props.deadLetterQueueEncryptionKey, role);
+  }
 
   const options: lambda.FunctionOptions = {
     description: props.description,
@@ -130,6 +143,46 @@ export function hardenedFunction(scope: Construct, props: HardenedFunctionProps)
     vpc: props.vpc,
     vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
     securityGroups: props.vpc ? props.securityGroups : undefined,
+    reservedConcurrentExecutions: props.reservedConcurrentExecutions,
   };
   return { options, role, logGroup, deadLetterQueue };
+}
+
+/**
+ * Lets CloudWatch Logs encrypt the log groups of this stack's account and region with `key`: the
+ * key policy statement CloudWatch Logs documents for encrypting log data. A no-op for an imported
+ * key, whose policy this app cannot change.
+ */
+function allowLogsToUse(scope: Construct, key: kms.IKey): void {
+  const stack = Stack.of(scope);
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [new iam.ServicePrincipal(`logs.${stack.region}.${Token.isUnresolved(stack.region) ? stack.urlSuffix : domainSuffixOf(stack.region)}`)],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    conditions: {
+      ArnLike: {
+        'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+          service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    },
+  }), true);
+}
+
+/**
+ * Lets the senders of the dead-letter queue encrypt with its key: the handler's role (Lambda sends
+ * failed asynchronous invocations with the function's role) and EventBridge, for the rules of this
+ * stack's account and region (a no-op for an imported key).
+ */
+function allowDeadLetterSends(scope: Construct, key: kms.IKey, role: iam.IRole): void {
+  const stack = Stack.of(scope);
+  key.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+    actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    resources: ['*'],
+    conditions: {
+      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'events', resource: 'rule', resourceName: '*' }) },
+    },
+  }), true);
 }

@@ -1,5 +1,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { HandlerOptions } from '../common/handler-options';
 
 /**
  * Acknowledgements of cdk-nag findings on the resources our constructs create.
@@ -19,6 +20,73 @@ import { IConstruct } from 'constructs';
 
 /** The cdk-nag AwsSolutions pack's rule id prefix. */
 export const AWS_SOLUTIONS = 'AwsSolutions';
+/** The cdk-nag Serverless pack's rule id prefix. */
+export const SERVERLESS = 'Serverless';
+/** The cdk-nag NIST 800-53 rev 5 pack's rule id prefix. */
+export const NIST_800_53_R5 = 'NIST.800.53.R5';
+
+/** Why an inline policy is the right place for a handler role's statements (NIST IAMNoInlinePolicy). */
+export const INLINE_POLICY_REASON = 'The statements are this construct\'s least-privilege grants to its own role, scoped to the resources it manages; '
+  + 'an inline policy lives and dies with the role and cannot be attached to any other principal, which a managed policy could.';
+
+/** Why a provenance key secret keeps the AWS managed key (NIST SecretsManagerUsingKMSKey). */
+export const PROVENANCE_KEY_ENCRYPTION_REASON = 'The provenance key is encrypted with the AWS managed key aws/secretsmanager and read only by this '
+  + 'construct\'s handler role; it protects no data (it keys content-hash tags), so a customer managed key would add a key policy to manage '
+  + 'without narrowing who can read it.';
+
+/** The resources of one handler (see `hardenedFunction()`), for `acknowledgeHandlerFindings()`. */
+export interface HandlerNagResources {
+  readonly handler: IConstruct;
+  readonly role: IConstruct;
+  readonly logGroup: IConstruct;
+  readonly deadLetterQueue: IConstruct;
+}
+
+/**
+ * Acknowledges the Serverless and NIST 800-53 R5 findings that every handler of this library has
+ * with the options it was built with. The security options (`vpc`, `logGroupEncryptionKey`,
+ * `reservedConcurrentExecutions`) fix their findings; without them the finding is acknowledged with
+ * the option that fixes it.
+ */
+export function acknowledgeHandlerFindings(resources: HandlerNagResources, options: HandlerOptions): void {
+  const pinned = 'The runtime is pinned to nodejs22.x, the Node.js major the bundled handler is built and tested on; it moves with a release of this library.';
+  acknowledgeNagFindings(resources.handler,
+    { id: `${SERVERLESS}-LambdaLatestVersion`, reason: pinned },
+    {
+      id: `${SERVERLESS}-LambdaAsyncFailureDestination`,
+      reason: 'Failed asynchronous invocations go to the handler\'s dead-letter queue (DeadLetterConfig), whose message is the original event, '
+        + 'so it can be redriven to the handler unchanged; an on-failure destination would wrap it in an invocation record. Its depth is alarmed '
+        + 'by default.',
+    });
+  if (!options.vpc) {
+    acknowledgeNagFindings(resources.handler, {
+      id: `${NIST_800_53_R5}-LambdaInsideVPC`,
+      reason: 'The handler accepts no connection and needs no private resource of a VPC: it calls AWS APIs in several regions (interface '
+        + 'endpoints serve only their own region) and, for some handlers, EKS API servers or the application\'s health URLs. Set vpc to run it '
+        + 'in a VPC with a route to those.',
+    });
+  }
+  if (options.reservedConcurrentExecutions === undefined) {
+    acknowledgeNagFindings(resources.handler, {
+      id: `${NIST_800_53_R5}-LambdaConcurrency`,
+      reason: 'The handler is invoked only by this construct\'s own EventBridge rules or pipeline actions, whose rate their sources bound, '
+        + 'and its throttles are alarmed by default; set reservedConcurrentExecutions to reserve or cap its concurrency.',
+    });
+  }
+  if (!options.logGroupEncryptionKey) {
+    acknowledgeNagFindings(resources.logGroup, {
+      id: `${NIST_800_53_R5}-CloudWatchLogGroupEncrypted`,
+      reason: 'CloudWatch Logs encrypts the log group at rest with keys it manages, and the handler logs no secret or configuration value; '
+        + 'set logGroupEncryptionKey to use a customer managed key.',
+    });
+  }
+  acknowledgeNagFindings(resources.role, { id: `${NIST_800_53_R5}-IAMNoInlinePolicy`, reason: INLINE_POLICY_REASON });
+  acknowledgeNagFindings(resources.deadLetterQueue, {
+    id: `${SERVERLESS}-SQSRedrivePolicy`,
+    reason: 'This queue is the dead-letter queue of the handler and its rules: its messages are inspected and redriven by an operator, '
+      + 'not consumed, so it has no dead-letter queue of its own. Its depth is alarmed by default.',
+  });
+}
 
 /** One acknowledged cdk-nag finding. */
 export interface NagAcknowledgement {
@@ -45,6 +113,23 @@ export function acknowledgeNagFindings(scope: IConstruct, ...acknowledgements: N
       scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [ack.id]: ack.reason });
     }
   }
+}
+
+/**
+ * Acknowledges one finding until the returned function is called, for a finding that a later call
+ * can fix (an alarm without action until `addAlarmAction()`), so no acknowledgement outlives its
+ * finding. The record is the same metadata entry `acknowledgeNagFindings()` writes; revoking empties
+ * it. cdk-nag reads the entries when it validates, and synthesis writes them as they are then.
+ */
+export function acknowledgeNagFindingUntilFixed(scope: IConstruct, ack: NagAcknowledgement): () => void {
+  if (ack.reason.trim().length === 0) {
+    throw new Error(`acknowledgement of ${ack.id} must have a reason, but got ${JSON.stringify(ack.reason)}`);
+  }
+  const record: Record<string, string> = { [ack.id]: ack.reason };
+  scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, record);
+  return () => {
+    delete record[ack.id];
+  };
 }
 
 /**

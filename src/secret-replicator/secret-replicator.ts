@@ -26,7 +26,7 @@ import { COMPANION_CONFIGMAP_SYNC, COMPANION_DRIFT_DETECTION } from '../private/
 import { estimateJson } from '../private/estimate';
 import { HandlerSettings } from '../private/handler-settings';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
-import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
+import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../private/nag';
 import {
   describe,
   domainSuffixOf,
@@ -516,6 +516,9 @@ export class CrossRegionSecretReplicator extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
+      logGroupEncryptionKey: props.logGroupEncryptionKey,
+      deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     });
     this.role = hardened.role;
     this.logGroup = hardened.logGroup;
@@ -540,6 +543,7 @@ export class CrossRegionSecretReplicator extends Construct {
     this.handler = new ReplicatorFunction(this, 'Handler', { ...hardened.options, environment: settings.environment });
     this.settingsParameters = settings.parameters;
     settings.grantRead(this.handler);
+    acknowledgeHandlerFindings({ handler: this.handler, role: this.role, logGroup: this.logGroup, deadLetterQueue: this.deadLetterQueue }, props);
 
     const wildcards = new Map<string, string>();
     this.grantHandlerPermissions(selection, props, replicaKeys, crossAccount, propagateDeletions, wildcards);
@@ -723,7 +727,7 @@ export class CrossRegionSecretReplicator extends Construct {
   }
 
   /**
-   * The CloudTrail event pattern, narrowed to the selection where events allow it. Events carry no
+   * The CloudTrail event pattern of successful calls, narrowed to the selection where events allow it. Events carry no
    * tags, so a selection with a tag-only rule matches every Secrets Manager change event and leaves
    * the filtering to the handler; so does a selection whose pattern would exceed EventBridge's
    * default pattern size quota.
@@ -735,6 +739,8 @@ export class CrossRegionSecretReplicator extends Construct {
       detail: {
         eventSource: ['secretsmanager.amazonaws.com'],
         eventName: [...SECRET_EVENT_NAMES],
+        // A failed call changed nothing: CloudTrail records it with an errorCode.
+        errorCode: [{ exists: false }],
       },
     };
     const arnBase = selection.secretArn(this.primaryRegion, '');
@@ -867,11 +873,12 @@ export class CrossRegionSecretReplicator extends Construct {
       id: 'AwsSolutions-L1',
       reason: 'The runtime is pinned to nodejs22.x, the Node.js major the bundled handler is built and tested on; it moves with a release of this library.',
     });
-    acknowledgeNagFindings(this.provenanceKey, {
-      id: 'AwsSolutions-SMG4',
-      reason: 'The provenance key is the HMAC key behind the content-hash tags of replicas; rotating it only forces one extra copy of every '
-        + 'replica and adds no protection. It never leaves the handler and guards no resource.',
-    });
+    const rotation = 'The provenance key is the HMAC key behind the content-hash tags of replicas; rotating it only forces one extra copy of every '
+      + 'replica and adds no protection. It never leaves the handler and guards no resource.';
+    acknowledgeNagFindings(this.provenanceKey,
+      { id: 'AwsSolutions-SMG4', reason: rotation },
+      { id: `${NIST_800_53_R5}-SecretsManagerRotationEnabled`, reason: rotation },
+      { id: `${NIST_800_53_R5}-SecretsManagerUsingKMSKey`, reason: PROVENANCE_KEY_ENCRYPTION_REASON });
   }
 }
 

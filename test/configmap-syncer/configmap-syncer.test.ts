@@ -212,6 +212,7 @@ describe('sources', () => {
     expect(pattern['detail-type']).toEqual(['AWS API Call via CloudTrail', 'AWS Service Event via CloudTrail']);
     expect(pattern.detail.eventSource).toEqual(['secretsmanager.amazonaws.com']);
     expect(pattern.detail.eventName).toEqual(expect.arrayContaining(['PutSecretValue', 'UpdateSecret', 'RotationSucceeded']));
+    expect(pattern.detail.errorCode).toEqual([{ exists: false }]);
     expect(pattern.detail.$or).toHaveLength(3);
     expect(pattern.detail.$or[0].requestParameters.secretId).toContainEqual(secretRef);
     expect(pattern.detail.$or[2].additionalEventData.SecretId).toContainEqual(secretRef);

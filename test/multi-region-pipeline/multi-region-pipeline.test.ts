@@ -295,7 +295,11 @@ describe('watcher, alarms and settings', () => {
       EventPattern: {
         'source': ['aws.codepipeline'],
         'detail-type': ['CodePipeline Pipeline Execution State Change', 'CodePipeline Stage Execution State Change'],
-        'detail': { pipeline: [pipeline.pipelineName], state: ['FAILED', 'STARTED'] },
+        'detail': {
+          pipeline: [pipeline.pipelineName],
+          // A failed execution, or a stage (only stage events carry `stage`) that started or failed.
+          $or: [{ state: ['FAILED'] }, { state: ['STARTED'], stage: [{ exists: true }] }],
+        },
       },
       Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200 } })],
     });

@@ -1,6 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { hardenedFunction, HardenedFunctionProps } from '../../src/private/hardened-function';
@@ -108,5 +109,80 @@ describe('hardenedFunction', () => {
     const stack = new Stack(new App(), 'S', { env: { region: 'eu-west-1' } });
     const sg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-12345678');
     expect(() => build({ securityGroups: [sg] }, stack)).toThrow('vpc must be set when vpcSubnets or securityGroups is set, but got undefined');
+  });
+});
+
+describe('hardenedFunction security options', () => {
+  function secureBuild(stack: Stack = new Stack(new App(), 'S', { env: { region: 'eu-west-1' } })) {
+    const logsKey = new kms.Key(stack, 'LogsKey', { enableKeyRotation: true });
+    const queueKey = new kms.Key(stack, 'QueueKey', { enableKeyRotation: true });
+    const built = build({ logGroupEncryptionKey: logsKey, deadLetterQueueEncryptionKey: queueKey, reservedConcurrentExecutions: 3 }, stack);
+    return { ...built, logsKey, queueKey };
+  }
+  const keyStatements = (template: Template, keyId: string): any[] =>
+    (template.toJSON().Resources[keyId].Properties.KeyPolicy.Statement as any[]);
+
+  test('encrypts the log group with the log-group key, which CloudWatch Logs of the region may use for this account\'s log groups', () => {
+    const { stack, template, logsKey } = secureBuild();
+    const logsKeyId = stack.getLogicalId(logsKey.node.defaultChild as kms.CfnKey);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [logsKeyId, 'Arn'] } });
+    expect(keyStatements(template, logsKeyId)).toContainEqual({
+      Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      Condition: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:', { Ref: 'AWS::AccountId' }, ':log-group:*']],
+          },
+        },
+      },
+      Effect: 'Allow',
+      Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
+      Resource: '*',
+    });
+  });
+
+  test('encrypts the dead-letter queue with its key, which the role and EventBridge rules of this account and region may use', () => {
+    const { stack, template, queueKey } = secureBuild();
+    const queueKeyId = stack.getLogicalId(queueKey.node.defaultChild as kms.CfnKey);
+    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::GetAtt': [queueKeyId, 'Arn'] } });
+    expect(keyStatements(template, queueKeyId)).toContainEqual({
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Condition: {
+        ArnLike: {
+          'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:', { Ref: 'AWS::AccountId' }, ':rule/*']] },
+        },
+      },
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Resource: '*',
+    });
+    const policy = Object.values(template.findResources('AWS::IAM::Policy'))[0] as any;
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [queueKeyId, 'Arn'] },
+    });
+  });
+
+  test('names the CloudWatch Logs principal of the stack\'s partition', () => {
+    const { stack, template, logsKey } = secureBuild(new Stack(new App(), 'S', { env: { region: 'cn-north-1' } }));
+    const principals = keyStatements(template, stack.getLogicalId(logsKey.node.defaultChild as kms.CfnKey)).map((st) => st.Principal);
+    expect(principals).toContainEqual({ Service: 'logs.cn-north-1.amazonaws.com.cn' });
+  });
+
+  test('reserves concurrency', () => {
+    secureBuild().template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 3 });
+    build().template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.absent() });
+  });
+
+  test('leaves an imported key\'s policy alone', () => {
+    const stack = new Stack(new App(), 'S', { env: { region: 'eu-west-1' } });
+    const imported = kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    const { template } = build({ logGroupEncryptionKey: imported, deadLetterQueueEncryptionKey: imported }, stack);
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: imported.keyArn });
+  });
+
+  test.each([0, -1, 2.5])('fails if reservedConcurrentExecutions is %p', (value) => {
+    expect(() => build({ reservedConcurrentExecutions: value })).toThrow(
+      `reservedConcurrentExecutions must be an integer of at least 1 (0 would stop the handler from running), but got ${value}`);
   });
 });

@@ -107,7 +107,8 @@ describe('CrossRegionSecretReplicator with cdk-nag AwsSolutions', () => {
     ]) {
       const { app, replicator } = build();
       const raw = findings(app, false);
-      const acks = acknowledgements(replicator);
+      // This pack's acknowledgements; the Serverless and NIST 800-53 R5 ones are checked the same way in test/rules/nag-packs.test.ts.
+      const acks = acknowledgements(replicator).filter((a) => a.id.startsWith('AwsSolutions-'));
       expect(acks.length).toBeGreaterThan(0);
       for (const ack of acks) {
         // Some finding with that id exists on a resource at or below the acknowledging construct.

@@ -244,6 +244,8 @@ describe('CrossRegionSecretReplicator events', () => {
             'CreateSecret', 'PutSecretValue', 'UpdateSecret', 'UpdateSecretVersionStage', 'RotateSecret',
             'RotationSucceeded', 'TagResource', 'UntagResource', 'DeleteSecret', 'RestoreSecret',
           ],
+          // Failed calls changed nothing.
+          errorCode: [{ exists: false }],
         }),
       },
       Targets: [Match.objectLike({
