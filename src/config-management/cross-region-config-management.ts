@@ -14,7 +14,7 @@ import { CrossRegionConfigDashboard } from '../dashboard';
 import { ConfigDriftDetector, ConfigMapDriftScope, DriftIgnoreRule, DriftRemediation } from '../drift-detector';
 import { MultiRegionPipeline } from '../multi-region-pipeline';
 import { COMPANION_CONFIGMAP_SYNC } from '../private/companions';
-import { fail, validateDistinct, validateNotEmpty, validatePattern, validateRegionName, validateRegionNames } from '../private/validation';
+import { fail, validateDistinct, validateNotEmpty, validatePattern, validateRegionName, validateRegionNames, validationScope } from '../private/validation';
 import { ConflictPolicy, CrossAccountReplica, CrossRegionSecretReplicator, ReplicaKmsKey, SecretSelection } from '../secret-replicator';
 
 /** A project or environment name: one Parameter Store path segment and a function-name part. */
@@ -280,6 +280,7 @@ export class CrossRegionConfigManagement extends Construct {
 
   constructor(scope: Construct, id: string, props: CrossRegionConfigManagementProps) {
     super(scope, id);
+    const validated = validationScope(this);
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region)) {
       fail('CrossRegionConfigManagement', 'needs a stack with an explicit region (env.region)', 'an environment-agnostic stack');
@@ -422,6 +423,7 @@ export class CrossRegionConfigManagement extends Construct {
         pipeline: props.pipeline,
       });
     }
+    validated();
   }
 
   /** Every alarm of every piece this construct created, and of an attached pipeline of the same stack. */

@@ -22,9 +22,10 @@ import { AlarmSet } from '../private/alarms';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
+import { intervalLabel, minimumScheduleInterval, validateScheduleInterval } from '../private/schedule';
 import {
   domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern,
-  validateRegionName,
+  validateRegionName, validationError, validationScope, failIn,
 } from '../private/validation';
 import { SECRET_EVENT_NAMES } from '../secret-replicator/contract';
 
@@ -387,10 +388,11 @@ export class ConfigMapSyncer extends Construct {
 
   constructor(scope: Construct, id: string, props: ConfigMapSyncerProps) {
     super(scope, id);
+    const validated = validationScope(this);
 
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region)) {
-      throw new Error('ConfigMapSyncer needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
+      throw validationError('ConfigMapSyncer needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
     }
     validateRegionName('the stack region', stack.region);
     this.primaryRegion = stack.region;
@@ -408,6 +410,8 @@ export class ConfigMapSyncer extends Construct {
     sourceEncryptionKeys.forEach((key, i) => validateInRegion(`sourceEncryptionKeys[${i}]`, key.env.region, primary));
     if (props.includeKeys !== undefined) validateIncludeKeys(props.includeKeys);
     validateMetricNamespace(this.metricNamespace);
+    validateScheduleInterval('schedule', schedule, minimumScheduleInterval(props.timeout, DEFAULT_TIMEOUT),
+      'the syncer\'s timeout, so that syncs never overlap');
     const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/configmap-sync-config` : undefined;
     if (props.parameterPrefix !== undefined) {
       validateParameterPrefix(props.parameterPrefix);
@@ -512,7 +516,7 @@ export class ConfigMapSyncer extends Construct {
       enabled: true,
       namespace: props.namespace ?? DEFAULT_NAMESPACE,
       configMapName: props.configMapName ?? defaultConfigMapName(props) ?? first.configMapName,
-      syncInterval: syncInterval(schedule),
+      syncInterval: intervalLabel(schedule),
       excludeSensitiveKeys: props.excludeSensitiveKeys ?? true,
       includeKeys: props.includeKeys ?? ['*'],
       // Agentless: no Kubernetes service account exists. The handler authenticates with its IAM
@@ -551,6 +555,7 @@ export class ConfigMapSyncer extends Construct {
     if (props.alarmActions?.length) this.addAlarmAction(...props.alarmActions);
 
     this.acknowledgeNagFindings(wildcards);
+    validated();
   }
 
   /**
@@ -613,7 +618,7 @@ export class ConfigMapSyncer extends Construct {
     const { cluster, ...options } = props;
     const dimension = cluster ? clusterDimension(cluster) : undefined;
     if (dimension !== undefined && !Token.isUnresolved(dimension) && !this.clusterDimensions.includes(dimension)) {
-      fail('ConfigMapSyncMetricOptions.cluster', `must be a target cluster ${JSON.stringify(this.clusterDimensions)}`, dimension);
+      failIn(this, 'ConfigMapSyncMetricOptions.cluster', `must be a target cluster ${JSON.stringify(this.clusterDimensions)}`, dimension);
     }
     return syncMetric({
       namespace: this.metricNamespace,
@@ -877,13 +882,7 @@ function checkEnvironmentSize(environment: { [key: string]: unknown }): void {
     : JSON.stringify(value, (_k, v) => (typeof v === 'string' && Token.isUnresolved(v) ? '' : v)));
   const size = Object.entries(environment).reduce((total, [k, v]) => total + k.length + lowerBound(v), 0);
   if (size > MAX_ENVIRONMENT_BYTES) {
-    throw new Error(`targets must fit in the handler's environment (Lambda allows ${MAX_ENVIRONMENT_BYTES} bytes in all; use fewer targets or `
+    throw validationError(`targets must fit in the handler's environment (Lambda allows ${MAX_ENVIRONMENT_BYTES} bytes in all; use fewer targets or `
       + `includeKeys, or another syncer), but got at least ${size} bytes`);
   }
-}
-
-/** The seed's `syncInterval` ("5m") for a rate schedule; the expression otherwise. */
-function syncInterval(schedule: events.Schedule): string {
-  const match = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule.expressionString);
-  return match ? `${match[1]}${match[2][0]}` : schedule.expressionString;
 }

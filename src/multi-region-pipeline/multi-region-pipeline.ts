@@ -30,7 +30,7 @@ import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACIN
 import { acknowledgeNagFindings, flattenReference } from '../private/nag';
 import {
   fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName,
-  validateRegionNames, validateSamePartition, validateWholeDuration,
+  validateRegionNames, validateSamePartition, validateWholeDuration, validationError, validationScope,
 } from '../private/validation';
 
 const DEFAULT_METRIC_NAMESPACE = 'CrossRegionConfig/Pipeline';
@@ -400,9 +400,10 @@ export class MultiRegionPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: MultiRegionPipelineProps) {
     super(scope, id);
+    const validated = validationScope(this);
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region) || Token.isUnresolved(stack.account)) {
-      throw new Error('MultiRegionPipeline needs a stack with an explicit account and region (env), because it deploys to other regions, '
+      throw validationError('MultiRegionPipeline needs a stack with an explicit account and region (env), because it deploys to other regions, '
         + `but got account ${Token.isUnresolved(stack.account) ? 'unresolved' : JSON.stringify(stack.account)} and region `
         + `${Token.isUnresolved(stack.region) ? 'unresolved' : JSON.stringify(stack.region)}`);
     }
@@ -718,6 +719,7 @@ export class MultiRegionPipeline extends Construct {
         stringValue: stack.toJsonString(this._settingsDocument),
       });
     }
+    validated();
   }
 
   /** Every alarm of the pipeline and its functions. */

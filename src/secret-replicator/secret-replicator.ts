@@ -26,6 +26,7 @@ import { COMPANION_CONFIGMAP_SYNC, COMPANION_DRIFT_DETECTION } from '../private/
 import { estimateJson, UNKNOWN_VALUE_LENGTH } from '../private/estimate';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
+import { minimumScheduleInterval, validateScheduleInterval } from '../private/schedule';
 import {
   describe,
   domainSuffixOf,
@@ -37,6 +38,9 @@ import {
   validateReplicaRegions,
   validateSamePartition,
   validateWholeDuration,
+  validationError,
+  validationScope,
+  failIn,
 } from '../private/validation';
 
 /** The seed's handler sizing: 512 MiB and a 10-minute timeout. */
@@ -412,10 +416,11 @@ export class CrossRegionSecretReplicator extends Construct {
 
   constructor(scope: Construct, id: string, props: CrossRegionSecretReplicatorProps) {
     super(scope, id);
+    const validated = validationScope(this);
 
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region)) {
-      throw new Error('CrossRegionSecretReplicator needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
+      throw validationError('CrossRegionSecretReplicator needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
     }
     validateRegionName('the stack region', stack.region);
     this.primaryRegion = stack.region;
@@ -445,6 +450,8 @@ export class CrossRegionSecretReplicator extends Construct {
     }
     const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/cross-region-config` : undefined;
     validateMetricNamespace(this.metricNamespace);
+    validateScheduleInterval('reconciliationSchedule', schedule, minimumScheduleInterval(props.timeout, DEFAULT_TIMEOUT),
+      'the replicator\'s timeout, so that reconciliations never overlap');
     if (props.deletionRecoveryWindow && !propagateDeletions) {
       Annotations.of(this).addWarningV2(`${WARNING}deletionRecoveryWindowIgnored`,
         'deletionRecoveryWindow is ignored because propagateDeletions is false: replicas of deleted secrets are left in place.');
@@ -571,6 +578,7 @@ export class CrossRegionSecretReplicator extends Construct {
     }
 
     this.acknowledgeNagFindings(wildcards);
+    validated();
   }
 
   /**
@@ -671,7 +679,7 @@ export class CrossRegionSecretReplicator extends Construct {
   ): cloudwatch.Metric {
     const { replicaRegion, ...options } = props;
     if (replicaRegion !== undefined && !Token.isUnresolved(replicaRegion) && !this.targetRegions.includes(replicaRegion)) {
-      fail('replicaRegion', `must be one of the replica regions ${JSON.stringify(this.targetRegions)}`, replicaRegion);
+      failIn(this, 'replicaRegion', `must be one of the replica regions ${JSON.stringify(this.targetRegions)}`, replicaRegion);
     }
     return replicatorMetric({
       namespace: this.metricNamespace,
@@ -910,7 +918,7 @@ function checkEnvironmentSize(scope: Construct, environment: { [key: string]: st
   );
   const lowerBound = size(0);
   if (lowerBound > MAX_ENVIRONMENT_BYTES) {
-    throw new Error(`secrets must fit in the handler's environment (Lambda allows ${MAX_ENVIRONMENT_BYTES} bytes in all; select by name prefix `
+    throw validationError(`secrets must fit in the handler's environment (Lambda allows ${MAX_ENVIRONMENT_BYTES} bytes in all; select by name prefix `
       + `or tags instead of listing many names or secrets), but got a selection that makes it at least ${lowerBound} bytes`);
   }
   const estimate = size(UNKNOWN_VALUE_LENGTH);
