@@ -64,7 +64,8 @@ export interface ReplicationOptions {
   readonly propagateDeletions?: boolean;
 
   /**
-   * When the full reconciliation runs.
+   * When the full reconciliation runs; at most once every 10 minutes (see
+   * `CrossRegionSecretReplicatorProps.reconciliationSchedule`).
    *
    * @default events.Schedule.rate(Duration.hours(6))
    */
@@ -109,7 +110,7 @@ export interface DriftDetectionOptions {
   readonly autoRemediation?: DriftRemediation;
 
   /**
-   * When to scan.
+   * When to scan; at most once every 15 minutes (see `ConfigDriftDetectorProps.schedule`).
    *
    * @default events.Schedule.rate(Duration.hours(1))
    */

@@ -210,6 +210,10 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
   /**
    * When to sync every target, in addition to the syncs parameter and secret changes trigger.
    *
+   * Runs at most once every 5 minutes, or every `timeout` when that is longer: a sync may take the
+   * handler's whole timeout, and overlapping syncs apply the same ConfigMaps twice. A `rate(...)` or
+   * `cron(...)` schedule that runs more often fails synth.
+   *
    * @default events.Schedule.rate(Duration.minutes(5))
    */
   readonly schedule?: events.Schedule;

@@ -186,6 +186,9 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
    * An item changed in the primary within this window is not compared (replication may still be in
    * flight); the next scan compares it. Whole seconds, at most one day.
    *
+   * A window of 0 with a `replicator`, which copies changes as they happen, reports every change a
+   * scan races as drift; synth warns (`cdk-cross-region-config:graceWindowZero`).
+   *
    * @default Duration.minutes(10)
    */
   readonly graceWindow?: Duration;
@@ -228,6 +231,10 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
 
   /**
    * When to scan. The drift alarm's period is the schedule's rate (one hour for a cron schedule).
+   *
+   * Runs at most once every 15 minutes, or every `timeout` when that is longer: a scan may take the
+   * handler's whole timeout, and overlapping scans read every item twice and report each other's
+   * results. A `rate(...)` or `cron(...)` schedule that runs more often fails synth.
    *
    * @default events.Schedule.rate(Duration.hours(1))
    */

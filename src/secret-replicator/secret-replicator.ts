@@ -233,6 +233,11 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
    * that delivery is best effort (and needs a CloudTrail trail that logs management events in the
    * primary region); the reconciliation is the guarantee.
    *
+   * Runs at most once every 10 minutes, or every `timeout` when that is longer: a reconciliation may
+   * take the handler's whole timeout, and overlapping ones repeat each other's writes and compete for
+   * Secrets Manager's request quotas. A `rate(...)` or `cron(...)` schedule that runs more often fails
+   * synth.
+   *
    * @default events.Schedule.rate(Duration.hours(6))
    */
   readonly reconciliationSchedule?: events.Schedule;
