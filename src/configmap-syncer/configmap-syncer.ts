@@ -14,6 +14,7 @@ import { createSyncAlarms } from './alarms';
 import { SyncEnv, SyncMetric, SyncTargetConfig } from './contract';
 import { syncerDashboardWidgets } from './dashboard';
 import { clusterDimension, syncMetric } from './metrics';
+import { globMatchesOnlySensitiveNames, isSensitiveName } from './sensitive-names';
 import { SyncerFunction } from './syncer-function';
 import { DashboardWidgetOptions } from '../common/dashboard-options';
 import { HandlerOptions } from '../common/handler-options';
@@ -22,7 +23,7 @@ import { AlarmSet } from '../private/alarms';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
-import { intervalLabel, minimumScheduleInterval, validateScheduleInterval } from '../private/schedule';
+import { intervalLabel, validateScheduleInterval } from '../private/schedule';
 import {
   domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern,
   validateRegionName, validationError, validationScope, failIn,
@@ -184,6 +185,9 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
    * as `['log_level', 'cache_ttl', 'max_connections', 'session_timeout']`. Keys of the source that
    * match none are not synced.
    *
+   * While `excludeSensitiveKeys` is true, a key whose name looks sensitive (such as `db_password`) is
+   * never synced, so naming one fails synth; a pattern that can only match such names warns.
+   *
    * @default - every key of the source
    */
   readonly includeKeys?: string[];
@@ -210,8 +214,8 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
   /**
    * When to sync every target, in addition to the syncs parameter and secret changes trigger.
    *
-   * Runs at most once every 5 minutes, or every `timeout` when that is longer: a sync may take the
-   * handler's whole timeout, and overlapping syncs apply the same ConfigMaps twice. A `rate(...)` or
+   * Runs at most once every 5 minutes: a sync may take the handler's default timeout, and
+   * overlapping syncs apply the same ConfigMaps twice. A `rate(...)` or
    * `cron(...)` schedule that runs more often fails synth.
    *
    * @default events.Schedule.rate(Duration.minutes(5))
@@ -413,9 +417,9 @@ export class ConfigMapSyncer extends Construct {
     if (props.sourceSecret) validateInRegion('sourceSecret', props.sourceSecret.env.region, primary);
     sourceEncryptionKeys.forEach((key, i) => validateInRegion(`sourceEncryptionKeys[${i}]`, key.env.region, primary));
     if (props.includeKeys !== undefined) validateIncludeKeys(props.includeKeys);
+    if (props.includeKeys !== undefined && props.excludeSensitiveKeys !== false) checkSensitiveIncludeKeys(this, props.includeKeys);
     validateMetricNamespace(this.metricNamespace);
-    validateScheduleInterval('schedule', schedule, minimumScheduleInterval(props.timeout, DEFAULT_TIMEOUT),
-      'the syncer\'s timeout, so that syncs never overlap');
+    validateScheduleInterval('schedule', schedule, DEFAULT_TIMEOUT, 'a sync may take the handler\'s default timeout, and syncs must not overlap');
     const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/configmap-sync-config` : undefined;
     if (props.parameterPrefix !== undefined) {
       validateParameterPrefix(props.parameterPrefix);
@@ -800,6 +804,25 @@ function validateIncludeKeys(keys: string[]): void {
       'must be a ConfigMap key or a glob pattern: letters, digits, "-", "_", "." and the wildcards "*" and "?"');
   });
   validateDistinct('includeKeys', keys);
+}
+
+/**
+ * Fails for an exact `includeKeys` entry whose name the handler always refuses as sensitive (while
+ * `excludeSensitiveKeys` is true), and warns for a glob that can only match such names.
+ */
+function checkSensitiveIncludeKeys(scope: Construct, keys: string[]): void {
+  keys.forEach((key, i) => {
+    if (Token.isUnresolved(key)) return;
+    if (!/[*?]/.test(key) && isSensitiveName(key)) {
+      fail(`includeKeys[${i}]`, 'must not name a key whose name looks sensitive: the syncer never writes such a key to a ConfigMap while '
+        + 'excludeSensitiveKeys is true (keep the value in Secrets Manager, or rename the key)', key);
+    }
+    if (/[*?]/.test(key) && globMatchesOnlySensitiveNames(key)) {
+      Annotations.of(scope).addWarningV2(`${WARNING}includeKeysOnlySensitive`,
+        `includeKeys[${i}] ${JSON.stringify(key)} matches only keys whose names look sensitive, which the syncer never writes to a ConfigMap `
+        + 'while excludeSensitiveKeys is true.');
+    }
+  });
 }
 
 /** Fails when `region` is known and is not the primary region. */

@@ -26,7 +26,7 @@ import { COMPANION_DRIFT_DETECTION } from '../private/companions';
 import { hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { bindKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
-import { intervalLabel, minimumScheduleInterval, rateSeconds, validateScheduleInterval } from '../private/schedule';
+import { intervalLabel, rateSeconds, validateScheduleInterval } from '../private/schedule';
 import {
   domainSuffixOf, fail, validateDistinct, validateIntegerRange, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix,
   validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateWholeDuration,
@@ -232,9 +232,9 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
   /**
    * When to scan. The drift alarm's period is the schedule's rate (one hour for a cron schedule).
    *
-   * Runs at most once every 15 minutes, or every `timeout` when that is longer: a scan may take the
-   * handler's whole timeout, and overlapping scans read every item twice and report each other's
-   * results. A `rate(...)` or `cron(...)` schedule that runs more often fails synth.
+   * Runs at most once every 15 minutes: a scan may take the handler's default timeout, and
+   * overlapping scans read every item twice and report each other's results. A `rate(...)` or
+   * `cron(...)` schedule that runs more often fails synth.
    *
    * @default events.Schedule.rate(Duration.hours(1))
    */
@@ -483,8 +483,7 @@ export class ConfigDriftDetector extends Construct {
     }
     validateReportPrefix(this.reportPrefix);
     validateIntegerRange('alertThreshold', alertThreshold, 1, Number.MAX_SAFE_INTEGER);
-    validateScheduleInterval('schedule', schedule, minimumScheduleInterval(props.timeout, DEFAULT_TIMEOUT),
-      'the drift scan\'s timeout, so that scans never overlap');
+    validateScheduleInterval('schedule', schedule, DEFAULT_TIMEOUT, 'a scan may take the handler\'s default timeout, and scans must not overlap');
     validateMetricNamespace(this.metricNamespace);
     for (const arn of props.encryptionKeyArns ?? []) {
       validatePattern('encryptionKeyArns', arn, KEY_ARN_PATTERN, 'must be KMS key ARNs such as "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"');

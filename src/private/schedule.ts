@@ -11,8 +11,6 @@ import { fail } from './validation';
 const RATE = /^rate\((\d+) (minute|hour|day)s?\)$/;
 const SECONDS_PER_UNIT = { minute: 60, hour: 3_600, day: 86_400 } as const;
 const MINUTES_PER_DAY = 1_440;
-/** Lambda's longest timeout, in seconds (15 minutes). */
-const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
 
 /** A `rate(...)` schedule's amount and unit; `undefined` for cron, one-time and deploy-time schedules. */
 export function parseRate(schedule: events.Schedule): { amount: number; unit: 'minute' | 'hour' | 'day' } | undefined {
@@ -75,11 +73,11 @@ function cronField(field: string, min: number, max: number): number[] | undefine
 }
 
 /**
- * Fails when `schedule` can run more often than once every `minimum` (the handler's timeout, at
- * least the construct's floor): a run would start while the previous one may still be running,
- * and overlapping runs repeat each other's work, compete for the same API quotas and multiply cost.
- * `minimum` is named in the message with `reason`, e.g.
- * `schedule must run at most once every 15 minutes (the drift scan's timeout), but got "rate(1 minute)"`.
+ * Fails when `schedule` can run more often than once every `minimum` (a construct's handler's
+ * default timeout): a run would start while the previous one may still be running, and overlapping
+ * runs repeat each other's work, compete for the same API quotas and multiply cost. `minimum` is
+ * named in the message with `reason`, e.g. `schedule must run at most once every 15 minutes (...),
+ * but got "rate(1 minute)"`.
  */
 export function validateScheduleInterval(prop: string, schedule: events.Schedule, minimum: Duration, reason: string): void {
   const interval = minimumIntervalSeconds(schedule);
@@ -87,15 +85,4 @@ export function validateScheduleInterval(prop: string, schedule: events.Schedule
   if (interval < minimum.toSeconds()) {
     fail(prop, `must run at most once every ${minimum.toHumanString()} (${reason})`, schedule.expressionString);
   }
-}
-
-/**
- * The least interval a construct's schedule may have: its handler's `timeout`, and never less
- * than `floor` (the default timeout). A deploy-time timeout, or one Lambda would refuse (the
- * timeout's own check reports it), counts as the floor.
- */
-export function minimumScheduleInterval(timeout: Duration | undefined, floor: Duration): Duration {
-  if (timeout === undefined || timeout.isUnresolved()) return floor;
-  const seconds = timeout.toSeconds({ integral: false });
-  return seconds > floor.toSeconds() && seconds <= MAX_LAMBDA_TIMEOUT_SECONDS ? timeout : floor;
 }

@@ -26,7 +26,7 @@ import { COMPANION_CONFIGMAP_SYNC, COMPANION_DRIFT_DETECTION } from '../private/
 import { estimateJson, UNKNOWN_VALUE_LENGTH } from '../private/estimate';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
-import { minimumScheduleInterval, validateScheduleInterval } from '../private/schedule';
+import { validateScheduleInterval } from '../private/schedule';
 import {
   describe,
   domainSuffixOf,
@@ -233,9 +233,8 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
    * that delivery is best effort (and needs a CloudTrail trail that logs management events in the
    * primary region); the reconciliation is the guarantee.
    *
-   * Runs at most once every 10 minutes, or every `timeout` when that is longer: a reconciliation may
-   * take the handler's whole timeout, and overlapping ones repeat each other's writes and compete for
-   * Secrets Manager's request quotas. A `rate(...)` or `cron(...)` schedule that runs more often fails
+   * Runs at most once every 10 minutes: a reconciliation may take the handler's default timeout,
+   * and overlapping ones repeat each other's writes and compete for Secrets Manager's request quotas. A `rate(...)` or `cron(...)` schedule that runs more often fails
    * synth.
    *
    * @default events.Schedule.rate(Duration.hours(6))
@@ -455,8 +454,8 @@ export class CrossRegionSecretReplicator extends Construct {
     }
     const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/cross-region-config` : undefined;
     validateMetricNamespace(this.metricNamespace);
-    validateScheduleInterval('reconciliationSchedule', schedule, minimumScheduleInterval(props.timeout, DEFAULT_TIMEOUT),
-      'the replicator\'s timeout, so that reconciliations never overlap');
+    validateScheduleInterval('reconciliationSchedule', schedule, DEFAULT_TIMEOUT,
+      'a reconciliation may take the handler\'s default timeout, and reconciliations must not overlap');
     if (props.deletionRecoveryWindow && !propagateDeletions) {
       Annotations.of(this).addWarningV2(`${WARNING}deletionRecoveryWindowIgnored`,
         'deletionRecoveryWindow is ignored because propagateDeletions is false: replicas of deleted secrets are left in place.');

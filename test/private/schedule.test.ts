@@ -4,7 +4,7 @@ import { at } from './messages';
 import {
   ConfigDriftDetector, ConfigMapSyncer, CrossRegionSecretReplicator, KubernetesCluster, SecretSelection,
 } from '../../src';
-import { intervalLabel, minimumIntervalSeconds, minimumScheduleInterval, rateSeconds } from '../../src/private/schedule';
+import { intervalLabel, minimumIntervalSeconds, rateSeconds } from '../../src/private/schedule';
 
 /** mulberry32: a small seeded generator of numbers in [0, 1). */
 function mulberry32(seed: number): () => number {
@@ -95,14 +95,6 @@ describe('schedule reading', () => {
       }
     }
   });
-
-  test('the minimum is the handler\'s timeout, never below the floor, and a timeout Lambda refuses counts as the floor', () => {
-    const floor = Duration.minutes(5);
-    expect(minimumScheduleInterval(undefined, floor).toSeconds()).toBe(300);
-    expect(minimumScheduleInterval(Duration.minutes(1), floor).toSeconds()).toBe(300);
-    expect(minimumScheduleInterval(Duration.minutes(12), floor).toSeconds()).toBe(720);
-    expect(minimumScheduleInterval(Duration.minutes(16), floor).toSeconds()).toBe(300);
-  });
 });
 
 const stack = () => new Stack(new App(), 'TestStack', { env: { region: 'us-east-1' } });
@@ -112,20 +104,14 @@ const everyMinute = events.Schedule.rate(Duration.minutes(1));
 const cronEveryMinute = events.Schedule.cron({ minute: '*' });
 
 describe('CrossRegionSecretReplicator reconciliationSchedule', () => {
-  const build = (reconciliationSchedule: events.Schedule, timeout?: Duration) => () =>
-    new CrossRegionSecretReplicator(stack(), 'Replicator', { secrets, replicaRegions: ['eu-west-1'], reconciliationSchedule, timeout });
+  const build = (reconciliationSchedule: events.Schedule) => () =>
+    new CrossRegionSecretReplicator(stack(), 'Replicator', { secrets, replicaRegions: ['eu-west-1'], reconciliationSchedule });
 
   test('fails if it runs every minute', () => {
     const message = (got: string) => at('TestStack/Replicator', 'reconciliationSchedule must run at most once every 10 minutes '
-      + `(the replicator's timeout, so that reconciliations never overlap), but got "${got}"`);
+      + `(a reconciliation may take the handler's default timeout, and reconciliations must not overlap), but got "${got}"`);
     expect(build(everyMinute)).toThrow(message('rate(1 minute)'));
     expect(build(cronEveryMinute)).toThrow(message('cron(* * * * ? *)'));
-  });
-
-  test('fails if it runs more often than a longer timeout', () => {
-    expect(build(events.Schedule.rate(Duration.minutes(10)), Duration.minutes(12))).toThrow(at('TestStack/Replicator',
-      'reconciliationSchedule must run at most once every 12 minutes (the replicator\'s timeout, so that reconciliations never overlap), '
-      + 'but got "rate(10 minutes)"'));
   });
 
   test('accepts the minimum', () => {
@@ -139,7 +125,7 @@ describe('ConfigDriftDetector schedule', () => {
 
   test('fails if it runs every minute', () => {
     const message = (got: string) => at('TestStack/Detector',
-      `schedule must run at most once every 15 minutes (the drift scan's timeout, so that scans never overlap), but got "${got}"`);
+      `schedule must run at most once every 15 minutes (a scan may take the handler's default timeout, and scans must not overlap), but got "${got}"`);
     expect(build(everyMinute)).toThrow(message('rate(1 minute)'));
     expect(build(cronEveryMinute)).toThrow(message('cron(* * * * ? *)'));
     expect(build(events.Schedule.cron({ minute: '0/10' }))).toThrow(message('cron(0/10 * * * ? *)'));
@@ -157,7 +143,7 @@ describe('ConfigMapSyncer schedule', () => {
 
   test('fails if it runs every minute', () => {
     const message = (got: string) => at('TestStack/Syncer',
-      `schedule must run at most once every 5 minutes (the syncer's timeout, so that syncs never overlap), but got "${got}"`);
+      `schedule must run at most once every 5 minutes (a sync may take the handler's default timeout, and syncs must not overlap), but got "${got}"`);
     expect(build(everyMinute)).toThrow(message('rate(1 minute)'));
     expect(build(cronEveryMinute)).toThrow(message('cron(* * * * ? *)'));
   });
