@@ -14,6 +14,7 @@ import { CrossRegionConfigDashboard } from '../dashboard';
 import { ConfigDriftDetector, ConfigMapDriftScope, DriftIgnoreRule, DriftRemediation } from '../drift-detector';
 import { MultiRegionPipeline } from '../multi-region-pipeline';
 import { COMPANION_CONFIGMAP_SYNC } from '../private/companions';
+import { claimParameterName, claimProject } from '../private/uniqueness';
 import { fail, validateDistinct, validateNotEmpty, validatePattern, validateRegionName, validateRegionNames, validationScope } from '../private/validation';
 import { ConflictPolicy, CrossAccountReplica, CrossRegionSecretReplicator, ReplicaKmsKey, SecretSelection } from '../secret-replicator';
 
@@ -299,6 +300,7 @@ export class CrossRegionConfigManagement extends Construct {
         fail('primaryRegion', `must be the stack's region ${JSON.stringify(stack.region)} (every piece reads its sources in its stack's region)`, props.primaryRegion);
       }
     }
+    claimProject(this, props.projectName, props.environment);
     this.parameterPrefix = `/${props.projectName}/${props.environment}`;
     this.multiRegionEnabled = props.enableMultiRegion ?? true;
     if (this.multiRegionEnabled) {
@@ -472,6 +474,7 @@ export class CrossRegionConfigManagement extends Construct {
   }
 
   private document(id: string, name: string, value: unknown): ssm.StringParameter {
+    claimParameterName(this, 'projectName and environment', this.parameterPrefix, `${this.parameterPrefix}/global/secrets/${name}`);
     return new ssm.StringParameter(this, id, {
       parameterName: `${this.parameterPrefix}/global/secrets/${name}`,
       description: `${name} of ${this.node.path}`.slice(0, 1024),

@@ -24,6 +24,7 @@ import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACIN
 import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
 import { intervalLabel, validateScheduleInterval } from '../private/schedule';
+import { claimParameterName } from '../private/uniqueness';
 import {
   domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern,
   validateRegionName, validationError, validationScope, failIn,
@@ -421,6 +422,7 @@ export class ConfigMapSyncer extends Construct {
     validateMetricNamespace(this.metricNamespace);
     validateScheduleInterval('schedule', schedule, DEFAULT_TIMEOUT, 'a sync may take the handler\'s default timeout, and syncs must not overlap');
     const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/configmap-sync-config` : undefined;
+    claimParameterName(this, 'parameterPrefix', props.parameterPrefix, configParameterName);
     if (props.parameterPrefix !== undefined) {
       validateParameterPrefix(props.parameterPrefix);
       if (props.parameterPath !== undefined && isUnder(configParameterName!, props.parameterPath)) {

@@ -27,6 +27,7 @@ import { hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function'
 import { bindKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
 import { intervalLabel, rateSeconds, validateScheduleInterval } from '../private/schedule';
+import { claimParameterName } from '../private/uniqueness';
 import {
   domainSuffixOf, fail, validateDistinct, validateIntegerRange, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix,
   validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateWholeDuration,
@@ -524,6 +525,7 @@ export class ConfigDriftDetector extends Construct {
 
     this.reportBucket = props.reportBucket ?? this.createReportBucket(props.reportRetention ?? DEFAULT_REPORT_RETENTION);
     const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/drift-detection-config` : undefined;
+    claimParameterName(this, 'parameterPrefix', props.parameterPrefix, configParameterName);
 
     const hardened = hardenedFunction(this, {
       description: `Detects configuration drift between ${primary} and ${this.replicaRegions.join(', ')}`.slice(0, 256),

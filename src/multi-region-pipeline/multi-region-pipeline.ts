@@ -28,6 +28,7 @@ import { HandlerOptions } from '../common/handler-options';
 import { AlarmSet, addHandlerAlarms } from '../private/alarms';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { acknowledgeNagFindings, flattenReference } from '../private/nag';
+import { claimParameterName } from '../private/uniqueness';
 import {
   fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName,
   validateRegionNames, validateSamePartition, validateWholeDuration, validationError, validationScope,
@@ -712,6 +713,7 @@ export class MultiRegionPipeline extends Construct {
       selfMutation: props.selfMutation ?? true,
     };
     if (props.parameterPrefix !== undefined) {
+      claimParameterName(this, 'parameterPrefix', props.parameterPrefix, `${props.parameterPrefix}/global/secrets/gitops-config`);
       this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
         parameterName: `${props.parameterPrefix}/global/secrets/gitops-config`,
         description: `Settings of the multi-region pipeline ${this.pipelineName}`.slice(0, 1024),

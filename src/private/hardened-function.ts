@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeNagFindings, managedPolicyFinding } from './nag';
+import { claimFunctionName } from './uniqueness';
 import { fail, validateIntegerRange, validateWholeDuration } from './validation';
 import { HandlerOptions } from '../common/handler-options';
 
@@ -85,6 +86,7 @@ export function hardenedFunction(scope: Construct, props: HardenedFunctionProps)
   if (!props.vpc && (props.vpcSubnets || props.securityGroups)) {
     fail('vpc', 'must be set when vpcSubnets or securityGroups is set', props.vpc);
   }
+  claimFunctionName(scope, `${prefix}functionName`, props.functionName);
 
   const role = new iam.Role(scope, 'Role', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -27,6 +27,7 @@ import { estimateJson, UNKNOWN_VALUE_LENGTH } from '../private/estimate';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
 import { validateScheduleInterval } from '../private/schedule';
+import { claimParameterName } from '../private/uniqueness';
 import {
   describe,
   domainSuffixOf,
@@ -453,6 +454,7 @@ export class CrossRegionSecretReplicator extends Construct {
       validateParameterPrefix(props.parameterPrefix);
     }
     const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/cross-region-config` : undefined;
+    claimParameterName(this, 'parameterPrefix', props.parameterPrefix, configParameterName);
     validateMetricNamespace(this.metricNamespace);
     validateScheduleInterval('reconciliationSchedule', schedule, DEFAULT_TIMEOUT,
       'a reconciliation may take the handler\'s default timeout, and reconciliations must not overlap');
