@@ -23,6 +23,7 @@ import { AlarmSet } from '../private/alarms';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
+import { readQuietly } from '../private/quiet-read';
 import { intervalLabel, validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
 import {
@@ -891,13 +892,9 @@ function namespaceGrantCommands(
 /** `value`, or the literal a token resolves to in `stack`; `undefined` when only known at deploy time. */
 function literal(stack: Stack, value: string): string | undefined {
   if (!Token.isUnresolved(value)) return value;
-  try {
-    const resolved = stack.resolve(value);
-    return typeof resolved === 'string' && !Token.isUnresolved(resolved) ? resolved : undefined;
-  } catch {
-    // CDK throws when a resource without a physical name is referenced from another environment.
-    return undefined;
-  }
+  // CDK throws when a resource without a physical name is referenced from another environment.
+  const resolved = readQuietly(() => stack.resolve(value));
+  return typeof resolved === 'string' && !Token.isUnresolved(resolved) ? resolved : undefined;
 }
 
 /**
