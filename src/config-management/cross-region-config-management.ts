@@ -15,7 +15,7 @@ import { ConfigDriftDetector, ConfigMapDriftScope, DriftIgnoreRule, DriftRemedia
 import { MultiRegionPipeline } from '../multi-region-pipeline';
 import { COMPANION_CONFIGMAP_SYNC } from '../private/companions';
 import { claimParameterName, claimProject } from '../private/uniqueness';
-import { fail, validateDistinct, validateNotEmpty, validatePattern, validateRegionName, validateRegionNames, validationScope, validateStructKeys } from '../private/validation';
+import { fail, validateDistinct, validateNotEmpty, validatePattern, validateRegionName, validateRegionNames, validationScope } from '../private/validation';
 import { ConflictPolicy, CrossAccountReplica, CrossRegionSecretReplicator, ReplicaKmsKey, SecretSelection } from '../secret-replicator';
 
 /** A project or environment name: one Parameter Store path segment and a function-name part. */
@@ -283,7 +283,6 @@ export class CrossRegionConfigManagement extends Construct {
   constructor(scope: Construct, id: string, props: CrossRegionConfigManagementProps) {
     super(scope, id);
     const validated = validationScope(this);
-    validateStructKeys(props);
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region)) {
       fail('CrossRegionConfigManagement', 'needs a stack with an explicit region (env.region)', 'an environment-agnostic stack');

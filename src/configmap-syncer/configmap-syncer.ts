@@ -28,7 +28,7 @@ import { intervalLabel, validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
 import {
   domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern,
-  validateRegionName, validationError, validationScope, failIn, validateStructKeys,
+  validateRegionName, validationError, validationScope, failIn,
 } from '../private/validation';
 import { SECRET_EVENT_NAMES } from '../secret-replicator/contract';
 
@@ -399,7 +399,6 @@ export class ConfigMapSyncer extends Construct {
   constructor(scope: Construct, id: string, props: ConfigMapSyncerProps) {
     super(scope, id);
     const validated = validationScope(this);
-    validateStructKeys(props);
 
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region)) {

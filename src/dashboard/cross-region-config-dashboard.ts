@@ -10,7 +10,7 @@ import type { MultiRegionPipeline } from '../multi-region-pipeline/multi-region-
 import {
   alarmStatus, ConstructWidgets, DASHBOARD_WIDTH, fullRow, listOf, rows, singleValues, validateMetricPeriod,
 } from '../private/dashboard-widgets';
-import { fail, validateLength, validatePattern, validationScope, validateStructKeys } from '../private/validation';
+import { fail, validateLength, validatePattern, validationScope } from '../private/validation';
 import { replicatorDashboardWidgets } from '../secret-replicator/dashboard';
 import type { CrossRegionSecretReplicator } from '../secret-replicator/secret-replicator';
 
@@ -98,7 +98,6 @@ export class CrossRegionConfigDashboard extends Construct {
   constructor(scope: Construct, id: string, props: CrossRegionConfigDashboardProps) {
     super(scope, id);
     const validated = validationScope(this);
-    validateStructKeys(props);
 
     const { replicator, driftDetector, configMapSyncer, pipeline } = props;
     if (!replicator && !driftDetector && !configMapSyncer && !pipeline) {

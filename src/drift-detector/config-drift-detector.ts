@@ -31,7 +31,7 @@ import { claimParameterName } from '../private/uniqueness';
 import {
   domainSuffixOf, fail, validateDistinct, validateIntegerRange, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix,
   validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateWholeDuration,
-  validationError, validationScope, failIn, validateStructKeys,
+  validationError, validationScope, failIn,
 } from '../private/validation';
 import { ProvenanceTag, ReplicaTargetConfig } from '../secret-replicator/contract';
 import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../secret-replicator/kms-validation';
@@ -428,7 +428,6 @@ export class ConfigDriftDetector extends Construct {
   constructor(scope: Construct, id: string, props: ConfigDriftDetectorProps = {}) {
     super(scope, id);
     const validated = validationScope(this);
-    validateStructKeys(props);
 
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region)) {

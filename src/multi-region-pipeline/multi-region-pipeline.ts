@@ -31,7 +31,7 @@ import { acknowledgeNagFindings, flattenReference } from '../private/nag';
 import { claimParameterName } from '../private/uniqueness';
 import {
   fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName,
-  validateRegionNames, validateSamePartition, validateWholeDuration, validationError, validationScope, validateStructKeys,
+  validateRegionNames, validateSamePartition, validateWholeDuration, validationError, validationScope,
 } from '../private/validation';
 
 const DEFAULT_METRIC_NAMESPACE = 'CrossRegionConfig/Pipeline';
@@ -402,10 +402,9 @@ export class MultiRegionPipeline extends Construct {
   constructor(scope: Construct, id: string, props: MultiRegionPipelineProps) {
     super(scope, id);
     const validated = validationScope(this);
-    validateStructKeys(props);
     if (typeof props.application?.createStage !== 'function') {
-      fail('application', 'must implement IRegionalStageFactory with a createStage method (in Python, decorate the class with '
-        + '@jsii.implements(IRegionalStageFactory) instead of subclassing the interface)', `<${props.application?.constructor?.name ?? typeof props.application}>`);
+      fail('application', 'must implement IRegionalStageFactory with a createStage method (in Python: a create_stage method, in a class '
+        + 'declared with @jsii.implements(IRegionalStageFactory))', `<${props.application?.constructor?.name ?? typeof props.application}>`);
     }
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region) || Token.isUnresolved(stack.account)) {

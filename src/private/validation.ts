@@ -86,49 +86,20 @@ export function fail(prop: string, rule: string, received: unknown): never {
   throw validationError(`${prop} ${rule}, but got ${describe(received)}`);
 }
 
-/** A snake_case key (`alias_name`): never a property name of this library's or aws-cdk-lib's structs. */
-const SNAKE_CASE_KEY = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/;
-/** How deep `validateStructKeys` looks into nested structs and lists. */
-const MAX_STRUCT_DEPTH = 5;
-
 /**
- * Fails when a struct in `props` (plain objects, in lists too) has a snake_case key such as
- * `alias_name`. From Python and Java, a dict or Map passed where a struct is expected reaches the
- * library with its keys as written; jsii translates names only for the generated struct classes.
- * The value would be silently lost, and a later check would blame the missing camelCase property.
- * Class instances (constructs, `Duration`, selections) are not looked into.
+ * A hint for a struct that arrived without any of its optional fields, for apps in Python, Java, C#
+ * or Go (the jsii runtimes set `JSII_AGENT`, e.g. `Python/3.12.1`): a dict or Map passed where a
+ * struct is expected loses every key written in snake_case (`alias_name`), because jsii translates
+ * names only for the generated struct classes. Empty for TypeScript and JavaScript apps.
  */
-export function validateStructKeys(props: unknown, prop: string = 'props', depth: number = 0): void {
-  if (depth > MAX_STRUCT_DEPTH || props === null || typeof props !== 'object' || Token.isUnresolved(props)) {
-    return;
+export function jsiiStructHint(structName: string, snakeCaseKey: string, generatedClassExample: string): string {
+  const agent = process.env.JSII_AGENT;
+  if (!agent) {
+    return '';
   }
-  if (Array.isArray(props)) {
-    props.forEach((item, i) => validateStructKeys(item, `${prop}[${i}]`, depth + 1));
-    return;
-  }
-  const prototype = Object.getPrototypeOf(props);
-  if (prototype !== Object.prototype && prototype !== null) {
-    return;
-  }
-  const snake = Object.keys(props).find((key) => SNAKE_CASE_KEY.test(key));
-  if (snake !== undefined) {
-    const camel = snake.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
-    fail(prop, `must use camelCase property names (${JSON.stringify(camel)}, not ${JSON.stringify(snake)}): a Python dict or Java Map passed `
-      + 'for a struct keeps its keys as written, so the property is never read; pass an instance of the struct\'s generated class instead',
-    withoutInstances(props));
-  }
-  for (const [key, value] of Object.entries(props)) {
-    validateStructKeys(value, depth === 0 ? key : `${prop}.${key}`, depth + 1);
-  }
-}
-
-/** A copy of a plain struct for messages, with class instances (constructs, keys) shown as `<ClassName>`. */
-function withoutInstances(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutInstances);
-  if (value === null || typeof value !== 'object' || Token.isUnresolved(value)) return value;
-  const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) return `<${value.constructor?.name ?? 'object'}>`;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutInstances(v)]));
+  const language = agent.split('/')[0];
+  return ` (from ${language}, a dict or Map passed for ${structName} loses snake_case keys such as ${JSON.stringify(snakeCaseKey)}: `
+    + `pass the generated class instead, e.g. ${generatedClassExample})`;
 }
 
 /** JSON rendering of a received value for messages; `undefined` renders as `undefined`. */

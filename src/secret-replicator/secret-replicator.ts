@@ -41,7 +41,7 @@ import {
   validateWholeDuration,
   validationError,
   validationScope,
-  failIn, validateStructKeys,
+  failIn,
 } from '../private/validation';
 
 /** The seed's handler sizing: 512 MiB and a 10-minute timeout. */
@@ -422,7 +422,6 @@ export class CrossRegionSecretReplicator extends Construct {
   constructor(scope: Construct, id: string, props: CrossRegionSecretReplicatorProps) {
     super(scope, id);
     const validated = validationScope(this);
-    validateStructKeys(props);
 
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region)) {
