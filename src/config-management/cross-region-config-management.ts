@@ -65,8 +65,9 @@ export interface ReplicationOptions {
   readonly propagateDeletions?: boolean;
 
   /**
-   * When the full reconciliation runs; at most once every 10 minutes (see
-   * `CrossRegionSecretReplicatorProps.reconciliationSchedule`).
+   * When the full reconciliation runs.
+   *
+   * At most once every 10 minutes (see `CrossRegionSecretReplicatorProps.reconciliationSchedule`).
    *
    * @default events.Schedule.rate(Duration.hours(6))
    */
@@ -111,7 +112,9 @@ export interface DriftDetectionOptions {
   readonly autoRemediation?: DriftRemediation;
 
   /**
-   * When to scan; at most once every 15 minutes (see `ConfigDriftDetectorProps.schedule`).
+   * When to scan.
+   *
+   * At most once every 15 minutes (see `ConfigDriftDetectorProps.schedule`).
    *
    * @default events.Schedule.rate(Duration.hours(1))
    */

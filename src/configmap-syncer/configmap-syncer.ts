@@ -217,8 +217,8 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
    * When to sync every target, in addition to the syncs parameter and secret changes trigger.
    *
    * Runs at most once every 5 minutes: a sync may take the handler's default timeout, and
-   * overlapping syncs apply the same ConfigMaps twice. A `rate(...)` or
-   * `cron(...)` schedule that runs more often fails synth.
+   * overlapping syncs apply the same ConfigMaps twice. A `rate(...)` or `cron(...)` schedule that
+   * runs more often fails synth.
    *
    * @default events.Schedule.rate(Duration.minutes(5))
    */

@@ -231,11 +231,12 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
   readonly autoRemediation?: DriftRemediation;
 
   /**
-   * When to scan. The drift alarm's period is the schedule's rate (one hour for a cron schedule).
+   * When to scan.
    *
-   * Runs at most once every 15 minutes: a scan may take the handler's default timeout, and
-   * overlapping scans read every item twice and report each other's results. A `rate(...)` or
-   * `cron(...)` schedule that runs more often fails synth.
+   * The drift alarm's period is the schedule's rate (one hour for a cron schedule). Runs at most
+   * once every 15 minutes: a scan may take the handler's default timeout, and overlapping scans read
+   * every item twice and report each other's results. A `rate(...)` or `cron(...)` schedule that
+   * runs more often fails synth.
    *
    * @default events.Schedule.rate(Duration.hours(1))
    */

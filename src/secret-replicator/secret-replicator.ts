@@ -235,8 +235,8 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
    * primary region); the reconciliation is the guarantee.
    *
    * Runs at most once every 10 minutes: a reconciliation may take the handler's default timeout,
-   * and overlapping ones repeat each other's writes and compete for Secrets Manager's request quotas. A `rate(...)` or `cron(...)` schedule that runs more often fails
-   * synth.
+   * and overlapping ones repeat each other's writes and compete for Secrets Manager's request
+   * quotas. A `rate(...)` or `cron(...)` schedule that runs more often fails synth.
    *
    * @default events.Schedule.rate(Duration.hours(6))
    */
