@@ -125,23 +125,23 @@ describe('fails if', () => {
 describe('PipelineSource fails if', () => {
   test('the connection ARN is not a CodeConnections ARN', () => {
     expect(() => PipelineSource.connection({ connectionArn: 'arn:aws:iam::111111111111:role/x', owner: 'o', repository: 'r', branch: 'main' }))
-      .toThrow(new Error('connectionArn must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>), but got "arn:aws:iam::111111111111:role/x"'));
+      .toThrow(new Error('PipelineSource.connection() connectionArn must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>), but got "arn:aws:iam::111111111111:role/x"'));
   });
 
   test('the owner has a slash', () => {
     expect(() => PipelineSource.connection({ connectionArn: 'arn:aws:codestar-connections:us-east-1:111111111111:connection/abc', owner: 'o/x', repository: 'r', branch: 'main' }))
-      .toThrow(new Error('owner must be a repository owner: letters, digits, "_", "." and "-", but got "o/x"'));
+      .toThrow(new Error('PipelineSource.connection() owner must be a repository owner: letters, digits, "_", "." and "-", but got "o/x"'));
   });
 
   test('the branch is not a branch name', () => {
     expect(() => PipelineSource.connection({ connectionArn: 'arn:aws:codeconnections:us-east-1:111111111111:connection/abc', owner: 'o', repository: 'r', branch: 'feature..x' }))
-      .toThrow(new Error('branch must be a git branch name (no spaces, "..", "~", "^", ":", "?", "*", "[" or "\\"), but got "feature..x"'));
+      .toThrow(new Error('PipelineSource.connection() branch must be a git branch name (no spaces, "..", "~", "^", ":", "?", "*", "[" or "\\"), but got "feature..x"'));
   });
 
   test('the S3 object key starts with a slash', () => {
     const stack = newPipelineStack();
     const bucket = s3.Bucket.fromBucketName(stack, 'B', 'my-source-bucket');
-    expect(() => PipelineSource.s3(bucket, '/source.zip')).toThrow(new Error('objectKey must not start with "/", but got "/source.zip"'));
+    expect(() => PipelineSource.s3(bucket, '/source.zip')).toThrow(new Error('PipelineSource.s3() objectKey must not start with "/", but got "/source.zip"'));
   });
 });
 
@@ -173,24 +173,24 @@ describe('TrafficSwitch fails if', () => {
   test('the record name contains {slot}', () => {
     const stack = newPipelineStack();
     expect(() => TrafficSwitch.route53WeightedRecords({ hostedZone: zone(stack), recordName: '{slot}.example.com' }))
-      .toThrow(new Error('trafficSwitch recordName must not contain {slot}: both slots share the name, but got "{slot}.example.com"'));
+      .toThrow(new Error('TrafficSwitch.route53WeightedRecords() recordName must not contain {slot}: both slots share the name, but got "{slot}.example.com"'));
   });
   test('both set identifiers are the same', () => {
     const stack = newPipelineStack();
     expect(() => TrafficSwitch.route53WeightedRecords({ hostedZone: zone(stack), recordName: 'api.example.com', blueSetIdentifier: 'a', greenSetIdentifier: 'a' }))
-      .toThrow(new Error('trafficSwitch greenSetIdentifier must differ from blueSetIdentifier, but got "a"'));
+      .toThrow(new Error('TrafficSwitch.route53WeightedRecords() greenSetIdentifier must differ from blueSetIdentifier, but got "a"'));
   });
   test('the live weight is 0', () => {
     const stack = newPipelineStack();
     expect(() => TrafficSwitch.route53WeightedRecords({ hostedZone: zone(stack), recordName: 'api.example.com', liveWeight: 0 }))
-      .toThrow(new Error('trafficSwitch liveWeight must be an integer from 1 to 255, but got 0'));
+      .toThrow(new Error('TrafficSwitch.route53WeightedRecords() liveWeight must be an integer from 1 to 255, but got 0'));
   });
   test('the parameter name is reserved', () => {
-    expect(() => TrafficSwitch.ssmParameter({ parameterName: '/aws/live-slot' })).toThrow(new Error('trafficSwitch parameterName must not start with the reserved "aws" or "ssm", but got "/aws/live-slot"'));
+    expect(() => TrafficSwitch.ssmParameter({ parameterName: '/aws/live-slot' })).toThrow(new Error('TrafficSwitch.ssmParameter() parameterName must not start with the reserved "aws" or "ssm", but got "/aws/live-slot"'));
   });
   test('the parameter name has a space', () => {
     expect(() => TrafficSwitch.ssmParameter({ parameterName: '/my app/live' }))
-      .toThrow(new Error('trafficSwitch parameterName must be a Parameter Store name of the characters A-Z a-z 0-9 _ . - and "/", optionally with {region}, but got "/my app/live"'));
+      .toThrow(new Error('TrafficSwitch.ssmParameter() parameterName must be a Parameter Store name of the characters A-Z a-z 0-9 _ . - and "/", optionally with {region}, but got "/my app/live"'));
   });
 });
 
