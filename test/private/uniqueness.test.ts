@@ -61,6 +61,14 @@ describe('names unique in an app', () => {
       + 'and environment, but got {"projectName":"app","environment":"prod"}'));
   });
 
+  test('fails if a one-stop construct writes the settings document of a replicator in another stack', () => {
+    const app = new App();
+    replicator(stackIn(app, 'Standalone'), 'Replicator', { parameterPrefix: '/app/prod' });
+    expect(() => oneStop(stackIn(app, 'Managed'), 'Config')).toThrow(at('Managed/Config',
+      'projectName and environment must differ from that of Standalone/Replicator: both would write the settings parameter '
+      + '"/app/prod/global/secrets/cross-region-config" in us-east-1, but got "/app/prod"'));
+  });
+
   test('accepts the same names in other regions, other apps, and different documents under one prefix', () => {
     const app = new App();
     replicator(stackIn(app, 'East'), 'Replicator', { parameterPrefix: '/app/prod', functionName: 'secret-replicator' });
