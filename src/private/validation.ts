@@ -87,18 +87,16 @@ export function fail(prop: string, rule: string, received: unknown): never {
 }
 
 /**
- * A hint for a struct that arrived without any of its optional fields, for apps in Python, Java, C#
- * or Go (the jsii runtimes set `JSII_AGENT`, e.g. `Python/3.12.1`): a dict or Map passed where a
- * struct is expected loses every key written in snake_case (`alias_name`), because jsii translates
- * names only for the generated struct classes. Empty for TypeScript and JavaScript apps.
+ * A hint for a struct that arrived without the optional fields it needs, for Python apps (the jsii
+ * runtime sets `JSII_AGENT`, e.g. `Python/3.12.1`): a dict passed where a struct is expected loses
+ * every key written in snake_case (`alias_name`) on the way, because jsii translates names only for
+ * the generated struct classes. Empty for other languages, whose structs are typed.
  */
 export function jsiiStructHint(structName: string, snakeCaseKey: string, generatedClassExample: string): string {
-  const agent = process.env.JSII_AGENT;
-  if (!agent) {
+  if (!(process.env.JSII_AGENT ?? '').startsWith('Python/')) {
     return '';
   }
-  const language = agent.split('/')[0];
-  return ` (from ${language}, a dict or Map passed for ${structName} loses snake_case keys such as ${JSON.stringify(snakeCaseKey)}: `
+  return ` (from Python, a dict passed for ${structName} loses snake_case keys such as ${JSON.stringify(snakeCaseKey)}: `
     + `pass the generated class instead, e.g. ${generatedClassExample})`;
 }
 

@@ -29,7 +29,7 @@ def new_stack() -> cdk.Stack:
 def test_a_dict_with_snake_case_keys_fails_naming_the_likely_cause_and_the_generated_class():
     # jsii drops the snake_case key on the way: the library receives {"region": "eu-west-1"}.
     with pytest.raises(Exception, match=re.escape(
-        'Secrets/Replicator: replicaKmsKeys[0] must set exactly one of keyArn and aliasName (from Python, a dict or Map passed for '
+        'Secrets/Replicator: replicaKmsKeys[0] must set exactly one of keyArn and aliasName (from Python, a dict passed for '
         'ReplicaKmsKey loses snake_case keys such as "alias_name": pass the generated class instead, '
         'e.g. ReplicaKmsKey(region="eu-west-1", alias_name="alias/secrets")), but got {"region":"eu-west-1"}'
     )):
