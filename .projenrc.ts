@@ -81,6 +81,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
   lambdaAutoDiscover: false,
   autoApproveUpgrades: false,
+  // The published lib/*.js carry no source maps: projen's default inline maps point stack traces
+  // (under ts-node or --enable-source-maps) into src/*.ts, which the npm package does not ship. The
+  // compiled ES2022 JavaScript in lib/ is close to the source and is what consumers have.
+  tsconfig: { compilerOptions: { inlineSourceMap: false, inlineSources: false } },
   tsconfigDevFile: 'tsconfig.dev.json',
   // Lint src, lambda-src and test with the dev tsconfig, which covers all three.
   eslintOptions: { dirs: ['src'], projectService: false, tsconfigPath: './tsconfig.dev.json' },

@@ -19,6 +19,12 @@
  * JSON snippets and `sha256:`-labelled digests (also after an image tag) pass.
  */
 
+// The name rules live beside the ConfigMapSyncer construct, which refuses includeKeys naming a key
+// they would always refuse.
+import { isSensitiveName } from '../../src/configmap-syncer/sensitive-names';
+
+export { isSensitiveName, nameWords } from '../../src/configmap-syncer/sensitive-names';
+
 /** Why a key was refused; value-free, so it may be logged with the key's name. */
 export type SensitiveReason =
   | 'name'
@@ -34,46 +40,6 @@ export type SensitiveReason =
   | 'bearer-token'
   | 'hex-string'
   | 'high-entropy';
-
-/** Whole words that mark a name as sensitive. */
-const SENSITIVE_WORDS = new Set([
-  'password', 'passwords', 'passwd', 'pwd', 'pass', 'passphrase', 'passcode',
-  'secret', 'secrets', 'token', 'key', 'apikey', 'credential', 'credentials', 'cred', 'creds',
-  'private', 'privkey', 'cert', 'certs', 'certificate', 'certificates', 'auth', 'authorization',
-  'signature', 'salt', 'otp', 'totp', 'jwt', 'bearer', 'dsn', 'pem', 'pfx', 'keystore', 'keytab',
-]);
-
-/**
- * Substrings that mark a name as sensitive wherever they occur (in the lowercase name with its
- * separators removed): unambiguous enough to catch `DBPASSWORD`, `mysqlPassword2` or `APIKEY`.
- */
-const SENSITIVE_SUBSTRINGS = [
-  'password', 'passwd', 'passphrase', 'secret', 'credential', 'apikey', 'privatekey', 'accesskey',
-  'secretkey', 'signingkey', 'encryptionkey', 'authtoken', 'accesstoken', 'refreshtoken',
-  'sessiontoken', 'bearertoken', 'idtoken', 'connectionstring',
-];
-
-/** Splits a name into lowercase words: separators, camelCase, acronyms and digits. */
-export function nameWords(name: string): string[] {
-  return name
-    // camelCase and acronym boundaries: dbPassword -> db Password, APIKey -> API Key
-    .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    // letter/digit boundaries: password2 -> password 2, s3bucket -> s 3 bucket
-    .replace(/([A-Za-z])([0-9])/g, '$1 $2')
-    .replace(/([0-9])([A-Za-z])/g, '$1 $2')
-    .split(/[^A-Za-z0-9]+/)
-    .filter((w) => w !== '')
-    .map((w) => w.toLowerCase());
-}
-
-/** True when a key's name looks like that of a credential. */
-export function isSensitiveName(name: string): boolean {
-  const words = nameWords(name);
-  if (words.some((w) => SENSITIVE_WORDS.has(w))) return true;
-  const squashed = words.join('');
-  return SENSITIVE_SUBSTRINGS.some((s) => squashed.includes(s));
-}
 
 /** PEM blocks: private keys, certificates, anything armoured. */
 const PEM = /-----BEGIN [A-Z0-9 ]+-----/;

@@ -2,6 +2,7 @@ import { Stack, Token } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import { IConstruct } from 'constructs';
+import { readQuietly } from '../private/quiet-read';
 import { fail, validateLength, validatePattern, validateRegionName } from '../private/validation';
 
 /** EKS cluster name limits: 1 to 100 characters, a letter or digit first. */
@@ -152,9 +153,8 @@ export class KubernetesCluster {
     const clusterName = cluster.clusterName;
     validateClusterName(`${origin} cluster clusterName`, clusterName);
     const stack = Stack.of(cluster);
-    // Imported clusters throw when an attribute they were not given is read.
-    const endpoint = optionalAttribute(() => cluster.clusterEndpoint);
-    const certificateAuthorityData = optionalAttribute(() => cluster.clusterCertificateAuthorityData);
+    const endpoint = optionalAttribute(cluster, 'clusterEndpoint');
+    const certificateAuthorityData = optionalAttribute(cluster, 'clusterCertificateAuthorityData');
     const both = endpoint !== undefined && certificateAuthorityData !== undefined;
     return new KubernetesCluster({
       origin,
@@ -253,11 +253,22 @@ function validateClusterName(prop: string, name: string): void {
   validatePattern(prop, name, CLUSTER_NAME_PATTERN, CLUSTER_NAME_ALLOWED);
 }
 
-/** The attribute, or `undefined` when the (imported) cluster was not given it. */
-function optionalAttribute(read: () => string): string | undefined {
-  try {
-    return read();
-  } catch {
-    return undefined;
+/**
+ * The attribute, or `undefined` when the (imported) cluster was not given it.
+ *
+ * aws-cdk-lib's imported clusters (`Cluster.fromClusterAttributes()` of aws-eks and aws-eks-v2)
+ * throw a validation error when an attribute they were not given is read, and that error writes its
+ * code to the CDK CLI's error file even when caught. They keep the attributes they were given in
+ * `props`, so those are read there; any other cluster's attribute is read quietly (`readQuietly`).
+ */
+function optionalAttribute(
+  cluster: eks.ICluster | eksv2.ICluster,
+  name: 'clusterEndpoint' | 'clusterCertificateAuthorityData',
+): string | undefined {
+  const imported: unknown = (cluster as unknown as { props?: unknown }).props;
+  if (typeof imported === 'object' && imported !== null && 'clusterName' in imported) {
+    const value = (imported as { [key: string]: unknown })[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
   }
+  return readQuietly(() => cluster[name]);
 }

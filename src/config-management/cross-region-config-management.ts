@@ -14,7 +14,8 @@ import { CrossRegionConfigDashboard } from '../dashboard';
 import { ConfigDriftDetector, ConfigMapDriftScope, DriftIgnoreRule, DriftRemediation } from '../drift-detector';
 import { MultiRegionPipeline } from '../multi-region-pipeline';
 import { COMPANION_CONFIGMAP_SYNC } from '../private/companions';
-import { fail, validateDistinct, validateNotEmpty, validatePattern, validateRegionName, validateRegionNames } from '../private/validation';
+import { claimParameterName, claimProject } from '../private/uniqueness';
+import { fail, validateDistinct, validateNotEmpty, validatePattern, validateRegionName, validateRegionNames, validationScope } from '../private/validation';
 import { ConflictPolicy, CrossAccountReplica, CrossRegionSecretReplicator, ReplicaKmsKey, SecretSelection } from '../secret-replicator';
 
 /** A project or environment name: one Parameter Store path segment and a function-name part. */
@@ -66,6 +67,8 @@ export interface ReplicationOptions {
   /**
    * When the full reconciliation runs.
    *
+   * At most once every 10 minutes (see `CrossRegionSecretReplicatorProps.reconciliationSchedule`).
+   *
    * @default events.Schedule.rate(Duration.hours(6))
    */
   readonly reconciliationSchedule?: events.Schedule;
@@ -110,6 +113,8 @@ export interface DriftDetectionOptions {
 
   /**
    * When to scan.
+   *
+   * At most once every 15 minutes (see `ConfigDriftDetectorProps.schedule`).
    *
    * @default events.Schedule.rate(Duration.hours(1))
    */
@@ -280,6 +285,7 @@ export class CrossRegionConfigManagement extends Construct {
 
   constructor(scope: Construct, id: string, props: CrossRegionConfigManagementProps) {
     super(scope, id);
+    const validated = validationScope(this);
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region)) {
       fail('CrossRegionConfigManagement', 'needs a stack with an explicit region (env.region)', 'an environment-agnostic stack');
@@ -297,6 +303,7 @@ export class CrossRegionConfigManagement extends Construct {
         fail('primaryRegion', `must be the stack's region ${JSON.stringify(stack.region)} (every piece reads its sources in its stack's region)`, props.primaryRegion);
       }
     }
+    claimProject(this, props.projectName, props.environment);
     this.parameterPrefix = `/${props.projectName}/${props.environment}`;
     this.multiRegionEnabled = props.enableMultiRegion ?? true;
     if (this.multiRegionEnabled) {
@@ -428,6 +435,7 @@ export class CrossRegionConfigManagement extends Construct {
         pipeline: props.pipeline,
       });
     }
+    validated();
   }
 
   /** Every alarm of every piece this construct created, and of an attached pipeline of the same stack. */
@@ -475,6 +483,7 @@ export class CrossRegionConfigManagement extends Construct {
   }
 
   private document(id: string, name: string, value: unknown): ssm.StringParameter {
+    claimParameterName(this, 'projectName and environment', this.parameterPrefix, `${this.parameterPrefix}/global/secrets/${name}`);
     return new ssm.StringParameter(this, id, {
       parameterName: `${this.parameterPrefix}/global/secrets/${name}`,
       description: `${name} of ${this.node.path}`.slice(0, 1024),

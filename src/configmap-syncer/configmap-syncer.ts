@@ -14,6 +14,7 @@ import { createSyncAlarms } from './alarms';
 import { SyncEnv, SyncMetric, SyncTargetConfig } from './contract';
 import { syncerDashboardWidgets } from './dashboard';
 import { clusterDimension, syncMetric } from './metrics';
+import { globMatchesOnlySensitiveNames, isSensitiveName } from './sensitive-names';
 import { SyncerFunction } from './syncer-function';
 import { DashboardWidgetOptions } from '../common/dashboard-options';
 import { HandlerOptions } from '../common/handler-options';
@@ -23,9 +24,12 @@ import { HandlerSettings } from '../private/handler-settings';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
 import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
+import { readQuietly } from '../private/quiet-read';
+import { intervalLabel, validateScheduleInterval } from '../private/schedule';
+import { claimParameterName } from '../private/uniqueness';
 import {
   domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern,
-  validateRegionName,
+  validateRegionName, validationError, validationScope, failIn,
 } from '../private/validation';
 import { SECRET_EVENT_NAMES } from '../secret-replicator/contract';
 
@@ -182,6 +186,9 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
    * as `['log_level', 'cache_ttl', 'max_connections', 'session_timeout']`. Keys of the source that
    * match none are not synced.
    *
+   * While `excludeSensitiveKeys` is true, a key whose name looks sensitive (such as `db_password`) is
+   * never synced, so naming one fails synth; a pattern that can only match such names warns.
+   *
    * @default - every key of the source
    */
   readonly includeKeys?: string[];
@@ -207,6 +214,10 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
 
   /**
    * When to sync every target, in addition to the syncs parameter and secret changes trigger.
+   *
+   * Runs at most once every 5 minutes: a sync may take the handler's default timeout, and
+   * overlapping syncs apply the same ConfigMaps twice. A `rate(...)` or `cron(...)` schedule that
+   * runs more often fails synth.
    *
    * @default events.Schedule.rate(Duration.minutes(5))
    */
@@ -394,10 +405,11 @@ export class ConfigMapSyncer extends Construct {
 
   constructor(scope: Construct, id: string, props: ConfigMapSyncerProps) {
     super(scope, id);
+    const validated = validationScope(this);
 
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region)) {
-      throw new Error('ConfigMapSyncer needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
+      throw validationError('ConfigMapSyncer needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
     }
     validateRegionName('the stack region', stack.region);
     this.primaryRegion = stack.region;
@@ -414,8 +426,11 @@ export class ConfigMapSyncer extends Construct {
     if (props.sourceSecret) validateInRegion('sourceSecret', props.sourceSecret.env.region, primary);
     sourceEncryptionKeys.forEach((key, i) => validateInRegion(`sourceEncryptionKeys[${i}]`, key.env.region, primary));
     if (props.includeKeys !== undefined) validateIncludeKeys(props.includeKeys);
+    if (props.includeKeys !== undefined && props.excludeSensitiveKeys !== false) checkSensitiveIncludeKeys(this, props.includeKeys);
     validateMetricNamespace(this.metricNamespace);
+    validateScheduleInterval('schedule', schedule, DEFAULT_TIMEOUT, 'a sync may take the handler\'s default timeout, and syncs must not overlap');
     const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/configmap-sync-config` : undefined;
+    claimParameterName(this, 'parameterPrefix', props.parameterPrefix, configParameterName);
     if (props.parameterPrefix !== undefined) {
       validateParameterPrefix(props.parameterPrefix);
       if (props.parameterPath !== undefined && isUnder(configParameterName!, props.parameterPath)) {
@@ -526,7 +541,7 @@ export class ConfigMapSyncer extends Construct {
       enabled: true,
       namespace: props.namespace ?? DEFAULT_NAMESPACE,
       configMapName: props.configMapName ?? defaultConfigMapName(props) ?? first.configMapName,
-      syncInterval: syncInterval(schedule),
+      syncInterval: intervalLabel(schedule),
       excludeSensitiveKeys: props.excludeSensitiveKeys ?? true,
       includeKeys: props.includeKeys ?? ['*'],
       // Agentless: no Kubernetes service account exists. The handler authenticates with its IAM
@@ -565,6 +580,7 @@ export class ConfigMapSyncer extends Construct {
     if (props.alarmActions?.length) this.addAlarmAction(...props.alarmActions);
 
     this.acknowledgeNagFindings(wildcards);
+    validated();
   }
 
   /**
@@ -627,7 +643,7 @@ export class ConfigMapSyncer extends Construct {
     const { cluster, ...options } = props;
     const dimension = cluster ? clusterDimension(cluster) : undefined;
     if (dimension !== undefined && !Token.isUnresolved(dimension) && !this.clusterDimensions.includes(dimension)) {
-      fail('ConfigMapSyncMetricOptions.cluster', `must be a target cluster ${JSON.stringify(this.clusterDimensions)}`, dimension);
+      failIn(this, 'ConfigMapSyncMetricOptions.cluster', `must be a target cluster ${JSON.stringify(this.clusterDimensions)}`, dimension);
     }
     return syncMetric({
       namespace: this.metricNamespace,
@@ -807,6 +823,25 @@ function validateIncludeKeys(keys: string[]): void {
   validateDistinct('includeKeys', keys);
 }
 
+/**
+ * Fails for an exact `includeKeys` entry whose name the handler always refuses as sensitive (while
+ * `excludeSensitiveKeys` is true), and warns for a glob that can only match such names.
+ */
+function checkSensitiveIncludeKeys(scope: Construct, keys: string[]): void {
+  keys.forEach((key, i) => {
+    if (Token.isUnresolved(key)) return;
+    if (!/[*?]/.test(key) && isSensitiveName(key)) {
+      fail(`includeKeys[${i}]`, 'must not name a key whose name looks sensitive: the syncer never writes such a key to a ConfigMap while '
+        + 'excludeSensitiveKeys is true (keep the value in Secrets Manager, or rename the key)', key);
+    }
+    if (/[*?]/.test(key) && globMatchesOnlySensitiveNames(key)) {
+      Annotations.of(scope).addWarningV2(`${WARNING}includeKeysOnlySensitive`,
+        `includeKeys[${i}] ${JSON.stringify(key)} matches only keys whose names look sensitive, which the syncer never writes to a ConfigMap `
+        + 'while excludeSensitiveKeys is true.');
+    }
+  });
+}
+
 /** Fails when `region` is known and is not the primary region. */
 function validateInRegion(prop: string, region: string, primary: string): void {
   if (!Token.isUnresolved(region) && region !== primary) {
@@ -873,17 +908,7 @@ function namespaceGrantCommands(
 /** `value`, or the literal a token resolves to in `stack`; `undefined` when only known at deploy time. */
 function literal(stack: Stack, value: string): string | undefined {
   if (!Token.isUnresolved(value)) return value;
-  try {
-    const resolved = stack.resolve(value);
-    return typeof resolved === 'string' && !Token.isUnresolved(resolved) ? resolved : undefined;
-  } catch {
-    // CDK throws when a resource without a physical name is referenced from another environment.
-    return undefined;
-  }
-}
-
-/** The seed's `syncInterval` ("5m") for a rate schedule; the expression otherwise. */
-function syncInterval(schedule: events.Schedule): string {
-  const match = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule.expressionString);
-  return match ? `${match[1]}${match[2][0]}` : schedule.expressionString;
+  // CDK throws when a resource without a physical name is referenced from another environment.
+  const resolved = readQuietly(() => stack.resolve(value));
+  return typeof resolved === 'string' && !Token.isUnresolved(resolved) ? resolved : undefined;
 }

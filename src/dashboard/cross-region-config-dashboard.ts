@@ -10,7 +10,7 @@ import type { MultiRegionPipeline } from '../multi-region-pipeline/multi-region-
 import {
   alarmStatus, ConstructWidgets, DASHBOARD_WIDTH, fullRow, listOf, rows, singleValues, validateMetricPeriod,
 } from '../private/dashboard-widgets';
-import { fail, validateLength, validatePattern } from '../private/validation';
+import { fail, validateLength, validatePattern, validationScope } from '../private/validation';
 import { replicatorDashboardWidgets } from '../secret-replicator/dashboard';
 import type { CrossRegionSecretReplicator } from '../secret-replicator/secret-replicator';
 
@@ -97,6 +97,7 @@ export class CrossRegionConfigDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: CrossRegionConfigDashboardProps) {
     super(scope, id);
+    const validated = validationScope(this);
 
     const { replicator, driftDetector, configMapSyncer, pipeline } = props;
     if (!replicator && !driftDetector && !configMapSyncer && !pipeline) {
@@ -116,6 +117,7 @@ export class CrossRegionConfigDashboard extends Construct {
     if (driftDetector) this.dashboard.addWidgets(...driftDetectorDashboardWidgets(driftDetector, options, this));
     if (configMapSyncer) this.dashboard.addWidgets(...syncerDashboardWidgets(configMapSyncer, options, this));
     if (pipeline) this.dashboard.addWidgets(...pipelineDashboardWidgets(pipeline, options, this));
+    validated();
   }
 
   /** The title row: what the dashboard shows and where. */

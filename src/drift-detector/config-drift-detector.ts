@@ -27,9 +27,12 @@ import { HandlerSettings } from '../private/handler-settings';
 import { hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { bindKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
 import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../private/nag';
+import { intervalLabel, rateSeconds, validateScheduleInterval } from '../private/schedule';
+import { claimParameterName } from '../private/uniqueness';
 import {
   domainSuffixOf, fail, validateDistinct, validateIntegerRange, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix,
   validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateWholeDuration,
+  validationError, validationScope, failIn,
 } from '../private/validation';
 import { ProvenanceTag, ReplicaTargetConfig } from '../secret-replicator/contract';
 import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../secret-replicator/kms-validation';
@@ -183,6 +186,9 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
    * An item changed in the primary within this window is not compared (replication may still be in
    * flight); the next scan compares it. Whole seconds, at most one day.
    *
+   * A window of 0 with a `replicator`, which copies changes as they happen, reports every change a
+   * scan races as drift; synth warns (`cdk-cross-region-config:graceWindowZero`).
+   *
    * @default Duration.minutes(10)
    */
   readonly graceWindow?: Duration;
@@ -224,7 +230,12 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
   readonly autoRemediation?: DriftRemediation;
 
   /**
-   * When to scan. The drift alarm's period is the schedule's rate (one hour for a cron schedule).
+   * When to scan.
+   *
+   * The drift alarm's period is the schedule's rate (one hour for a cron schedule). Runs at most
+   * once every 15 minutes: a scan may take the handler's default timeout, and overlapping scans read
+   * every item twice and report each other's results. A `rate(...)` or `cron(...)` schedule that
+   * runs more often fails synth.
    *
    * @default events.Schedule.rate(Duration.hours(1))
    */
@@ -434,10 +445,11 @@ export class ConfigDriftDetector extends Construct {
 
   constructor(scope: Construct, id: string, props: ConfigDriftDetectorProps = {}) {
     super(scope, id);
+    const validated = validationScope(this);
 
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region)) {
-      throw new Error('ConfigDriftDetector needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
+      throw validationError('ConfigDriftDetector needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
     }
     validateRegionName('the stack region', stack.region);
     this.primaryRegion = stack.region;
@@ -478,6 +490,11 @@ export class ConfigDriftDetector extends Construct {
       Annotations.of(this).addWarningV2(`${WARNING}comparedTagKeysIgnored`, 'comparedTagKeys are ignored because no secrets are compared.');
     }
     const graceWindowSeconds = validateWholeDuration('graceWindow', props.graceWindow ?? DEFAULT_GRACE_WINDOW, 'seconds', 0, MAX_GRACE_WINDOW_SECONDS);
+    if (graceWindowSeconds === 0 && replicator !== undefined && secrets !== undefined) {
+      Annotations.of(this).addWarningV2(`${WARNING}graceWindowZero`,
+        'graceWindow is 0 while the replicator copies changes as they happen: a secret changed while a scan runs is reported as drift '
+        + 'before its replicas are written. Keep a window at least as long as a replication takes (the default is 10 minutes).');
+    }
     const retentionDays = validateWholeDuration('reportRetention', props.reportRetention ?? DEFAULT_REPORT_RETENTION, 'days', 1, MAX_REPORT_RETENTION_DAYS);
     if (props.reportRetention && props.reportBucket) {
       Annotations.of(this).addWarningV2(`${WARNING}reportRetentionIgnored`,
@@ -485,6 +502,7 @@ export class ConfigDriftDetector extends Construct {
     }
     validateReportPrefix(this.reportPrefix);
     validateIntegerRange('alertThreshold', alertThreshold, 1, Number.MAX_SAFE_INTEGER);
+    validateScheduleInterval('schedule', schedule, DEFAULT_TIMEOUT, 'a scan may take the handler\'s default timeout, and scans must not overlap');
     validateMetricNamespace(this.metricNamespace);
     for (const arn of props.encryptionKeyArns ?? []) {
       validatePattern('encryptionKeyArns', arn, KEY_ARN_PATTERN, 'must be KMS key ARNs such as "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"');
@@ -528,6 +546,7 @@ export class ConfigDriftDetector extends Construct {
 
     this.reportBucket = props.reportBucket ?? this.createReportBucket(props.reportRetention ?? DEFAULT_REPORT_RETENTION);
     const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/drift-detection-config` : undefined;
+    claimParameterName(this, 'parameterPrefix', props.parameterPrefix, configParameterName);
 
     const hardened = hardenedFunction(this, {
       description: `Detects configuration drift between ${primary} and ${this.replicaRegions.join(', ')}`.slice(0, 256),
@@ -637,7 +656,7 @@ export class ConfigDriftDetector extends Construct {
 
     this._configDocument = {
       enabled: true,
-      checkInterval: checkInterval(schedule),
+      checkInterval: intervalLabel(schedule),
       alertThreshold,
       autoRemediation: remediation === DriftRemediation.APPLY,
       autoRemediationMode: remediation,
@@ -676,6 +695,7 @@ export class ConfigDriftDetector extends Construct {
 
     this.resourceTypes = kinds;
     this.acknowledgeNagFindings(wildcards);
+    validated();
   }
 
   /**
@@ -779,16 +799,16 @@ export class ConfigDriftDetector extends Construct {
   private metric(name: string, props: DriftMetricOptions | undefined, split = false): cloudwatch.Metric {
     const { resourceType, replicaRegion, ...options } = props ?? {};
     if (!split && (resourceType !== undefined || replicaRegion !== undefined)) {
-      fail(`metric${name} props`, 'must not set resourceType or replicaRegion (only DriftCount and HasDrift have them)', { resourceType, replicaRegion });
+      failIn(this, `metric${name} props`, 'must not set resourceType or replicaRegion (only DriftCount and HasDrift have them)', { resourceType, replicaRegion });
     }
     if (resourceType !== undefined && replicaRegion !== undefined) {
-      fail('DriftMetricOptions', 'must set at most one of resourceType and replicaRegion', { resourceType, replicaRegion });
+      failIn(this, 'DriftMetricOptions', 'must set at most one of resourceType and replicaRegion', { resourceType, replicaRegion });
     }
     if (resourceType !== undefined && !Token.isUnresolved(resourceType) && !this.resourceTypes.includes(resourceType)) {
-      fail('DriftMetricOptions.resourceType', `must be one of the compared resource types ${JSON.stringify(this.resourceTypes)}`, resourceType);
+      failIn(this, 'DriftMetricOptions.resourceType', `must be one of the compared resource types ${JSON.stringify(this.resourceTypes)}`, resourceType);
     }
     if (replicaRegion !== undefined && !Token.isUnresolved(replicaRegion) && !this.replicaRegions.includes(replicaRegion)) {
-      fail('DriftMetricOptions.replicaRegion', `must be one of the replica regions ${JSON.stringify(this.replicaRegions)}`, replicaRegion);
+      failIn(this, 'DriftMetricOptions.replicaRegion', `must be one of the replica regions ${JSON.stringify(this.replicaRegions)}`, replicaRegion);
     }
     return driftMetric({
       namespace: this.metricNamespace,
@@ -1054,17 +1074,10 @@ function validateReportPrefix(prefix: string): void {
 }
 
 
-/** The seed's `checkInterval` ("1h") for a rate schedule; the expression otherwise. */
-function checkInterval(schedule: events.Schedule): string {
-  const match = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule.expressionString);
-  return match ? `${match[1]}${match[2][0]}` : schedule.expressionString;
-}
-
 /** The scan alarms' period: the schedule's rate, within CloudWatch's bounds; one hour for cron schedules. */
 function alarmPeriod(schedule: events.Schedule): Duration {
-  const match = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule.expressionString);
-  if (!match) return DEFAULT_DRIFT_METRIC_PERIOD;
-  const seconds = Number(match[1]) * { minute: 60, hour: 3600, day: 86_400 }[match[2] as 'minute' | 'hour' | 'day'];
+  const seconds = rateSeconds(schedule);
+  if (seconds === undefined) return DEFAULT_DRIFT_METRIC_PERIOD;
   return Duration.seconds(Math.min(MAX_ALARM_PERIOD_SECONDS, Math.max(MIN_ALARM_PERIOD_SECONDS, seconds)));
 }
 

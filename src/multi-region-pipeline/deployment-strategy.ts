@@ -102,17 +102,17 @@ class Route53WeightedSwitch extends TrafficSwitch {
   private readonly config: TrafficSwitchConfig;
   constructor(private readonly options: Route53WeightedRecordsOptions) {
     super();
-    if (Token.isUnresolved(options.recordName)) fail('trafficSwitch recordName', 'must be a literal name, not a token resolved at deploy time', options.recordName);
-    validateLength('trafficSwitch recordName', options.recordName, 1, 255);
-    if (options.recordName.includes(SLOT_PLACEHOLDER)) fail('trafficSwitch recordName', `must not contain ${SLOT_PLACEHOLDER}: both slots share the name`, options.recordName);
-    validatePattern('trafficSwitch recordName', options.recordName, RECORD_NAME, `must be a fully qualified DNS name, optionally with ${REGION_PLACEHOLDER}`);
+    if (Token.isUnresolved(options.recordName)) fail('TrafficSwitch.route53WeightedRecords() recordName', 'must be a literal name, not a token resolved at deploy time', options.recordName);
+    validateLength('TrafficSwitch.route53WeightedRecords() recordName', options.recordName, 1, 255);
+    if (options.recordName.includes(SLOT_PLACEHOLDER)) fail('TrafficSwitch.route53WeightedRecords() recordName', `must not contain ${SLOT_PLACEHOLDER}: both slots share the name`, options.recordName);
+    validatePattern('TrafficSwitch.route53WeightedRecords() recordName', options.recordName, RECORD_NAME, `must be a fully qualified DNS name, optionally with ${REGION_PLACEHOLDER}`);
     const blue = options.blueSetIdentifier ?? 'blue';
     const green = options.greenSetIdentifier ?? 'green';
-    validatePattern('trafficSwitch blueSetIdentifier', blue, SET_IDENTIFIER, 'must be 1 to 128 printable ASCII characters');
-    validatePattern('trafficSwitch greenSetIdentifier', green, SET_IDENTIFIER, 'must be 1 to 128 printable ASCII characters');
-    if (blue === green) fail('trafficSwitch greenSetIdentifier', 'must differ from blueSetIdentifier', green);
+    validatePattern('TrafficSwitch.route53WeightedRecords() blueSetIdentifier', blue, SET_IDENTIFIER, 'must be 1 to 128 printable ASCII characters');
+    validatePattern('TrafficSwitch.route53WeightedRecords() greenSetIdentifier', green, SET_IDENTIFIER, 'must be 1 to 128 printable ASCII characters');
+    if (blue === green) fail('TrafficSwitch.route53WeightedRecords() greenSetIdentifier', 'must differ from blueSetIdentifier', green);
     const liveWeight = options.liveWeight ?? DEFAULT_LIVE_WEIGHT;
-    validateIntegerRange('trafficSwitch liveWeight', liveWeight, 1, 255);
+    validateIntegerRange('TrafficSwitch.route53WeightedRecords() liveWeight', liveWeight, 1, 255);
     this.config = {
       type: 'route53-weighted',
       hostedZoneId: options.hostedZone.hostedZoneId,
@@ -156,11 +156,11 @@ class SsmParameterSwitch extends TrafficSwitch {
   public readonly switchType = 'ssm-parameter';
   constructor(private readonly options: SsmParameterSwitchOptions) {
     super();
-    if (Token.isUnresolved(options.parameterName)) fail('trafficSwitch parameterName', 'must be a literal name, not a token resolved at deploy time', options.parameterName);
-    validateLength('trafficSwitch parameterName', options.parameterName, 1, 1011);
-    validatePattern('trafficSwitch parameterName', options.parameterName, PARAMETER_NAME,
+    if (Token.isUnresolved(options.parameterName)) fail('TrafficSwitch.ssmParameter() parameterName', 'must be a literal name, not a token resolved at deploy time', options.parameterName);
+    validateLength('TrafficSwitch.ssmParameter() parameterName', options.parameterName, 1, 1011);
+    validatePattern('TrafficSwitch.ssmParameter() parameterName', options.parameterName, PARAMETER_NAME,
       `must be a Parameter Store name of the characters A-Z a-z 0-9 _ . - and "/", optionally with ${REGION_PLACEHOLDER}`);
-    if (/^\/?(aws|ssm)/i.test(options.parameterName)) fail('trafficSwitch parameterName', 'must not start with the reserved "aws" or "ssm"', options.parameterName);
+    if (/^\/?(aws|ssm)/i.test(options.parameterName)) fail('TrafficSwitch.ssmParameter() parameterName', 'must not start with the reserved "aws" or "ssm"', options.parameterName);
   }
   public _render(): TrafficSwitchConfig {
     return { type: 'ssm-parameter', parameterName: this.options.parameterName };

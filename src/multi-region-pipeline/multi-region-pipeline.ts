@@ -29,9 +29,10 @@ import { AlarmSet, addHandlerAlarms } from '../private/alarms';
 import { HandlerSettings } from '../private/handler-settings';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, INLINE_POLICY_REASON, NIST_800_53_R5 } from '../private/nag';
+import { claimParameterName } from '../private/uniqueness';
 import {
   domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName,
-  validateRegionNames, validateSamePartition, validateWholeDuration,
+  validateRegionNames, validateSamePartition, validateWholeDuration, validationError, validationScope,
 } from '../private/validation';
 
 const DEFAULT_METRIC_NAMESPACE = 'CrossRegionConfig/Pipeline';
@@ -412,9 +413,14 @@ export class MultiRegionPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: MultiRegionPipelineProps) {
     super(scope, id);
+    const validated = validationScope(this);
+    if (typeof props.application?.createStage !== 'function') {
+      fail('application', 'must implement IRegionalStageFactory with a createStage method (in Python: a create_stage method, in a class '
+        + 'declared with @jsii.implements(IRegionalStageFactory))', `<${props.application?.constructor?.name ?? typeof props.application}>`);
+    }
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region) || Token.isUnresolved(stack.account)) {
-      throw new Error('MultiRegionPipeline needs a stack with an explicit account and region (env), because it deploys to other regions, '
+      throw validationError('MultiRegionPipeline needs a stack with an explicit account and region (env), because it deploys to other regions, '
         + `but got account ${Token.isUnresolved(stack.account) ? 'unresolved' : JSON.stringify(stack.account)} and region `
         + `${Token.isUnresolved(stack.region) ? 'unresolved' : JSON.stringify(stack.region)}`);
     }
@@ -752,6 +758,7 @@ export class MultiRegionPipeline extends Construct {
       selfMutation: props.selfMutation ?? true,
     };
     if (props.parameterPrefix !== undefined) {
+      claimParameterName(this, 'parameterPrefix', props.parameterPrefix, `${props.parameterPrefix}/global/secrets/gitops-config`);
       this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
         parameterName: `${props.parameterPrefix}/global/secrets/gitops-config`,
         description: `Settings of the multi-region pipeline ${this.pipelineName}`.slice(0, 1024),
@@ -759,6 +766,7 @@ export class MultiRegionPipeline extends Construct {
         stringValue: stack.toJsonString(this._settingsDocument),
       });
     }
+    validated();
   }
 
   /** Every alarm of the pipeline and its functions. */

@@ -37,16 +37,16 @@ export interface ConnectionSourceOptions {
 export abstract class PipelineSource {
   /** A git repository through a CodeConnections connection; each push to `branch` starts the pipeline. */
   public static connection(options: ConnectionSourceOptions): PipelineSource {
-    validatePattern('connectionArn', options.connectionArn, CONNECTION_ARN, 'must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)');
-    validatePattern('owner', options.owner, REPOSITORY_PART, 'must be a repository owner: letters, digits, "_", "." and "-"');
-    validatePattern('repository', options.repository, REPOSITORY_PART, 'must be a repository name: letters, digits, "_", "." and "-"');
-    validateBranch(options.branch);
+    validatePattern('PipelineSource.connection() connectionArn', options.connectionArn, CONNECTION_ARN, 'must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)');
+    validatePattern('PipelineSource.connection() owner', options.owner, REPOSITORY_PART, 'must be a repository owner: letters, digits, "_", "." and "-"');
+    validatePattern('PipelineSource.connection() repository', options.repository, REPOSITORY_PART, 'must be a repository name: letters, digits, "_", "." and "-"');
+    validateBranch('PipelineSource.connection() branch', options.branch);
     return new ConnectionSource(options);
   }
 
   /** A CodeCommit repository; each push to `branch` starts the pipeline (through EventBridge). */
   public static codeCommit(repository: codecommit.IRepository, branch: string): PipelineSource {
-    validateBranch(branch);
+    validateBranch('PipelineSource.codeCommit() branch', branch);
     return new CodeCommitSource(repository, branch);
   }
 
@@ -56,8 +56,8 @@ export abstract class PipelineSource {
    * notifications, see the CDK Pipelines documentation).
    */
   public static s3(bucket: s3.IBucket, objectKey: string): PipelineSource {
-    validateLength('objectKey', objectKey, 1, 1024);
-    if (objectKey.startsWith('/')) fail('objectKey', 'must not start with "/"', objectKey);
+    validateLength('PipelineSource.s3() objectKey', objectKey, 1, 1024);
+    if (objectKey.startsWith('/')) fail('PipelineSource.s3() objectKey', 'must not start with "/"', objectKey);
     return new S3Source(bucket, objectKey);
   }
 
@@ -111,6 +111,6 @@ class S3Source extends PipelineSource {
 }
 
 /** git's branch-name rules that matter here: no spaces, no "..", not starting with "-" or "/". */
-function validateBranch(branch: string): void {
-  validatePattern('branch', branch, /^(?!-|\/)(?!.*\.\.)[^\s~^:?*[\\]+(?<!\/|\.lock)$/, 'must be a git branch name (no spaces, "..", "~", "^", ":", "?", "*", "[" or "\\")');
+function validateBranch(prop: string, branch: string): void {
+  validatePattern(prop, branch, /^(?!-|\/)(?!.*\.\.)[^\s~^:?*[\\]+(?<!\/|\.lock)$/, 'must be a git branch name (no spaces, "..", "~", "^", ":", "?", "*", "[" or "\\")');
 }

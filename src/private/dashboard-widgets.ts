@@ -2,7 +2,7 @@ import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { fail } from './validation';
+import { fail, validateIn } from './validation';
 import { DashboardWidgetOptions } from '../common/dashboard-options';
 
 /**
@@ -66,7 +66,7 @@ export class ConstructWidgets {
   private readonly notes: string[] = [];
 
   constructor(private readonly construct: IConstruct, options: DashboardWidgetOptions = {}, dashboardScope?: IConstruct) {
-    validateMetricPeriod('period', options.period);
+    validateIn(construct, () => validateMetricPeriod('period', options.period));
     this.period = options.period;
     const own = Stack.of(construct);
     const shown = dashboardScope ? Stack.of(dashboardScope) : own;

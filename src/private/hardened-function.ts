@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeNagFindings, managedPolicyFinding } from './nag';
+import { claimFunctionName } from './uniqueness';
 import { domainSuffixOf, fail, validateIntegerRange, validateWholeDuration } from './validation';
 import { HandlerOptions } from '../common/handler-options';
 
@@ -90,6 +91,7 @@ export function hardenedFunction(scope: Construct, props: HardenedFunctionProps)
   if (reserved !== undefined && !Token.isUnresolved(reserved) && (!Number.isInteger(reserved) || reserved < 1)) {
     fail('reservedConcurrentExecutions', 'must be an integer of at least 1 (0 would stop the handler from running)', reserved);
   }
+  claimFunctionName(scope, `${prefix}functionName`, props.functionName);
 
   const role = new iam.Role(scope, 'Role', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

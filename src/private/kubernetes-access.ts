@@ -4,6 +4,7 @@ import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { KubernetesClusterConfig } from './kubernetes-contract';
+import { readQuietly } from './quiet-read';
 import { fail, isUnresolved, partitionOf, validateDistinct, validateLength, validateNotEmpty, validatePattern, validateSamePartition } from './validation';
 import { KubernetesCluster } from '../common/kubernetes-cluster';
 
@@ -333,13 +334,9 @@ function readable(stack: Stack, value: string): string | undefined {
   if (!Token.isUnresolved(value)) {
     return value;
   }
-  try {
-    const resolved = stack.resolve(value);
-    return typeof resolved === 'string' && !Token.isUnresolved(resolved) ? resolved : undefined;
-  } catch {
-    // CDK throws when a resource without a physical name is referenced from another environment.
-    return undefined;
-  }
+  // CDK throws when a resource without a physical name is referenced from another environment.
+  const resolved = readQuietly(() => stack.resolve(value));
+  return typeof resolved === 'string' && !Token.isUnresolved(resolved) ? resolved : undefined;
 }
 
 /** Same region and account (as CDK compares them: equal strings, or the same pseudo parameters). */

@@ -1,5 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { IConstruct } from 'constructs';
 
 /**
  * Validation helpers shared by every construct. Each one throws an `Error` whose message names the
@@ -11,9 +12,92 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 /** Region name used in messages to show what a valid region looks like. */
 export const EXAMPLE_REGION = 'eu-west-1';
 
-/** Throws the house-style validation error: `<prop> <rule>, but got <value as JSON>`. */
+/**
+ * A configuration mistake found at synth. The message starts with the path of the construct being
+ * built (`MyStack/Replicator: replicaRegions must not ...`), as aws-cdk-lib's own validation errors
+ * name their construct; `constructPath` holds the path on its own. A plain `Error` subclass:
+ * aws-cdk-lib's `ValidationError` is internal to it.
+ */
+export class ConfigValidationError extends Error {
+  /** Path of the construct whose props are wrong; `undefined` when raised outside any construct (a static factory). */
+  public readonly constructPath?: string;
+
+  constructor(message: string, constructPath?: string) {
+    super(constructPath !== undefined ? `${constructPath}: ${message}` : message);
+    Object.setPrototypeOf(this, ConfigValidationError.prototype);
+    this.name = 'ValidationError';
+    this.constructPath = constructPath;
+  }
+}
+
+/**
+ * This library's constructs whose constructors are running, innermost last. Validation helpers
+ * take no scope; the error they raise names the innermost construct under construction.
+ */
+const underConstruction: IConstruct[] = [];
+
+/**
+ * Marks `scope` as under construction, so that every validation error raised until the returned
+ * function is called names its path. Call it first in a constructor (after `super`) and the
+ * returned function last:
+ *
+ * ```ts
+ * const validated = validationScope(this);
+ * // ... validate and build ...
+ * validated();
+ * ```
+ *
+ * A constructor that throws never calls the returned function; `validationError` forgets every
+ * construct under construction when it raises, because the error aborts all of them.
+ */
+export function validationScope(scope: IConstruct): () => void {
+  underConstruction.push(scope);
+  return () => {
+    const index = underConstruction.lastIndexOf(scope);
+    if (index >= 0) underConstruction.splice(index);
+  };
+}
+
+/** `fail` for a method of the construct `scope` (outside its constructor): the error names `scope`'s path. */
+export function failIn(scope: IConstruct, prop: string, rule: string, received: unknown): never {
+  validationScope(scope);
+  fail(prop, rule, received);
+}
+
+/** Runs `validate` (outside a constructor, e.g. in a method) so that its validation errors name `scope`'s path. */
+export function validateIn<T>(scope: IConstruct, validate: () => T): T {
+  const validated = validationScope(scope);
+  try {
+    return validate();
+  } finally {
+    validated();
+  }
+}
+
+/** The validation error `message`, prefixed with the path of the innermost construct under construction. */
+export function validationError(message: string): ConfigValidationError {
+  const scope = underConstruction[underConstruction.length - 1];
+  underConstruction.length = 0;
+  return new ConfigValidationError(message, scope?.node.path);
+}
+
+/** Throws the house-style validation error: `<construct path>: <prop> <rule>, but got <value as JSON>`. */
 export function fail(prop: string, rule: string, received: unknown): never {
-  throw new Error(`${prop} ${rule}, but got ${describe(received)}`);
+  throw validationError(`${prop} ${rule}, but got ${describe(received)}`);
+}
+
+/**
+ * A hint for a struct that arrived without the optional fields it needs, for Python apps (the jsii
+ * runtime sets `JSII_AGENT`, e.g. `Python/3.12.1`): a dict passed where a struct is expected loses
+ * every key written in snake_case (`alias_name`) on the way, because jsii translates names only for
+ * the generated struct classes. Empty for other languages, whose structs are typed.
+ */
+export function jsiiStructHint(structName: string, snakeCaseKey: string, generatedClassExample: string): string {
+  if (!(process.env.JSII_AGENT ?? '').startsWith('Python/')) {
+    return '';
+  }
+  return ` (from Python, a dict passed for ${structName} loses snake_case keys such as ${JSON.stringify(snakeCaseKey)}: `
+    + `pass the generated class instead, e.g. ${generatedClassExample})`;
 }
 
 /** JSON rendering of a received value for messages; `undefined` renders as `undefined`. */
@@ -80,9 +164,22 @@ export function validateIntegerRange(prop: string, value: number, min: number, m
     return;
   }
   if (!Number.isInteger(value) || value < min || value > max) {
-    const suffix = unit ? ` ${unit}` : '';
-    fail(prop, `must be an integer from ${min} to ${max}${suffix}`, value);
+    fail(prop, integerRangeRule(min, max, unit), value);
   }
+}
+
+/**
+ * What `validateIntegerRange` allows, in words: an upper bound of `Number.MAX_SAFE_INTEGER` is no
+ * bound a reader needs to see (`must be a positive integer`).
+ */
+function integerRangeRule(min: number, max: number, unit: string): string {
+  const suffix = unit ? ` ${unit}` : '';
+  if (max >= Number.MAX_SAFE_INTEGER) {
+    if (min === 1) return `must be a positive integer${suffix}`;
+    if (min === 0) return `must be a non-negative integer${suffix}`;
+    return `must be an integer of at least ${min}${suffix}`;
+  }
+  return `must be an integer from ${min} to ${max}${suffix}`;
 }
 
 /**

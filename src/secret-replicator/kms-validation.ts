@@ -1,6 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import type { ReplicaKmsKey } from './secret-replicator';
-import { fail, partitionOf, validatePattern } from '../private/validation';
+import { fail, jsiiStructHint, partitionOf, validatePattern } from '../private/validation';
 
 /**
  * Validation of replica KMS keys, shared by the replicator and the drift detector (which expects
@@ -21,7 +21,10 @@ export function validateReplicaKmsKeys(keys: ReplicaKmsKey[], replicaRegions: st
       fail(`${prop}.region`, `must be one of replicaRegions ${JSON.stringify(replicaRegions)}`, key.region);
     }
     if ((key.keyArn === undefined) === (key.aliasName === undefined)) {
-      fail(prop, 'must set exactly one of keyArn and aliasName', key);
+      const hint = key.keyArn === undefined
+        ? jsiiStructHint('ReplicaKmsKey', 'alias_name', 'ReplicaKmsKey(region="eu-west-1", alias_name="alias/secrets")')
+        : '';
+      fail(prop, `must set exactly one of keyArn and aliasName${hint}`, key);
     }
     validateKeyReference(prop, key.region, key.keyArn, key.aliasName);
     if (byRegion.has(key.region)) {

@@ -27,6 +27,8 @@ import { estimateJson } from '../private/estimate';
 import { HandlerSettings } from '../private/handler-settings';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../private/nag';
+import { validateScheduleInterval } from '../private/schedule';
+import { claimParameterName } from '../private/uniqueness';
 import {
   describe,
   domainSuffixOf,
@@ -38,6 +40,9 @@ import {
   validateReplicaRegions,
   validateSamePartition,
   validateWholeDuration,
+  validationError,
+  validationScope,
+  failIn,
 } from '../private/validation';
 
 /** The seed's handler sizing: 512 MiB and a 10-minute timeout. */
@@ -231,6 +236,10 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
    * Changes are normally replicated within seconds from CloudTrail events through EventBridge, but
    * that delivery is best effort (and needs a CloudTrail trail that logs management events in the
    * primary region); the reconciliation is the guarantee.
+   *
+   * Runs at most once every 10 minutes: a reconciliation may take the handler's default timeout,
+   * and overlapping ones repeat each other's writes and compete for Secrets Manager's request
+   * quotas. A `rate(...)` or `cron(...)` schedule that runs more often fails synth.
    *
    * @default events.Schedule.rate(Duration.hours(6))
    */
@@ -436,10 +445,11 @@ export class CrossRegionSecretReplicator extends Construct {
 
   constructor(scope: Construct, id: string, props: CrossRegionSecretReplicatorProps) {
     super(scope, id);
+    const validated = validationScope(this);
 
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region)) {
-      throw new Error('CrossRegionSecretReplicator needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
+      throw validationError('CrossRegionSecretReplicator needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
     }
     validateRegionName('the stack region', stack.region);
     this.primaryRegion = stack.region;
@@ -468,7 +478,10 @@ export class CrossRegionSecretReplicator extends Construct {
       validateParameterPrefix(props.parameterPrefix);
     }
     const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/cross-region-config` : undefined;
+    claimParameterName(this, 'parameterPrefix', props.parameterPrefix, configParameterName);
     validateMetricNamespace(this.metricNamespace);
+    validateScheduleInterval('reconciliationSchedule', schedule, DEFAULT_TIMEOUT,
+      'a reconciliation may take the handler\'s default timeout, and reconciliations must not overlap');
     if (props.deletionRecoveryWindow && !propagateDeletions) {
       Annotations.of(this).addWarningV2(`${WARNING}deletionRecoveryWindowIgnored`,
         'deletionRecoveryWindow is ignored because propagateDeletions is false: replicas of deleted secrets are left in place.');
@@ -604,6 +617,7 @@ export class CrossRegionSecretReplicator extends Construct {
     }
 
     this.acknowledgeNagFindings(wildcards);
+    validated();
   }
 
   /**
@@ -704,7 +718,7 @@ export class CrossRegionSecretReplicator extends Construct {
   ): cloudwatch.Metric {
     const { replicaRegion, ...options } = props;
     if (replicaRegion !== undefined && !Token.isUnresolved(replicaRegion) && !this.targetRegions.includes(replicaRegion)) {
-      fail('replicaRegion', `must be one of the replica regions ${JSON.stringify(this.targetRegions)}`, replicaRegion);
+      failIn(this, 'replicaRegion', `must be one of the replica regions ${JSON.stringify(this.targetRegions)}`, replicaRegion);
     }
     return replicatorMetric({
       namespace: this.metricNamespace,

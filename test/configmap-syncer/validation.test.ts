@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ConfigMapSyncer, ConfigMapSyncerProps, KubernetesCluster } from '../../src';
+import { at } from '../private/messages';
 import { newStack } from '../secret-replicator/util';
 
 const cluster = (clusterName: string, region: string = 'eu-west-1') => KubernetesCluster.fromClusterAttributes({ clusterName, region });
@@ -15,12 +16,12 @@ describe('fails if', () => {
     ['parameterPath ends with a slash', { parameterPath: '/app/' },
       'parameterPath must be a path of "/"-separated segments of the characters A-Z a-z 0-9 _ . -, starting with "/" and not ending with "/", '
       + 'such as "/my-app/production/config", but got "/app/"'],
-    ['parameterPath does not start with a slash', { parameterPath: 'app/config' }, 'parameterPath must be a path of "/"-separated segments'],
+    ['parameterPath does not start with a slash', { parameterPath: 'app/config' }, 'parameterPath must be a path of "/"-separated segments of the characters A-Z a-z 0-9 _ . -, starting with "/" and not ending with "/", such as "/my-app/production/config", but got "app/config"'],
     ['parameterPath is reserved', { parameterPath: '/aws/service/config' }, 'parameterPath must not be under the reserved "/aws" or "/ssm", but got "/aws/service/config"'],
     ['parameterPath is the reserved /ssm', { parameterPath: '/ssm' }, 'parameterPath must not be under the reserved "/aws" or "/ssm", but got "/ssm"'],
     ['includeKeys is empty', { includeKeys: [] }, 'includeKeys must not be empty (omit it to sync every key), but got []'],
     ['an includeKeys entry is empty', { includeKeys: ['log_level', ''] }, 'includeKeys[1] must be 1 to 253 characters long (0 received), but got ""'],
-    ['an includeKeys entry is too long', { includeKeys: ['k'.repeat(254)] }, 'includeKeys[0] must be 1 to 253 characters long (254 received)'],
+    ['an includeKeys entry is too long', { includeKeys: ['k'.repeat(254)] }, 'includeKeys[0] must be 1 to 253 characters long (254 received), but got "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"'],
     ['an includeKeys entry has a character keys cannot have', { includeKeys: ['log level'] },
       'includeKeys[0] must be a ConfigMap key or a glob pattern: letters, digits, "-", "_", "." and the wildcards "*" and "?", but got "log level"'],
     ['includeKeys has a duplicate', { includeKeys: ['log_level', 'log_level'] }, 'includeKeys must not contain duplicates, but got ["log_level","log_level"]'],
@@ -37,7 +38,7 @@ describe('fails if', () => {
       + '"<projectName>-<environmentName>-config" (lowercase letters, digits, "-" and "."), but got "GenAI-production-config"'],
     ['namespace is not a DNS-1123 label', { namespace: 'Prod' },
       'namespace must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, but got "Prod"'],
-    ['namespace is too long', { namespace: 'n'.repeat(64) }, 'namespace must be 1 to 63 characters long (64 received)'],
+    ['namespace is too long', { namespace: 'n'.repeat(64) }, 'namespace must be 1 to 63 characters long (64 received), but got "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"'],
     ['configMapName is not a DNS-1123 subdomain', { configMapName: 'app_config' },
       'configMapName must be a DNS-1123 subdomain: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, but got "app_config"'],
     ['configMapName is empty', { configMapName: '' }, 'configMapName must be 1 to 253 characters long (0 received), but got ""'],
@@ -55,33 +56,33 @@ describe('fails if', () => {
     ['memorySize is below Lambda\'s minimum', { memorySize: 64 }, 'memorySize must be an integer from 128 to 10240 MiB, but got 64'],
     ['timeout exceeds Lambda\'s maximum', { timeout: Duration.minutes(16) }, 'timeout must be a whole number of seconds from 1 to 900, but got "16 minutes"'],
   ])('%s', (_name, props, message) => {
-    expect(() => build(props)).toThrow(message);
+    expect(() => build(props)).toThrow(at('TestStack/Syncer', message));
   });
 
   test('sourceSecret is in another region', () => {
     const stack = newStack();
     const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Secret', 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app/config-AbCdEf');
-    expect(() => build({ sourceSecret: secret }, stack)).toThrow('sourceSecret must be in the syncer\'s region us-east-1, but got "eu-west-1"');
+    expect(() => build({ sourceSecret: secret }, stack)).toThrow(at('TestStack/Syncer', 'sourceSecret must be in the syncer\'s region us-east-1, but got "eu-west-1"'));
   });
 
   test('a source encryption key is in another region', () => {
     const stack = newStack();
     const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab');
-    expect(() => build({ sourceEncryptionKeys: [key] }, stack)).toThrow('sourceEncryptionKeys[0] must be in the syncer\'s region us-east-1, but got "eu-west-1"');
+    expect(() => build({ sourceEncryptionKeys: [key] }, stack)).toThrow(at('TestStack/Syncer', 'sourceEncryptionKeys[0] must be in the syncer\'s region us-east-1, but got "eu-west-1"'));
   });
 
   test('vpcSubnets is set without vpc', () => {
-    expect(() => build({ vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } })).toThrow('vpc must be set when vpcSubnets or securityGroups is set, but got undefined');
+    expect(() => build({ vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } })).toThrow(at('TestStack/Syncer', 'vpc must be set when vpcSubnets or securityGroups is set, but got undefined'));
   });
 
   test('the stack has no region', () => {
     expect(() => new ConfigMapSyncer(new Stack(new App(), 'Agnostic'), 'Syncer', MINIMAL))
-      .toThrow('ConfigMapSyncer needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
+      .toThrow(at('Agnostic/Syncer', 'ConfigMapSyncer needs a stack with an explicit region (env.region), but got an environment-agnostic stack'));
   });
 
   test('the stack region is not an AWS region', () => {
     expect(() => new ConfigMapSyncer(newStack(new App(), 'mars-east-1'), 'Syncer', MINIMAL))
-      .toThrow('the stack region must be an AWS region name such as "eu-west-1", but got "mars-east-1"');
+      .toThrow(at('TestStack/Syncer', 'the stack region must be an AWS region name such as "eu-west-1", but got "mars-east-1"'));
   });
 });
 

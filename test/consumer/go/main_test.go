@@ -155,7 +155,7 @@ func TestFailsIfReplicaRegionsContainsThePrimaryRegion(t *testing.T) {
 			})
 		return ""
 	}()
-	want := `replicaRegions must not contain the primary region, but got ["eu-west-1","us-east-1"]`
+	want := `Primary/Replicator: replicaRegions must not contain the primary region, but got ["eu-west-1","us-east-1"]`
 	if got, _, _ := strings.Cut(message, "\n"); got != want {
 		t.Errorf("the constructor panicked with %q, want %q", got, want)
 	}

@@ -159,4 +159,4 @@ def test_fails_if_replica_regions_contains_the_primary_region():
             secrets=SecretSelection.by_name_prefix("prod/app/"),
             replica_regions=["eu-west-1", "us-east-1"],
         )
-    assert str(raised.value) == 'replicaRegions must not contain the primary region, but got ["eu-west-1","us-east-1"]'
+    assert str(raised.value) == 'Primary/Replicator: replicaRegions must not contain the primary region, but got ["eu-west-1","us-east-1"]'

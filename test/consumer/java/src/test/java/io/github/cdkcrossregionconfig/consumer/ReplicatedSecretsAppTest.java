@@ -93,7 +93,7 @@ class ReplicatedSecretsAppTest {
                         .replicaRegions(List.of("eu-west-1", "us-east-1"))
                         .build());
         // The jsii Java runtime appends the JavaScript stack trace to the message: compare its first line.
-        assertEquals("replicaRegions must not contain the primary region, but got [\"eu-west-1\",\"us-east-1\"]",
+        assertEquals("Primary/Replicator: replicaRegions must not contain the primary region, but got [\"eu-west-1\",\"us-east-1\"]",
                 error.getMessage().lines().findFirst().orElse(""));
     }
 }
