@@ -116,11 +116,11 @@ export function createHandler(env: NodeJS.ProcessEnv = process.env): (event: unk
             return { action: 'connectivity_test', regions };
           }
           const dryRun = invocation.action === 'test_sync';
-          const replicator = await getReplicator();
-          const results = await replicator.reconcile({ dryRun });
+          const active = await getReplicator();
+          const results = await active.reconcile({ dryRun });
           const summary = summarize(invocation.action, results, started, dryRun);
           if (!dryRun) {
-            emitFullSyncAges(fullSync.record(settings.targets.map((t) => t.region), results, replicator.unreachableRegions, new Date()));
+            emitFullSyncAges(fullSync.record(settings.targets.map((t) => t.region), results, active.unreachableRegions, new Date()));
           }
           // Failures are counted and alarmed; the next scheduled reconcile retries them.
           logger.info('reconciliation finished', { ...summary });
