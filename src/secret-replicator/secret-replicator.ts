@@ -254,11 +254,23 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
 
   /**
    * Create the alarms (`errorsAlarm`, `throttlesAlarm`, `deadLetterAlarm`,
-   * `replicationFailuresAlarm` and, with `ConflictPolicy.SKIP_AND_ALARM`, `conflictsAlarm`).
+   * `replicationFailuresAlarm`, `fullSyncAgeAlarm` and, with `ConflictPolicy.SKIP_AND_ALARM`,
+   * `conflictsAlarm`).
    *
    * @default true
    */
   readonly createAlarms?: boolean;
+
+  /**
+   * How long a replica region may go without a reconciliation in which every selected secret
+   * agreed before `fullSyncAgeAlarm` goes off. The alarm also goes off when no reconciliation
+   * reported at all for that long (it stopped running, or keeps failing before it finishes).
+   * Whole minutes, from 10 minutes to 1 day (the longest period a CloudWatch alarm evaluates).
+   *
+   * @default - twice the interval of a `rate()` `reconciliationSchedule` (12 hours with the default
+   * schedule), at most 1 day; 12 hours for a `cron()` schedule
+   */
+  readonly fullSyncAlarmThreshold?: Duration;
 
   /**
    * Actions of every alarm, for example an `SnsAction`. More can be added with `addAlarmAction()`.
@@ -381,6 +393,13 @@ export class CrossRegionSecretReplicator extends Construct {
   public readonly replicationFailuresAlarm?: cloudwatch.IAlarm;
 
   /**
+   * A replica region has not fully agreed with the primary, or no reconciliation reported, for
+   * longer than `fullSyncAlarmThreshold` (`SecondsSinceFullSync` Maximum, missing data breaching);
+   * undefined when `createAlarms` is false.
+   */
+  public readonly fullSyncAgeAlarm?: cloudwatch.IAlarm;
+
+  /**
    * Replicas changed in their own region (Sum ≥ 1 in 5 minutes); set only with
    * `ConflictPolicy.SKIP_AND_ALARM` and `createAlarms`.
    */
@@ -426,6 +445,7 @@ export class CrossRegionSecretReplicator extends Construct {
     const replicateTags = props.replicateTags ?? true;
     const createAlarms = props.createAlarms ?? true;
     const schedule = props.reconciliationSchedule ?? DEFAULT_RECONCILIATION_SCHEDULE;
+    const fullSyncThreshold = fullSyncAlarmThreshold(this, props.fullSyncAlarmThreshold, schedule);
     this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
 
     validateReplicaRegions(props.replicaRegions, primary);
@@ -558,12 +578,15 @@ export class CrossRegionSecretReplicator extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       replicationFailures: (options) => this.metricReplicationFailures(options),
       conflicts: (options) => this.metricConflicts(options),
+      secondsSinceFullSync: (options) => this.metricSecondsSinceFullSync(options),
+      fullSyncThreshold,
       alarmOnConflicts: conflictPolicy === ConflictPolicy.SKIP_AND_ALARM,
     });
     this.errorsAlarm = alarms.errorsAlarm;
     this.throttlesAlarm = alarms.throttlesAlarm;
     this.deadLetterAlarm = alarms.deadLetterAlarm;
     this.replicationFailuresAlarm = alarms.replicationFailuresAlarm;
+    this.fullSyncAgeAlarm = alarms.fullSyncAgeAlarm;
     this.conflictsAlarm = alarms.conflictsAlarm;
     this.alarms = this.alarmSet.alarms;
     if (props.alarmActions?.length) {
@@ -632,6 +655,18 @@ export class CrossRegionSecretReplicator extends Construct {
    */
   public metricReplicationLatency(props?: ReplicatorMetricOptions): cloudwatch.Metric {
     return this.replicatorMetric(ReplicatorMetric.REPLICATION_LATENCY, cloudwatch.Stats.p(99), cloudwatch.Unit.MILLISECONDS, props);
+  }
+
+  /**
+   * Seconds since the last reconciliation in which every selected secret agreed in a replica
+   * region (0 right after such a run). Every reconciliation reports it; a period without a
+   * datapoint means the reconciliation did not run, or the age is not known yet (a region that has
+   * not agreed since the handler's execution environment started). The total is the oldest region.
+   *
+   * @default - Maximum over 5 minutes, the oldest replica region
+   */
+  public metricSecondsSinceFullSync(props?: ReplicatorMetricOptions): cloudwatch.Metric {
+    return this.replicatorMetric(ReplicatorMetric.SECONDS_SINCE_FULL_SYNC, cloudwatch.Stats.MAXIMUM, cloudwatch.Unit.SECONDS, props);
   }
 
 
@@ -919,4 +954,35 @@ function checkEnvironmentSize(scope: Construct, environment: { [key: string]: st
       `The handler's environment may exceed Lambda's limit of ${MAX_ENVIRONMENT_BYTES} bytes (about ${estimate} bytes, counting each value only `
       + `known at deploy time as ${UNKNOWN_VALUE_LENGTH} characters): select secrets by name prefix or tags instead of listing many secrets.`);
   }
+}
+
+/** The shortest and longest `fullSyncAlarmThreshold`, in minutes: one alarm period of at most a day. */
+const MIN_FULL_SYNC_THRESHOLD_MINUTES = 10;
+const MAX_FULL_SYNC_THRESHOLD_MINUTES = 24 * 60;
+/** Without a `rate()` schedule to double: twice the default interval of 6 hours. */
+const DEFAULT_FULL_SYNC_THRESHOLD = Duration.hours(12);
+
+/** The interval of a `rate(...)` schedule expression, or `undefined` for `cron(...)` and tokens. */
+function rateInterval(schedule: events.Schedule): Duration | undefined {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule.expressionString);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return m[2].startsWith('minute') ? Duration.minutes(n) : m[2].startsWith('hour') ? Duration.hours(n) : Duration.days(n);
+}
+
+/** `fullSyncAlarmThreshold`, validated, or its default for `schedule`. */
+function fullSyncAlarmThreshold(scope: Construct, given: Duration | undefined, schedule: events.Schedule): Duration {
+  if (given !== undefined) {
+    const minutes = validateWholeDuration('fullSyncAlarmThreshold', given, 'minutes', MIN_FULL_SYNC_THRESHOLD_MINUTES, MAX_FULL_SYNC_THRESHOLD_MINUTES);
+    return minutes === undefined ? given : Duration.minutes(minutes);
+  }
+  const interval = rateInterval(schedule);
+  if (interval === undefined) return DEFAULT_FULL_SYNC_THRESHOLD;
+  const twice = interval.toMinutes() * 2;
+  if (twice > MAX_FULL_SYNC_THRESHOLD_MINUTES) {
+    Annotations.of(scope).addWarningV2(`${WARNING}fullSyncAlarmThresholdCapped`,
+      `The reconciliation runs every ${interval.toHumanString()}, but the full-sync alarm evaluates at most one day: it is set to 1 day and `
+      + 'goes off in a day without a reconciliation. Reconcile at least every 12 hours, or set fullSyncAlarmThreshold.');
+  }
+  return Duration.minutes(Math.max(MIN_FULL_SYNC_THRESHOLD_MINUTES, Math.min(twice, MAX_FULL_SYNC_THRESHOLD_MINUTES)));
 }
