@@ -222,6 +222,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (typeof newVersion !== 'string') return;
     const described = await upstreamJson(req, 'DescribeSecret', { SecretId: input.SecretId ?? input.Name });
     const byVersion: Record<string, string[]> = described.json.VersionIdsToStages ?? {};
+    // A later write already superseded this one: its own fix-up decides.
+    if (!byVersion[newVersion]?.includes('AWSCURRENT')) return;
     for (const [version, labels] of Object.entries(byVersion)) {
       if (version !== newVersion && labels.includes('AWSCURRENT')) {
         await upstreamJson(req, 'UpdateSecretVersionStage', { SecretId: described.json.ARN, VersionStage: 'AWSCURRENT', RemoveFromVersionId: version });
