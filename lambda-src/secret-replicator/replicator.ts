@@ -301,9 +301,10 @@ export class SecretReplicator {
 
     const current = replica.currentVersionId;
     const own = this.versionIds.verify(current, primary.arn, target);
-    // A copy written before replica version ids carried their provenance: its tags said so.
-    const legacyCopy = !own && current !== undefined && replica.tags[ProvenanceTag.SOURCE_ARN] === primary.arn
-      && current === replica.tags[LEGACY_REPLICA_VERSION_ID];
+    // The replicator's copy from before version ids carried the provenance (its tags said so), or
+    // made under an earlier provenance key: out of date, not a change made in the replica region.
+    const earlierCopy = !own && current !== undefined && replica.tags[ProvenanceTag.SOURCE_ARN] === primary.arn
+      && (current === replica.tags[LEGACY_REPLICA_VERSION_ID] || this.versionIds.hasReplicaForm(current));
     const managed = own !== undefined || replica.tags[ProvenanceTag.SOURCE_ARN] === primary.arn;
     // A replica scheduled for deletion while the primary lives is a local change, unless the
     // replicator scheduled it itself (a propagated deletion, now undone by a restore).
@@ -318,7 +319,7 @@ export class SecretReplicator {
 
     // Only an AWSCURRENT the replicator did not write is a conflict: its own older copy (a lost
     // race, a rollback in the primary) is simply out of date.
-    const localChange = !managed || deletedLocally || (current !== undefined && !own && !legacyCopy);
+    const localChange = !managed || deletedLocally || (current !== undefined && !own && !earlierCopy);
     if (localChange && this.settings.conflictPolicy === 'SKIP_AND_ALARM') {
       return this.conflict(result, target, 'conflict-skipped', primary.name);
     }

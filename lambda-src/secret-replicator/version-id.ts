@@ -82,6 +82,15 @@ export class ReplicaVersionIds {
     return { sourcePart: part, readAt: new Date(parseInt(stamp, 36)) };
   }
 
+  /**
+   * Whether `versionId` has the form of a replica version id, whatever key made it: a copy made
+   * under an earlier provenance key (the stack was deleted and deployed again) still has it, and
+   * no version id Secrets Manager or a person generates (UUIDs) does.
+   */
+  hasReplicaForm(versionId: string | undefined): boolean {
+    return versionId !== undefined && VERSION_ID.test(versionId);
+  }
+
   /** Whether `versionId` is this replicator's copy of `sourceVersionId` of `sourceArn` in `target`. */
   isCopyOf(versionId: string | undefined, sourceArn: string, sourceVersionId: string, target: VersionTarget): boolean {
     return this.verify(versionId, sourceArn, target)?.sourcePart === this.sourcePart(sourceVersionId);
