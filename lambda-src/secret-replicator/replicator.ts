@@ -191,9 +191,10 @@ export class SecretReplicator {
   }
 
   /**
-   * Full reconciliation: lists the selection in the primary (ListSecrets, 100 a page), reads the
-   * values in batches (BatchGetSecretValue, 20 a call), lists managed replicas per target, and
-   * writes only what differs. Also repairs anything a lost event or a failed run left behind.
+   * Full reconciliation: lists the selection in the primary (ListSecrets, 100 a page) and the
+   * managed replicas per target, reads the values (BatchGetSecretValue, 20 a call) of only the
+   * secrets some replica lacks, and writes only what differs. Also repairs anything a lost event or
+   * a failed run left behind.
    */
   async reconcile(options: { dryRun?: boolean } = {}): Promise<TargetResult[]> {
     this.emitMetrics = !options.dryRun;

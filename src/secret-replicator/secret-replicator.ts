@@ -307,8 +307,9 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
  *
  * A Lambda handler copies a secret within seconds of a change, from the Secrets Manager CloudTrail
  * events EventBridge delivers, and reconciles every selected secret on a schedule. Replicas carry
- * provenance tags (source region, ARN, version, an HMAC of the value, never the value or a plain
- * hash) so local changes to a replica are detected and handled by the `conflictPolicy`.
+ * provenance (the source region and ARN in tags, the copied primary version in a keyed version id,
+ * never the value or a hash of it) so local changes to a replica are detected and handled by the
+ * `conflictPolicy`, and a rollback or a race between two writers is repaired.
  *
  * @example
  * new CrossRegionSecretReplicator(this, 'Replicator', {
@@ -343,9 +344,9 @@ export class CrossRegionSecretReplicator extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
 
   /**
-   * Secret holding the HMAC key the handler uses for the content-hash provenance tags of replicas.
-   * It is not rotated: a new key changes every content hash, so each replica is copied once more
-   * (not flagged as a conflict). The same happens if the key is replaced by a redeployment.
+   * Secret holding the HMAC key of the replicas' provenance version ids. It is not rotated: under a
+   * new key each replica is copied once more (not flagged as a conflict). The same happens if the
+   * key is replaced by a redeployment.
    */
   public readonly provenanceKey: secretsmanager.Secret;
 
@@ -480,7 +481,7 @@ export class CrossRegionSecretReplicator extends Construct {
     warnAboutSecretNames(this, props.secrets);
 
     this.provenanceKey = new secretsmanager.Secret(this, 'ProvenanceKey', {
-      description: `HMAC key for the content-hash provenance tags written by the secret replicator ${this.node.path}. Not replicated, not rotated.`,
+      description: `HMAC key for the provenance of the replicas written by the secret replicator ${this.node.path}. Not replicated, not rotated.`,
       generateSecretString: {
         passwordLength: PROVENANCE_KEY_LENGTH,
         excludePunctuation: true,
