@@ -178,7 +178,9 @@ async function main() {
       }
       const perEvent = Object.fromEntries(Object.entries(byOp).filter(([, n]) => n > 0).map(([op, n]) => [op, +(n / EVENTS).toFixed(2)]));
       const calls = Object.values(byOp).reduce((a, b) => a + b, 0);
-      return { path: label, callsPerEvent: +(calls / EVENTS).toFixed(2), callsByOperation: perEvent, outcomes: r.outcomes, failedInvocations: r.failed };
+      return {
+        path: label, callsPerEvent: +(calls / EVENTS).toFixed(2), callsByOperation: perEvent, outcomes: r.outcomes, failedInvocations: r.failed,
+      };
     };
     const sm = world.client(PRIMARY);
     const eventPath = [
