@@ -45,6 +45,11 @@ export interface DelayRule {
   readonly userAgent?: string;
   /** Milliseconds to hold the request before forwarding it (so it lands upstream that much later). */
   readonly delayMs: number;
+  /**
+   * Also hold the request until this settles, e.g. until another client's request has finished,
+   * which orders two writers without depending on timing. @default - the delay alone
+   */
+  readonly until?: Promise<unknown>;
   /** Maximum number of delayed requests. @default - unlimited */
   readonly times?: number;
 }
@@ -158,14 +163,16 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     return undefined;
   };
 
-  const delayFor = (id: RequestIdentity, userAgent: string): number => {
-    let total = 0;
+  const delayFor = (id: RequestIdentity, userAgent: string): { ms: number; gates: Array<Promise<unknown>> } => {
+    let ms = 0;
+    const gates: Array<Promise<unknown>> = [];
     for (const active of delays) {
       if (active.remaining <= 0 || !matches(active.rule, id, userAgent)) continue;
       active.remaining--;
-      total += active.rule.delayMs;
+      ms += active.rule.delayMs;
+      if (active.rule.until) gates.push(active.rule.until.catch(() => undefined));
     }
-    return total;
+    return { ms, gates };
   };
 
   const upstreamJson = (req: http.IncomingMessage, operation: string, input: unknown) =>
@@ -242,8 +249,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       injectFault(fault, id, req, res);
       return;
     }
-    const delayMs = delayFor(id, userAgent);
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    const delay = delayFor(id, userAgent);
+    if (delay.ms > 0) await new Promise((r) => setTimeout(r, delay.ms));
+    await Promise.all(delay.gates);
     if (await answerLocally(id, req, res, originalBody, fault)) {
       if (fault) {
         counts.injected++;

@@ -374,8 +374,11 @@ describe('2. races are not conflicts', () => {
       await handler(cloudTrailEvent('CreateSecret', await world.create(PRIMARY, name, world.newValue('p1'))));
       await sm(PRIMARY).send(new PutSecretValueCommand({ SecretId: name, SecretString: world.newValue('p2') }));
 
-      // Writer A reads v2 and describes the replicas; its replica writes are held 4 s by the proxy.
-      proxy.addDelay({ userAgent: 'app/writer-a', operation: 'UpdateSecret', delayMs: 4000 });
+      // Writer A reads v2 and describes the replicas; the proxy holds its replica writes until
+      // writer B has finished (and 200 ms more), so A's older copy lands last.
+      let bDone!: () => void;
+      const bFinished = new Promise<void>((resolve) => { bDone = resolve; });
+      proxy.addDelay({ userAgent: 'app/writer-a', operation: 'UpdateSecret', delayMs: 200, until: bFinished });
       proxy.resetStats();
       const a = runProcess('writer-a', env, cloudTrailEvent('PutSecretValue', name));
       for (let waited = 0; replicaDescribes() < REPLICAS.length; waited += 20) {
@@ -384,7 +387,7 @@ describe('2. races are not conflicts', () => {
       }
       // Writer B reads v3 and writes it while A's writes are held.
       await sm(PRIMARY).send(new PutSecretValueCommand({ SecretId: name, SecretString: world.newValue('p3') }));
-      const b = await runProcess('writer-b', env, cloudTrailEvent('PutSecretValue', name));
+      const b = await runProcess('writer-b', env, cloudTrailEvent('PutSecretValue', name)).finally(() => bDone());
       expect(b.outcomes).toEqual({ updated: 2 });
       const aResult = await a;
       expect(aResult.outcomes).toEqual({ updated: 2 });
