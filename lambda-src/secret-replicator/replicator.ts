@@ -262,8 +262,13 @@ export class SecretReplicator {
     if (primary.readError) {
       throw Object.assign(new Error(`primary value of ${primary.name} is unreadable`), { name: primary.readError });
     }
-    if (primary.deleted || !primary.versionId) {
+    if (primary.deleted) {
       return result(await this.propagateDeletion(primary, target, replica, dryRun));
+    }
+    if (!primary.versionId) {
+      // A live secret without an AWSCURRENT value (created without one): nothing to copy, and
+      // certainly nothing to delete. Counted, so it is seen.
+      throw Object.assign(new Error(`primary ${primary.name} has no AWSCURRENT version`), { name: 'NoCurrentVersion' });
     }
     const sourceVersionId = primary.versionId;
     const kmsKey = target.kmsKeyId ?? DEFAULT_KMS_KEY;
@@ -539,8 +544,11 @@ export class SecretReplicator {
         value: toValue(got.SecretString, got.SecretBinary),
       };
     } catch (e) {
-      if ((e as Error).name === 'ResourceNotFoundException') return missingPrimary(secretId, readAt);
-      if (isScheduledForDeletion(e) || /deleted/i.test((e as Error).message ?? '')) return this.readPrimary(secretId);
+      // Not found may mean no secret, or a secret without an AWSCURRENT value; pending deletion
+      // is refused. DescribeSecret tells which.
+      if ((e as Error).name === 'ResourceNotFoundException' || isScheduledForDeletion(e) || /deleted/i.test((e as Error).message ?? '')) {
+        return this.readPrimary(secretId);
+      }
       throw e;
     }
   }

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   BatchGetSecretValueCommand,
+  CreateSecretCommand,
   DeleteSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
@@ -583,6 +584,23 @@ describe('8. AccessDenied on a replica that does not exist yet (tag-scoped IAM)'
     expect(output.metricSum('Conflicts', { service: SERVICE, ReplicaRegion: 'eu-west-1' }, mark)).toBe(1);
     proxy.clearRules();
     await world.expectValue('eu-west-1', 'rot/foreign', theirs);
+  });
+});
+
+describe('a primary without an AWSCURRENT value', () => {
+  test('is never taken for a deleted one: its replicas stay, and the target counts as failed', async () => {
+    const handler = createHandler(baseEnv({ [ReplicatorEnv.PROPAGATE_DELETIONS]: 'true' }));
+    const created = await sm(PRIMARY).send(new CreateSecretCommand({ Name: 'rot/no-value' }));
+    // A replica of it from before, carrying the replicator's tags.
+    await sm('eu-west-1').send(new CreateSecretCommand({
+      Name: 'rot/no-value', SecretString: world.newValue('old-copy'),
+      Tags: [{ Key: 'cross-region-config:source-arn', Value: created.ARN }, { Key: 'cross-region-config:source-region', Value: PRIMARY }],
+    }));
+
+    for (const event of [cloudTrailEvent('CreateSecret', created.ARN!), cloudTrailEvent('PutSecretValue', 'rot/no-value')]) {
+      await expect(handler(event)).rejects.toThrow('replication of rot/no-value failed');
+    }
+    expect((await world.describe('eu-west-1', 'rot/no-value'))?.DeletedDate).toBeUndefined();
   });
 });
 
