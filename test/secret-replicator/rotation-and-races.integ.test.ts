@@ -593,7 +593,8 @@ describe('a primary without an AWSCURRENT value', () => {
     const created = await sm(PRIMARY).send(new CreateSecretCommand({ Name: 'rot/no-value' }));
     // A replica of it from before, carrying the replicator's tags.
     await sm('eu-west-1').send(new CreateSecretCommand({
-      Name: 'rot/no-value', SecretString: world.newValue('old-copy'),
+      Name: 'rot/no-value',
+      SecretString: world.newValue('old-copy'),
       Tags: [{ Key: 'cross-region-config:source-arn', Value: created.ARN }, { Key: 'cross-region-config:source-region', Value: PRIMARY }],
     }));
 
