@@ -2,6 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { connectivityReport, RegionReport } from './connectivity';
 import { parseInvocation } from './events';
+import { emitFullSyncAges, FullSyncTracker } from './full-sync';
 import { inSyncEverywhere, recordLastSync } from './last-sync';
 import { ReplicatorSettings, RunSummary, SecretReplicator, summarize } from './replicator';
 import type { ConflictPolicyName, ReplicaTargetConfig, SelectionConfig } from '../../src/secret-replicator/contract';
@@ -66,6 +67,7 @@ export function createHandler(env: NodeJS.ProcessEnv = process.env, settingsClie
 function buildHandler(env: NodeJS.ProcessEnv): (event: unknown) => Promise<HandlerResult> {
   const settings = readSettings(env);
   const clients = new ClientCache(settings.primaryRegion);
+  const fullSync = new FullSyncTracker();
   let replicator: Promise<SecretReplicator> | undefined;
   const getReplicator = () => {
     replicator ??= clients.get(SecretsManagerClient, { region: settings.primaryRegion })
@@ -103,7 +105,7 @@ function buildHandler(env: NodeJS.ProcessEnv): (event: unknown) => Promise<Handl
           return summarize('ignored', [], started, false);
         case 'change': {
           const { change } = invocation;
-          const results = await (await getReplicator()).syncOne(change.secretId);
+          const results = await (await getReplicator()).syncOne(change.secretId, { change: change.kind });
           const summary = summarize(change.eventName, results, started, false);
           logger.info('change replicated', { eventName: change.eventName, ...summary });
           if (summary.failures.length > 0) {
@@ -121,8 +123,12 @@ function buildHandler(env: NodeJS.ProcessEnv): (event: unknown) => Promise<Handl
             return { action: 'connectivity_test', regions };
           }
           const dryRun = invocation.action === 'test_sync';
-          const results = await (await getReplicator()).reconcile({ dryRun });
+          const active = await getReplicator();
+          const results = await active.reconcile({ dryRun });
           const summary = summarize(invocation.action, results, started, dryRun);
+          if (!dryRun) {
+            emitFullSyncAges(fullSync.record(settings.targets.map((t) => t.region), results, active.unreachableRegions, new Date()));
+          }
           // Failures are counted and alarmed; the next scheduled reconcile retries them.
           logger.info('reconciliation finished', { ...summary });
           if (!dryRun && inSyncEverywhere(results, false)) await noteSync(new Date());

@@ -13,10 +13,17 @@ import type { Outcome, TargetResult } from './replicator';
 export const MIN_UPDATE_INTERVAL_MS = 60_000;
 
 /**
- * Outcomes after which a replica agrees with the primary (or, for deletions, is gone as the primary
- * is). A skipped conflict, an unpropagated deletion and a failure leave the regions disagreeing.
+ * Outcomes after which a replica region agrees with the primary on a secret, as the settings
+ * define agreement: a live primary's replica holds a copy of its AWSCURRENT version (or a copy
+ * another run made from a later read), and a deleted primary's replica is deleted or absent, or is
+ * kept because the settings say so (`deletion-not-propagated`: deletions are not propagated, or
+ * the replica is not this replicator's to delete). That difference is intended, so it does not
+ * hold back `lastSyncTimestamp`. A skipped conflict (a replica changed in its own region and left
+ * so) and a failure are disagreements.
  */
-const IN_SYNC: ReadonlySet<Outcome> = new Set<Outcome>(['created', 'updated', 'metadata-updated', 'in-sync', 'conflict-overwritten', 'stale-skipped', 'deleted', 'absent']);
+export const IN_SYNC: ReadonlySet<Outcome> = new Set<Outcome>([
+  'created', 'updated', 'metadata-updated', 'in-sync', 'conflict-overwritten', 'stale-skipped', 'deleted', 'absent', 'deletion-not-propagated',
+]);
 
 /**
  * True when a sync left every region in agreement: every result is in sync, and, for a change

@@ -13,9 +13,10 @@ import {
   UntagResourceCommand,
   UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { isSelected, nameFromArn } from './selection';
+import { isSelected, nameFromArn, selectedByIdentity } from './selection';
+import { ReplicaVersionIds } from './version-id';
 import type { ConflictPolicyName, ReplicaTargetConfig, SelectionConfig } from '../../src/secret-replicator/contract';
-import { PROVENANCE_TAG_PREFIX, ProvenanceTag, REPLICA_REGION_DIMENSION, ReplicatorMetric } from '../../src/secret-replicator/contract';
+import { LEGACY_PROVENANCE_TAGS, PROVENANCE_TAG_PREFIX, ProvenanceTag, REPLICA_REGION_DIMENSION, ReplicatorMetric } from '../../src/secret-replicator/contract';
 import { ClientCache } from '../shared/clients';
 import { chunk, mapSettled } from '../shared/concurrency';
 import { KeyedHasher, SecretValue } from '../shared/hmac';
@@ -54,12 +55,20 @@ export interface PrimarySecret {
   readonly description?: string;
   readonly tags: Record<string, string>;
   readonly deleted: boolean;
+  /** VersionId of the primary's AWSCURRENT version. */
   readonly versionId?: string;
   readonly versionCreatedAt?: Date;
+  /** The value of `versionId`; read on demand (GetSecretValue by VersionId) when absent. */
   readonly value?: SecretValue;
   readonly readAt: Date;
   /** Set when the primary listed the secret but its value could not be read (error name). */
   readonly readError?: string;
+  /**
+   * False when only the value was read (a value-only change event): `description` and `tags` are
+   * then unknown, read on demand for a create, and left alone on existing replicas.
+   * @default true
+   */
+  readonly metadataKnown?: boolean;
 }
 
 /** What the replicator knows of a replica. */
@@ -69,6 +78,23 @@ export interface ReplicaState {
   readonly tags: Record<string, string>;
   readonly currentVersionId?: string;
   readonly deleted: boolean;
+  /** Every version id that carries a staging label. */
+  readonly versionIds?: readonly string[];
+}
+
+/** What an event says about the change, and so what must be read of the primary first. */
+export type ChangeKind = 'value' | 'any';
+
+/**
+ * A replica write that Secrets Manager accepted but that did not create the version asked for
+ * (the VersionId it answered with is not the request's token), so AWSCURRENT may not hold the
+ * copy. Never reported as written: the (secret, target) fails, is counted and retried.
+ */
+export class ReplicaWriteNotApplied extends Error {
+  constructor(secretName: string, region: string) {
+    super(`the write of ${secretName} to ${region} did not create the requested replica version`);
+    this.name = 'ReplicaWriteNotApplied';
+  }
 }
 
 /** What happened to one secret in one target. */
@@ -101,15 +127,28 @@ export interface RunSummary {
 export class SecretReplicator {
   /** Off during a dry run (`test_sync`): a rehearsal must not move metrics or trip alarms. */
   private emitMetrics = true;
+  private readonly versionIds: ReplicaVersionIds;
+  /** Values read on demand, per primary read (so every target of one run shares one read). */
+  private readonly contents = new WeakMap<PrimarySecret, Promise<SecretValue>>();
+  private readonly metadata = new WeakMap<PrimarySecret, Promise<PrimarySecret>>();
+  /** Regions whose replicas could not be listed in the last reconciliation. */
+  private unlisted = new Set<string>();
 
   constructor(
     private readonly settings: ReplicatorSettings,
     private readonly clients: ClientCache,
-    private readonly hasher: KeyedHasher,
+    hasher: KeyedHasher,
     private readonly now: () => Date = () => new Date(),
     /** False for callers that report on their own (the drift detector's remediation). */
     private readonly metricsEnabled: boolean = true,
-  ) {}
+  ) {
+    this.versionIds = new ReplicaVersionIds(hasher);
+  }
+
+  /** Regions whose replicas could not be listed in the last `reconcile()`: nothing there agreed. */
+  get unreachableRegions(): ReadonlySet<string> {
+    return this.unlisted;
+  }
 
   private primaryClient(): SecretsManagerClient {
     return this.clients.get(SecretsManagerClient, { region: this.settings.primaryRegion });
@@ -122,34 +161,42 @@ export class SecretReplicator {
   /**
    * Replicates one changed secret (from an event) to every target. Reads the primary's current
    * state rather than trusting the event, so a late or duplicate event converges to the present.
+   *
+   * For a value-only change (`change: 'value'`) the primary is read with one GetSecretValue; its
+   * description and tags are read only when a replica must be created or the selection needs
+   * tags. Otherwise one DescribeSecret, and the value only if a replica needs it.
    */
-  async syncOne(secretId: string, options: { dryRun?: boolean } = {}): Promise<TargetResult[]> {
+  async syncOne(secretId: string, options: { dryRun?: boolean; change?: ChangeKind } = {}): Promise<TargetResult[]> {
     let primary: PrimarySecret;
     try {
-      primary = await this.readPrimary(secretId);
+      primary = options.change === 'value' ? await this.readPrimaryValue(secretId) : await this.readPrimary(secretId);
+      if (primary.arn === this.settings.provenanceKeySecretArn) return [];
+      if (!primary.deleted && selectedByIdentity(this.settings.selection, primary) === undefined) {
+        primary = await this.withMetadata(primary);
+      }
     } catch (e) {
       // The role may only read the selection (tag-conditioned for tag selections), and the event
       // rule cannot narrow by tag: a secret the role cannot read is one that is not selected.
       if ((e as Error).name !== 'AccessDeniedException') throw e;
-      logger.info('secret is not readable by the replicator, so not selected; ignoring', { secretId });
+      logger.info('secret is not readable by the replicator, so not selected; ignoring', { secretId: shortId(secretId) });
       return [];
     }
-    if (primary.arn === this.settings.provenanceKeySecretArn) return [];
-    if (!primary.deleted && !isSelected(this.settings.selection, primary)) {
+    if (!primary.deleted && !(selectedByIdentity(this.settings.selection, primary) ?? isSelected(this.settings.selection, primary))) {
       logger.info('secret is not selected; ignoring', { secretName: primary.name });
       return [];
     }
     const settled = await mapSettled(this.settings.targets, this.settings.targets.length, async (target) => {
-      const replica = await this.describeReplica(target, primary.name);
+      const replica = await this.describeReplica(target, primary.name, { deniedMeansAbsent: true });
       return this.apply(primary, target, replica, options.dryRun ?? false);
     });
     return settled.map((s, i) => s.status === 'fulfilled' ? s.value : this.failure(primary.name, this.settings.targets[i], s.reason));
   }
 
   /**
-   * Full reconciliation: lists the selection in the primary (ListSecrets, 100 a page), reads the
-   * values in batches (BatchGetSecretValue, 20 a call), lists managed replicas per target, and
-   * writes only what differs. Also repairs anything a lost event or a failed run left behind.
+   * Full reconciliation: lists the selection in the primary (ListSecrets, 100 a page) and the
+   * managed replicas per target, reads the values (BatchGetSecretValue, 20 a call) of only the
+   * secrets some replica lacks, and writes only what differs. Also repairs anything a lost event or
+   * a failed run left behind.
    */
   async reconcile(options: { dryRun?: boolean } = {}): Promise<TargetResult[]> {
     this.emitMetrics = !options.dryRun;
@@ -161,14 +208,25 @@ export class SecretReplicator {
   }
 
   private async reconcileAll(dryRun: boolean): Promise<TargetResult[]> {
-    const primaries = await this.readAllPrimaries();
+    this.unlisted = new Set();
+    const listedPrimaries = await this.listPrimaries();
     const replicaLists = await mapSettled(this.settings.targets, this.settings.targets.length, (t) => this.listManagedReplicas(t));
+    // Values are read only for secrets some reachable replica lacks: a replica whose AWSCURRENT
+    // version id is the replicator's copy of the primary's AWSCURRENT needs nothing.
+    const needed = listedPrimaries.filter((p) => !p.deleted && p.versionId !== undefined && this.settings.targets.some((target, i) => {
+      const listed = replicaLists[i];
+      return listed.status === 'fulfilled'
+        && !this.versionIds.isCopyOf(listed.value.get(p.name)?.currentVersionId, p.arn, p.versionId!, target);
+    }));
+    const primaries = await this.withValues(listedPrimaries, needed);
+
     const work: Array<{ primary: PrimarySecret; target: ReplicaTargetConfig; replicas: Map<string, ReplicaState> }> = [];
     const results: TargetResult[] = [];
     this.settings.targets.forEach((target, i) => {
       const listed = replicaLists[i];
       if (listed.status === 'rejected') {
         // The whole target is unreachable: one failure per secret, so every one is counted.
+        this.unlisted.add(target.region);
         for (const primary of primaries) results.push(this.failure(primary.name, target, listed.reason));
         return;
       }
@@ -183,7 +241,15 @@ export class SecretReplicator {
     return results;
   }
 
-  /** Decides and performs what one target needs for one primary secret. */
+  /**
+   * Decides and performs what one target needs for one primary secret.
+   *
+   * Every value write carries a newly minted replica version id (see `ReplicaVersionIds`), so it
+   * always creates a new version that becomes AWSCURRENT; the write counts as done only when
+   * Secrets Manager answers with exactly that version id. A replica whose AWSCURRENT is the
+   * replicator's own older copy (a race with another writer, a rollback in the primary) is
+   * repaired without a conflict; any other AWSCURRENT was made in the replica region.
+   */
   async apply(primary: PrimarySecret, target: ReplicaTargetConfig, known: ReplicaState | undefined, dryRun: boolean): Promise<TargetResult> {
     const result = (outcome: Outcome, latencyMs?: number): TargetResult => ({
       secretName: primary.name,
@@ -198,31 +264,34 @@ export class SecretReplicator {
     if (primary.readError) {
       throw Object.assign(new Error(`primary value of ${primary.name} is unreadable`), { name: primary.readError });
     }
-    if (primary.deleted || !primary.value || !primary.versionId) {
+    if (primary.deleted) {
       return result(await this.propagateDeletion(primary, target, replica, dryRun));
     }
-
-    const contentHmac = this.hasher.contentHmac(primary.value);
-    // The replica's version id for this copy. Deterministic, so a retried or duplicate write is a
-    // no-op (Secrets Manager is idempotent per ClientRequestToken) and a crash between the write and
-    // the tagging is recognised as our own version on the next run.
-    const copyToken = (...extra: string[]) => this.hasher.versionToken(
-      primary.arn, primary.versionId!, contentHmac, target.region, target.roleArn ?? '', ...extra);
-    const token = copyToken();
+    if (!primary.versionId) {
+      // A live secret without an AWSCURRENT value (created without one): nothing to copy, and
+      // certainly nothing to delete. Counted, so it is seen.
+      throw Object.assign(new Error(`primary ${primary.name} has no AWSCURRENT version`), { name: 'NoCurrentVersion' });
+    }
+    const sourceVersionId = primary.versionId;
+    const kmsKey = target.kmsKeyId ?? DEFAULT_KMS_KEY;
 
     if (!replica) {
-      const desiredTags = this.desiredTags(primary, target, contentHmac, token);
       if (dryRun) return result('would-create');
+      const full = await this.withMetadata(primary);
+      const value = await this.contentOf(primary);
+      const token = this.versionIds.mint(primary.arn, sourceVersionId, target, primary.readAt);
+      const desiredTags = this.desiredTags(full, target);
       try {
-        await client.send(new CreateSecretCommand({
+        const created = await client.send(new CreateSecretCommand({
           Name: primary.name,
-          Description: primary.description,
+          Description: full.description,
           KmsKeyId: target.kmsKeyId,
           ClientRequestToken: token,
-          ...valueFields(primary.value),
+          ...valueFields(value),
           Tags: Object.entries(desiredTags).map(([Key, Value]) => ({ Key, Value })),
         }));
-        return this.written(result('created', this.latency(primary)), target);
+        this.guard(created.VersionId, token, primary.name, target);
+        return this.written(result('created', this.latency(primary)), target, token);
       } catch (e) {
         const name = (e as Error).name;
         if (name !== 'ResourceExistsException' && !isScheduledForDeletion(e)) throw e;
@@ -238,7 +307,13 @@ export class SecretReplicator {
       }
     }
 
-    const managed = replica.tags[ProvenanceTag.SOURCE_ARN] === primary.arn;
+    const current = replica.currentVersionId;
+    const own = this.versionIds.verify(current, primary.arn, target);
+    // The replicator's copy from before version ids carried the provenance (its tags said so), or
+    // made under an earlier provenance key: out of date, not a change made in the replica region.
+    const earlierCopy = !own && current !== undefined && replica.tags[ProvenanceTag.SOURCE_ARN] === primary.arn
+      && (current === replica.tags[LEGACY_REPLICA_VERSION_ID] || this.versionIds.hasReplicaForm(current));
+    const managed = own !== undefined || replica.tags[ProvenanceTag.SOURCE_ARN] === primary.arn;
     // A replica scheduled for deletion while the primary lives is a local change, unless the
     // replicator scheduled it itself (a propagated deletion, now undone by a restore).
     const deletedLocally = replica.deleted && replica.tags[ProvenanceTag.DELETION_PROPAGATED_AT] === undefined;
@@ -250,37 +325,42 @@ export class SecretReplicator {
       await client.send(new RestoreSecretCommand({ SecretId: replica.arn }));
     }
 
-    const localChange = !managed || deletedLocally || (replica.currentVersionId !== undefined
-      && replica.currentVersionId !== replica.tags[ProvenanceTag.REPLICA_VERSION_ID]
-      && replica.currentVersionId !== token);
+    // Only an AWSCURRENT the replicator did not write is a conflict: its own older copy (a lost
+    // race, a rollback in the primary) is simply out of date.
+    const localChange = !managed || deletedLocally || (current !== undefined && !own && !earlierCopy);
     if (localChange && this.settings.conflictPolicy === 'SKIP_AND_ALARM') {
       return this.conflict(result, target, 'conflict-skipped', primary.name);
     }
-    // Overwriting a local change needs a version id of its own: re-using the original copy's id
-    // would be an idempotent no-op that leaves the local value current.
-    const writeToken = localChange ? copyToken('overwrite', replica.currentVersionId ?? '') : token;
-    const desiredTags = this.desiredTags(primary, target, contentHmac, writeToken);
-    if (!localChange && (replica.tags[ProvenanceTag.SYNCED_AT] ?? '') > primary.readAt.toISOString()) {
+    const copyOfCurrent = own !== undefined && own.sourcePart === this.versionIds.sourcePart(sourceVersionId);
+    if (!localChange && own && !copyOfCurrent && own.readAt.getTime() > primary.readAt.getTime()) {
       // Another invocation read a newer primary state and already copied it: never go back.
       logger.info('replica holds a newer copy; skipping', { secretName: primary.name, region: target.region });
       return result('stale-skipped');
     }
 
-    const valueInSync = !localChange && replica.tags[ProvenanceTag.CONTENT_HMAC] === contentHmac
-      && replica.tags[ProvenanceTag.KMS_KEY] === desiredTags[ProvenanceTag.KMS_KEY];
-    const descriptionInSync = (replica.description ?? '') === (primary.description ?? '');
-    const { toTag, toUntag } = this.tagChanges(replica.tags, desiredTags, valueInSync);
+    const valueInSync = !localChange && copyOfCurrent && replica.tags[ProvenanceTag.KMS_KEY] === kmsKey;
+    const metadataKnown = primary.metadataKnown !== false;
+    const descriptionInSync = !metadataKnown || (replica.description ?? '') === (primary.description ?? '');
+    const desiredTags = this.desiredTags(primary, target);
+    const { toTag, toUntag } = this.tagChanges(replica.tags, desiredTags, metadataKnown);
     if (valueInSync && descriptionInSync && toTag.length === 0 && toUntag.length === 0) return result('in-sync');
     if (dryRun) return result('would-update');
 
+    let written: string | undefined;
     if (!valueInSync) {
-      await client.send(new UpdateSecretCommand({
+      const value = await this.contentOf(primary);
+      let token = this.versionIds.mint(primary.arn, sourceVersionId, target, primary.readAt);
+      // A fresh nonce makes a clash with an existing version all but impossible; never risk one.
+      while (replica.versionIds?.includes(token)) token = this.versionIds.mint(primary.arn, sourceVersionId, target, primary.readAt);
+      const updated = await client.send(new UpdateSecretCommand({
         SecretId: replica.arn,
-        Description: primary.description ?? '',
+        ...(metadataKnown ? { Description: primary.description ?? '' } : {}),
         KmsKeyId: target.kmsKeyId ?? DEFAULT_KMS_KEY_ALIAS,
-        ClientRequestToken: writeToken,
-        ...valueFields(primary.value),
+        ClientRequestToken: token,
+        ...valueFields(value),
       }));
+      this.guard(updated.VersionId, token, primary.name, target);
+      written = token;
     } else if (!descriptionInSync) {
       await client.send(new UpdateSecretCommand({ SecretId: replica.arn, Description: primary.description ?? '' }));
     }
@@ -290,8 +370,44 @@ export class SecretReplicator {
     if (toUntag.length > 0) {
       await client.send(new UntagResourceCommand({ SecretId: replica.arn, TagKeys: toUntag }));
     }
-    if (localChange) return this.conflict(result, target, 'conflict-overwritten', primary.name, this.latency(primary));
-    return this.written(result(valueInSync ? 'metadata-updated' : 'updated', valueInSync ? undefined : this.latency(primary)), target);
+    if (localChange) return this.conflict(result, target, 'conflict-overwritten', primary.name, this.latency(primary), written);
+    return this.written(result(written ? 'updated' : 'metadata-updated', written ? this.latency(primary) : undefined), target, written);
+  }
+
+  /** Throws unless Secrets Manager answered a value write with the version id it was asked to create. */
+  private guard(answered: string | undefined, token: string, secretName: string, target: ReplicaTargetConfig): void {
+    if (answered !== token) {
+      logger.error('replica write did not create the requested version', { secretName, region: target.region, replicaVersionId: token });
+      throw new ReplicaWriteNotApplied(secretName, target.region);
+    }
+  }
+
+  /** The value of the primary's `versionId`, read once per primary read. */
+  private contentOf(primary: PrimarySecret): Promise<SecretValue> {
+    if (primary.value) return Promise.resolve(primary.value);
+    let pending = this.contents.get(primary);
+    if (!pending) {
+      pending = this.primaryClient().send(new GetSecretValueCommand({ SecretId: primary.arn, VersionId: primary.versionId }))
+        .then((got) => {
+          const value = toValue(got.SecretString, got.SecretBinary);
+          if (!value) throw Object.assign(new Error(`primary version of ${primary.name} has no value`), { name: 'MissingValue' });
+          return value;
+        });
+      this.contents.set(primary, pending);
+    }
+    return pending;
+  }
+
+  /** `primary` with its description and tags, read once (DescribeSecret) when they are unknown. */
+  private withMetadata(primary: PrimarySecret): Promise<PrimarySecret> {
+    if (primary.metadataKnown !== false) return Promise.resolve(primary);
+    let pending = this.metadata.get(primary);
+    if (!pending) {
+      pending = this.primaryClient().send(new DescribeSecretCommand({ SecretId: primary.arn }))
+        .then((d) => ({ ...primary, description: d.Description, tags: userTags(d.Tags), metadataKnown: true }));
+      this.metadata.set(primary, pending);
+    }
+    return pending;
   }
 
   /**
@@ -320,29 +436,31 @@ export class SecretReplicator {
     return 'deleted';
   }
 
-  private desiredTags(primary: PrimarySecret, target: ReplicaTargetConfig, contentHmac: string, token: string): Record<string, string> {
+  /**
+   * Tags a replica should carry: the provenance that does not change with the value (which
+   * primary, which key; the copied version is in the version id) and, with tag replication, the
+   * primary's own tags.
+   */
+  private desiredTags(primary: PrimarySecret, target: ReplicaTargetConfig): Record<string, string> {
     return {
-      ...(this.settings.replicateTags ? primary.tags : {}),
+      ...(this.settings.replicateTags && primary.metadataKnown !== false ? primary.tags : {}),
       [ProvenanceTag.SOURCE_REGION]: this.settings.primaryRegion,
       [ProvenanceTag.SOURCE_ARN]: primary.arn,
-      [ProvenanceTag.SOURCE_VERSION_ID]: primary.versionId!,
-      [ProvenanceTag.CONTENT_HMAC]: contentHmac,
-      [ProvenanceTag.REPLICA_VERSION_ID]: token,
       [ProvenanceTag.KMS_KEY]: target.kmsKeyId ?? DEFAULT_KMS_KEY,
-      [ProvenanceTag.SYNCED_AT]: primary.readAt.toISOString(),
       ...(this.settings.deploymentId ? { [ProvenanceTag.DEPLOYMENT]: this.settings.deploymentId } : {}),
     };
   }
 
   /**
-   * Tags to set and remove. Provenance tags are only rewritten with a new value copy (their
-   * synced-at must not move otherwise); primary tags are mirrored when tag replication is on.
+   * Tags to set and remove. Provenance tags are always kept exact; tags that described one copied
+   * version (written before the version id carried it) are removed. The primary's own tags are
+   * mirrored when tag replication is on and they are known (not on a value-only change).
    */
-  private tagChanges(current: Record<string, string>, desired: Record<string, string>, valueInSync: boolean) {
+  private tagChanges(current: Record<string, string>, desired: Record<string, string>, metadataKnown: boolean) {
     const isProvenance = (key: string) => key.startsWith(PROVENANCE_TAG_PREFIX);
-    const toTag = Object.keys(desired).filter((key) => current[key] !== desired[key] && (!isProvenance(key) || !valueInSync));
+    const toTag = Object.keys(desired).filter((key) => current[key] !== desired[key] && (isProvenance(key) || metadataKnown));
     const toUntag = Object.keys(current).filter((key) => !(key in desired) && (isProvenance(key)
-      || (this.settings.replicateTags && !key.startsWith('aws:'))));
+      || (metadataKnown && this.settings.replicateTags && !key.startsWith('aws:'))));
     return { toTag, toUntag };
   }
 
@@ -350,21 +468,25 @@ export class SecretReplicator {
     if (this.emitMetrics && this.metricsEnabled) addSplitMetric(name, unit, value, REPLICA_REGION_DIMENSION, target.region);
   }
 
-  private written(result: TargetResult, target: ReplicaTargetConfig): TargetResult {
+  /** Counts and logs a write; `replicaVersionId` names the value copy it created, if any. */
+  private written(result: TargetResult, target: ReplicaTargetConfig, replicaVersionId?: string): TargetResult {
     this.metric(ReplicatorMetric.REPLICATED_SECRETS, MetricUnit.Count, 1, target);
     if (result.latencyMs !== undefined) {
       this.metric(ReplicatorMetric.REPLICATION_LATENCY, MetricUnit.Milliseconds, result.latencyMs, target);
     }
-    logger.info('replica written', { secretName: result.secretName, region: target.region, outcome: result.outcome });
+    logger.info('replica written', {
+      secretName: result.secretName, region: target.region, outcome: result.outcome, ...(replicaVersionId ? { replicaVersionId } : {}),
+    });
     return result;
   }
 
   private conflict(
     result: (o: Outcome, l?: number) => TargetResult, target: ReplicaTargetConfig, outcome: Outcome, secretName: string, latencyMs?: number,
+    replicaVersionId?: string,
   ): TargetResult {
     this.metric(ReplicatorMetric.CONFLICTS, MetricUnit.Count, 1, target);
     logger.warn('replica was changed outside the replicator', { secretName, region: target.region, resolution: outcome });
-    if (outcome === 'conflict-overwritten') return this.written(result(outcome, latencyMs), target);
+    if (outcome === 'conflict-overwritten') return this.written(result(outcome, latencyMs), target, replicaVersionId);
     return result(outcome);
   }
 
@@ -380,38 +502,62 @@ export class SecretReplicator {
     return primary.versionCreatedAt ? Math.max(0, this.now().getTime() - primary.versionCreatedAt.getTime()) : undefined;
   }
 
-  /** DescribeSecret + GetSecretValue in the primary. A missing secret reads as deleted. */
+  /**
+   * DescribeSecret in the primary: metadata and the AWSCURRENT version id; the value is read on
+   * demand. A missing secret reads as deleted.
+   */
   async readPrimary(secretId: string): Promise<PrimarySecret> {
-    const client = this.primaryClient();
     const readAt = this.now();
     let described: DescribeSecretCommandOutput;
     try {
-      described = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
+      described = await this.primaryClient().send(new DescribeSecretCommand({ SecretId: secretId }));
     } catch (e) {
       if ((e as Error).name !== 'ResourceNotFoundException') throw e;
-      const name = nameFromArn(secretId) ?? secretId;
-      return { arn: secretId.startsWith('arn:') ? secretId : '', name, tags: {}, deleted: true, readAt };
+      return missingPrimary(secretId, readAt);
     }
-    const base = {
+    return {
       arn: described.ARN!,
       name: described.Name!,
       description: described.Description,
       tags: userTags(described.Tags),
       readAt,
-    };
-    if (described.DeletedDate) return { ...base, deleted: true };
-    // AWSCURRENT is the default; naming it also keeps emulators that track a separate default honest.
-    const got = await client.send(new GetSecretValueCommand({ SecretId: described.ARN!, VersionStage: 'AWSCURRENT' }));
-    return {
-      ...base,
-      deleted: false,
-      versionId: got.VersionId,
-      versionCreatedAt: got.CreatedDate,
-      value: toValue(got.SecretString, got.SecretBinary),
+      deleted: Boolean(described.DeletedDate),
+      ...(described.DeletedDate ? {} : { versionId: currentVersion(described.VersionIdsToStages) }),
     };
   }
 
-  private async readAllPrimaries(): Promise<PrimarySecret[]> {
+  /**
+   * GetSecretValue (AWSCURRENT) in the primary: name, ARN, version and value in one call, for a
+   * value-only change. A secret pending deletion is read again with DescribeSecret.
+   */
+  async readPrimaryValue(secretId: string): Promise<PrimarySecret> {
+    const readAt = this.now();
+    try {
+      // AWSCURRENT is the default; naming it also keeps emulators that track a separate default honest.
+      const got = await this.primaryClient().send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
+      return {
+        arn: got.ARN!,
+        name: got.Name!,
+        tags: {},
+        metadataKnown: false,
+        readAt,
+        deleted: false,
+        versionId: got.VersionId,
+        versionCreatedAt: got.CreatedDate,
+        value: toValue(got.SecretString, got.SecretBinary),
+      };
+    } catch (e) {
+      // Not found may mean no secret, or a secret without an AWSCURRENT value; pending deletion
+      // is refused. DescribeSecret tells which.
+      if ((e as Error).name === 'ResourceNotFoundException' || isScheduledForDeletion(e) || /deleted/i.test((e as Error).message ?? '')) {
+        return this.readPrimary(secretId);
+      }
+      throw e;
+    }
+  }
+
+  /** Lists the selection in the primary (metadata and AWSCURRENT version ids, no values). */
+  private async listPrimaries(): Promise<PrimarySecret[]> {
     const client = this.primaryClient();
     const readAt = this.now();
     const listed: SecretListEntry[] = [];
@@ -427,12 +573,26 @@ export class SecretReplicator {
       }
       nextToken = page.NextToken;
     } while (nextToken);
+    return listed.map((entry) => ({
+      arn: entry.ARN!,
+      name: entry.Name!,
+      description: entry.Description,
+      tags: userTags(entry.Tags),
+      readAt,
+      deleted: Boolean(entry.DeletedDate),
+      ...(entry.DeletedDate ? {} : { versionId: currentVersion(entry.SecretVersionsToStages) }),
+    }));
+  }
 
-    const live = listed.filter((e) => !e.DeletedDate);
+  /**
+   * Reads the values of `needed` in batches (BatchGetSecretValue, 20 a call). The version and value
+   * come from the same answer, so a secret that changed since the listing is copied as it is now.
+   */
+  private async withValues(primaries: PrimarySecret[], needed: PrimarySecret[]): Promise<PrimarySecret[]> {
     const values = new Map<string, { versionId?: string; createdAt?: Date; value?: SecretValue }>();
     const readErrors = new Map<string, string>();
-    for (const ids of chunk(live.map((e) => e.ARN!), BATCH_GET_SIZE)) {
-      const batch = await client.send(new BatchGetSecretValueCommand({ SecretIdList: ids }));
+    for (const ids of chunk(needed.map((p) => p.arn), BATCH_GET_SIZE)) {
+      const batch = await this.primaryClient().send(new BatchGetSecretValueCommand({ SecretIdList: ids }));
       for (const v of batch.SecretValues ?? []) {
         values.set(v.ARN!, { versionId: v.VersionId, createdAt: v.CreatedDate, value: toValue(v.SecretString, v.SecretBinary) });
       }
@@ -440,21 +600,12 @@ export class SecretReplicator {
         readErrors.set(err.SecretId!, err.ErrorCode ?? 'Error');
       }
     }
-    return listed.map((entry) => {
-      const v = values.get(entry.ARN!);
-      const deleted = Boolean(entry.DeletedDate);
-      return {
-        arn: entry.ARN!,
-        name: entry.Name!,
-        description: entry.Description,
-        tags: userTags(entry.Tags),
-        readAt,
-        deleted,
-        versionId: v?.versionId,
-        versionCreatedAt: v?.createdAt,
-        value: v?.value,
-        ...(!deleted && !v ? { readError: readErrors.get(entry.ARN!) ?? readErrors.get(entry.Name!) ?? 'MissingFromBatch' } : {}),
-      };
+    const wanted = new Set(needed);
+    return primaries.map((p) => {
+      if (!wanted.has(p)) return p;
+      const v = values.get(p.arn);
+      if (!v?.value || !v.versionId) return { ...p, readError: readErrors.get(p.arn) ?? readErrors.get(p.name) ?? 'MissingFromBatch' };
+      return { ...p, versionId: v.versionId, versionCreatedAt: v.createdAt, value: v.value };
     });
   }
 
@@ -476,6 +627,7 @@ export class SecretReplicator {
           description: entry.Description,
           tags: tagMap(entry.Tags),
           currentVersionId: currentVersion(entry.SecretVersionsToStages),
+          versionIds: Object.keys(entry.SecretVersionsToStages ?? {}),
           deleted: Boolean(entry.DeletedDate),
         });
       }
@@ -484,8 +636,13 @@ export class SecretReplicator {
     return replicas;
   }
 
-  /** DescribeSecret in a target; `undefined` when there is no such secret. */
-  async describeReplica(target: ReplicaTargetConfig, name: string): Promise<ReplicaState | undefined> {
+  /**
+   * DescribeSecret in a target; `undefined` when there is no such secret. With
+   * `deniedMeansAbsent`, AccessDenied also reads as "absent or not ours": IAM scoped to the
+   * replicator's own replicas (tag selections) denies DescribeSecret on a name that does not exist
+   * yet, and a create then either succeeds or meets the foreign secret (ResourceExistsException).
+   */
+  async describeReplica(target: ReplicaTargetConfig, name: string, options: { deniedMeansAbsent?: boolean } = {}): Promise<ReplicaState | undefined> {
     try {
       const d = await this.targetClient(target).send(new DescribeSecretCommand({ SecretId: name }));
       return {
@@ -493,14 +650,37 @@ export class SecretReplicator {
         description: d.Description,
         tags: tagMap(d.Tags),
         currentVersionId: currentVersion(d.VersionIdsToStages),
+        versionIds: Object.keys(d.VersionIdsToStages ?? {}),
         deleted: Boolean(d.DeletedDate),
       };
     } catch (e) {
-      if ((e as Error).name === 'ResourceNotFoundException') return undefined;
+      const errorName = (e as Error).name;
+      if (errorName === 'ResourceNotFoundException') return undefined;
+      if (errorName === 'AccessDeniedException' && options.deniedMeansAbsent) {
+        logger.info('replica not readable; treating it as absent or not ours', { secretName: name, region: target.region });
+        return undefined;
+      }
       throw e;
     }
   }
 }
+
+/** The replicator's copy tag of a replica version id, written by earlier releases; read for migration only. */
+const LEGACY_REPLICA_VERSION_ID = LEGACY_PROVENANCE_TAGS.REPLICA_VERSION_ID;
+
+/** A primary that does not exist (any more): read as deleted. */
+function missingPrimary(secretId: string, readAt: Date): PrimarySecret {
+  const name = nameFromArn(secretId) ?? secretId;
+  return { arn: secretId.startsWith('arn:') ? secretId : '', name, tags: {}, deleted: true, readAt };
+}
+
+/** A secret id for a log line: event payloads are not trusted to be short. */
+function shortId(secretId: string): string {
+  return secretId.length > MAX_LOGGED_ID_CHARS ? `${secretId.slice(0, MAX_LOGGED_ID_CHARS)}...` : secretId;
+}
+
+/** Longest secret ARN Secrets Manager produces is well under this. */
+const MAX_LOGGED_ID_CHARS = 2048;
 
 /** Alias of the AWS managed key, passed when a replica goes back to the default key. */
 const DEFAULT_KMS_KEY_ALIAS = 'alias/aws/secretsmanager';

@@ -16,6 +16,29 @@ export function isSelected(selection: SelectionConfig, secret: SelectableSecret)
   return selection.rules.some((rule) => ruleMatches(rule, secret));
 }
 
+/**
+ * Whether a secret is selected, decided from its name and ARN alone: `true` when a rule without
+ * tags matches them, `false` when no rule can match them whatever the tags, `undefined` when the
+ * answer depends on the secret's tags.
+ */
+export function selectedByIdentity(selection: SelectionConfig, secret: Omit<SelectableSecret, 'tags'>): boolean | undefined {
+  let needsTags = false;
+  for (const rule of selection.rules) {
+    if (!identityOnlyMatches(rule, secret)) continue;
+    if (Object.keys(rule.tags ?? {}).length > 0) needsTags = true;
+    else if (ruleMatches(rule, { ...secret, tags: {} })) return true;
+  }
+  return needsTags ? undefined : false;
+}
+
+function identityOnlyMatches(rule: SelectionRuleConfig, secret: Omit<SelectableSecret, 'tags'>): boolean {
+  const identityGiven = (rule.names?.length ?? 0) + (rule.arns?.length ?? 0) + (rule.namePrefixes?.length ?? 0) > 0;
+  return !identityGiven
+    || (rule.names ?? []).includes(secret.name)
+    || (rule.arns ?? []).some((arn) => arn === secret.arn || partialArnMatches(arn, secret.arn))
+    || (rule.namePrefixes ?? []).some((prefix) => secret.name.startsWith(prefix));
+}
+
 function ruleMatches(rule: SelectionRuleConfig, secret: SelectableSecret): boolean {
   const identityGiven = (rule.names?.length ?? 0) + (rule.arns?.length ?? 0) + (rule.namePrefixes?.length ?? 0) > 0;
   const identityMatches = !identityGiven

@@ -23,6 +23,11 @@ export class KeyedHasher {
     return mac.digest('hex');
   }
 
+  /** Hex HMAC of value-free parts (names, ids), joined unambiguously. */
+  digestHex(...parts: string[]): string {
+    return createHmac('sha256', this.key).update(parts.join('\u0000')).digest('hex');
+  }
+
   /**
    * A deterministic, value-free version id (UUID format) for the copy of one source version
    * into one target. Used as ClientRequestToken, so a duplicate event or a retry after a crash

@@ -20,6 +20,10 @@ export interface ReplicatorAlarmSources {
   readonly replicationFailures: (options: cloudwatch.MetricOptions) => cloudwatch.IMetric;
   /** `CrossRegionSecretReplicator.metricConflicts()` */
   readonly conflicts: (options: cloudwatch.MetricOptions) => cloudwatch.IMetric;
+  /** `CrossRegionSecretReplicator.metricSecondsSinceFullSync()` */
+  readonly secondsSinceFullSync: (options: cloudwatch.MetricOptions) => cloudwatch.IMetric;
+  /** `fullSyncAlarmThreshold` (or its default): also the alarm's period. */
+  readonly fullSyncThreshold: Duration;
   /** Whether conflicts are left for an operator (`SKIP_AND_ALARM`). */
   readonly alarmOnConflicts: boolean;
 }
@@ -30,6 +34,7 @@ export interface ReplicatorAlarms {
   readonly throttlesAlarm?: cloudwatch.Alarm;
   readonly deadLetterAlarm?: cloudwatch.Alarm;
   readonly replicationFailuresAlarm?: cloudwatch.Alarm;
+  readonly fullSyncAgeAlarm?: cloudwatch.Alarm;
   readonly conflictsAlarm?: cloudwatch.Alarm;
 }
 
@@ -62,6 +67,24 @@ export function createReplicatorAlarms(alarms: AlarmSet, sources: ReplicatorAlar
       + reconcileHint,
   });
 
+  const thresholdText = sources.fullSyncThreshold.toHumanString();
+  const fullSyncAgeAlarm = alarms.add({
+    id: 'FullSyncAgeAlarm',
+    // One period as long as the threshold: a reconciliation at least every half threshold puts a
+    // datapoint in every period, so an empty period means the reconciliation stopped reporting.
+    metric: sources.secondsSinceFullSync({ statistic: cloudwatch.Stats.MAXIMUM, period: sources.fullSyncThreshold }),
+    threshold: sources.fullSyncThreshold.toSeconds(), // seconds since every selected secret agreed in a replica region
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    description: `For more than ${thresholdText}, a replica region has not fully agreed with the primary in any reconciliation, or no reconciliation reported at all. `
+      + 'The SecondsSinceFullSync metric with the ReplicaRegion dimension shows which region; ReplicationFailures and Conflicts show why, and the log group names the secrets. '
+      + 'No data means the scheduled reconciliation did not run or did not finish (check the schedule rule, the function\'s errors and its timeout), '
+      + 'or that a region has not agreed since the function started; a new deployment shows this until its first reconciliation. '
+      + reconcileHint,
+  });
+
   const conflictsAlarm = sources.alarmOnConflicts ? alarms.add({
     id: 'ConflictsAlarm',
     metric: sources.conflicts({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
@@ -71,9 +94,10 @@ export function createReplicatorAlarms(alarms: AlarmSet, sources: ReplicatorAlar
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     description: 'A replica secret was changed in its own region and the replicator left it as it is (conflict policy SKIP_AND_ALARM). '
       + 'The log group names the secret and region. Decide which value wins: to keep the primary\'s, move the replica\'s AWSCURRENT stage back to '
-      + 'the version in its cross-region-config:replica-version-id tag and invoke the function with {"action":"reconcile"}; '
+      + 'the replicator\'s last version (its version id is the primary version id it copies, a dot and a suffix; DescribeSecret lists the versions) '
+      + 'and invoke the function with {"action":"reconcile"}; '
       + 'to keep the replica\'s, write that value to the primary secret.',
   }) : undefined;
 
-  return { errorsAlarm, throttlesAlarm, deadLetterAlarm, replicationFailuresAlarm, conflictsAlarm };
+  return { errorsAlarm, throttlesAlarm, deadLetterAlarm, replicationFailuresAlarm, fullSyncAgeAlarm, conflictsAlarm };
 }

@@ -72,7 +72,15 @@ export type ConflictPolicyName = 'PRIMARY_WINS' | 'SKIP_AND_ALARM';
 /** Prefix shared by every provenance tag the replicator writes on a replica. */
 export const PROVENANCE_TAG_PREFIX = 'cross-region-config:';
 
-/** Provenance tags written on every replica. Values never contain secret material. */
+/**
+ * Provenance tags. Values never contain secret material. The replicator keeps `SOURCE_REGION`,
+ * `SOURCE_ARN` and `KMS_KEY` on every replica secret (they do not change with the value) and sets
+ * `DELETION_PROPAGATED_AT` before it schedules a deletion. Which primary version a replica holds
+ * is carried by the replica's version id itself (see the handler's `version-id.ts`), so a value
+ * write needs no tagging; `SOURCE_VERSION_ID`, `CONTENT_HMAC`, `REPLICA_VERSION_ID` and
+ * `SYNCED_AT` were written on replica secrets by earlier releases and are removed with the next
+ * value write (`SYNCED_AT` is still used on replicated parameters by the drift detector).
+ */
 export const ProvenanceTag = {
   /** Region of the primary secret. */
   SOURCE_REGION: `${PROVENANCE_TAG_PREFIX}source-region`,
@@ -98,6 +106,14 @@ export const ProvenanceTag = {
   DEPLOYMENT: `${PROVENANCE_TAG_PREFIX}deployment`,
 } as const;
 
+/** Replica-secret provenance tags of earlier releases, removed by the replicator when it next writes the value. */
+export const LEGACY_PROVENANCE_TAGS = {
+  SOURCE_VERSION_ID: ProvenanceTag.SOURCE_VERSION_ID,
+  CONTENT_HMAC: ProvenanceTag.CONTENT_HMAC,
+  REPLICA_VERSION_ID: ProvenanceTag.REPLICA_VERSION_ID,
+  SYNCED_AT: ProvenanceTag.SYNCED_AT,
+} as const;
+
 /**
  * Secrets Manager API calls (and the rotation service event) that change a secret: the
  * EventBridge rule matches them and the handler replicates them.
@@ -120,6 +136,13 @@ export const ReplicatorMetric = {
   CONFLICTS: 'Conflicts',
   /** Milliseconds from the primary version's creation to the replica write (unit: Milliseconds). */
   REPLICATION_LATENCY: 'ReplicationLatency',
+  /**
+   * Seconds since the last reconciliation in which every selected secret agreed in a replica
+   * region (unit: Seconds). Emitted by every reconciliation, per region, when known: 0 when the
+   * region agreed in that run. No datapoint means not known (the reconciliation did not run, or no
+   * run this execution environment made saw the region agree), which the alarm treats as breaching.
+   */
+  SECONDS_SINCE_FULL_SYNC: 'SecondsSinceFullSync',
 } as const;
 
 /** Dimension Powertools Metrics adds to every metric; its value is `POWERTOOLS_SERVICE_NAME`. */

@@ -27,7 +27,7 @@ import { estimateJson } from '../private/estimate';
 import { HandlerSettings } from '../private/handler-settings';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
 import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../private/nag';
-import { validateScheduleInterval } from '../private/schedule';
+import { rateSeconds, validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
 import {
   describe,
@@ -266,11 +266,23 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
 
   /**
    * Create the alarms (`errorsAlarm`, `throttlesAlarm`, `deadLetterAlarm`,
-   * `replicationFailuresAlarm` and, with `ConflictPolicy.SKIP_AND_ALARM`, `conflictsAlarm`).
+   * `replicationFailuresAlarm`, `fullSyncAgeAlarm` and, with `ConflictPolicy.SKIP_AND_ALARM`,
+   * `conflictsAlarm`).
    *
    * @default true
    */
   readonly createAlarms?: boolean;
+
+  /**
+   * How long a replica region may go without a reconciliation in which every selected secret
+   * agreed before `fullSyncAgeAlarm` goes off. The alarm also goes off when no reconciliation
+   * reported at all for that long (it stopped running, or keeps failing before it finishes).
+   * Whole minutes, from 10 minutes to 1 day (the longest period a CloudWatch alarm evaluates).
+   *
+   * @default - twice the interval of a `rate()` `reconciliationSchedule` (12 hours with the default
+   * schedule), at most 1 day; 12 hours for a `cron()` schedule
+   */
+  readonly fullSyncAlarmThreshold?: Duration;
 
   /**
    * Actions of every alarm, for example an `SnsAction`. More can be added with `addAlarmAction()`.
@@ -307,8 +319,9 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
  *
  * A Lambda handler copies a secret within seconds of a change, from the Secrets Manager CloudTrail
  * events EventBridge delivers, and reconciles every selected secret on a schedule. Replicas carry
- * provenance tags (source region, ARN, version, an HMAC of the value, never the value or a plain
- * hash) so local changes to a replica are detected and handled by the `conflictPolicy`.
+ * provenance (the source region and ARN in tags, the copied primary version in a keyed version id,
+ * never the value or a hash of it) so local changes to a replica are detected and handled by the
+ * `conflictPolicy`, and a rollback or a race between two writers is repaired.
  *
  * @example
  * new CrossRegionSecretReplicator(this, 'Replicator', {
@@ -351,9 +364,9 @@ export class CrossRegionSecretReplicator extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
 
   /**
-   * Secret holding the HMAC key the handler uses for the content-hash provenance tags of replicas.
-   * It is not rotated: a new key changes every content hash, so each replica is copied once more
-   * (not flagged as a conflict). The same happens if the key is replaced by a redeployment.
+   * Secret holding the HMAC key of the replicas' provenance version ids. It is not rotated: under a
+   * new key each replica is copied once more (not flagged as a conflict). The same happens if the
+   * key is replaced by a redeployment.
    */
   public readonly provenanceKey: secretsmanager.Secret;
 
@@ -399,6 +412,13 @@ export class CrossRegionSecretReplicator extends Construct {
 
   /** Failed replica writes (Sum ≥ 1 in 5 minutes); undefined when `createAlarms` is false. */
   public readonly replicationFailuresAlarm?: cloudwatch.IAlarm;
+
+  /**
+   * A replica region has not fully agreed with the primary, or no reconciliation reported, for
+   * longer than `fullSyncAlarmThreshold` (`SecondsSinceFullSync` Maximum, missing data breaching);
+   * undefined when `createAlarms` is false.
+   */
+  public readonly fullSyncAgeAlarm?: cloudwatch.IAlarm;
 
   /**
    * Replicas changed in their own region (Sum ≥ 1 in 5 minutes); set only with
@@ -460,6 +480,7 @@ export class CrossRegionSecretReplicator extends Construct {
     const replicateTags = props.replicateTags ?? true;
     const createAlarms = props.createAlarms ?? true;
     const schedule = props.reconciliationSchedule ?? DEFAULT_RECONCILIATION_SCHEDULE;
+    const fullSyncThreshold = fullSyncAlarmThreshold(this, props.fullSyncAlarmThreshold, schedule);
     this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
 
     validateReplicaRegions(props.replicaRegions, primary);
@@ -498,7 +519,7 @@ export class CrossRegionSecretReplicator extends Construct {
     if (selection.needsProvenanceScope) this.deploymentId = `${stack.stackName}.${this.node.addr}`;
 
     this.provenanceKey = new secretsmanager.Secret(this, 'ProvenanceKey', {
-      description: `HMAC key for the content-hash provenance tags written by the secret replicator ${this.node.path}. Not replicated, not rotated.`,
+      description: `HMAC key for the provenance of the replicas written by the secret replicator ${this.node.path}. Not replicated, not rotated.`,
       generateSecretString: {
         passwordLength: PROVENANCE_KEY_LENGTH,
         excludePunctuation: true,
@@ -604,12 +625,15 @@ export class CrossRegionSecretReplicator extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       replicationFailures: (options) => this.metricReplicationFailures(options),
       conflicts: (options) => this.metricConflicts(options),
+      secondsSinceFullSync: (options) => this.metricSecondsSinceFullSync(options),
+      fullSyncThreshold,
       alarmOnConflicts: conflictPolicy === ConflictPolicy.SKIP_AND_ALARM,
     });
     this.errorsAlarm = alarms.errorsAlarm;
     this.throttlesAlarm = alarms.throttlesAlarm;
     this.deadLetterAlarm = alarms.deadLetterAlarm;
     this.replicationFailuresAlarm = alarms.replicationFailuresAlarm;
+    this.fullSyncAgeAlarm = alarms.fullSyncAgeAlarm;
     this.conflictsAlarm = alarms.conflictsAlarm;
     this.alarms = this.alarmSet.alarms;
     if (props.alarmActions?.length) {
@@ -679,6 +703,18 @@ export class CrossRegionSecretReplicator extends Construct {
    */
   public metricReplicationLatency(props?: ReplicatorMetricOptions): cloudwatch.Metric {
     return this.replicatorMetric(ReplicatorMetric.REPLICATION_LATENCY, cloudwatch.Stats.p(99), cloudwatch.Unit.MILLISECONDS, props);
+  }
+
+  /**
+   * Seconds since the last reconciliation in which every selected secret agreed in a replica
+   * region (0 right after such a run). Every reconciliation reports it; a period without a
+   * datapoint means the reconciliation did not run, or the age is not known yet (a region that has
+   * not agreed since the handler's execution environment started). The total is the oldest region.
+   *
+   * @default - Maximum over 5 minutes, the oldest replica region
+   */
+  public metricSecondsSinceFullSync(props?: ReplicatorMetricOptions): cloudwatch.Metric {
+    return this.replicatorMetric(ReplicatorMetric.SECONDS_SINCE_FULL_SYNC, cloudwatch.Stats.MAXIMUM, cloudwatch.Unit.SECONDS, props);
   }
 
 
@@ -961,3 +997,26 @@ function warnAboutSecretNames(scope: Construct, selection: SecretSelection): voi
   }
 }
 
+/** The shortest and longest `fullSyncAlarmThreshold`, in minutes: one alarm period of at most a day. */
+const MIN_FULL_SYNC_THRESHOLD_MINUTES = 10;
+const MAX_FULL_SYNC_THRESHOLD_MINUTES = 24 * 60;
+/** Without a `rate()` schedule to double: twice the default interval of 6 hours. */
+const DEFAULT_FULL_SYNC_THRESHOLD = Duration.hours(12);
+
+/** `fullSyncAlarmThreshold`, validated, or its default for `schedule`. */
+function fullSyncAlarmThreshold(scope: Construct, given: Duration | undefined, schedule: events.Schedule): Duration {
+  if (given !== undefined) {
+    const minutes = validateWholeDuration('fullSyncAlarmThreshold', given, 'minutes', MIN_FULL_SYNC_THRESHOLD_MINUTES, MAX_FULL_SYNC_THRESHOLD_MINUTES);
+    return minutes === undefined ? given : Duration.minutes(minutes);
+  }
+  const seconds = rateSeconds(schedule);
+  if (seconds === undefined) return DEFAULT_FULL_SYNC_THRESHOLD;
+  const interval = Duration.seconds(seconds);
+  const twice = interval.toMinutes() * 2;
+  if (twice > MAX_FULL_SYNC_THRESHOLD_MINUTES) {
+    Annotations.of(scope).addWarningV2(`${WARNING}fullSyncAlarmThresholdCapped`,
+      `The reconciliation runs every ${interval.toHumanString()}, but the full-sync alarm evaluates at most one day: it is set to 1 day and `
+      + 'goes off in a day without a reconciliation. Reconcile at least every 12 hours, or set fullSyncAlarmThreshold.');
+  }
+  return Duration.minutes(Math.max(MIN_FULL_SYNC_THRESHOLD_MINUTES, Math.min(twice, MAX_FULL_SYNC_THRESHOLD_MINUTES)));
+}

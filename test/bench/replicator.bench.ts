@@ -7,22 +7,31 @@
  * Reports API calls per secret (counted by the proxy in front of moto, per operation), secrets/s,
  * handler CPU and peak memory (in a child process running only the bundle), the bundle size, and
  * the bundle's cold-load time next to loading the bare SDK clients it contains.
+ *
+ * Then the event path, per changed secret: one warm execution environment handles a CloudTrail
+ * event for each of BENCH_EVENTS secrets (create, value update, duplicate, rotation rollback, tag
+ * change), and the Secrets Manager calls per event are reported by operation.
+ *
+ * BENCH_BUNDLE=<path> measures another build of the handler (e.g. the previous release's) with the
+ * same harness, for before/after figures.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, PutSecretValueCommand, TagResourceCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { mapSettled } from '../../lambda-src/shared/concurrency';
 import { ReplicatorEnv } from '../../src/secret-replicator/contract';
 import { startFaultProxy } from '../harness/fault-proxy';
 import { REPO_ROOT, startMotoServer } from '../harness/moto';
-import { SecretsWorld } from '../harness/world';
+import { cloudTrailEvent, SecretsWorld } from '../harness/world';
 
 const SECRETS = Number(process.env.BENCH_SECRETS ?? 500);
 const PRIMARY = 'us-east-1';
 const REPLICAS = ['eu-west-1', 'ap-southeast-2'];
-const BUNDLE = path.join(REPO_ROOT, 'assets', 'lambda-src', 'secret-replicator', 'index.lambda', 'index.js');
+const BUNDLE = process.env.BENCH_BUNDLE ?? path.join(REPO_ROOT, 'assets', 'lambda-src', 'secret-replicator', 'index.lambda', 'index.js');
+/** Secrets changed one event each on the event path. */
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 50);
 /** Cold loads measured per variant; the median is reported. */
 const LOAD_SAMPLES = 7;
 
@@ -52,6 +61,32 @@ async function runBundle(env: NodeJS.ProcessEnv, payload: unknown): Promise<RunR
     }, (e) => { console.error(e.name); process.exit(1); });`;
   // Logs and EMF go to stdout (ignored here); the measurement line goes to stderr.
   const { stderr } = await promisify(execFile)(process.execPath, ['-e', script], { env, maxBuffer: 256 * 1024 * 1024 });
+  const line = stderr.split('\n').find((l) => l.startsWith('BENCH'));
+  if (!line) throw new Error('benchmark child printed no result');
+  return JSON.parse(line.slice('BENCH'.length));
+}
+
+/**
+ * Runs the handler over `payloads` in order in one fresh Node process (one warm execution
+ * environment); a failed invocation is counted, not fatal.
+ */
+async function runBundleEvents(env: NodeJS.ProcessEnv, payloads: unknown[]): Promise<{ failed: number; outcomes: Record<string, number> }> {
+  const script = `
+    const { handler } = require(${JSON.stringify(BUNDLE)});
+    const payloads = JSON.parse(process.env.BENCH_PAYLOADS);
+    (async () => {
+      let failed = 0; const outcomes = {};
+      for (const p of payloads) {
+        try {
+          const r = await handler(p);
+          for (const [k, v] of Object.entries(r.outcomes ?? {})) outcomes[k] = (outcomes[k] ?? 0) + v;
+        } catch { failed++; }
+      }
+      process.stderr.write('BENCH' + JSON.stringify({ failed, outcomes }) + '\\n');
+    })();`;
+  const { stderr } = await promisify(execFile)(process.execPath, ['-e', script], {
+    env: { ...env, BENCH_PAYLOADS: JSON.stringify(payloads) }, maxBuffer: 256 * 1024 * 1024,
+  });
   const line = stderr.split('\n').find((l) => l.startsWith('BENCH'));
   if (!line) throw new Error('benchmark child printed no result');
   return JSON.parse(line.slice('BENCH'.length));
@@ -127,6 +162,49 @@ async function main() {
     }
     const tenth = await measure('10% changed', { action: 'reconcile' });
 
+    // The event path, per changed secret, in one warm execution environment. The environment
+    // reads the provenance key once (one GetSecretValue), which is not a per-event cost.
+    const eventNames = Array.from({ length: EVENTS }, (_, i) => `bench/app/event-${String(i).padStart(4, '0')}`);
+    const eventRun = async (label: string, prepare: (name: string) => Promise<unknown>) => {
+      const payloads: unknown[] = [];
+      for (const name of eventNames) payloads.push(await prepare(name));
+      proxy.resetStats();
+      const r = await runBundleEvents(env, payloads);
+      // The provenance key's GetSecretValue is taken off: once per environment, not per event.
+      const byOp: Record<string, number> = { GetSecretValue: -1 };
+      for (const [k, counts] of Object.entries(proxy.stats().byOperation)) {
+        const [service, , op] = k.split(':');
+        if (service === 'secretsmanager') byOp[op] = (byOp[op] ?? 0) + counts.forwarded;
+      }
+      const perEvent = Object.fromEntries(Object.entries(byOp).filter(([, n]) => n > 0).map(([op, n]) => [op, +(n / EVENTS).toFixed(2)]));
+      const calls = Object.values(byOp).reduce((a, b) => a + b, 0);
+      return {
+        path: label, callsPerEvent: +(calls / EVENTS).toFixed(2), callsByOperation: perEvent, outcomes: r.outcomes, failedInvocations: r.failed,
+      };
+    };
+    const sm = world.client(PRIMARY);
+    const eventPath = [
+      (await eventRun('create (CreateSecret)', async (name) =>
+        cloudTrailEvent('CreateSecret', await world.create(PRIMARY, name, world.newValue('e0'), { tags: { team: 'bench' } })))),
+      (await eventRun('value update (PutSecretValue)', async (name) => {
+        await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: world.newValue('e1') }));
+        return cloudTrailEvent('PutSecretValue', name);
+      })),
+      (await eventRun('duplicate event (nothing to do)', async (name) => cloudTrailEvent('PutSecretValue', name))),
+      (await eventRun('rotation rollback (UpdateSecretVersionStage)', async (name) => {
+        const d = await sm.send(new DescribeSecretCommand({ SecretId: name }));
+        const stages = d.VersionIdsToStages ?? {};
+        const current = Object.keys(stages).find((v) => stages[v].includes('AWSCURRENT'));
+        const previous = Object.keys(stages).find((v) => stages[v].includes('AWSPREVIOUS'));
+        await sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', MoveToVersionId: previous, RemoveFromVersionId: current }));
+        return cloudTrailEvent('UpdateSecretVersionStage', name);
+      })),
+      (await eventRun('metadata only (TagResource)', async (name) => {
+        await sm.send(new TagResourceCommand({ SecretId: name, Tags: [{ Key: 'tier', Value: 'gold' }] }));
+        return cloudTrailEvent('TagResource', name);
+      })),
+    ];
+
     const report = {
       secrets: SECRETS,
       replicaRegions: REPLICAS.length,
@@ -137,6 +215,7 @@ async function main() {
         bareSdkClients: +loadTimeMs("require('@aws-sdk/client-secrets-manager');require('@aws-sdk/client-sts');require('@aws-sdk/credential-providers')", env).toFixed(1),
       },
       runs: [initial, steady, tenth],
+      eventPath,
     };
     console.log(JSON.stringify(report, null, 2));
   } finally {

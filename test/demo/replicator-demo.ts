@@ -79,7 +79,8 @@ export async function runReplicatorAndDetector(demo: Demo): Promise<DriftFacts> 
       const d = await world.describe(region, SECRET);
       const tags = await world.tags(region, SECRET);
       const current = Object.entries(d?.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
-      console.log(`  ${region}: version ${current?.slice(0, 8)}…, kms ${tags[ProvenanceTag.KMS_KEY]}, content-hmac ${tags[ProvenanceTag.CONTENT_HMAC]?.slice(0, 12)}…, source version ${tags[ProvenanceTag.SOURCE_VERSION_ID]?.slice(0, 8)}…`);
+      // The replica's version id carries the copied primary version: <primary version>.<stamp><nonce>.<mac>
+      console.log(`  ${region}: version ${current?.slice(0, 8)}…${current?.slice(-12)}, kms ${tags[ProvenanceTag.KMS_KEY]}, source version ${current?.split('.')[0].slice(0, 8)}…`);
     }
   };
 

@@ -320,7 +320,10 @@ describe('auto-remediation', () => {
   test('a repaired secret carries the replicator\'s provenance tags, so the replicator sees it in sync', async () => {
     const tags = await world.tags(EU, secretName(1));
     expect(tags['cross-region-config:source-region']).toBe(PRIMARY);
-    expect(tags['cross-region-config:content-hmac']).toMatch(/^[0-9a-f]{64}$/);
+    // The copied primary version is in the replica's version id: <primary version>.<stamp><nonce>.<mac>
+    const stages = (await world.describe(EU, secretName(1)))?.VersionIdsToStages ?? {};
+    const current = Object.keys(stages).find((v) => stages[v].includes('AWSCURRENT'));
+    expect(current).toMatch(/^[A-Za-z0-9-]+\.[0-9a-z]{13}\.[0-9a-f]{12}$/);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const replicator = require('../../lambda-src/secret-replicator/handler').createHandler({
       ...process.env,

@@ -56,7 +56,10 @@ describe('inSyncEverywhere', () => {
   test('is true when every result agrees with the primary', () => {
     expect(inSyncEverywhere(['created', 'updated', 'in-sync', 'conflict-overwritten', 'deleted', 'absent', 'stale-skipped'].map((o) => result(o as any)), true)).toBe(true);
   });
-  test.each(['conflict-skipped', 'deletion-not-propagated', 'failed'])('is false with %s', (outcome) => {
+  test('counts a deletion the settings do not propagate as agreement (an intended difference)', () => {
+    expect(inSyncEverywhere([result('in-sync'), result('deletion-not-propagated')], false)).toBe(true);
+  });
+  test.each(['conflict-skipped', 'failed'])('is false with %s', (outcome) => {
     expect(inSyncEverywhere([result('in-sync'), result(outcome as any)], false)).toBe(false);
   });
   test('is false for a change event that concerned no selected secret, true for an empty reconcile', () => {

@@ -103,3 +103,96 @@ describe('primary listing filters', () => {
     expect(primaryListFilters({ rules: [{ names: Array.from({ length: 11 }, (_, i) => `n${i}`) }] })).toBeUndefined();
   });
 });
+
+describe('replica version ids', () => {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { ReplicaVersionIds } = require('../../lambda-src/secret-replicator/version-id');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const ids = new ReplicaVersionIds(new KeyedHasher('k'.repeat(64)));
+  const source = '3f2c1b7e-6a1d-4b5e-9c3a-0d4e5f6a7b8c';
+  const at = new Date('2026-12-07T12:00:00.000Z');
+
+  test('carry the source version, the read time and a nonce, within Secrets Manager\'s 32 to 64 characters', () => {
+    const id = ids.mint(ARN, source, { region: 'eu-west-1' }, at);
+    expect(id.length).toBeGreaterThanOrEqual(32);
+    expect(id.length).toBeLessThanOrEqual(64);
+    expect(id.startsWith(`${source}.`)).toBe(true);
+    expect(ids.verify(id, ARN, { region: 'eu-west-1' })).toEqual({ sourcePart: source, readAt: at });
+    expect(ids.isCopyOf(id, ARN, source, { region: 'eu-west-1' })).toBe(true);
+  });
+
+  test('are new for every write of the same version (a token is never used up)', () => {
+    const minted = new Set(Array.from({ length: 200 }, () => ids.mint(ARN, source, { region: 'eu-west-1' }, at)));
+    expect(minted.size).toBeGreaterThan(190); // 16 random bits per write at the same millisecond
+  });
+
+  test('verify only for the source, target and key they were made for', () => {
+    const id = ids.mint(ARN, source, { region: 'eu-west-1' }, at);
+    expect(ids.verify(id, ARN, { region: 'ap-southeast-2' })).toBeUndefined();
+    expect(ids.verify(id, ARN, { region: 'eu-west-1', roleArn: 'arn:aws:iam::111111111111:role/w' })).toBeUndefined();
+    expect(ids.verify(id, `${ARN}x`, { region: 'eu-west-1' })).toBeUndefined();
+    expect(new ReplicaVersionIds(new KeyedHasher('j'.repeat(64))).verify(id, ARN, { region: 'eu-west-1' })).toBeUndefined();
+    expect(ids.isCopyOf(id, ARN, '00000000-0000-4000-8000-000000000000', { region: 'eu-west-1' })).toBe(false);
+    const tampered = `${id.slice(0, -1)}${id.endsWith('0') ? '1' : '0'}`;
+    expect(ids.verify(tampered, ARN, { region: 'eu-west-1' })).toBeUndefined();
+    expect(ids.verify(source, ARN, { region: 'eu-west-1' })).toBeUndefined();
+    expect(ids.hasReplicaForm(id)).toBe(true);
+    expect(ids.hasReplicaForm(source)).toBe(false);
+  });
+
+  test('carry a keyed hash of a source version id that is long or unusual', () => {
+    const long = 'x'.repeat(64);
+    const id = ids.mint(ARN, long, { region: 'eu-west-1' }, at);
+    expect(id.length).toBeLessThanOrEqual(64);
+    expect(id.startsWith('h')).toBe(true);
+    expect(ids.isCopyOf(id, ARN, long, { region: 'eu-west-1' })).toBe(true);
+    expect(ids.isCopyOf(ids.mint(ARN, 'a.b_c-0123456789abcdef0123456789ab', { region: 'eu-west-1' }, at), ARN, 'a.b_c-0123456789abcdef0123456789ab', { region: 'eu-west-1' })).toBe(true);
+  });
+});
+
+describe('selection by identity alone', () => {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { selectedByIdentity } = require('../../lambda-src/secret-replicator/selection');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const secret = { name: 'app/db', arn: ARN };
+
+  test('decides without tags when a tag-free rule matches or no rule can', () => {
+    expect(selectedByIdentity({ rules: [{ namePrefixes: ['app/'] }, { tags: { a: 'b' } }] }, secret)).toBe(true);
+    expect(selectedByIdentity({ rules: [{ namePrefixes: ['other/'] }, { names: ['x'], tags: { a: 'b' } }] }, secret)).toBe(false);
+    expect(selectedByIdentity({ rules: [{}] }, secret)).toBe(false);
+  });
+
+  test('needs the tags when only a rule with tags can match', () => {
+    expect(selectedByIdentity({ rules: [{ tags: { a: 'b' } }] }, secret)).toBeUndefined();
+    expect(selectedByIdentity({ rules: [{ namePrefixes: ['app/'], tags: { a: 'b' } }] }, secret)).toBeUndefined();
+  });
+});
+
+describe('echoes of invocation input', () => {
+  test('are a printable prefix of at most 64 characters that names the full length', () => {
+    expect(() => parseInvocation({ action: 'a'.repeat(1_000_000) })).toThrow(`unknown action "${'a'.repeat(64)}" (first 64 of 1000000 characters)`);
+    expect(() => parseInvocation({ action: 'x\u0000\u001b[31m\u2028' })).toThrow('unknown action "x??[31m?"');
+    const ignored = parseInvocation({ 'detail-type': 'AWS API Call via CloudTrail', 'detail': { eventName: 'z'.repeat(5000), requestParameters: { secretId: 'a' } } });
+    expect(ignored.kind === 'ignored' && ignored.reason.length).toBeLessThan(140);
+  });
+});
+
+describe('SecondsSinceFullSync', () => {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { FullSyncTracker } = require('../../lambda-src/secret-replicator/full-sync');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const r = (region: string, outcome: string) => ({ secretName: 'app/db', region, outcome });
+  const t0 = new Date('2026-12-07T00:00:00Z');
+  const later = (s: number) => new Date(t0.getTime() + s * 1000);
+
+  test('is 0 for a region that agreed, its age after it stops agreeing, unknown before it ever did', () => {
+    const tracker = new FullSyncTracker();
+    const regions = ['eu-west-1', 'ap-southeast-2'];
+    let ages = tracker.record(regions, [r('eu-west-1', 'in-sync'), r('ap-southeast-2', 'failed')], new Set(), t0);
+    expect([...ages]).toEqual([['eu-west-1', 0], ['ap-southeast-2', undefined]]);
+    ages = tracker.record(regions, [r('eu-west-1', 'conflict-skipped'), r('ap-southeast-2', 'deletion-not-propagated')], new Set(), later(90));
+    expect([...ages]).toEqual([['eu-west-1', 90], ['ap-southeast-2', 0]]);
+    ages = tracker.record(regions, [], new Set(['eu-west-1']), later(150));
+    expect([...ages]).toEqual([['eu-west-1', 150], ['ap-southeast-2', 0]]);
+  });
+});

@@ -1,7 +1,8 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { MINIMAL_PROPS, newStack, synth } from './util';
 import { ConflictPolicy, CrossRegionSecretReplicator } from '../../src';
@@ -86,11 +87,11 @@ describe('CrossRegionSecretReplicator alarms', () => {
   test('alarms on conflicts only with SKIP_AND_ALARM', () => {
     const primaryWins = synth();
     expect(primaryWins.replicator.conflictsAlarm).toBeUndefined();
-    primaryWins.template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    primaryWins.template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
 
     const { template, replicator } = synth({ conflictPolicy: ConflictPolicy.SKIP_AND_ALARM });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
-    expect(replicator.alarms).toHaveLength(5);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    expect(replicator.alarms).toHaveLength(6);
     expect(alarmProperties(template, 'ConflictsAlarm')).toMatchObject({
       Namespace: 'CrossRegionConfig',
       MetricName: 'Conflicts',
@@ -113,8 +114,49 @@ describe('CrossRegionSecretReplicator alarms', () => {
       replicator.throttlesAlarm,
       replicator.deadLetterAlarm,
       replicator.replicationFailuresAlarm,
+      replicator.fullSyncAgeAlarm,
       replicator.conflictsAlarm,
     ]);
+  });
+
+  test('alarms when a region has not fully agreed, or no reconciliation reported, for twice the reconciliation interval', () => {
+    const { template, replicator } = synth();
+    expect(alarmProperties(template, 'FullSyncAgeAlarm')).toEqual({
+      Namespace: 'CrossRegionConfig',
+      MetricName: 'SecondsSinceFullSync',
+      Dimensions: [{ Name: 'service', Value: replicator.serviceName }],
+      Statistic: 'Maximum',
+      Unit: 'Seconds',
+      Period: 43_200, // 12 hours: twice the default 6-hour schedule
+      Threshold: 43_200, // seconds
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
+      ActionsEnabled: true,
+      AlarmDescription: expect.stringContaining('No data means the scheduled reconciliation did not run'),
+    });
+  });
+
+  test('derives the full-sync threshold from a rate() schedule, defaults it for cron(), and takes fullSyncAlarmThreshold', () => {
+    const hourly = synth({ reconciliationSchedule: events.Schedule.rate(Duration.minutes(30)) });
+    expect(alarmProperties(hourly.template, 'FullSyncAgeAlarm')).toMatchObject({ Period: 3600, Threshold: 3600 });
+    const cron = synth({ reconciliationSchedule: events.Schedule.cron({ minute: '0', hour: '3' }) });
+    expect(alarmProperties(cron.template, 'FullSyncAgeAlarm')).toMatchObject({ Period: 43_200, Threshold: 43_200 });
+    const custom = synth({ fullSyncAlarmThreshold: Duration.hours(3) });
+    expect(alarmProperties(custom.template, 'FullSyncAgeAlarm')).toMatchObject({ Period: 10_800, Threshold: 10_800 });
+  });
+
+  test('caps the derived full-sync threshold at one day, with a warning', () => {
+    const { template, stack } = synth({ reconciliationSchedule: events.Schedule.rate(Duration.days(1)) });
+    expect(alarmProperties(template, 'FullSyncAgeAlarm')).toMatchObject({ Period: 86_400, Threshold: 86_400 });
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('full-sync alarm evaluates at most one day'));
+  });
+
+  test('fails if fullSyncAlarmThreshold is not whole minutes from 10 minutes to 1 day', () => {
+    expect(() => synth({ fullSyncAlarmThreshold: Duration.minutes(5) })).toThrow(/fullSyncAlarmThreshold must be a whole number of minutes from 10 to 1440/);
+    expect(() => synth({ fullSyncAlarmThreshold: Duration.days(2) })).toThrow(/fullSyncAlarmThreshold must be a whole number of minutes from 10 to 1440/);
+    expect(() => synth({ fullSyncAlarmThreshold: Duration.seconds(630) })).toThrow(/fullSyncAlarmThreshold/);
   });
 
   test('creates no alarm when createAlarms is false', () => {
@@ -125,6 +167,7 @@ describe('CrossRegionSecretReplicator alarms', () => {
     expect(replicator.throttlesAlarm).toBeUndefined();
     expect(replicator.deadLetterAlarm).toBeUndefined();
     expect(replicator.replicationFailuresAlarm).toBeUndefined();
+    expect(replicator.fullSyncAgeAlarm).toBeUndefined();
     expect(replicator.conflictsAlarm).toBeUndefined();
     const topic = sns.Topic.fromTopicArn(Stack.of(replicator), 'Topic', 'arn:aws:sns:us-east-1:111122223333:ops');
     expect(() => replicator.addAlarmAction(new cloudwatchActions.SnsAction(topic))).not.toThrow();
@@ -142,7 +185,7 @@ describe('CrossRegionSecretReplicator alarms', () => {
     replicator.addAlarmAction(new cloudwatchActions.SnsAction(audit));
     const template = Template.fromStack(stack);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as any[];
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(6);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OnCall/) }, { Ref: expect.stringMatching(/^Audit/) }]);
     }
@@ -183,6 +226,15 @@ describe('CrossRegionSecretReplicator metrics', () => {
 
   test('exposes the default namespace', () => {
     expect(synth().replicator.metricNamespace).toBe('CrossRegionConfig');
+  });
+
+  test('measures the seconds since the last full sync at Maximum, per region or the oldest region', () => {
+    const { replicator } = synth();
+    const metric = replicator.metricSecondsSinceFullSync();
+    expect(metric.metricName).toBe('SecondsSinceFullSync');
+    expect(metric.statistic).toBe('Maximum');
+    expect(metric.unit).toBe(cloudwatch.Unit.SECONDS);
+    expect(replicator.metricSecondsSinceFullSync({ replicaRegion: 'eu-west-1' }).dimensions).toMatchObject({ ReplicaRegion: 'eu-west-1' });
   });
 
   test('measures replication latency in milliseconds at p99', () => {

@@ -161,7 +161,7 @@ describe('CrossRegionSecretReplicator handler', () => {
     expect(replicator.rule).toBeDefined();
     expect(replicator.schedule).toBeDefined();
     expect(replicator.configParameter).toBeDefined();
-    expect(replicator.alarms).toHaveLength(4);
+    expect(replicator.alarms).toHaveLength(5);
   });
 });
 
