@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
 import { HttpCheckConfig, REGION_PLACEHOLDER, SecretHeaderConfig, SLOT_PLACEHOLDER } from './contract';
-import { describe, fail, validateDistinct, validateIntegerRange, validateLength, validatePattern, validateWholeDuration } from '../private/validation';
+import { describe, fail, validateDistinct, validateIntegerRange, validateLength, validatePattern, validateWholeDuration, validationError } from '../private/validation';
 
 /** Defaults of an HTTP check: healthy is 3 x 200 in a row within 10 attempts, 10 s apart, 5 s each. */
 const DEFAULT_EXPECTED_STATUSES = [200];
@@ -271,15 +271,16 @@ export class HealthCheck {
    * @internal
    */
   public _validate(scope: IConstruct, index: number): void {
-    const where = `${scope.node.path}: healthChecks[${index}] url`;
+    // validationError names the construct under construction (the pipeline, `scope`) and ends its validation.
+    const where = `healthChecks[${index}] url`;
     const parts = splitUrl(this.url);
     if (parts.userinfo !== undefined) {
-      throw new Error(`${where} must not contain user info (user:password@): it would be stored in plain text in the health-check function's `
+      throw validationError(`${where} must not contain user info (user:password@): it would be stored in plain text in the health-check function's `
         + 'environment and the template. Keep the credential in a Secrets Manager secret and send it with HealthCheckHeader.fromSecret(), '
         + `but got ${describe(this._redactedUrl)}`);
     }
     if (parts.scheme.toLowerCase() !== 'https') {
-      throw new Error(`${where} must be an https:// URL: a check over plain http:// can be answered or altered by anyone on the path, and it `
+      throw validationError(`${where} must be an https:// URL: a check over plain http:// can be answered or altered by anyone on the path, and it `
         + `decides whether a region (or, under blue-green, its traffic) moves on, but got ${describe(this._redactedUrl)}`);
     }
     const credentialNames = parts.query.map((q) => q.name).filter(looksLikeCredential);
