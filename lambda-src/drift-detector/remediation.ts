@@ -6,12 +6,12 @@ import { ParameterSource } from './parameters';
 import { SecretSource } from './secrets';
 import type { RemediationModeName, ReplicaTargetConfig } from '../../src/drift-detector/contract';
 import { CONFIGMAP_FIELD_MANAGER } from '../../src/drift-detector/contract';
-import { ProvenanceTag } from '../../src/secret-replicator/contract';
-import { Outcome, SecretReplicator } from '../secret-replicator/replicator';
 import { ClientCache } from '../shared/clients';
 import { mapSettled } from '../shared/concurrency';
 import { KubernetesAccess } from '../shared/kubernetes';
 import { errorFields, logger } from '../shared/observability';
+import { ProvenanceTag } from '../shared/secrets/provenance';
+import { Outcome, SecretReplicator } from '../shared/secrets/replicator';
 
 /** Repairs in flight at once (across regions); well under per-region write quotas. */
 const REPAIR_CONCURRENCY = 8;

@@ -3,11 +3,12 @@ import { BatchGetSecretValueCommand, ListSecretsCommand, SecretListEntry, Secret
 import { RunDigest } from './digest';
 import { Inventory, Item, Location, ReadFailure, Scope } from './model';
 import type { ReplicaTargetConfig, SelectionConfig } from '../../src/drift-detector/contract';
-import type { PrimarySecret, ReplicaState } from '../secret-replicator/replicator';
-import { currentVersion, primaryListFilters, tagMap, toValue, userTags } from '../secret-replicator/replicator';
-import { isSelected } from '../secret-replicator/selection';
 import { ClientCache } from '../shared/clients';
 import { chunk, mapSettled } from '../shared/concurrency';
+import { userTags } from '../shared/secrets/provenance';
+import type { PrimarySecret, ReplicaState } from '../shared/secrets/replicator';
+import { isSelected, primaryListFilters } from '../shared/secrets/selection';
+import { currentVersion, tagMap, toValue } from '../shared/secrets/values';
 
 /** ListSecrets page size: the API maximum. */
 const LIST_PAGE_SIZE = 100;

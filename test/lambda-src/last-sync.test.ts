@@ -1,7 +1,7 @@
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { formatTimestamp, inSyncEverywhere, MIN_UPDATE_INTERVAL_MS, recordLastSync } from '../../lambda-src/secret-replicator/last-sync';
-import type { TargetResult } from '../../lambda-src/secret-replicator/replicator';
+import type { TargetResult } from '../../lambda-src/shared/secrets/replicator';
 
 const ssm = mockClient(SSMClient);
 const NAME = '/app/prod/global/secrets/cross-region-config';

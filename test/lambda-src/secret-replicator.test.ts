@@ -1,10 +1,10 @@
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseInvocation } from '../../lambda-src/secret-replicator/events';
-import { primaryListFilters, SecretReplicator } from '../../lambda-src/secret-replicator/replicator';
-import { isSelected, nameFromArn } from '../../lambda-src/secret-replicator/selection';
 import { ClientCache } from '../../lambda-src/shared/clients';
 import { KeyedHasher } from '../../lambda-src/shared/hmac';
+import { SecretReplicator } from '../../lambda-src/shared/secrets/replicator';
+import { isSelected, nameFromArn, primaryListFilters } from '../../lambda-src/shared/secrets/selection';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-AbC123';
 
@@ -106,7 +106,7 @@ describe('primary listing filters', () => {
 
 describe('replica version ids', () => {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { ReplicaVersionIds } = require('../../lambda-src/secret-replicator/version-id');
+  const { ReplicaVersionIds } = require('../../lambda-src/shared/secrets/version-id');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const ids = new ReplicaVersionIds(new KeyedHasher('k'.repeat(64)));
   const source = '3f2c1b7e-6a1d-4b5e-9c3a-0d4e5f6a7b8c';
@@ -152,7 +152,7 @@ describe('replica version ids', () => {
 
 describe('selection by identity alone', () => {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { selectedByIdentity } = require('../../lambda-src/secret-replicator/selection');
+  const { selectedByIdentity } = require('../../lambda-src/shared/secrets/selection');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const secret = { name: 'app/db', arn: ARN };
 

@@ -13,14 +13,16 @@ import {
   UntagResourceCommand,
   UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { isSelected, nameFromArn, selectedByIdentity } from './selection';
+import type { ConflictPolicyName, ReplicaTargetConfig, SelectionConfig } from './contract';
+import { REPLICA_REGION_DIMENSION, ReplicatorMetric } from './contract';
+import { isProvenanceTag, LEGACY_PROVENANCE_TAGS, ProvenanceTag, userTags } from './provenance';
+import { isSelected, nameFromArn, primaryListFilters, selectedByIdentity } from './selection';
+import { currentVersion, tagMap, toValue, valueFields } from './values';
 import { ReplicaVersionIds } from './version-id';
-import type { ConflictPolicyName, ReplicaTargetConfig, SelectionConfig } from '../../src/secret-replicator/contract';
-import { LEGACY_PROVENANCE_TAGS, PROVENANCE_TAG_PREFIX, ProvenanceTag, REPLICA_REGION_DIMENSION, ReplicatorMetric } from '../../src/secret-replicator/contract';
-import { ClientCache } from '../shared/clients';
-import { chunk, mapSettled } from '../shared/concurrency';
-import { KeyedHasher, SecretValue } from '../shared/hmac';
-import { addSplitMetric, errorFields, logger, MetricUnit, MetricUnitType } from '../shared/observability';
+import { ClientCache } from '../clients';
+import { chunk, mapSettled } from '../concurrency';
+import { KeyedHasher, SecretValue } from '../hmac';
+import { addSplitMetric, errorFields, logger, MetricUnit, MetricUnitType } from '../observability';
 
 /** The default KMS key marker recorded in the provenance tag. */
 const DEFAULT_KMS_KEY = 'aws/secretsmanager';
@@ -457,9 +459,8 @@ export class SecretReplicator {
    * mirrored when tag replication is on and they are known (not on a value-only change).
    */
   private tagChanges(current: Record<string, string>, desired: Record<string, string>, metadataKnown: boolean) {
-    const isProvenance = (key: string) => key.startsWith(PROVENANCE_TAG_PREFIX);
-    const toTag = Object.keys(desired).filter((key) => current[key] !== desired[key] && (isProvenance(key) || metadataKnown));
-    const toUntag = Object.keys(current).filter((key) => !(key in desired) && (isProvenance(key)
+    const toTag = Object.keys(desired).filter((key) => current[key] !== desired[key] && (isProvenanceTag(key) || metadataKnown));
+    const toUntag = Object.keys(current).filter((key) => !(key in desired) && (isProvenanceTag(key)
       || (metadataKnown && this.settings.replicateTags && !key.startsWith('aws:'))));
     return { toTag, toUntag };
   }
@@ -685,25 +686,6 @@ const MAX_LOGGED_ID_CHARS = 2048;
 /** Alias of the AWS managed key, passed when a replica goes back to the default key. */
 const DEFAULT_KMS_KEY_ALIAS = 'alias/aws/secretsmanager';
 
-/** ListSecrets accepts at most 10 values per filter. */
-const MAX_FILTER_VALUES = 10;
-
-/**
- * Server-side narrowing of the primary listing: when every rule names secrets or name prefixes, list
- * only those (the `name` filter is a case-insensitive prefix match, so `isSelected` still decides).
- * Rules by ARN or by tags alone cannot be expressed as one name filter: then list everything.
- */
-export function primaryListFilters(selection: SelectionConfig): Array<{ Key: 'name'; Values: string[] }> | undefined {
-  const names: string[] = [];
-  for (const rule of selection.rules) {
-    const identities = [...(rule.names ?? []), ...(rule.namePrefixes ?? [])];
-    if (identities.length === 0 || (rule.arns?.length ?? 0) > 0) return undefined;
-    names.push(...identities);
-  }
-  const values = [...new Set(names)];
-  return values.length > 0 && values.length <= MAX_FILTER_VALUES ? [{ Key: 'name', Values: values }] : undefined;
-}
-
 /** Counts outcomes and extracts failures for the run summary. */
 export function summarize(action: string, results: readonly TargetResult[], startedAt: number, dryRun: boolean): RunSummary {
   const outcomes: Partial<Record<Outcome, number>> = {};
@@ -716,31 +698,6 @@ export function summarize(action: string, results: readonly TargetResult[], star
     durationMs: Date.now() - startedAt,
     dryRun,
   };
-}
-
-function valueFields(value: SecretValue): { SecretString?: string; SecretBinary?: Uint8Array } {
-  return value.kind === 'string' ? { SecretString: value.secretString } : { SecretBinary: value.secretBinary };
-}
-
-export function toValue(secretString: string | undefined, secretBinary: Uint8Array | undefined): SecretValue | undefined {
-  if (secretString !== undefined) return { kind: 'string', secretString };
-  if (secretBinary !== undefined) return { kind: 'binary', secretBinary };
-  return undefined;
-}
-
-export function tagMap(tags: Array<{ Key?: string; Value?: string }> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const t of tags ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
-  return out;
-}
-
-/** The primary's own tags: without AWS-reserved ones and without provenance tags. */
-export function userTags(tags: Array<{ Key?: string; Value?: string }> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(tagMap(tags)).filter(([k]) => !k.startsWith('aws:') && !k.startsWith(PROVENANCE_TAG_PREFIX)));
-}
-
-export function currentVersion(stages: Record<string, string[]> | undefined): string | undefined {
-  return Object.entries(stages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
 }
 
 function isScheduledForDeletion(error: unknown): boolean {
