@@ -12,7 +12,7 @@ const result = (outcome: TargetResult['outcome']): TargetResult => ({ secretName
 
 beforeEach(() => ssm.reset());
 
-test('formats the timestamp as the seed does: UTC to the second', () => {
+test('formats lastSyncTimestamp as the document layout defines it: UTC to the second', () => {
   expect(formatTimestamp(AT)).toBe('2026-11-28T10:30:00Z');
 });
 
