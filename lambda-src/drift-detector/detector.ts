@@ -283,7 +283,7 @@ export class DriftDetector {
     };
   }
 
-  /** The secret replicator's code path, keyed like the replicator's provenance tags. */
+  /** The replication engine the secret replicator runs, keyed like the replicator's provenance tags. */
   private secretReplicator(): Promise<SecretReplicator> {
     const s = this.settings;
     if (!s.selection || !s.provenanceKeySecretArn) return Promise.reject(new Error('secret remediation needs the provenance key'));

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { ConflictPolicyName, ReplicaTargetConfig, SelectionConfig } from './contract';
 import { REPLICA_REGION_DIMENSION, ReplicatorMetric } from './contract';
+import { BATCH_GET_SECRET_VALUE_SIZE, DEFAULT_SECRETS_KEY_ALIAS, LIST_SECRETS_PAGE_SIZE } from './limits';
 import { isProvenanceTag, LEGACY_PROVENANCE_TAGS, ProvenanceTag, userTags } from './provenance';
 import { isSelected, nameFromArn, primaryListFilters, selectedByIdentity } from './selection';
 import { currentVersion, tagMap, toValue, valueFields } from './values';
@@ -26,10 +27,6 @@ import { addSplitMetric, errorFields, logger, MetricUnit, MetricUnitType } from 
 
 /** The default KMS key marker recorded in the provenance tag. */
 const DEFAULT_KMS_KEY = 'aws/secretsmanager';
-/** ListSecrets page size: the API maximum. */
-const LIST_PAGE_SIZE = 100;
-/** BatchGetSecretValue takes at most 20 secret ids per call. */
-const BATCH_GET_SIZE = 20;
 /** (secret, target) pairs in flight at once; keeps well under per-region write quotas (50 TPS). */
 const WRITE_CONCURRENCY = 8;
 
@@ -125,7 +122,12 @@ export interface RunSummary {
   readonly dryRun: boolean;
 }
 
-/** Copies secrets from the primary region to the targets. One instance per execution environment. */
+/**
+ * The replication engine: copies secrets from the primary region to the targets. The secret
+ * replicator's handler runs it for events and reconciliations, the drift detector's remediation runs
+ * its `apply` for one drifted replica, so both write replicas the same way. One instance per
+ * execution environment.
+ */
 export class SecretReplicator {
   /** Off during a dry run (`test_sync`): a rehearsal must not move metrics or trip alarms. */
   private emitMetrics = true;
@@ -357,7 +359,7 @@ export class SecretReplicator {
       const updated = await client.send(new UpdateSecretCommand({
         SecretId: replica.arn,
         ...(metadataKnown ? { Description: primary.description ?? '' } : {}),
-        KmsKeyId: target.kmsKeyId ?? DEFAULT_KMS_KEY_ALIAS,
+        KmsKeyId: target.kmsKeyId ?? DEFAULT_SECRETS_KEY_ALIAS,
         ClientRequestToken: token,
         ...valueFields(value),
       }));
@@ -566,7 +568,7 @@ export class SecretReplicator {
     let nextToken: string | undefined;
     do {
       const page = await client.send(new ListSecretsCommand({
-        MaxResults: LIST_PAGE_SIZE, NextToken: nextToken, IncludePlannedDeletion: true, Filters: filters,
+        MaxResults: LIST_SECRETS_PAGE_SIZE, NextToken: nextToken, IncludePlannedDeletion: true, Filters: filters,
       }));
       for (const entry of page.SecretList ?? []) {
         if (entry.ARN === this.settings.provenanceKeySecretArn) continue;
@@ -592,7 +594,7 @@ export class SecretReplicator {
   private async withValues(primaries: PrimarySecret[], needed: PrimarySecret[]): Promise<PrimarySecret[]> {
     const values = new Map<string, { versionId?: string; createdAt?: Date; value?: SecretValue }>();
     const readErrors = new Map<string, string>();
-    for (const ids of chunk(needed.map((p) => p.arn), BATCH_GET_SIZE)) {
+    for (const ids of chunk(needed.map((p) => p.arn), BATCH_GET_SECRET_VALUE_SIZE)) {
       const batch = await this.primaryClient().send(new BatchGetSecretValueCommand({ SecretIdList: ids }));
       for (const v of batch.SecretValues ?? []) {
         values.set(v.ARN!, { versionId: v.VersionId, createdAt: v.CreatedDate, value: toValue(v.SecretString, v.SecretBinary) });
@@ -617,7 +619,7 @@ export class SecretReplicator {
     let nextToken: string | undefined;
     do {
       const page = await client.send(new ListSecretsCommand({
-        MaxResults: LIST_PAGE_SIZE,
+        MaxResults: LIST_SECRETS_PAGE_SIZE,
         NextToken: nextToken,
         IncludePlannedDeletion: true,
         Filters: [{ Key: 'tag-key', Values: [ProvenanceTag.SOURCE_ARN] }],
@@ -682,9 +684,6 @@ function shortId(secretId: string): string {
 
 /** Longest secret ARN Secrets Manager produces is well under this. */
 const MAX_LOGGED_ID_CHARS = 2048;
-
-/** Alias of the AWS managed key, passed when a replica goes back to the default key. */
-const DEFAULT_KMS_KEY_ALIAS = 'alias/aws/secretsmanager';
 
 /** Counts outcomes and extracts failures for the run summary. */
 export function summarize(action: string, results: readonly TargetResult[], startedAt: number, dryRun: boolean): RunSummary {
