@@ -1,6 +1,6 @@
 import { SyncError } from './errors';
 import type { SyncAction } from '../../src/configmap-syncer/contract';
-import { SECRET_EVENT_NAMES } from '../../src/secret-replicator/contract';
+import { SECRET_EVENT_NAMES } from '../shared/secrets/contract';
 
 /** What an invocation asks for. */
 export type Invocation =

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SyncError } from './errors';
 import { SensitiveReason, sensitiveKeyReason } from './sensitive';
-import { globToRegExp } from '../drift-detector/ignore';
+import { globToRegExp } from '../shared/glob';
 
 /** Longest ConfigMap key (a DNS subdomain's length, as the apiserver validates it). */
 const MAX_KEY_CHARS = 253;

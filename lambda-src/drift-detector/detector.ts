@@ -16,13 +16,13 @@ import { DEFAULT_SECRETS_KEY, SecretsScope } from './secrets';
 import type {
   ConfigMapScopeConfig, IgnoreRuleConfig, RemediationModeName, ReplicaTargetConfig, ResourceKindName, SelectionConfig,
 } from '../../src/drift-detector/contract';
-import type { ConflictPolicyName } from '../../src/secret-replicator/contract';
-import { SecretReplicator } from '../secret-replicator/replicator';
 import { ClientCache } from '../shared/clients';
 import { mapSettled } from '../shared/concurrency';
 import { KeyedHasher } from '../shared/hmac';
 import { KubernetesAccess } from '../shared/kubernetes';
 import { errorFields, logger } from '../shared/observability';
+import type { ConflictPolicyName } from '../shared/secrets/contract';
+import { SecretReplicator } from '../shared/secrets/replicator';
 
 /** Scopes read at once; each reads its replica locations in parallel. */
 const SCOPE_CONCURRENCY = 4;
@@ -283,7 +283,7 @@ export class DriftDetector {
     };
   }
 
-  /** The secret replicator's code path, keyed like the replicator's provenance tags. */
+  /** The replication engine the secret replicator runs, keyed like the replicator's provenance tags. */
   private secretReplicator(): Promise<SecretReplicator> {
     const s = this.settings;
     if (!s.selection || !s.provenanceKeySecretArn) return Promise.reject(new Error('secret remediation needs the provenance key'));

@@ -2,11 +2,11 @@ import { DetectorSettings, DriftDetector } from './detector';
 import { ScanResult } from './report';
 import type { ConfigMapScopeConfig, IgnoreRuleConfig, RemediationModeName, ReplicaTargetConfig, SelectionConfig } from '../../src/drift-detector/contract';
 import { DEFAULT_REPORT_PREFIX, DriftEnv } from '../../src/drift-detector/contract';
-import type { ConflictPolicyName } from '../../src/secret-replicator/contract';
 import { ClientCache } from '../shared/clients';
 import { booleanEnv, integerEnv, requireEnv, requireJsonEnv } from '../shared/env';
 import { KubernetesAccess } from '../shared/kubernetes';
 import { logger, metrics } from '../shared/observability';
+import type { ConflictPolicyName } from '../shared/secrets/contract';
 import { SettingsClient, withSettings } from '../shared/settings';
 
 const REMEDIATION_MODES: readonly string[] = ['OFF', 'DRY_RUN', 'APPLY'];

@@ -6,12 +6,12 @@ import { ParameterSource } from './parameters';
 import { SecretSource } from './secrets';
 import type { RemediationModeName, ReplicaTargetConfig } from '../../src/drift-detector/contract';
 import { CONFIGMAP_FIELD_MANAGER } from '../../src/drift-detector/contract';
-import { ProvenanceTag } from '../../src/secret-replicator/contract';
-import { Outcome, SecretReplicator } from '../secret-replicator/replicator';
 import { ClientCache } from '../shared/clients';
 import { mapSettled } from '../shared/concurrency';
 import { KubernetesAccess } from '../shared/kubernetes';
 import { errorFields, logger } from '../shared/observability';
+import { ProvenanceTag } from '../shared/secrets/provenance';
+import { Outcome, SecretReplicator } from '../shared/secrets/replicator';
 
 /** Repairs in flight at once (across regions); well under per-region write quotas. */
 const REPAIR_CONCURRENCY = 8;
@@ -33,7 +33,7 @@ export interface RemediatorOptions {
   readonly primaryRegion: string;
   readonly targets: readonly ReplicaTargetConfig[];
   readonly ignore: IgnoreRules;
-  /** The replicator's code path, for secrets; absent when secrets are not scanned. */
+  /** The shared replication engine (lambda-src/shared/secrets), for secrets; absent when secrets are not scanned. */
   readonly replicator?: () => Promise<SecretReplicator>;
   readonly kubernetes?: KubernetesAccess;
   readonly now: () => Date;
@@ -44,10 +44,10 @@ const DRY_RUN_OUTCOMES: ReadonlySet<Outcome> = new Set<Outcome>(['would-create',
 
 /**
  * Opt-in auto-remediation: copies the primary's value to a drifted replica. Secrets go through the
- * secret replicator's own `apply` (same provenance tags, idempotent version ids, primary wins);
- * parameters are overwritten and tagged with their source region; ConfigMaps are server-side
- * applied under this library's field manager (keys of other managers are kept, conflicts are not
- * forced). Items only in a replica and unreadable items are never touched.
+ * replication engine's `apply`, the one the secret replicator runs (same provenance tags, idempotent
+ * version ids, primary wins); parameters are overwritten and tagged with their source region;
+ * ConfigMaps are server-side applied under this library's field manager (keys of other managers are
+ * kept, conflicts are not forced). Items only in a replica and unreadable items are never touched.
  */
 export class Remediator {
   constructor(private readonly options: RemediatorOptions) {}

@@ -3,20 +3,18 @@ import { BatchGetSecretValueCommand, ListSecretsCommand, SecretListEntry, Secret
 import { RunDigest } from './digest';
 import { Inventory, Item, Location, ReadFailure, Scope } from './model';
 import type { ReplicaTargetConfig, SelectionConfig } from '../../src/drift-detector/contract';
-import type { PrimarySecret, ReplicaState } from '../secret-replicator/replicator';
-import { currentVersion, primaryListFilters, tagMap, toValue, userTags } from '../secret-replicator/replicator';
-import { isSelected } from '../secret-replicator/selection';
 import { ClientCache } from '../shared/clients';
 import { chunk, mapSettled } from '../shared/concurrency';
+import { BATCH_GET_SECRET_VALUE_SIZE, DEFAULT_SECRETS_KEY_ALIAS, LIST_SECRETS_PAGE_SIZE } from '../shared/secrets/limits';
+import { userTags } from '../shared/secrets/provenance';
+import type { PrimarySecret, ReplicaState } from '../shared/secrets/replicator';
+import { isSelected, primaryListFilters } from '../shared/secrets/selection';
+import { currentVersion, tagMap, toValue } from '../shared/secrets/values';
 
-/** ListSecrets page size: the API maximum. */
-const LIST_PAGE_SIZE = 100;
-/** BatchGetSecretValue takes at most 20 secret ids per call. */
-const BATCH_GET_SIZE = 20;
 /** BatchGetSecretValue calls in flight per region. */
 const BATCH_CONCURRENCY = 4;
 /** The AWS managed key, as recorded when a secret names no key. */
-export const DEFAULT_SECRETS_KEY = 'alias/aws/secretsmanager';
+export const DEFAULT_SECRETS_KEY = DEFAULT_SECRETS_KEY_ALIAS;
 
 /** What the secrets scope needs. */
 export interface SecretsScopeOptions {
@@ -33,7 +31,7 @@ export interface SecretsScopeOptions {
   readonly now: () => Date;
 }
 
-/** The state auto-remediation copies from: the replicator's own types. */
+/** The state auto-remediation copies from: the replication engine's types. */
 export interface SecretSource {
   readonly primary?: PrimarySecret;
   readonly replica?: ReplicaState;
@@ -65,7 +63,7 @@ export class SecretsScope implements Scope {
     const listed: SecretListEntry[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await client.send(new ListSecretsCommand({ MaxResults: LIST_PAGE_SIZE, NextToken: nextToken, Filters: this.filters }));
+      const page = await client.send(new ListSecretsCommand({ MaxResults: LIST_SECRETS_PAGE_SIZE, NextToken: nextToken, Filters: this.filters }));
       for (const entry of page.SecretList ?? []) {
         if (this.options.excludedArns.has(entry.ARN!)) continue;
         const known = primaryNames?.has(entry.Name!) ?? false;
@@ -79,7 +77,7 @@ export class SecretsScope implements Scope {
     const values = new Map<string, { digest: string; kind: 'string' | 'binary'; versionId?: string; createdAt?: Date; value?: ReturnType<typeof toValue> }>();
     const itemFailures = new Map<string, ReadFailure>();
     const byArn = new Map(toRead.map((e) => [e.ARN!, e.Name!]));
-    const batches = await mapSettled(chunk(toRead.map((e) => e.ARN!), BATCH_GET_SIZE), BATCH_CONCURRENCY, async (ids) => {
+    const batches = await mapSettled(chunk(toRead.map((e) => e.ARN!), BATCH_GET_SECRET_VALUE_SIZE), BATCH_CONCURRENCY, async (ids) => {
       const batch = await client.send(new BatchGetSecretValueCommand({ SecretIdList: ids }));
       for (const v of batch.SecretValues ?? []) {
         const value = toValue(v.SecretString, v.SecretBinary);

@@ -1,7 +1,7 @@
 import { IN_SYNC } from './last-sync';
-import type { TargetResult } from './replicator';
 import { REPLICA_REGION_DIMENSION, ReplicatorMetric } from '../../src/secret-replicator/contract';
 import { metrics, MetricUnit } from '../shared/observability';
+import type { TargetResult } from '../shared/secrets/replicator';
 
 /**
  * The age of the last reconciliation in which every selected secret agreed, per replica region

@@ -4,13 +4,13 @@ import { connectivityReport, RegionReport } from './connectivity';
 import { parseInvocation } from './events';
 import { emitFullSyncAges, FullSyncTracker } from './full-sync';
 import { inSyncEverywhere, recordLastSync } from './last-sync';
-import { ReplicatorSettings, RunSummary, SecretReplicator, summarize } from './replicator';
 import type { ConflictPolicyName, ReplicaTargetConfig, SelectionConfig } from '../../src/secret-replicator/contract';
 import { ReplicatorEnv } from '../../src/secret-replicator/contract';
 import { ClientCache } from '../shared/clients';
 import { booleanEnv, integerEnv, requireEnv, requireJsonEnv } from '../shared/env';
 import { KeyedHasher } from '../shared/hmac';
 import { errorFields, logger, metrics } from '../shared/observability';
+import { ReplicatorSettings, RunSummary, SecretReplicator, summarize } from '../shared/secrets/replicator';
 import { SettingsClient, withSettings } from '../shared/settings';
 
 const CONFLICT_POLICIES: readonly string[] = ['PRIMARY_WINS', 'SKIP_AND_ALARM'];

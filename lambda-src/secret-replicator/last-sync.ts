@@ -1,5 +1,5 @@
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { Outcome, TargetResult } from './replicator';
+import type { Outcome, TargetResult } from '../shared/secrets/replicator';
 
 /**
  * Keeps `lastSyncTimestamp` of the cross-region-config document current. The document holds
@@ -43,7 +43,7 @@ export interface OwnSettings {
   readonly replicationRegions: readonly string[];
 }
 
-/** The seed's timestamp format: ISO 8601 in UTC to the second, e.g. `2025-01-21T10:30:00Z`. */
+/** The cross-region-config document's `lastSyncTimestamp` format: ISO 8601 in UTC to the second, e.g. `2025-01-21T10:30:00Z`. */
 export function formatTimestamp(at: Date): string {
   return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

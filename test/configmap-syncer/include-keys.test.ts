@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { selectData } from '../../lambda-src/configmap-syncer/selection';
 import { isSensitiveName } from '../../lambda-src/configmap-syncer/sensitive';
-import { globToRegExp } from '../../lambda-src/drift-detector/ignore';
+import { globToRegExp } from '../../lambda-src/shared/glob';
 import { ConfigMapSyncer, ConfigMapSyncerProps, KubernetesCluster } from '../../src';
 import { globMatchesOnlySensitiveNames } from '../../src/configmap-syncer/sensitive-names';
 import { at } from '../private/messages';

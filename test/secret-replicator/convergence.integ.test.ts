@@ -66,12 +66,12 @@ beforeAll(async () => {
   world = new SecretsWorld(proxy.endpoint);
   key = world.newValue('hmac-key-material-0123456789abcdef0123456789');
   keyArn = await world.create(PRIMARY, 'convergence/provenance-key', key);
-  ({ SecretReplicator } = require('../../lambda-src/secret-replicator/replicator'));
+  ({ SecretReplicator } = require('../../lambda-src/shared/secrets/replicator'));
   ({ parseInvocation } = require('../../lambda-src/secret-replicator/events'));
   ({ ClientCache } = require('../../lambda-src/shared/clients'));
   ({ JitteredRetryStrategy } = require('../../lambda-src/shared/retry'));
   ({ KeyedHasher } = require('../../lambda-src/shared/hmac'));
-  ({ ReplicaVersionIds } = require('../../lambda-src/secret-replicator/version-id'));
+  ({ ReplicaVersionIds } = require('../../lambda-src/shared/secrets/version-id'));
   output.start();
 });
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -106,7 +106,7 @@ async function primaryCurrent(name: string): Promise<string | undefined> {
  */
 async function replicaCopyOf(region: string, name: string, sourceArn: string, candidate?: string): Promise<string | undefined> {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { ReplicaVersionIds } = require('../../lambda-src/secret-replicator/version-id');
+  const { ReplicaVersionIds } = require('../../lambda-src/shared/secrets/version-id');
   const { KeyedHasher } = require('../../lambda-src/shared/hmac');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const ids = new ReplicaVersionIds(new KeyedHasher(await world.value(PRIMARY, KEY_NAME) as string));
@@ -244,7 +244,7 @@ describe('ordering', () => {
 
   test('a slower concurrent writer holding an older read skips instead of going back', async () => {
     /* eslint-disable @typescript-eslint/no-require-imports */
-    const { SecretReplicator } = require('../../lambda-src/secret-replicator/replicator');
+    const { SecretReplicator } = require('../../lambda-src/shared/secrets/replicator');
     const { readSettings } = require('../../lambda-src/secret-replicator/handler');
     const { ClientCache } = require('../../lambda-src/shared/clients');
     const { KeyedHasher } = require('../../lambda-src/shared/hmac');

@@ -47,8 +47,8 @@ const results: string[] = [];
 const savedEnv = { ...process.env };
 let createHandler: (env: NodeJS.ProcessEnv) => Handler;
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { ReplicaVersionIds } = require('../../lambda-src/secret-replicator/version-id');
 const { KeyedHasher } = require('../../lambda-src/shared/hmac');
+const { ReplicaVersionIds } = require('../../lambda-src/shared/secrets/version-id');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 function baseEnv(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -283,7 +283,7 @@ describe('2. races are not conflicts', () => {
   /** Two replicators in one process: A read v2 and described the replicas before B wrote v3; A's write lands last. */
   async function lostRace(name: string, policy: string) {
     /* eslint-disable @typescript-eslint/no-require-imports */
-    const { SecretReplicator } = require('../../lambda-src/secret-replicator/replicator');
+    const { SecretReplicator } = require('../../lambda-src/shared/secrets/replicator');
     const { readSettings } = require('../../lambda-src/secret-replicator/handler');
     const { ClientCache } = require('../../lambda-src/shared/clients');
     /* eslint-enable @typescript-eslint/no-require-imports */

@@ -1,4 +1,4 @@
-import type { ClaimStore } from '../../../lambda-src/multi-region-pipeline/rollback-claims';
+import type { ClaimStore } from '../../lambda-src/multi-region-pipeline/rollback-claims';
 
 /**
  * An in-memory ClaimStore with Parameter Store's semantics: a create of an existing name fails

@@ -3,12 +3,12 @@
  * PIPELINE_FUNCTION_ROLE, its configuration is checked at cold start, and an event meant for
  * another function is refused.
  */
-import { PipelineEnv } from '../../../src/multi-region-pipeline/contract';
+import { PipelineEnv } from '../../src/multi-region-pipeline/contract';
 
 process.env.POWERTOOLS_METRICS_NAMESPACE = 'Test/Pipeline';
 process.env.POWERTOOLS_SERVICE_NAME = 'test';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { createHandler, readHealthChecks, readRole, readTrafficSwitch } = require('../../../lambda-src/multi-region-pipeline/handler');
+const { createHandler, readHealthChecks, readRole, readTrafficSwitch } = require('../../lambda-src/multi-region-pipeline/handler');
 
 const CHECK = { name: 'api', url: 'https://{slot}.example.com/health', expectedStatuses: [200], consecutiveSuccesses: 2, maxAttempts: 3, intervalSeconds: 1, timeoutSeconds: 2 };
 const base = { AWS_REGION: 'us-east-1' };

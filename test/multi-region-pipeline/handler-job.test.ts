@@ -4,7 +4,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   failJob, isPipelineJob, JobConfigurationError, jobContextOf, jobIdOf, parseJob, succeedJob,
-} from '../../../lambda-src/multi-region-pipeline/job';
+} from '../../lambda-src/multi-region-pipeline/job';
 
 const codepipeline = mockClient(CodePipelineClient);
 const client = new CodePipelineClient({ region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });

@@ -21,10 +21,10 @@ import { HttpResponse } from '@smithy/protocol-http';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { MemoryClaimStore } from './memory-claim-store';
-import type { RegionalStageConfig } from '../../../src/multi-region-pipeline/contract';
-import { PipelineEnv } from '../../../src/multi-region-pipeline/contract';
-import { applyEnv } from '../../harness/moto';
-import { OutputCapture } from '../../harness/world';
+import type { RegionalStageConfig } from '../../src/multi-region-pipeline/contract';
+import { PipelineEnv } from '../../src/multi-region-pipeline/contract';
+import { applyEnv } from '../harness/moto';
+import { OutputCapture } from '../harness/world';
 
 const SERVICE = 'PipelineWatcherUnderTest';
 const NAMESPACE = 'Test/MultiRegionPipeline';
@@ -33,12 +33,12 @@ const restoreEnv = applyEnv({
   POWERTOOLS_SERVICE_NAME: SERVICE, POWERTOOLS_METRICS_NAMESPACE: NAMESPACE, POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_DEV: undefined,
 });
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const watcher: typeof import('../../../lambda-src/multi-region-pipeline/watcher') = require('../../../lambda-src/multi-region-pipeline/watcher');
+const watcher: typeof import('../../lambda-src/multi-region-pipeline/watcher') = require('../../lambda-src/multi-region-pipeline/watcher');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { metrics }: typeof import('../../../lambda-src/shared/observability') = require('../../../lambda-src/shared/observability');
+const { metrics }: typeof import('../../lambda-src/shared/observability') = require('../../lambda-src/shared/observability');
 const { describeOutcome, handleWatcherEvent, readWatcherSettings } = watcher;
-type WatcherSettings = import('../../../lambda-src/multi-region-pipeline/watcher').WatcherSettings;
-type WatcherOutcome = import('../../../lambda-src/multi-region-pipeline/watcher').WatcherOutcome;
+type WatcherSettings = import('../../lambda-src/multi-region-pipeline/watcher').WatcherSettings;
+type WatcherOutcome = import('../../lambda-src/multi-region-pipeline/watcher').WatcherOutcome;
 afterAll(() => restoreEnv());
 
 const PIPELINE = 'orders-release';

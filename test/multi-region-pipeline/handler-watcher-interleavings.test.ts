@@ -24,20 +24,20 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { MemoryClaimStore } from './memory-claim-store';
 import { ALL_STAGES, EVENT, FAILED, failedWorld, NEWER, ROLLBACK_STAGES, SETTINGS } from './pipeline-world';
-import { PipelineModel } from '../../harness/fake-codepipeline';
-import { applyEnv } from '../../harness/moto';
-import { OutputCapture } from '../../harness/world';
+import { PipelineModel } from '../harness/fake-codepipeline';
+import { applyEnv } from '../harness/moto';
+import { OutputCapture } from '../harness/world';
 
 const restoreEnv = applyEnv({
   POWERTOOLS_SERVICE_NAME: 'WatcherInterleavings', POWERTOOLS_METRICS_NAMESPACE: 'Test/MultiRegionPipeline', POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_DEV: undefined,
 });
 // Powertools reads POWERTOOLS_* when the observability module loads, so the watcher is required after.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const watcher: typeof import('../../../lambda-src/multi-region-pipeline/watcher') = require('../../../lambda-src/multi-region-pipeline/watcher');
+const watcher: typeof import('../../lambda-src/multi-region-pipeline/watcher') = require('../../lambda-src/multi-region-pipeline/watcher');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { metrics }: typeof import('../../../lambda-src/shared/observability') = require('../../../lambda-src/shared/observability');
-type WatcherOutcome = import('../../../lambda-src/multi-region-pipeline/watcher').WatcherOutcome;
-type StageRollback = import('../../../lambda-src/multi-region-pipeline/watcher').StageRollback;
+const { metrics }: typeof import('../../lambda-src/shared/observability') = require('../../lambda-src/shared/observability');
+type WatcherOutcome = import('../../lambda-src/multi-region-pipeline/watcher').WatcherOutcome;
+type StageRollback = import('../../lambda-src/multi-region-pipeline/watcher').StageRollback;
 
 const output = new OutputCapture();
 beforeEach(() => output.start());

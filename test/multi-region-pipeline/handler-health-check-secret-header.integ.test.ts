@@ -17,12 +17,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type * as HealthCheckModule from '../../../lambda-src/multi-region-pipeline/health-check';
-import type { HttpCheckConfig, SecretHeaderConfig } from '../../../src/multi-region-pipeline/contract';
-import { PipelineEnv } from '../../../src/multi-region-pipeline/contract';
-import { FakeCodePipeline, startFakeCodePipeline } from '../../harness/fake-codepipeline';
-import { applyEnv, awsTestEnv, MotoServer, startMotoServer } from '../../harness/moto';
-import { OutputCapture } from '../../harness/world';
+import type * as HealthCheckModule from '../../lambda-src/multi-region-pipeline/health-check';
+import type { HttpCheckConfig, SecretHeaderConfig } from '../../src/multi-region-pipeline/contract';
+import { PipelineEnv } from '../../src/multi-region-pipeline/contract';
+import { FakeCodePipeline, startFakeCodePipeline } from '../harness/fake-codepipeline';
+import { applyEnv, awsTestEnv, MotoServer, startMotoServer } from '../harness/moto';
+import { OutputCapture } from '../harness/world';
 
 const REGION = 'us-east-1';
 const OTHER_REGION = 'eu-west-1';
@@ -38,7 +38,7 @@ const said: string[] = [];
 
 let moto: MotoServer;
 let hc: typeof HealthCheckModule;
-let handlerModule: typeof import('../../../lambda-src/multi-region-pipeline/handler');
+let handlerModule: typeof import('../../lambda-src/multi-region-pipeline/handler');
 let restoreEnv: () => void;
 let certDir: string;
 let originalCas: string[];
@@ -101,8 +101,8 @@ beforeAll(async () => {
   restoreEnv = applyEnv({ ...awsTestEnv(moto.endpoint, REGION), POWERTOOLS_SERVICE_NAME: 'SecretHeaderTest', POWERTOOLS_METRICS_NAMESPACE: 'Test/Pipeline', POWERTOOLS_DEV: undefined });
   output.start();
   /* eslint-disable @typescript-eslint/no-require-imports */
-  hc = require('../../../lambda-src/multi-region-pipeline/health-check');
-  handlerModule = require('../../../lambda-src/multi-region-pipeline/handler');
+  hc = require('../../lambda-src/multi-region-pipeline/health-check');
+  handlerModule = require('../../lambda-src/multi-region-pipeline/handler');
   /* eslint-enable @typescript-eslint/no-require-imports */
   certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'secret-header-certs-'));
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.crt', '-subj', '/CN=127.0.0.1',

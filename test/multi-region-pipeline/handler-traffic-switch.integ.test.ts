@@ -15,18 +15,18 @@ import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cdkRoute53 from 'aws-cdk-lib/aws-route53';
 import { mockClient } from 'aws-sdk-client-mock';
-import type * as TrafficSwitchModule from '../../../lambda-src/multi-region-pipeline/traffic-switch';
-import type { ClientCache as ClientCacheType } from '../../../lambda-src/shared/clients';
-import { TrafficSwitch } from '../../../src';
+import type * as TrafficSwitchModule from '../../lambda-src/multi-region-pipeline/traffic-switch';
+import type { ClientCache as ClientCacheType } from '../../lambda-src/shared/clients';
+import { TrafficSwitch } from '../../src';
 import type {
   Route53WeightedSwitchConfig, SlotName, SsmParameterSwitchConfig, TrafficSwitchConfig,
-} from '../../../src/multi-region-pipeline/contract';
-import { PipelineMetric, REGION_DIMENSION } from '../../../src/multi-region-pipeline/contract';
-import { FaultProxy, startFaultProxy } from '../../harness/fault-proxy';
-import { EvaluationGroup, evaluateGroups } from '../../harness/iam-evaluation';
-import { IamRecorder, RecordedCall } from '../../harness/iam-recorder';
-import { applyEnv, awsTestEnv, MotoServer, startMotoServer } from '../../harness/moto';
-import { OutputCapture } from '../../harness/world';
+} from '../../src/multi-region-pipeline/contract';
+import { PipelineMetric, REGION_DIMENSION } from '../../src/multi-region-pipeline/contract';
+import { FaultProxy, startFaultProxy } from '../harness/fault-proxy';
+import { EvaluationGroup, evaluateGroups } from '../harness/iam-evaluation';
+import { IamRecorder, RecordedCall } from '../harness/iam-recorder';
+import { applyEnv, awsTestEnv, MotoServer, startMotoServer } from '../harness/moto';
+import { OutputCapture } from '../harness/world';
 
 const REGION = 'eu-west-1';
 const OTHER_REGION = 'ap-southeast-2';
@@ -47,7 +47,7 @@ let route53: Route53Client;
 let zoneId: string;
 let ts: typeof TrafficSwitchModule;
 let clients: ClientCacheType;
-let observability: typeof import('../../../lambda-src/shared/observability');
+let observability: typeof import('../../lambda-src/shared/observability');
 const output = new OutputCapture();
 const codepipeline = mockClient(CodePipelineClient);
 /** Every result and error the switch produced, for the leak scan. */
@@ -186,9 +186,9 @@ beforeAll(async () => {
   route53 = new Route53Client({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
   // Powertools reads POWERTOOLS_* when the module loads, so the handler code is required only now.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  ts = require('../../../lambda-src/multi-region-pipeline/traffic-switch');
-  observability = require('../../../lambda-src/shared/observability');
-  const { ClientCache } = require('../../../lambda-src/shared/clients');
+  ts = require('../../lambda-src/multi-region-pipeline/traffic-switch');
+  observability = require('../../lambda-src/shared/observability');
+  const { ClientCache } = require('../../lambda-src/shared/clients');
   /* eslint-enable @typescript-eslint/no-require-imports */
   clients = new ClientCache(REGION);
   output.start();

@@ -1,4 +1,4 @@
-// A second OS process for test/lambda-src/settings.integ.test.ts: overwrites settings-document
+// A second OS process for test/core/settings.integ.test.ts: overwrites settings-document
 // chunks in place, in an order drawn from a seeded PRNG, then puts the originals back; `rounds`
 // times. Usage: node settings-writer.js <moto endpoint> <seed> <JSON {writes, restores, rounds}>
 const { PutParameterCommand, SSMClient } = require('@aws-sdk/client-ssm');

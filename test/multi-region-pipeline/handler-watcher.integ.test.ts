@@ -13,10 +13,10 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ALL_STAGES, EVENT, FAILED, failedWorld, PIPELINE, ROLLBACK_STAGES, SETTINGS } from './pipeline-world';
-import { claimStage, completeClaim, releaseClaim, SsmClaimStore } from '../../../lambda-src/multi-region-pipeline/rollback-claims';
-import { PipelineEnv } from '../../../src/multi-region-pipeline/contract';
-import { startFakeCodePipeline } from '../../harness/fake-codepipeline';
-import { awsTestEnv, MotoServer, REPO_ROOT, startMotoServer } from '../../harness/moto';
+import { claimStage, completeClaim, releaseClaim, SsmClaimStore } from '../../lambda-src/multi-region-pipeline/rollback-claims';
+import { PipelineEnv } from '../../src/multi-region-pipeline/contract';
+import { startFakeCodePipeline } from '../harness/fake-codepipeline';
+import { awsTestEnv, MotoServer, REPO_ROOT, startMotoServer } from '../harness/moto';
 
 const run = promisify(execFile);
 const BUNDLE = path.join(REPO_ROOT, 'assets', 'lambda-src', 'multi-region-pipeline', 'index.lambda', 'index.js');

@@ -8,12 +8,12 @@ import {
   ChangeResourceRecordSetsCommand, GetChangeCommand, ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client,
 } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
-import { JobConfigurationError } from '../../../lambda-src/multi-region-pipeline/job';
+import { JobConfigurationError } from '../../lambda-src/multi-region-pipeline/job';
 import {
   describeTarget, parseTrafficSwitchParameters, switchTraffic, targetSlot, TrafficSwitchError, waitForChange,
-} from '../../../lambda-src/multi-region-pipeline/traffic-switch';
-import { ClientCache } from '../../../lambda-src/shared/clients';
-import type { Route53WeightedSwitchConfig } from '../../../src/multi-region-pipeline/contract';
+} from '../../lambda-src/multi-region-pipeline/traffic-switch';
+import { ClientCache } from '../../lambda-src/shared/clients';
+import type { Route53WeightedSwitchConfig } from '../../src/multi-region-pipeline/contract';
 
 const route53 = mockClient(Route53Client);
 const NAME = 'api.eu-west-1.example.com.';

@@ -13,21 +13,20 @@ import {
   UntagResourceCommand,
   UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { isSelected, nameFromArn, selectedByIdentity } from './selection';
+import type { ConflictPolicyName, ReplicaTargetConfig, SelectionConfig } from './contract';
+import { REPLICA_REGION_DIMENSION, ReplicatorMetric } from './contract';
+import { BATCH_GET_SECRET_VALUE_SIZE, DEFAULT_SECRETS_KEY_ALIAS, LIST_SECRETS_PAGE_SIZE } from './limits';
+import { isProvenanceTag, LEGACY_PROVENANCE_TAGS, ProvenanceTag, userTags } from './provenance';
+import { isSelected, nameFromArn, primaryListFilters, selectedByIdentity } from './selection';
+import { currentVersion, tagMap, toValue, valueFields } from './values';
 import { ReplicaVersionIds } from './version-id';
-import type { ConflictPolicyName, ReplicaTargetConfig, SelectionConfig } from '../../src/secret-replicator/contract';
-import { LEGACY_PROVENANCE_TAGS, PROVENANCE_TAG_PREFIX, ProvenanceTag, REPLICA_REGION_DIMENSION, ReplicatorMetric } from '../../src/secret-replicator/contract';
-import { ClientCache } from '../shared/clients';
-import { chunk, mapSettled } from '../shared/concurrency';
-import { KeyedHasher, SecretValue } from '../shared/hmac';
-import { addSplitMetric, errorFields, logger, MetricUnit, MetricUnitType } from '../shared/observability';
+import { ClientCache } from '../clients';
+import { chunk, mapSettled } from '../concurrency';
+import { KeyedHasher, SecretValue } from '../hmac';
+import { addSplitMetric, errorFields, logger, MetricUnit, MetricUnitType } from '../observability';
 
 /** The default KMS key marker recorded in the provenance tag. */
 const DEFAULT_KMS_KEY = 'aws/secretsmanager';
-/** ListSecrets page size: the API maximum. */
-const LIST_PAGE_SIZE = 100;
-/** BatchGetSecretValue takes at most 20 secret ids per call. */
-const BATCH_GET_SIZE = 20;
 /** (secret, target) pairs in flight at once; keeps well under per-region write quotas (50 TPS). */
 const WRITE_CONCURRENCY = 8;
 
@@ -123,7 +122,12 @@ export interface RunSummary {
   readonly dryRun: boolean;
 }
 
-/** Copies secrets from the primary region to the targets. One instance per execution environment. */
+/**
+ * The replication engine: copies secrets from the primary region to the targets. The secret
+ * replicator's handler runs it for events and reconciliations, the drift detector's remediation runs
+ * its `apply` for one drifted replica, so both write replicas the same way. One instance per
+ * execution environment.
+ */
 export class SecretReplicator {
   /** Off during a dry run (`test_sync`): a rehearsal must not move metrics or trip alarms. */
   private emitMetrics = true;
@@ -355,7 +359,7 @@ export class SecretReplicator {
       const updated = await client.send(new UpdateSecretCommand({
         SecretId: replica.arn,
         ...(metadataKnown ? { Description: primary.description ?? '' } : {}),
-        KmsKeyId: target.kmsKeyId ?? DEFAULT_KMS_KEY_ALIAS,
+        KmsKeyId: target.kmsKeyId ?? DEFAULT_SECRETS_KEY_ALIAS,
         ClientRequestToken: token,
         ...valueFields(value),
       }));
@@ -457,9 +461,8 @@ export class SecretReplicator {
    * mirrored when tag replication is on and they are known (not on a value-only change).
    */
   private tagChanges(current: Record<string, string>, desired: Record<string, string>, metadataKnown: boolean) {
-    const isProvenance = (key: string) => key.startsWith(PROVENANCE_TAG_PREFIX);
-    const toTag = Object.keys(desired).filter((key) => current[key] !== desired[key] && (isProvenance(key) || metadataKnown));
-    const toUntag = Object.keys(current).filter((key) => !(key in desired) && (isProvenance(key)
+    const toTag = Object.keys(desired).filter((key) => current[key] !== desired[key] && (isProvenanceTag(key) || metadataKnown));
+    const toUntag = Object.keys(current).filter((key) => !(key in desired) && (isProvenanceTag(key)
       || (metadataKnown && this.settings.replicateTags && !key.startsWith('aws:'))));
     return { toTag, toUntag };
   }
@@ -565,7 +568,7 @@ export class SecretReplicator {
     let nextToken: string | undefined;
     do {
       const page = await client.send(new ListSecretsCommand({
-        MaxResults: LIST_PAGE_SIZE, NextToken: nextToken, IncludePlannedDeletion: true, Filters: filters,
+        MaxResults: LIST_SECRETS_PAGE_SIZE, NextToken: nextToken, IncludePlannedDeletion: true, Filters: filters,
       }));
       for (const entry of page.SecretList ?? []) {
         if (entry.ARN === this.settings.provenanceKeySecretArn) continue;
@@ -591,7 +594,7 @@ export class SecretReplicator {
   private async withValues(primaries: PrimarySecret[], needed: PrimarySecret[]): Promise<PrimarySecret[]> {
     const values = new Map<string, { versionId?: string; createdAt?: Date; value?: SecretValue }>();
     const readErrors = new Map<string, string>();
-    for (const ids of chunk(needed.map((p) => p.arn), BATCH_GET_SIZE)) {
+    for (const ids of chunk(needed.map((p) => p.arn), BATCH_GET_SECRET_VALUE_SIZE)) {
       const batch = await this.primaryClient().send(new BatchGetSecretValueCommand({ SecretIdList: ids }));
       for (const v of batch.SecretValues ?? []) {
         values.set(v.ARN!, { versionId: v.VersionId, createdAt: v.CreatedDate, value: toValue(v.SecretString, v.SecretBinary) });
@@ -616,7 +619,7 @@ export class SecretReplicator {
     let nextToken: string | undefined;
     do {
       const page = await client.send(new ListSecretsCommand({
-        MaxResults: LIST_PAGE_SIZE,
+        MaxResults: LIST_SECRETS_PAGE_SIZE,
         NextToken: nextToken,
         IncludePlannedDeletion: true,
         Filters: [{ Key: 'tag-key', Values: [ProvenanceTag.SOURCE_ARN] }],
@@ -682,28 +685,6 @@ function shortId(secretId: string): string {
 /** Longest secret ARN Secrets Manager produces is well under this. */
 const MAX_LOGGED_ID_CHARS = 2048;
 
-/** Alias of the AWS managed key, passed when a replica goes back to the default key. */
-const DEFAULT_KMS_KEY_ALIAS = 'alias/aws/secretsmanager';
-
-/** ListSecrets accepts at most 10 values per filter. */
-const MAX_FILTER_VALUES = 10;
-
-/**
- * Server-side narrowing of the primary listing: when every rule names secrets or name prefixes, list
- * only those (the `name` filter is a case-insensitive prefix match, so `isSelected` still decides).
- * Rules by ARN or by tags alone cannot be expressed as one name filter: then list everything.
- */
-export function primaryListFilters(selection: SelectionConfig): Array<{ Key: 'name'; Values: string[] }> | undefined {
-  const names: string[] = [];
-  for (const rule of selection.rules) {
-    const identities = [...(rule.names ?? []), ...(rule.namePrefixes ?? [])];
-    if (identities.length === 0 || (rule.arns?.length ?? 0) > 0) return undefined;
-    names.push(...identities);
-  }
-  const values = [...new Set(names)];
-  return values.length > 0 && values.length <= MAX_FILTER_VALUES ? [{ Key: 'name', Values: values }] : undefined;
-}
-
 /** Counts outcomes and extracts failures for the run summary. */
 export function summarize(action: string, results: readonly TargetResult[], startedAt: number, dryRun: boolean): RunSummary {
   const outcomes: Partial<Record<Outcome, number>> = {};
@@ -716,31 +697,6 @@ export function summarize(action: string, results: readonly TargetResult[], star
     durationMs: Date.now() - startedAt,
     dryRun,
   };
-}
-
-function valueFields(value: SecretValue): { SecretString?: string; SecretBinary?: Uint8Array } {
-  return value.kind === 'string' ? { SecretString: value.secretString } : { SecretBinary: value.secretBinary };
-}
-
-export function toValue(secretString: string | undefined, secretBinary: Uint8Array | undefined): SecretValue | undefined {
-  if (secretString !== undefined) return { kind: 'string', secretString };
-  if (secretBinary !== undefined) return { kind: 'binary', secretBinary };
-  return undefined;
-}
-
-export function tagMap(tags: Array<{ Key?: string; Value?: string }> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const t of tags ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
-  return out;
-}
-
-/** The primary's own tags: without AWS-reserved ones and without provenance tags. */
-export function userTags(tags: Array<{ Key?: string; Value?: string }> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(tagMap(tags)).filter(([k]) => !k.startsWith('aws:') && !k.startsWith(PROVENANCE_TAG_PREFIX)));
-}
-
-export function currentVersion(stages: Record<string, string[]> | undefined): string | undefined {
-  return Object.entries(stages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
 }
 
 function isScheduledForDeletion(error: unknown): boolean {

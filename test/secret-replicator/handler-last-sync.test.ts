@@ -1,7 +1,7 @@
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { formatTimestamp, inSyncEverywhere, MIN_UPDATE_INTERVAL_MS, recordLastSync } from '../../lambda-src/secret-replicator/last-sync';
-import type { TargetResult } from '../../lambda-src/secret-replicator/replicator';
+import type { TargetResult } from '../../lambda-src/shared/secrets/replicator';
 
 const ssm = mockClient(SSMClient);
 const NAME = '/app/prod/global/secrets/cross-region-config';
@@ -12,7 +12,7 @@ const result = (outcome: TargetResult['outcome']): TargetResult => ({ secretName
 
 beforeEach(() => ssm.reset());
 
-test('formats the timestamp as the seed does: UTC to the second', () => {
+test('formats lastSyncTimestamp as the document layout defines it: UTC to the second', () => {
   expect(formatTimestamp(AT)).toBe('2026-11-28T10:30:00Z');
 });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { KeyedHasher } from '../shared/hmac';
+import type { KeyedHasher } from '../hmac';
 
 /**
  * Replica version ids that carry their own provenance.

@@ -14,12 +14,12 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
-import type * as HealthCheckModule from '../../../lambda-src/multi-region-pipeline/health-check';
-import type * as ObservabilityModule from '../../../lambda-src/shared/observability';
-import type { HealthCheckActionParameters, HttpCheckConfig } from '../../../src/multi-region-pipeline/contract';
-import { PipelineMetric, REGION_DIMENSION } from '../../../src/multi-region-pipeline/contract';
-import { applyEnv } from '../../harness/moto';
-import { OutputCapture } from '../../harness/world';
+import type * as HealthCheckModule from '../../lambda-src/multi-region-pipeline/health-check';
+import type * as ObservabilityModule from '../../lambda-src/shared/observability';
+import type { HealthCheckActionParameters, HttpCheckConfig } from '../../src/multi-region-pipeline/contract';
+import { PipelineMetric, REGION_DIMENSION } from '../../src/multi-region-pipeline/contract';
+import { applyEnv } from '../harness/moto';
+import { OutputCapture } from '../harness/world';
 
 const SERVICE = 'HealthCheckTest';
 const METRIC_NAMESPACE = 'Test/MultiRegionPipeline';
@@ -168,8 +168,8 @@ beforeAll(() => {
   output.start();
   // Powertools reads POWERTOOLS_* when the module loads, so load it after setting them.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  observability = require('../../../lambda-src/shared/observability');
-  hc = require('../../../lambda-src/multi-region-pipeline/health-check');
+  observability = require('../../lambda-src/shared/observability');
+  hc = require('../../lambda-src/multi-region-pipeline/health-check');
   /* eslint-enable @typescript-eslint/no-require-imports */
   makeCertificates();
 });

@@ -1,4 +1,4 @@
-import type { SelectionConfig, SelectionRuleConfig } from '../../src/secret-replicator/contract';
+import type { SelectionConfig, SelectionRuleConfig } from './contract';
 
 /** What the selection can see of a secret. */
 export interface SelectableSecret {
@@ -41,10 +41,7 @@ function identityOnlyMatches(rule: SelectionRuleConfig, secret: Omit<SelectableS
 
 function ruleMatches(rule: SelectionRuleConfig, secret: SelectableSecret): boolean {
   const identityGiven = (rule.names?.length ?? 0) + (rule.arns?.length ?? 0) + (rule.namePrefixes?.length ?? 0) > 0;
-  const identityMatches = !identityGiven
-    || (rule.names ?? []).includes(secret.name)
-    || (rule.arns ?? []).some((arn) => arn === secret.arn || partialArnMatches(arn, secret.arn))
-    || (rule.namePrefixes ?? []).some((prefix) => secret.name.startsWith(prefix));
+  const identityMatches = identityOnlyMatches(rule, secret);
   const tagsMatch = Object.entries(rule.tags ?? {}).every(([key, value]) => secret.tags[key] === value);
   return identityMatches && tagsMatch && (identityGiven || Object.keys(rule.tags ?? {}).length > 0);
 }
@@ -58,4 +55,23 @@ function partialArnMatches(partial: string, full: string): boolean {
 export function nameFromArn(arn: string): string | undefined {
   const match = /^arn:[^:]+:secretsmanager:[^:]+:\d{12}:secret:(.+)-[A-Za-z0-9]{6}$/.exec(arn);
   return match?.[1];
+}
+
+/** ListSecrets accepts at most 10 values per filter. */
+const MAX_FILTER_VALUES = 10;
+
+/**
+ * Server-side narrowing of the primary listing: when every rule names secrets or name prefixes, list
+ * only those (the `name` filter is a case-insensitive prefix match, so `isSelected` still decides).
+ * Rules by ARN or by tags alone cannot be expressed as one name filter: then list everything.
+ */
+export function primaryListFilters(selection: SelectionConfig): Array<{ Key: 'name'; Values: string[] }> | undefined {
+  const names: string[] = [];
+  for (const rule of selection.rules) {
+    const identities = [...(rule.names ?? []), ...(rule.namePrefixes ?? [])];
+    if (identities.length === 0 || (rule.arns?.length ?? 0) > 0) return undefined;
+    names.push(...identities);
+  }
+  const values = [...new Set(names)];
+  return values.length > 0 && values.length <= MAX_FILTER_VALUES ? [{ Key: 'name', Values: values }] : undefined;
 }

@@ -2,9 +2,9 @@
  * The pipeline of the watcher's concurrency tests: blue-green over three regions, and a failure in
  * the last region's traffic shift after the first two were promoted.
  */
-import type { WatcherSettings } from '../../../lambda-src/multi-region-pipeline/watcher';
-import type { RegionalStageConfig } from '../../../src/multi-region-pipeline/contract';
-import { PipelineModel } from '../../harness/fake-codepipeline';
+import type { WatcherSettings } from '../../lambda-src/multi-region-pipeline/watcher';
+import type { RegionalStageConfig } from '../../src/multi-region-pipeline/contract';
+import { PipelineModel } from '../harness/fake-codepipeline';
 
 export const PIPELINE = 'orders-release';
 export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
