@@ -19,8 +19,8 @@ import (
 	"github.com/cdk-cross-region-config/cdk-cross-region-config-go/cdkcrossregionconfig"
 )
 
-// Errors, throttles, dead letters, replication failures and conflicts (SKIP_AND_ALARM).
-const alarmCount = 5
+// Errors, throttles, dead letters, replication failures, conflicts (SKIP_AND_ALARM) and full-sync age.
+const alarmCount = 6
 
 var (
 	stack    *ReplicatedSecretsStack

@@ -13,7 +13,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 from app import PARAMETER_PREFIX, PRIMARY_REGION, REPLICA_REGIONS, build_app
 from cdk_cross_region_config import CrossRegionSecretReplicator, SecretSelection
 
-ALARM_COUNT = 5  # errors, throttles, dead letters, replication failures, conflicts (SKIP_AND_ALARM)
+ALARM_COUNT = 6  # errors, throttles, dead letters, replication failures, conflicts (SKIP_AND_ALARM), full-sync age
 
 
 @pytest.fixture(scope="module")

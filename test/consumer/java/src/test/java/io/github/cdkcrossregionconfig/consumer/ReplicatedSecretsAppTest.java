@@ -23,8 +23,8 @@ import software.amazon.awscdk.services.cloudwatch.Metric;
 
 /** Synthesizes {@link ReplicatedSecretsApp} with the jar from dist/java and checks the template. */
 class ReplicatedSecretsAppTest {
-    /** Errors, throttles, dead letters, replication failures and conflicts (SKIP_AND_ALARM). */
-    private static final int ALARM_COUNT = 5;
+    /** Errors, throttles, dead letters, replication failures, conflicts (SKIP_AND_ALARM) and full-sync age. */
+    private static final int ALARM_COUNT = 6;
 
     private static ReplicatedSecretsApp.ReplicatedSecretsStack stack;
     private static Template template;
