@@ -10,7 +10,7 @@ import { handleWatcherEvent, readWatcherSettings } from './watcher';
 import type { HttpCheckConfig, PipelineFunctionRoleName, TrafficSwitchConfig } from '../../src/multi-region-pipeline/contract';
 import { PipelineEnv, PipelineFunctionRole } from '../../src/multi-region-pipeline/contract';
 import { ClientCache } from '../shared/clients';
-import { requireEnv, requireJsonEnv } from '../shared/env';
+import { ConfigurationError, requireEnv, requireJsonEnv } from '../shared/env';
 import { logger, metrics } from '../shared/observability';
 import { SettingsClient, SettingsDocumentError, withSettings } from '../shared/settings';
 
@@ -36,29 +36,29 @@ export function readHealthChecks(env: NodeJS.ProcessEnv): HttpCheckConfig[] {
   const name = PipelineEnv.HEALTH_CHECKS;
   const checks = requireJsonEnv<unknown>(name, env);
   if (!Array.isArray(checks) || checks.length === 0) {
-    throw new Error(`environment variable ${name} must be a non-empty JSON array of health checks`);
+    throw new ConfigurationError(`environment variable ${name} must be a non-empty JSON array of health checks`);
   }
   const positive = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
   return checks.map((c: any, i): HttpCheckConfig => {
     const where = `environment variable ${name}[${i}]`;
-    if (typeof c?.name !== 'string' || c.name === '') throw new Error(`${where} must have a name`);
-    if (typeof c.url !== 'string' || !URL_TEMPLATE.test(c.url)) throw new Error(`${where} must have an http:// or https:// url`);
+    if (typeof c?.name !== 'string' || c.name === '') throw new ConfigurationError(`${where} must have a name`);
+    if (typeof c.url !== 'string' || !URL_TEMPLATE.test(c.url)) throw new ConfigurationError(`${where} must have an http:// or https:// url`);
     if (!Array.isArray(c.expectedStatuses) || c.expectedStatuses.length === 0 || !c.expectedStatuses.every((s: unknown) => positive(s, 100))) {
-      throw new Error(`${where} must have expectedStatuses, a non-empty array of HTTP statuses`);
+      throw new ConfigurationError(`${where} must have expectedStatuses, a non-empty array of HTTP statuses`);
     }
     for (const [field, min] of [['consecutiveSuccesses', 1], ['maxAttempts', 1], ['intervalSeconds', 0], ['timeoutSeconds', 1]] as const) {
-      if (!positive(c[field], min)) throw new Error(`${where} must have an integer ${field} of at least ${min}`);
+      if (!positive(c[field], min)) throw new ConfigurationError(`${where} must have an integer ${field} of at least ${min}`);
     }
-    if (c.maxAttempts < c.consecutiveSuccesses) throw new Error(`${where} must have maxAttempts of at least consecutiveSuccesses`);
-    if (c.latencyThresholdMs !== undefined && !positive(c.latencyThresholdMs, 1)) throw new Error(`${where} latencyThresholdMs must be a positive integer`);
+    if (c.maxAttempts < c.consecutiveSuccesses) throw new ConfigurationError(`${where} must have maxAttempts of at least consecutiveSuccesses`);
+    if (c.latencyThresholdMs !== undefined && !positive(c.latencyThresholdMs, 1)) throw new ConfigurationError(`${where} latencyThresholdMs must be a positive integer`);
     if (c.headers !== undefined) {
-      if (!Array.isArray(c.headers)) throw new Error(`${where} headers must be an array`);
+      if (!Array.isArray(c.headers)) throw new ConfigurationError(`${where} headers must be an array`);
       c.headers.forEach((h: any, j: number) => {
-        if (typeof h?.name !== 'string' || !HEADER_NAME.test(h.name)) throw new Error(`${where}.headers[${j}] must have a name that is an HTTP header name`);
-        if (typeof h.secretArn !== 'string' || !SECRET_ARN.test(h.secretArn)) throw new Error(`${where}.headers[${j}] must have a secretArn that is a Secrets Manager secret ARN`);
-        if (h.jsonField !== undefined && (typeof h.jsonField !== 'string' || h.jsonField === '')) throw new Error(`${where}.headers[${j}] jsonField must be a non-empty string`);
+        if (typeof h?.name !== 'string' || !HEADER_NAME.test(h.name)) throw new ConfigurationError(`${where}.headers[${j}] must have a name that is an HTTP header name`);
+        if (typeof h.secretArn !== 'string' || !SECRET_ARN.test(h.secretArn)) throw new ConfigurationError(`${where}.headers[${j}] must have a secretArn that is a Secrets Manager secret ARN`);
+        if (h.jsonField !== undefined && (typeof h.jsonField !== 'string' || h.jsonField === '')) throw new ConfigurationError(`${where}.headers[${j}] jsonField must be a non-empty string`);
         if (h.prefix !== undefined && (typeof h.prefix !== 'string' || !/^[\x20-\x7e]*$/.test(h.prefix))) {
-          throw new Error(`${where}.headers[${j}] prefix must be printable ASCII`);
+          throw new ConfigurationError(`${where}.headers[${j}] prefix must be printable ASCII`);
         }
       });
     }
@@ -72,21 +72,21 @@ export function readTrafficSwitch(env: NodeJS.ProcessEnv): TrafficSwitchConfig {
   const config = requireJsonEnv<any>(name, env);
   if (config?.type === 'route53-weighted') {
     for (const field of ['hostedZoneId', 'recordName', 'recordType'] as const) {
-      if (typeof config[field] !== 'string' || config[field] === '') throw new Error(`environment variable ${name} must have a ${field}`);
+      if (typeof config[field] !== 'string' || config[field] === '') throw new ConfigurationError(`environment variable ${name} must have a ${field}`);
     }
     if (typeof config.setIdentifiers?.blue !== 'string' || typeof config.setIdentifiers?.green !== 'string') {
-      throw new Error(`environment variable ${name} must have setIdentifiers.blue and setIdentifiers.green`);
+      throw new ConfigurationError(`environment variable ${name} must have setIdentifiers.blue and setIdentifiers.green`);
     }
     if (!Number.isInteger(config.liveWeight) || config.liveWeight < 1 || config.liveWeight > 255) {
-      throw new Error(`environment variable ${name} must have a liveWeight from 1 to 255`);
+      throw new ConfigurationError(`environment variable ${name} must have a liveWeight from 1 to 255`);
     }
     return config;
   }
   if (config?.type === 'ssm-parameter') {
-    if (typeof config.parameterName !== 'string' || config.parameterName === '') throw new Error(`environment variable ${name} must have a parameterName`);
+    if (typeof config.parameterName !== 'string' || config.parameterName === '') throw new ConfigurationError(`environment variable ${name} must have a parameterName`);
     return config;
   }
-  throw new Error(`environment variable ${name} must have type "route53-weighted" or "ssm-parameter"`);
+  throw new ConfigurationError(`environment variable ${name} must have type "route53-weighted" or "ssm-parameter"`);
 }
 
 /** Clients the handler would otherwise create itself; tests pass their own. */
@@ -115,7 +115,7 @@ export function createHandler(
     onLoadFailure: async (event, error) => {
       const jobId = jobIdOf(event);
       if (jobId === undefined) throw error;
-      const reason = error instanceof SettingsDocumentError ? error.message : error.name;
+      const reason = error instanceof SettingsDocumentError || error instanceof ConfigurationError ? error.message : error.name;
       await failJob(clients.get(CodePipelineClient, { region }), jobId, `the ${role} function could not read its settings: ${reason}`);
       return { jobId, outcome: 'failed', reason: 'settings' };
     },

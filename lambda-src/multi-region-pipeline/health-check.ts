@@ -60,7 +60,7 @@ export interface HealthCheckOptions {
   readonly headerValues?: SecretHeaderValues;
 }
 
-/** Statuses after which a secret header's value is read again on the next run: it may have been rotated. */
+/** Statuses after which a secret header's value is read again and the request repeated: it may have been rotated. */
 const REFUSED_STATUSES = new Set([401, 403]);
 /** What an HTTP header value may hold: visible ASCII, Latin-1, space and tab; never a line break. */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -68,7 +68,8 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /**
  * The values of health-check headers taken from Secrets Manager: each secret is read once
  * (GetSecretValue in the secret's own region) and kept for the life of the execution environment,
- * or until a check using it is refused with 401 or 403, which may mean it was rotated. Values are
+ * or until a check using it is refused with 401 or 403, which may mean it was rotated: then it is
+ * read again at once (at most once a run) and the refused request repeated. Values are
  * held in memory only: never logged, returned or put in an error message.
  */
 export class SecretHeaderValues {
@@ -103,7 +104,7 @@ export class SecretHeaderValues {
     return full;
   }
 
-  /** Drops the kept value of `secretArn`, so that the next run reads it again. */
+  /** Drops the kept value of `secretArn`, so that the next `value()` reads it again. */
   forget(secretArn: string): void {
     this.secrets.delete(secretArn);
   }
@@ -144,7 +145,7 @@ export interface CheckResult {
   /** The URL requested, without user info, query string or fragment. */
   readonly url: string;
   readonly passed: boolean;
-  /** Requests made. */
+  /** Requests made (a request refused with 401 or 403 and repeated with a changed secret header counts once). */
   readonly attempts: number;
   /** Longest run of healthy responses in a row (equals `requiredSuccesses` when passed). */
   readonly consecutiveSuccesses: number;
@@ -241,14 +242,26 @@ export async function runHealthChecks(
   const targets = checks.map((check) => ({ check, url: checkUrl(check, params) }));
   const headers = await Promise.all(checks.map((check) => secretHeaders(check, options.headerValues)));
 
-  const runs = await Promise.all(targets.map(({ check, url }, i) => runCheck(check, url, headers[i], params.region, now, sleep)));
-  const results = runs.map((r) => r.result);
-  runs.forEach((r, i) => {
-    if (!r.refused || !checks[i].headers?.length) return;
-    // The secret may have been rotated since it was read: read it again next time.
-    for (const header of checks[i].headers!) options.headerValues?.forget(header.secretArn);
-    logger.warn('health check refused (401 or 403); its secret headers are read again on the next run', { check: checks[i].name });
-  });
+  // Secrets read again in this run after a refusal: each at most once, however many checks use it.
+  const reread = new Set<string>();
+  const rereadHeaders = async (check: HttpCheckConfig, sent: Record<string, string>): Promise<Record<string, string> | undefined> => {
+    if (!check.headers?.length || !options.headerValues) return undefined;
+    let forgotten = false;
+    for (const header of check.headers) {
+      if (reread.has(header.secretArn)) continue;
+      reread.add(header.secretArn);
+      options.headerValues.forget(header.secretArn);
+      forgotten = true;
+    }
+    const fresh = await secretHeaders(check, options.headerValues);
+    // Repeated only with a changed value (a secret another check read again counts too).
+    const changed = Object.keys(fresh).some((name) => fresh[name] !== sent[name]);
+    if (changed) logger.warn('health check refused (401 or 403): its secret headers changed since they were read; the request is repeated', { check: check.name });
+    else if (forgotten) logger.warn('health check refused (401 or 403): its secret headers were read again and have not changed', { check: check.name });
+    return changed ? fresh : undefined;
+  };
+
+  const results = await Promise.all(targets.map(({ check, url }, i) => runCheck(check, url, headers[i], params.region, now, sleep, rereadHeaders)));
   const passed = results.every((r) => r.passed);
   const outcome = passed ? PipelineMetric.HEALTH_CHECK_PASSED : PipelineMetric.HEALTH_CHECK_FAILED;
   addSplitMetric(outcome, MetricUnit.Count, 1, REGION_DIMENSION, params.region);
@@ -288,18 +301,26 @@ async function secretHeaders(check: HttpCheckConfig, values: SecretHeaderValues 
 
 async function runCheck(
   check: HttpCheckConfig, url: URL, headers: Record<string, string>, region: string, now: () => number, sleep: (ms: number) => Promise<void>,
-): Promise<{ result: CheckResult; refused: boolean }> {
+  rereadHeaders: (check: HttpCheckConfig, sent: Record<string, string>) => Promise<Record<string, string> | undefined>,
+): Promise<CheckResult> {
   const latenciesMs: number[] = [];
   let streak = 0;
   let bestStreak = 0;
   let lastFailure: string | undefined;
   let attempts = 0;
-  let refused = false;
   while (attempts < check.maxAttempts && streak < check.consecutiveSuccesses) {
     if (attempts > 0) await sleep(check.intervalSeconds * 1000);
     attempts++;
-    const outcome = await probe(url, check.timeoutSeconds * 1000, now, headers);
-    if (outcome.status !== undefined && REFUSED_STATUSES.has(outcome.status)) refused = true;
+    let outcome = await probe(url, check.timeoutSeconds * 1000, now, headers);
+    if (outcome.status !== undefined && REFUSED_STATUSES.has(outcome.status)) {
+      // A secret header may have been rotated since it was read: read it again and repeat this
+      // attempt with the new value (the refused request is not counted).
+      const fresh = await rereadHeaders(check, headers);
+      if (fresh !== undefined) {
+        headers = fresh;
+        outcome = await probe(url, check.timeoutSeconds * 1000, now, headers);
+      }
+    }
     latenciesMs.push(outcome.latencyMs);
     // Only answered requests: a refused connection is not a fast response, a timeout not a slow one.
     if (outcome.status !== undefined) {
@@ -328,7 +349,7 @@ async function runCheck(
   const fields = { check: result.name, url: result.url, passed, attempts, consecutiveSuccesses: bestStreak, reason: lastFailure };
   if (passed) logger.info('health check passed', fields);
   else logger.warn('health check failed', fields);
-  return { result, refused };
+  return result;
 }
 
 /** Why a response is unhealthy, or undefined when it is healthy. */

@@ -8,7 +8,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ClaimStore, claimStage, completeClaim, HeldClaim, releaseClaim } from './rollback-claims';
 import type { RegionalStageConfig } from '../../src/multi-region-pipeline/contract';
 import { PipelineEnv, PipelineMetric, REGION_DIMENSION } from '../../src/multi-region-pipeline/contract';
-import { booleanEnv, requireEnv, requireJsonEnv } from '../shared/env';
+import { booleanEnv, ConfigurationError, requireEnv, requireJsonEnv } from '../shared/env';
 import { addSplitMetric, errorFields, logger, metrics, MetricUnit } from '../shared/observability';
 
 /**
@@ -139,15 +139,15 @@ const PARAMETER_PATH = /^(\/[A-Za-z0-9_.-]+)+$/;
 export function readWatcherSettings(env: NodeJS.ProcessEnv): WatcherSettings {
   const notificationTopicArn = env[PipelineEnv.NOTIFICATION_TOPIC_ARN] || undefined;
   if (notificationTopicArn !== undefined && !/^arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(notificationTopicArn)) {
-    throw new Error(`environment variable ${PipelineEnv.NOTIFICATION_TOPIC_ARN} must be an SNS topic ARN`);
+    throw new ConfigurationError(`environment variable ${PipelineEnv.NOTIFICATION_TOPIC_ARN} must be an SNS topic ARN`);
   }
   const coordinatedRollback = booleanEnv(PipelineEnv.COORDINATED_ROLLBACK, false, env);
   const rollbackClaimsPath = env[PipelineEnv.ROLLBACK_CLAIMS_PATH] || undefined;
   if (coordinatedRollback && rollbackClaimsPath === undefined) {
-    throw new Error(`environment variable ${PipelineEnv.ROLLBACK_CLAIMS_PATH} is required when ${PipelineEnv.COORDINATED_ROLLBACK} is true`);
+    throw new ConfigurationError(`environment variable ${PipelineEnv.ROLLBACK_CLAIMS_PATH} is required when ${PipelineEnv.COORDINATED_ROLLBACK} is true`);
   }
   if (rollbackClaimsPath !== undefined && (!PARAMETER_PATH.test(rollbackClaimsPath) || rollbackClaimsPath.length > 512)) {
-    throw new Error(`environment variable ${PipelineEnv.ROLLBACK_CLAIMS_PATH} must be a Parameter Store path such as /a/b (at most 512 characters)`);
+    throw new ConfigurationError(`environment variable ${PipelineEnv.ROLLBACK_CLAIMS_PATH} must be a Parameter Store path such as /a/b (at most 512 characters)`);
   }
   return {
     pipelineName: requireEnv(PipelineEnv.PIPELINE_NAME, env),
@@ -162,35 +162,35 @@ function readRegionalStages(env: NodeJS.ProcessEnv): RegionalStageConfig[] {
   const name = PipelineEnv.REGIONAL_STAGES;
   const raw = requireJsonEnv<unknown>(name, env);
   if (!Array.isArray(raw) || raw.length === 0) {
-    throw new Error(`environment variable ${name} must be a non-empty JSON array of {"region", "stages", "rollbackStages"}`);
+    throw new ConfigurationError(`environment variable ${name} must be a non-empty JSON array of {"region", "stages", "rollbackStages"}`);
   }
   const regionOf = new Map<string, number>();
   const regionNames = new Set<string>();
   return raw.map((entry: any, i): RegionalStageConfig => {
     const where = `environment variable ${name}[${i}]`;
     if (typeof entry?.region !== 'string' || entry.region === '') {
-      throw new Error(`${where} must have a non-empty string region`);
+      throw new ConfigurationError(`${where} must have a non-empty string region`);
     }
     if (regionNames.has(entry.region)) {
-      throw new Error(`${where} repeats the region of an earlier entry; each region has one entry`);
+      throw new ConfigurationError(`${where} repeats the region of an earlier entry; each region has one entry`);
     }
     regionNames.add(entry.region);
     if (!isNameList(entry.stages) || entry.stages.length === 0) {
-      throw new Error(`${where} must have stages: a non-empty array of stage names`);
+      throw new ConfigurationError(`${where} must have stages: a non-empty array of stage names`);
     }
     if (!isNameList(entry.rollbackStages)) {
-      throw new Error(`${where} must have rollbackStages: an array of stage names (possibly empty)`);
+      throw new ConfigurationError(`${where} must have rollbackStages: an array of stage names (possibly empty)`);
     }
     entry.stages.forEach((stage: string, s: number) => {
       const owner = regionOf.get(stage);
       if (owner !== undefined) {
-        throw new Error(`${where}.stages[${s}] is also a stage of entry ${owner}; each stage belongs to one region only`);
+        throw new ConfigurationError(`${where}.stages[${s}] is also a stage of entry ${owner}; each stage belongs to one region only`);
       }
       regionOf.set(stage, i);
     });
     entry.rollbackStages.forEach((stage: string, s: number) => {
       if (!entry.stages.includes(stage)) {
-        throw new Error(`${where}.rollbackStages[${s}] is not one of the entry's stages`);
+        throw new ConfigurationError(`${where}.rollbackStages[${s}] is not one of the entry's stages`);
       }
     });
     return { region: entry.region, stages: [...entry.stages], rollbackStages: [...entry.rollbackStages] };

@@ -1,11 +1,23 @@
 /**
+ * A handler's configuration is missing or malformed. Its message names the variable and the field
+ * and says what is allowed, but never holds a value, so it is reported whole wherever the
+ * configuration came from (the environment at cold start, or a settings document).
+ */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/**
  * Reads handler configuration from environment variables. A missing or malformed variable fails
  * the cold start with a message naming it (never its value, which may be long JSON).
  */
 export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name];
   if (value === undefined || value === '') {
-    throw new Error(`environment variable ${name} is required but not set`);
+    throw new ConfigurationError(`environment variable ${name} is required but not set`);
   }
   return value;
 }

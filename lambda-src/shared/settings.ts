@@ -1,4 +1,5 @@
 import { GetParametersByPathCommand, Parameter, SSMClient } from '@aws-sdk/client-ssm';
+import { ConfigurationError } from './env';
 import { errorFields, logger } from './observability';
 import { JitteredRetryStrategy } from './retry';
 import type { SettingsDocumentReference } from '../../src/private/settings-contract';
@@ -7,7 +8,8 @@ import { SETTINGS_CHUNK_MAGIC, SETTINGS_DOCUMENT_ENV, SETTINGS_PARAMETER_ROOT } 
 /**
  * The handler side of `HandlerSettings`: a handler's configuration that outgrew Lambda's 4 KB
  * environment is read from its settings document (SSM parameters CloudFormation wrote in the same
- * deployment) once per cold start, and handed to the handler as if it were environment variables.
+ * deployment) on the first invocation and again at most every `SETTINGS_LIFETIME_MS`, and handed
+ * to the handler as if it were environment variables.
  */
 
 /** GetParametersByPath page size: the API maximum. */
@@ -112,6 +114,13 @@ export async function loadSettings(env: NodeJS.ProcessEnv, client?: SettingsClie
   return merged;
 }
 
+/**
+ * How long (ms) settings read from a document are used before the next invocation reads the
+ * document again: a deploy-time value CloudFormation rewrites in place (a replaced cluster's
+ * endpoint or CA, a replaced secret's ARN) reaches warm execution environments within this time.
+ */
+export const SETTINGS_LIFETIME_MS = 5 * 60_000;
+
 /** Options of `withSettings()`. */
 export interface WithSettingsOptions<R> {
   /** @default - an SSMClient for AWS_REGION */
@@ -121,37 +130,78 @@ export interface WithSettingsOptions<R> {
    * failure); the error is logged first. @default - the error is thrown
    */
   readonly onLoadFailure?: (event: unknown, error: Error) => Promise<R>;
+  /** How long settings read from the document are used before it is read again. @default SETTINGS_LIFETIME_MS */
+  readonly lifetimeMs?: number;
+  /** The clock, in ms (tests pass their own). @default Date.now */
+  readonly now?: () => number;
+}
+
+interface LoadedSettings<R> {
+  readonly handler: (event: unknown) => Promise<R>;
+  /** The document's variables as read, to rebuild the handler only when one changed. */
+  readonly variables: string;
+  readonly loadedAt: number;
+}
+
+/** The fields logged for a failure to load settings: our messages name no value, so they are kept whole. */
+function loadFailureFields(e: unknown): Record<string, unknown> {
+  const error = e as Error;
+  // Our messages name parameters, variables and fields only (never values); any other error,
+  // e.g. an SDK error or a parser's, which may quote what it read, is reduced to its name.
+  return e instanceof SettingsDocumentError || e instanceof ConfigurationError
+    ? { errorName: error.name, errorMessage: error.message }
+    : { ...errorFields(error) };
 }
 
 /**
  * Builds a handler from its complete configuration. Without a settings document `build(env)` runs
  * now (a bad variable fails the cold start, as before). With one, the document is read on the
- * first invocation, once per execution environment; a failure to read it is logged (value-free),
- * fails that invocation (so Lambda or the caller retries) and is tried again on the next.
+ * first invocation; a failure to read it or to build from it is logged (value-free, a
+ * `ConfigurationError`'s message whole), fails that invocation (so Lambda or the caller retries)
+ * and is tried again on the next. The first invocation after `lifetimeMs` reads the document again
+ * and rebuilds the handler when a variable changed (a deploy-time value rewritten in place); while
+ * that read or build fails, the settings read before are kept and a warning is logged.
  */
 export function withSettings<R>(
   env: NodeJS.ProcessEnv,
   build: (env: NodeJS.ProcessEnv) => (event: unknown) => Promise<R>,
   options: WithSettingsOptions<R> = {},
 ): (event: unknown) => Promise<R> {
-  if (readDocumentReference(env) === undefined) return build(env);
-  let ready: Promise<(event: unknown) => Promise<R>> | undefined;
+  const ref = readDocumentReference(env);
+  if (ref === undefined) return build(env);
+  const lifetimeMs = options.lifetimeMs ?? SETTINGS_LIFETIME_MS;
+  const now = options.now ?? Date.now;
+  let current: LoadedSettings<R> | undefined;
+  let pending: Promise<LoadedSettings<R>> | undefined;
+  const load = async (): Promise<LoadedSettings<R>> => {
+    const loadedAt = now();
+    const complete = await loadSettings(env, options.client);
+    const variables = JSON.stringify(ref.variables.map((name) => complete[name]));
+    if (current !== undefined && current.variables === variables) return { ...current, loadedAt };
+    return { handler: build(complete), variables, loadedAt };
+  };
   return async (event: unknown) => {
-    ready ??= loadSettings(env, options.client).then(build);
-    let handler: (event: unknown) => Promise<R>;
-    try {
-      handler = await ready;
-    } catch (e) {
-      ready = undefined;
-      const error = e as Error;
-      // Our messages name parameters and versions only; an SDK or validation error is reduced to its name.
-      const fields: Record<string, unknown> = e instanceof SettingsDocumentError
-        ? { errorName: error.name, errorMessage: error.message }
-        : { ...errorFields(error) };
-      logger.error('handler settings could not be loaded', fields);
-      if (options.onLoadFailure) return options.onLoadFailure(event, error);
-      throw e;
+    if (current === undefined) {
+      try {
+        current = await (pending ??= load());
+      } catch (e) {
+        logger.error('handler settings could not be loaded', loadFailureFields(e));
+        if (options.onLoadFailure) return await options.onLoadFailure(event, e as Error);
+        throw e;
+      } finally {
+        pending = undefined;
+      }
+    } else if (now() - current.loadedAt >= lifetimeMs) {
+      try {
+        current = await (pending ??= load());
+      } catch (e) {
+        // The settings read before stay in use; the document is read again after another lifetime.
+        current = { ...current, loadedAt: now() };
+        logger.warn('handler settings could not be read again; the ones read before stay in use', loadFailureFields(e));
+      } finally {
+        pending = undefined;
+      }
     }
-    return handler(event);
+    return current.handler(event);
   };
 }

@@ -377,6 +377,166 @@ describe('the pipeline with many health checks', () => {
   }, 120_000);
 });
 
+/** A one-part settings document of `variables`, written to moto under `name`; returns the function's environment. */
+async function handWrittenDocument(name: string, variables: Record<string, unknown>, version = 'v0123456789abcdef'): Promise<NodeJS.ProcessEnv> {
+  const documentPath = `/cdk-cross-region-config/HandStack/${name}/${version}`;
+  await ssm.send(new PutParameterCommand({
+    Name: `${documentPath}/0`, Value: `${SETTINGS_CHUNK_MAGIC} ${version} 0/1\n${JSON.stringify(variables)}`, Type: 'String', Overwrite: true,
+  }));
+  return { ...process.env, [SETTINGS_DOCUMENT_ENV]: JSON.stringify({ path: documentPath, version, chunks: 1, variables: Object.keys(variables) }) };
+}
+
+function healthCheck(url: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name: 'api', url, expectedStatuses: [200], consecutiveSuccesses: 1, maxAttempts: 1, intervalSeconds: 0, timeoutSeconds: 1, ...overrides };
+}
+
+describe('a configuration error in a settings document', () => {
+  // Stands for a value that must never be repeated (a URL may carry a token in its path).
+  const MARKER = 'tok-7f3a9c1e-marker';
+  const bad = [healthCheck(`https://${MARKER}.example.com/health`, { expectedStatuses: [] })];
+  const expected = 'environment variable HEALTH_CHECKS[0] must have expectedStatuses, a non-empty array of HTTP statuses';
+
+  test('is reported with its whole, value-free message, as from the environment', async () => {
+    // Environment mode: the cold start fails with the message.
+    expect(() => handlers.pipeline.createHandler({ ...process.env, [PipelineEnv.ROLE]: 'health-check', [PipelineEnv.HEALTH_CHECKS]: JSON.stringify(bad) }))
+      .toThrow(expected);
+
+    // Document mode: the job fails with the same message, and the log carries it (not just "Error").
+    const env = { ...(await handWrittenDocument('BadChecks', { [PipelineEnv.HEALTH_CHECKS]: bad })), [PipelineEnv.ROLE]: 'health-check' };
+    const fake = await startFakeCodePipeline();
+    const restore = applyEnv({ AWS_ENDPOINT_URL_CODEPIPELINE: fake.endpoint });
+    const from = output.lines.length;
+    try {
+      const handler = handlers.pipeline.createHandler(env);
+      await expect(handler({ 'CodePipeline.job': { id: 'job-bad' } })).resolves.toEqual({ jobId: 'job-bad', outcome: 'failed', reason: 'settings' });
+      expect(fake.calls).toEqual([{
+        operation: 'PutJobFailureResult',
+        input: { jobId: 'job-bad', failureDetails: { type: 'JobFailed', message: `the health-check function could not read its settings: ${expected}` } },
+      }]);
+      const logged = output.lines.slice(from).filter((l) => l.includes('handler settings could not be loaded'));
+      expect(logged).toHaveLength(1);
+      expect(JSON.parse(logged[0])).toMatchObject({ level: 'ERROR', errorName: 'ConfigurationError', errorMessage: expected });
+      // Not an event of a job: thrown whole.
+      await expect(handler({})).rejects.toThrow(expected);
+      const everything = [...output.lines.slice(from), JSON.stringify(fake.calls)].join('\n');
+      expect(everything).not.toContain(MARKER);
+    } finally {
+      restore();
+      await fake.stop();
+    }
+  }, 60_000);
+
+  test('a required variable missing from the document is logged whole', async () => {
+    const env = await handWrittenDocument('DriftMissing', { UNRELATED: 1 });
+    const from = output.lines.length;
+    const handler = handlers.settings.withSettings(env, (complete) => {
+      handlers.pipeline.readHealthChecks(complete);
+      return async () => 'built';
+    });
+    await expect(handler({})).rejects.toThrow('environment variable HEALTH_CHECKS is required but not set');
+    const logged = output.lines.slice(from).filter((l) => l.includes('handler settings could not be loaded'));
+    expect(JSON.parse(logged[0])).toMatchObject({ errorName: 'ConfigurationError', errorMessage: 'environment variable HEALTH_CHECKS is required but not set' });
+  });
+});
+
+describe('settings read from a document have a bounded lifetime', () => {
+  const LIFETIME = 300_000;
+
+  test('is five minutes by default', () => {
+    expect(handlers.settings.SETTINGS_LIFETIME_MS).toBe(LIFETIME);
+  });
+
+  test('a value rewritten in place (same version) is used after the lifetime; within it, the document is not read again', async () => {
+    const write = (url: string) => handWrittenDocument('Rewritten', { [PipelineEnv.HEALTH_CHECKS]: [healthCheck(url)] });
+    const env = await write('https://old.example.com/health');
+    let clock = 1_000_000;
+    let builds = 0;
+    const handler = handlers.settings.withSettings(env, (complete) => {
+      builds++;
+      const checks = handlers.pipeline.readHealthChecks(complete);
+      return async () => checks[0].url;
+    }, { now: () => clock });
+
+    proxy.resetStats();
+    expect(await handler({})).toBe('https://old.example.com/health');
+    expect(pathReads()).toBe(1);
+    await write('https://new.example.com/health');
+    clock += LIFETIME - 1;
+    expect(await handler({})).toBe('https://old.example.com/health');
+    expect(pathReads()).toBe(1);
+    clock += 1;
+    expect(await handler({})).toBe('https://new.example.com/health');
+    expect(pathReads()).toBe(2);
+    expect(builds).toBe(2);
+
+    // Unchanged after another lifetime: read, but the handler is not rebuilt.
+    clock += LIFETIME;
+    expect(await handler({})).toBe('https://new.example.com/health');
+    expect(pathReads()).toBe(3);
+    expect(builds).toBe(2);
+
+    // A document that cannot be read, or that no longer validates, leaves the settings read before in use.
+    const from = output.lines.length;
+    await ssm.send(new DeleteParameterCommand({ Name: `${JSON.parse(env[SETTINGS_DOCUMENT_ENV]!).path}/0` }));
+    clock += LIFETIME;
+    expect(await handler({})).toBe('https://new.example.com/health');
+    expect(pathReads()).toBe(4);
+    clock += LIFETIME - 1;
+    expect(await handler({})).toBe('https://new.example.com/health');
+    expect(pathReads()).toBe(4);
+    await handWrittenDocument('Rewritten', { [PipelineEnv.HEALTH_CHECKS]: [healthCheck('https://bad.example.com/', { maxAttempts: 0 })] });
+    clock += 1;
+    expect(await handler({})).toBe('https://new.example.com/health');
+    expect(pathReads()).toBe(5);
+    const warned = output.lines.slice(from).filter((l) => l.includes('handler settings could not be read again')).map((l) => JSON.parse(l));
+    expect(warned.map((w) => [w.level, w.errorName])).toEqual([['WARN', 'SettingsDocumentError'], ['WARN', 'ConfigurationError']]);
+    expect(warned[1].errorMessage).toBe('environment variable HEALTH_CHECKS[0] must have an integer maxAttempts of at least 1');
+  }, 60_000);
+
+  test('invariant over seeded random rewrites and clock steps: each invocation sees the document as of the last read, read exactly when the lifetime ran out', async () => {
+    for (const seed of [12345, 67890, 424242]) {
+      // Park-Miller minimal standard generator.
+      let state = seed;
+      const random = () => {
+        state = (state * 48271) % 2147483647;
+        return state / 2147483647;
+      };
+      let version = 0;
+      const write = () => handWrittenDocument(`Random${seed}`, { [PipelineEnv.HEALTH_CHECKS]: [healthCheck(`https://v${version}.example.com/`)] });
+      const env = await write();
+      let clock = 0;
+      const handler = handlers.settings.withSettings(env, (complete) => {
+        const checks = handlers.pipeline.readHealthChecks(complete);
+        return async () => checks[0].url;
+      }, { now: () => clock });
+      proxy.resetStats();
+      let lastRead: number | undefined;
+      let seen = -1;
+      let reads = 0;
+      try {
+        for (let step = 0; step < 25; step++) {
+          if (random() < 0.4) {
+            version++;
+            await write();
+          }
+          // Steps at and around the lifetime's end, and anywhere up to two lifetimes.
+          const steps = [0, 1, LIFETIME - 1, LIFETIME, Math.floor(random() * 2 * LIFETIME)];
+          clock += steps[Math.floor(random() * steps.length)];
+          if (lastRead === undefined || clock - lastRead >= LIFETIME) {
+            lastRead = clock;
+            seen = version;
+            reads++;
+          }
+          expect(await handler({})).toBe(`https://v${seen}.example.com/`);
+          expect(pathReads()).toBe(reads);
+        }
+      } catch (e) {
+        throw new Error(`Park-Miller seed ${seed}: ${(e as Error).message}`);
+      }
+    }
+  }, 120_000);
+});
+
 test('a function without a settings document is configured from its environment at cold start, as before', () => {
   expect(() => handlers.replicator.createHandler({ AWS_REGION: PRIMARY })).toThrow('environment variable REPLICA_TARGETS is required but not set');
   expect(() => handlers.replicator.createHandler({ AWS_REGION: PRIMARY, [SETTINGS_DOCUMENT_ENV]: '{"path":"/elsewhere"}' })).toThrow(

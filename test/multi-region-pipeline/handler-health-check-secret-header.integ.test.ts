@@ -163,7 +163,7 @@ test('reads a secret of another region in that region', async () => {
   expect(regions).toEqual([OTHER_REGION]);
 });
 
-test('a check refused with 401 fails, and the next run reads the secret again: a rotated token passes', async () => {
+test('a token rotated between runs: the refused request reads the secret again at once and is repeated, so the run passes', async () => {
   const old = newToken();
   const arn = await createSecret(old);
   let current = old;
@@ -171,17 +171,75 @@ test('a check refused with 401 fails, and the next run reads the secret again: a
   const { values } = reader();
   const checks = [check(`${server.origin}/`, [{ name: 'Authorization', secretArn: arn }])];
   expect((await run(checks, values)).passed).toBe(true);
+  expect(server.requests).toBe(2);
 
   // Rotated: the server and the secret have a new token; the handler still holds the old one.
   const rotated = newToken();
   current = rotated;
   await sm(REGION).send(new PutSecretValueCommand({ SecretId: arn, SecretString: rotated }));
-  const refused = await run(checks, values);
-  expect(refused.passed).toBe(false);
-  expect(refused.checks[0].lastFailure).toBe('status 401');
+  const report = await run(checks, values);
+  expect(report.passed).toBe(true);
+  // One refused request, repeated with the new token, then the second healthy one.
+  expect(server.requests).toBe(2 + 3);
+  expect(report.checks[0]).toMatchObject({ attempts: 2, consecutiveSuccesses: 2 });
+  expect(values.reads).toBe(2);
 
+  // The next run uses the value read again: no further read.
   expect((await run(checks, values)).passed).toBe(true);
   expect(values.reads).toBe(2);
+});
+
+test('a token rotated in Secrets Manager between two attempts of one run: the second attempt reads it again and passes', async () => {
+  const old = newToken();
+  const arn = await createSecret(old);
+  let current = old;
+  const rotated = newToken();
+  // The server switches to the new token after its first request, and the secret is rotated in moto
+  // before the second attempt (the check's sleep between attempts).
+  const server = await serve('Authorization', () => current, true);
+  const { values } = reader();
+  const checks = [{ ...check(`${server.origin}/`, [{ name: 'Authorization', secretArn: arn, prefix: 'Bearer ' }]), consecutiveSuccesses: 2, maxAttempts: 2 }];
+  current = `Bearer ${old}`;
+  const report = await hc.runHealthChecks(checks, { region: REGION }, {
+    headerValues: values,
+    sleep: async () => {
+      current = `Bearer ${rotated}`;
+      await sm(REGION).send(new PutSecretValueCommand({ SecretId: arn, SecretString: rotated }));
+    },
+  });
+  said.push(JSON.stringify(report), hc.summarizeReport(report));
+  expect(report.passed).toBe(true);
+  expect(report.checks[0]).toMatchObject({ attempts: 2, consecutiveSuccesses: 2 });
+  expect(server.requests).toBe(3);
+  expect(values.reads).toBe(2);
+});
+
+test('a header the server keeps refusing: the secret is read again once a run, however many checks and attempts, and the check fails', async () => {
+  const arn = await createSecret(newToken());
+  const server = await serve('X-Api-Key', () => 'never-the-secret', false);
+  const { values } = reader();
+  const header = { name: 'X-Api-Key', secretArn: arn };
+  const checks = ['a', 'b', 'c'].map((name) => ({ ...check(`${server.origin}/${name}`, [header], name), consecutiveSuccesses: 1, maxAttempts: 4 }));
+
+  const first = await run(checks, values);
+  expect(first.passed).toBe(false);
+  expect(first.checks.map((c) => [c.attempts, c.lastFailure])).toEqual([[4, 'status 401'], [4, 'status 401'], [4, 'status 401']]);
+  // Read once at the start and once again after the first refusal; the value did not change, so no request is repeated.
+  expect(values.reads).toBe(2);
+  expect(server.requests).toBe(12);
+
+  expect((await run(checks, values)).passed).toBe(false);
+  expect(values.reads).toBe(3);
+});
+
+test('a refused check without secret headers reads nothing and repeats nothing', async () => {
+  const server = await serve('Authorization', () => 'never', false);
+  const { values } = reader();
+  const report = await run([check(`${server.origin}/`, [])], values);
+  expect(report.passed).toBe(false);
+  expect(report.checks[0].lastFailure).toBe('status 401');
+  expect(server.requests).toBe(2);
+  expect(values.reads).toBe(0);
 });
 
 test.each([
