@@ -8,20 +8,22 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { HandlerOptions } from '../common/handler-options';
 import { ConfigMapSyncer, ConfigMapSyncTarget } from '../configmap-syncer';
+import { addCompanion, COMPANION_CONFIGMAP_SYNC } from '../core/companions';
+import { ConflictPolicy } from '../core/conflict-policy';
+import { HandlerOptions } from '../core/handler-options';
+import { ReplicaKmsKey } from '../core/replica-kms-key';
+import { SecretSelection } from '../core/secret-selection';
 import { CrossRegionConfigDashboard } from '../dashboard';
 import { ConfigDriftDetector, ConfigMapDriftScope, DriftIgnoreRule, DriftRemediation } from '../drift-detector';
 import { MultiRegionPipeline } from '../multi-region-pipeline';
-import { COMPANION_CONFIGMAP_SYNC } from '../private/companions';
 import { claimParameterName, claimProject } from '../private/uniqueness';
-import { fail, validateDistinct, validateNotEmpty, validatePattern, validateRegionName, validateRegionNames, validationScope } from '../private/validation';
-import { ConflictPolicy, CrossAccountReplica, CrossRegionSecretReplicator, ReplicaKmsKey, SecretSelection } from '../secret-replicator';
+import { fail, validateDistinct, validateNotEmpty, validatePattern, validateRegionName, validateRegionNames, validationScope, WARNING } from '../private/validation';
+import { CrossAccountReplica, CrossRegionSecretReplicator } from '../secret-replicator';
 
 /** A project or environment name: one Parameter Store path segment and a function-name part. */
 const NAME_PART = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 const NAME_PART_ALLOWED = 'must be 1 to 40 of the characters A-Z a-z 0-9 _ -, starting with a letter or digit';
-const WARNING = 'cdk-cross-region-config:';
 /** Lambda's limit on function names, and the longest of the seed's function-name suffixes. */
 const MAX_FUNCTION_NAME_LENGTH = 64;
 const LONGEST_FUNCTION_SUFFIX = 'cross-region-sync';
@@ -187,8 +189,9 @@ export interface CrossRegionConfigManagementProps extends HandlerOptions {
 
   /**
    * KMS key of the secrets in the primary region (the handlers may decrypt through Secrets Manager).
+   * It also encrypts the replicator's provenance key secret (`provenanceKeyEncryptionKey`).
    *
-   * @default - the secrets use `aws/secretsmanager`
+   * @default - the secrets and the provenance key use `aws/secretsmanager`
    */
   readonly secretsManagerKey?: kms.IKey;
 
@@ -346,6 +349,7 @@ export class CrossRegionConfigManagement extends Construct {
         replicaKmsKeys: replication.replicaKmsKeys,
         crossAccountReplicas: replication.crossAccountReplicas,
         sourceEncryptionKeys,
+        provenanceKeyEncryptionKey: props.secretsManagerKey,
         conflictPolicy: replication.conflictPolicy,
         propagateDeletions: replication.propagateDeletions,
         reconciliationSchedule: replication.reconciliationSchedule,
@@ -383,7 +387,7 @@ export class CrossRegionConfigManagement extends Construct {
           environmentName: props.environment,
           functionName: name('configmap-sync'),
         });
-        this.replicator._addCompanion(COMPANION_CONFIGMAP_SYNC);
+        addCompanion(this.replicator, COMPANION_CONFIGMAP_SYNC);
       }
     }
 

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { addHandlerAlarms, AlarmSet } from '../private/alarms';
+import { addHandlerAlarms, AlarmSet } from '../core/alarms';
 
 /**
  * The ConfigMap syncer's alarms, built only from the construct's `metricXxx()` methods and its

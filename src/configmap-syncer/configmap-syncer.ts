@@ -13,25 +13,23 @@ import { Construct } from 'constructs';
 import { createSyncAlarms } from './alarms';
 import { SyncEnv, SyncMetric, SyncTargetConfig } from './contract';
 import { syncerDashboardWidgets } from './dashboard';
+import { ConfigMapSyncMetricOptions } from './metric-options';
 import { clusterDimension, syncMetric } from './metrics';
 import { globMatchesOnlySensitiveNames, isSensitiveName } from './sensitive-names';
 import { SyncerFunction } from './syncer-function';
-import { DashboardWidgetOptions } from '../common/dashboard-options';
-import { HandlerOptions } from '../common/handler-options';
-import { KubernetesCluster } from '../common/kubernetes-cluster';
-import { AlarmSet } from '../private/alarms';
+import { AlarmSet } from '../core/alarms';
+import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { HandlerOptions } from '../core/handler-options';
+import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../core/hardened-function';
+import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../core/kubernetes-access';
+import { KubernetesCluster } from '../core/kubernetes-cluster';
+import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../core/nag';
+import { SECRET_EVENT_NAMES } from '../core/secrets-contract';
 import { HandlerSettings } from '../private/handler-settings';
-import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
-import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
-import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
 import { readQuietly } from '../private/quiet-read';
 import { intervalLabel, validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
-import {
-  domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern,
-  validateRegionName, validationError, validationScope, failIn,
-} from '../private/validation';
-import { SECRET_EVENT_NAMES } from '../secret-replicator/contract';
+import { domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern, validateRegionName, validationError, validationScope, failIn, WARNING } from '../private/validation';
 
 /** The seed's handler sizing: 256 MiB and a 5-minute timeout. */
 const DEFAULT_MEMORY_MIB = 256;
@@ -46,7 +44,6 @@ const SERVICE_NAME_MAX_LENGTH = 64;
 const MAX_NAMESPACE_LENGTH = 63;
 const MAX_CONFIGMAP_NAME_LENGTH = 253;
 const MAX_KEY_LENGTH = 253;
-const WARNING = 'cdk-cross-region-config:';
 /** Id of the warning that asks an operator for the cluster-scoped grant `createNamespace` needs. */
 const NAMESPACE_GRANT_WARNING = `${WARNING}namespaceCreationNeedsClusterGrant`;
 
@@ -100,19 +97,6 @@ export interface ConfigMapSyncTarget {
    * @default false
    */
   readonly createNamespace?: boolean;
-}
-
-/**
- * Options of the ConfigMap syncer's `metricXxx()` methods.
- */
-export interface ConfigMapSyncMetricOptions extends cloudwatch.MetricOptions {
-  /**
-   * Only the ConfigMaps of this target cluster (adds the dimension `Cluster` with the value
-   * `<region>/<cluster name>`).
-   *
-   * @default - the total over every target
-   */
-  readonly cluster?: KubernetesCluster;
 }
 
 /**

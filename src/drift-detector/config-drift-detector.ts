@@ -16,29 +16,27 @@ import { ConfigMapScopeConfig, DEFAULT_REPORT_PREFIX, DriftEnv, DriftMetric } fr
 import { driftDetectorDashboardWidgets } from './dashboard';
 import { DriftDetectorFunction } from './drift-detector-function';
 import { DriftIgnoreRule } from './ignore-rule';
+import { DriftMetricOptions } from './metric-options';
 import { DEFAULT_DRIFT_METRIC_PERIOD, driftMetric } from './metrics';
 import { DriftRemediation, DriftResourceType } from './remediation-mode';
-import { DashboardWidgetOptions } from '../common/dashboard-options';
-import { HandlerOptions } from '../common/handler-options';
-import { KubernetesCluster } from '../common/kubernetes-cluster';
-import { AlarmSet } from '../private/alarms';
-import { COMPANION_DRIFT_DETECTION } from '../private/companions';
+import { AlarmSet } from '../core/alarms';
+import { addCompanion, COMPANION_DRIFT_DETECTION } from '../core/companions';
+import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { HandlerOptions } from '../core/handler-options';
+import { hardenedFunction, TRACING_ACTIONS } from '../core/hardened-function';
+import { bindKubernetesCluster, KubernetesAccessLevel } from '../core/kubernetes-access';
+import { KubernetesCluster } from '../core/kubernetes-cluster';
+import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../core/nag';
+import { ReplicaKmsKey } from '../core/replica-kms-key';
+import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../core/replica-kms-keys';
+import { ISecretReplicator } from '../core/secret-replicator-ref';
+import { SecretSelection } from '../core/secret-selection';
+import { ProvenanceTag, ReplicaTargetConfig } from '../core/secrets-contract';
+import { BoundSelection } from '../core/selection-binding';
 import { HandlerSettings } from '../private/handler-settings';
-import { hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
-import { bindKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
-import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../private/nag';
 import { intervalLabel, rateSeconds, validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
-import {
-  domainSuffixOf, fail, validateDistinct, validateIntegerRange, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix,
-  validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateWholeDuration,
-  validationError, validationScope, failIn,
-} from '../private/validation';
-import { ProvenanceTag, ReplicaTargetConfig } from '../secret-replicator/contract';
-import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../secret-replicator/kms-validation';
-import { CrossRegionSecretReplicator, ReplicaKmsKey } from '../secret-replicator/secret-replicator';
-import { SecretSelection } from '../secret-replicator/secret-selection';
-import { BoundSelection } from '../secret-replicator/selection-binding';
+import { domainSuffixOf, fail, validateDistinct, validateIntegerRange, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateWholeDuration, validationError, validationScope, failIn, WARNING } from '../private/validation';
 
 /** The seed's handler sizing: 512 MiB and a 15-minute timeout. */
 const DEFAULT_MEMORY_MIB = 512;
@@ -61,7 +59,6 @@ const PROVENANCE_KEY_LENGTH = 64;
 /** Shortest and longest alarm period CloudWatch accepts for a standard-resolution alarm, in seconds. */
 const MIN_ALARM_PERIOD_SECONDS = 60;
 const MAX_ALARM_PERIOD_SECONDS = 86_400;
-const WARNING = 'cdk-cross-region-config:';
 
 const SECRET_READ_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
 /** Secrets Manager actions without resource-level permissions. */
@@ -99,27 +96,6 @@ export interface ConfigMapDriftScope {
 }
 
 /**
- * Options of the drift detector's `metricXxx()` methods.
- */
-export interface DriftMetricOptions extends cloudwatch.MetricOptions {
-  /**
-   * Only this resource type (adds the dimension `ResourceType`).
-   * Only for `metricDriftCount()` and `metricHasDrift()`; set at most one of this and `replicaRegion`.
-   *
-   * @default - every resource type
-   */
-  readonly resourceType?: DriftResourceType;
-
-  /**
-   * Only this replica region (adds the dimension `ReplicaRegion`). Only for `metricDriftCount()`
-   * and `metricHasDrift()`; set at most one of this and `resourceType`.
-   *
-   * @default - every replica region
-   */
-  readonly replicaRegion?: string;
-}
-
-/**
  * Props of `ConfigDriftDetector`.
  */
 export interface ConfigDriftDetectorProps extends HandlerOptions {
@@ -129,7 +105,7 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
    *
    * @default - no replicator: give `replicaRegions` (and `secrets` to compare secrets)
    */
-  readonly replicator?: CrossRegionSecretReplicator;
+  readonly replicator?: ISecretReplicator;
 
   /**
    * Regions compared with the primary (this stack's region). Required without `replicator`.
@@ -459,7 +435,7 @@ export class ConfigDriftDetector extends Construct {
     if (replicator && Stack.of(replicator).region !== primary) {
       fail('replicator', `must be in the detector's region ${primary}`, Stack.of(replicator).region);
     }
-    replicator?._addCompanion(COMPANION_DRIFT_DETECTION);
+    if (replicator) addCompanion(replicator, COMPANION_DRIFT_DETECTION);
     const regions = props.replicaRegions ?? replicator?.replicaRegions;
     const secrets = props.secrets ?? replicator?.secrets;
     // Inherited keys follow the regions actually compared (replicaRegions may narrow the replicator's).

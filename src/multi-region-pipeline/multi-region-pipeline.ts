@@ -19,21 +19,19 @@ import {
 import { pipelineDashboardWidgets } from './dashboard';
 import { DeploymentStrategy, DeploymentStrategyKind } from './deployment-strategy';
 import { HealthCheck } from './health-check';
+import { PipelineMetricOptions, RegionalStages } from './metric-options';
 import { pipelineMetric } from './metrics';
 import { PipelineFunction } from './pipeline-function';
 import { PipelineSource } from './pipeline-source';
 import { ConditionedPipeline, LambdaInvokeStep, StageConditions } from './pipeline-steps';
-import { DashboardWidgetOptions } from '../common/dashboard-options';
-import { HandlerOptions } from '../common/handler-options';
-import { AlarmSet, addHandlerAlarms } from '../private/alarms';
+import { AlarmSet, addHandlerAlarms } from '../core/alarms';
+import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { HandlerOptions } from '../core/handler-options';
+import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../core/hardened-function';
+import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, INLINE_POLICY_REASON, NIST_800_53_R5 } from '../core/nag';
 import { HandlerSettings } from '../private/handler-settings';
-import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
-import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, INLINE_POLICY_REASON, NIST_800_53_R5 } from '../private/nag';
 import { claimParameterName } from '../private/uniqueness';
-import {
-  domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName,
-  validateRegionNames, validateSamePartition, validateWholeDuration, validationError, validationScope,
-} from '../private/validation';
+import { domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName, validateRegionNames, validateSamePartition, validateWholeDuration, validationError, validationScope, WARNING } from '../private/validation';
 
 const DEFAULT_METRIC_NAMESPACE = 'CrossRegionConfig/Pipeline';
 const DEFAULT_SYNTH_COMMANDS = ['npm ci', 'npx cdk synth'];
@@ -58,7 +56,6 @@ const MAX_PIPELINE_NAME_LENGTH = 100;
 const MAX_STAGE_NAME_LENGTH = 100;
 /** The DeploymentWindow rule's cron: seconds (always `*`), minutes, hours, day of month, month, day of week, optional year. */
 const CRON_FIELDS = /^\*(\s+\S+){5,6}$/;
-const WARNING = 'cdk-cross-region-config:';
 /**
  * Actions that support no resource-level permissions and so are granted on "*": X-Ray tracing, the
  * Lambda invoke action's job results and job details, lambda:ListFunctions (LambdaInvokeAction) and
@@ -288,27 +285,6 @@ export interface MultiRegionPipelineProps extends HandlerOptions {
    * @default - none; add them with `addAlarmAction()`
    */
   readonly alarmActions?: cloudwatch.IAlarmAction[];
-}
-
-/** Options of the pipeline's `metricXxx()` methods. */
-export interface PipelineMetricOptions extends cloudwatch.MetricOptions {
-  /**
-   * Only this deployment region (the `Region` dimension). Not the metric's own `region`, which is
-   * where CloudWatch keeps it: the pipeline's region.
-   *
-   * @default - all regions (the total)
-   */
-  readonly deploymentRegion?: string;
-}
-
-/** One region's stages in the pipeline. */
-export interface RegionalStages {
-  /** The region. Under the parallel strategy the replica stage is shared by its regions, joined with "+". */
-  readonly region: string;
-  /** Names of the pipeline stages of the region, in order. */
-  readonly stageNames: string[];
-  /** Names of the stages rolled back when a later region fails (coordinated rollback). */
-  readonly rollbackStageNames: string[];
 }
 
 interface FunctionResources {
