@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ConfigMapSyncer, ConfigMapSyncTarget } from '../configmap-syncer';
+import { explicitRegion } from '../core/bundled-handler';
 import { addCompanion, COMPANION_CONFIGMAP_SYNC } from '../core/companions';
 import { ConflictPolicy } from '../core/conflict-policy';
 import { HandlerOptions } from '../core/handler-options';
@@ -24,7 +25,7 @@ import { CrossAccountReplica, CrossRegionSecretReplicator } from '../secret-repl
 /** A project or environment name: one Parameter Store path segment and a function-name part. */
 const NAME_PART = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 const NAME_PART_ALLOWED = 'must be 1 to 40 of the characters A-Z a-z 0-9 _ -, starting with a letter or digit';
-/** Lambda's limit on function names, and the longest of the seed's function-name suffixes. */
+/** Lambda's limit on function names, and the longest of the function-name suffixes (`<project>-<environment>-<suffix>`). */
 const MAX_FUNCTION_NAME_LENGTH = 64;
 const LONGEST_FUNCTION_SUFFIX = 'cross-region-sync';
 
@@ -33,8 +34,8 @@ export interface ReplicationOptions {
   /**
    * The secrets to replicate.
    *
-   * @default - every secret whose name starts with `<environment>/<projectName>/`, as the seed names
-   * them (`production/genai-demo/application`)
+   * @default - every secret whose name starts with `<environment>/<projectName>/`, as the Parameter Store document layout
+   * names them (`production/genai-demo/application`)
    */
   readonly secrets?: SecretSelection;
 
@@ -171,7 +172,7 @@ export interface ConfigMapSyncOptions {
   readonly excludeSensitiveKeys?: boolean;
 }
 
-/** Properties of CrossRegionConfigManagement, mirroring the seed's secrets stack. */
+/** Properties of CrossRegionConfigManagement: one set of props for the secrets stack of a multi-region application. */
 export interface CrossRegionConfigManagementProps extends HandlerOptions {
   /** Environment name, for example `production`: part of names and of the parameter prefix. */
   readonly environment: string;
@@ -181,7 +182,7 @@ export interface CrossRegionConfigManagementProps extends HandlerOptions {
 
   /**
    * The primary region. The pieces read their sources in their stack's region, so this must be the
-   * stack's region; it is a prop to mirror the seed and to fail early when they differ.
+   * stack's region; it is a prop to state the intent and to fail early when they differ.
    *
    * @default - the stack's region
    */
@@ -250,9 +251,9 @@ export interface CrossRegionConfigManagementProps extends HandlerOptions {
 }
 
 /**
- * The seed's "Secrets Stack" in one construct: a secret replicator, a drift detector and, when
- * clusters are given, a ConfigMap syncer, with one set of props, the seed's Parameter Store
- * documents under `/<projectName>/<environment>/global/secrets/`, every alarm routed to one topic,
+ * The secrets stack of a multi-region application in one construct: a secret replicator, a drift
+ * detector and, when clusters are given, a ConfigMap syncer, with one set of props, the Parameter
+ * Store document layout under `/<projectName>/<environment>/global/secrets/`, every alarm routed to one topic,
  * and a dashboard. Each piece is the same construct you can use on its own; this adds no behaviour.
  *
  * @example
@@ -290,9 +291,7 @@ export class CrossRegionConfigManagement extends Construct {
     super(scope, id);
     const validated = validationScope(this);
     const stack = Stack.of(this);
-    if (Token.isUnresolved(stack.region)) {
-      fail('CrossRegionConfigManagement', 'needs a stack with an explicit region (env.region)', 'an environment-agnostic stack');
-    }
+    explicitRegion(this, 'CrossRegionConfigManagement');
     validatePattern('projectName', props.projectName, NAME_PART, NAME_PART_ALLOWED);
     validatePattern('environment', props.environment, NAME_PART, NAME_PART_ALLOWED);
     const longestName = `${props.projectName}-${props.environment}-${LONGEST_FUNCTION_SUFFIX}`;

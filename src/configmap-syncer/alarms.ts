@@ -9,7 +9,7 @@ import { addHandlerAlarms, AlarmSet } from '../core/alarms';
  * resources' metric methods. Internal; not exported from the package.
  */
 
-/** Period of every alarm: five minutes, the seed's sync interval and `--period 300`. */
+/** Period of every alarm: five minutes, the default sync interval (`--period 300`). */
 const ALARM_PERIOD = Duration.minutes(5);
 
 /** What the alarms are built from. */

@@ -142,7 +142,7 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
   /**
    * Name of the ConfigMap of every target that names none.
    *
-   * @default - `<projectName>-<environmentName>-config`, the seed's name; with neither set, every target must name its ConfigMap
+   * @default - `<projectName>-<environmentName>-config`, the name of the Parameter Store document layout; with neither set, every target must name its ConfigMap
    */
   readonly configMapName?: string;
 
@@ -206,7 +206,7 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
 
   /**
    * When set, a Systems Manager parameter named `<parameterPrefix>/global/secrets/configmap-sync-config`
-   * holds the syncer's settings as JSON in the seed's shape. It must not be under `parameterPath`.
+   * holds the syncer's settings as JSON in the Parameter Store document layout. It must not be under `parameterPath`.
    *
    * @default - no parameter
    */

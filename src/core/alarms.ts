@@ -92,7 +92,7 @@ export class AlarmSet {
   }
 }
 
-/** Period of the handler alarms: five minutes, the seed's `--period 300`. */
+/** Period of the handler alarms: five minutes (`--period 300`). */
 const HANDLER_ALARM_PERIOD = Duration.minutes(5);
 
 /** Operator-facing descriptions of the three alarms every handler of this library has. */

@@ -75,6 +75,21 @@ export function explicitRegion(scope: Construct, constructName: string): string 
   return region;
 }
 
+/**
+ * The stack account and region of `scope`, which must both be explicit, for a construct that
+ * deploys to other regions: `<constructName> needs a stack with an explicit account and region (env),
+ * because it deploys to other regions, but got account ... and region ...` otherwise.
+ */
+export function explicitAccountAndRegion(scope: Construct, constructName: string): { account: string; region: string } {
+  const stack = Stack.of(scope);
+  if (Token.isUnresolved(stack.region) || Token.isUnresolved(stack.account)) {
+    throw validationError(`${constructName} needs a stack with an explicit account and region (env), because it deploys to other regions, `
+      + `but got account ${Token.isUnresolved(stack.account) ? 'unresolved' : JSON.stringify(stack.account)} and region `
+      + `${Token.isUnresolved(stack.region) ? 'unresolved' : JSON.stringify(stack.region)}`);
+  }
+  return { account: stack.account, region: stack.region };
+}
+
 /** The `service` dimension value of a construct's handler metrics: unique to it and stable across deployments. */
 export function handlerServiceName(scope: Construct): string {
   return Names.uniqueResourceName(scope, { maxLength: SERVICE_NAME_MAX_LENGTH });

@@ -25,13 +25,14 @@ import { PipelineFunction } from './pipeline-function';
 import { PipelineSource } from './pipeline-source';
 import { ConditionedPipeline, LambdaInvokeStep, StageConditions } from './pipeline-steps';
 import { AlarmSet, addHandlerAlarms } from '../core/alarms';
+import { explicitAccountAndRegion, handlerServiceName } from '../core/bundled-handler';
 import { DashboardWidgetOptions } from '../core/dashboard-options';
 import { HandlerOptions } from '../core/handler-options';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../core/hardened-function';
 import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, INLINE_POLICY_REASON, NIST_800_53_R5 } from '../core/nag';
 import { HandlerSettings } from '../private/handler-settings';
 import { claimParameterName } from '../private/uniqueness';
-import { domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName, validateRegionNames, validateSamePartition, validateWholeDuration, validationError, validationScope, WARNING } from '../private/validation';
+import { domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName, validateRegionNames, validateSamePartition, validateWholeDuration, validationScope, WARNING } from '../private/validation';
 
 const DEFAULT_METRIC_NAMESPACE = 'CrossRegionConfig/Pipeline';
 const DEFAULT_SYNTH_COMMANDS = ['npm ci', 'npx cdk synth'];
@@ -395,12 +396,7 @@ export class MultiRegionPipeline extends Construct {
         + 'declared with @jsii.implements(IRegionalStageFactory))', `<${props.application?.constructor?.name ?? typeof props.application}>`);
     }
     const stack = Stack.of(this);
-    if (Token.isUnresolved(stack.region) || Token.isUnresolved(stack.account)) {
-      throw validationError('MultiRegionPipeline needs a stack with an explicit account and region (env), because it deploys to other regions, '
-        + `but got account ${Token.isUnresolved(stack.account) ? 'unresolved' : JSON.stringify(stack.account)} and region `
-        + `${Token.isUnresolved(stack.region) ? 'unresolved' : JSON.stringify(stack.region)}`);
-    }
-    const account = stack.account;
+    const { account } = explicitAccountAndRegion(this, 'MultiRegionPipeline');
     const partition = stack.partition;
     const strategy = props.strategy ?? DeploymentStrategy.sequential();
     const blueGreen = strategy.kind === DeploymentStrategyKind.BLUE_GREEN;
@@ -451,7 +447,7 @@ export class MultiRegionPipeline extends Construct {
     if (props.alarmActions?.length && !createAlarms) {
       Annotations.of(this).addWarningV2(`${WARNING}alarmActionsIgnored`, 'alarmActions are ignored because createAlarms is false: no alarm is created.');
     }
-    this.serviceName = Names.uniqueResourceName(this, { maxLength: 64 });
+    this.serviceName = handlerServiceName(this);
     this.mainAlarms = this.newAlarmSet(this, createAlarms);
 
     // --- Functions ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { addHandlerAlarms, AlarmSet } from '../core/alarms';
  * metric methods. Internal; not exported from the package.
  */
 
-/** Period every alarm evaluates: five minutes, the seed's `--period 300`. */
+/** Period every alarm evaluates: five minutes (`--period 300`). */
 const ALARM_PERIOD = Duration.minutes(5);
 
 /** What the alarms are built from. */
