@@ -29,6 +29,11 @@ const NAME_PART_ALLOWED = 'must be 1 to 40 of the characters A-Z a-z 0-9 _ -, st
 const MAX_FUNCTION_NAME_LENGTH = 64;
 const LONGEST_FUNCTION_SUFFIX = 'cross-region-sync';
 
+/** `<projectName>-<environment>-<suffix>`: the name of a piece's function or dashboard. */
+function functionName(props: CrossRegionConfigManagementProps, suffix: string): string {
+  return `${props.projectName}-${props.environment}-${suffix}`;
+}
+
 /** Options of the secret replication piece. */
 export interface ReplicationOptions {
   /**
@@ -290,8 +295,50 @@ export class CrossRegionConfigManagement extends Construct {
   constructor(scope: Construct, id: string, props: CrossRegionConfigManagementProps) {
     super(scope, id);
     const validated = validationScope(this);
-    const stack = Stack.of(this);
     explicitRegion(this, 'CrossRegionConfigManagement');
+    this.validateProps(props);
+    this.parameterPrefix = `/${props.projectName}/${props.environment}`;
+    this.multiRegionEnabled = props.enableMultiRegion ?? true;
+    if (this.multiRegionEnabled) this.validateReplicationRegions(props.replicationRegions);
+    const documentsPath = `${this.parameterPrefix}/global/secrets`;
+
+    if (props.alertingTopic) this.routeAlarmsTo(props.alertingTopic);
+
+    if (!this.multiRegionEnabled) {
+      Annotations.of(this).addInfo('enableMultiRegion is false: no secret replicator, drift detector or ConfigMap syncer is created; '
+        + `the settings documents under ${documentsPath}/ say so (syncEnabled and enabled are false).`);
+      const ignored = (['replication', 'driftDetection', 'configMapSync'] as const).filter((option) => props[option] !== undefined);
+      if (ignored.length > 0) {
+        Annotations.of(this).addWarningV2(`${WARNING}optionsIgnored`, `${ignored.join(', ')} ignored because enableMultiRegion is false.`);
+      }
+    } else {
+      const created = this.createPieces(props, documentsPath);
+      this.replicator = created.replicator;
+      this.driftDetector = created.driftDetector;
+      this.configMapSyncer = created.configMapSyncer;
+    }
+
+    const { parameters, pipeline } = this.createDocuments(props, documentsPath);
+    this.configParameters = parameters;
+    this.pipeline = pipeline;
+
+    for (const piece of [this.replicator, this.driftDetector, this.configMapSyncer]) piece?.addAlarmAction(...this.alarmActions);
+
+    if ((props.dashboard ?? true) && (this.replicator || props.pipeline)) {
+      this.dashboard = new CrossRegionConfigDashboard(this, 'Dashboard', {
+        dashboardName: functionName(props, 'cross-region-config'),
+        replicator: this.replicator,
+        driftDetector: this.driftDetector,
+        configMapSyncer: this.configMapSyncer,
+        pipeline: props.pipeline,
+      });
+    }
+    validated();
+  }
+
+  /** Validates the names and the primary region, and claims the project and environment in the app. */
+  private validateProps(props: CrossRegionConfigManagementProps): void {
+    const stack = Stack.of(this);
     validatePattern('projectName', props.projectName, NAME_PART, NAME_PART_ALLOWED);
     validatePattern('environment', props.environment, NAME_PART, NAME_PART_ALLOWED);
     const longestName = `${props.projectName}-${props.environment}-${LONGEST_FUNCTION_SUFFIX}`;
@@ -306,18 +353,24 @@ export class CrossRegionConfigManagement extends Construct {
       }
     }
     claimProject(this, props.projectName, props.environment);
-    this.parameterPrefix = `/${props.projectName}/${props.environment}`;
-    this.multiRegionEnabled = props.enableMultiRegion ?? true;
-    if (this.multiRegionEnabled) {
-      validateNotEmpty('replicationRegions', props.replicationRegions);
-      validateRegionNames('replicationRegions', props.replicationRegions);
-      validateDistinct('replicationRegions', props.replicationRegions);
-      if (props.replicationRegions.includes(stack.region)) {
-        fail('replicationRegions', `must not contain the primary region ${JSON.stringify(stack.region)}`, props.replicationRegions);
-      }
+  }
+
+  /** Validates `replicationRegions` (only used when multi-region is enabled). */
+  private validateReplicationRegions(replicationRegions: string[]): void {
+    const stack = Stack.of(this);
+    validateNotEmpty('replicationRegions', replicationRegions);
+    validateRegionNames('replicationRegions', replicationRegions);
+    validateDistinct('replicationRegions', replicationRegions);
+    if (replicationRegions.includes(stack.region)) {
+      fail('replicationRegions', `must not contain the primary region ${JSON.stringify(stack.region)}`, replicationRegions);
     }
-    const name = (suffix: string) => `${props.projectName}-${props.environment}-${suffix}`;
-    const documentsPath = `${this.parameterPrefix}/global/secrets`;
+  }
+
+  /** The secret replicator, the drift detector (unless disabled) and the ConfigMap syncer (with `configMapSync`). */
+  private createPieces(props: CrossRegionConfigManagementProps, documentsPath: string): {
+    replicator: CrossRegionSecretReplicator; driftDetector?: ConfigDriftDetector; configMapSyncer?: ConfigMapSyncer;
+  } {
+    const name = (suffix: string) => functionName(props, suffix);
     const handlerOptions: HandlerOptions = {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
@@ -328,70 +381,69 @@ export class CrossRegionConfigManagement extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     };
     const sourceEncryptionKeys = props.secretsManagerKey ? [props.secretsManagerKey] : undefined;
-
-    if (props.alertingTopic) this.routeAlarmsTo(props.alertingTopic);
-
     const drift = props.driftDetection ?? {};
-    if (!this.multiRegionEnabled) {
-      Annotations.of(this).addInfo('enableMultiRegion is false: no secret replicator, drift detector or ConfigMap syncer is created; '
-        + `the settings documents under ${documentsPath}/ say so (syncEnabled and enabled are false).`);
-      const ignored = (['replication', 'driftDetection', 'configMapSync'] as const).filter((option) => props[option] !== undefined);
-      if (ignored.length > 0) {
-        Annotations.of(this).addWarningV2(`${WARNING}optionsIgnored`, `${ignored.join(', ')} ignored because enableMultiRegion is false.`);
-      }
-    } else {
-      const replication = props.replication ?? {};
-      this.replicator = new CrossRegionSecretReplicator(this, 'Replicator', {
+    const replication = props.replication ?? {};
+    const replicator = new CrossRegionSecretReplicator(this, 'Replicator', {
+      ...handlerOptions,
+      secrets: replication.secrets ?? SecretSelection.byNamePrefix(`${props.environment}/${props.projectName}/`),
+      replicaRegions: props.replicationRegions,
+      replicaKmsKeys: replication.replicaKmsKeys,
+      crossAccountReplicas: replication.crossAccountReplicas,
+      sourceEncryptionKeys,
+      provenanceKeyEncryptionKey: props.secretsManagerKey,
+      conflictPolicy: replication.conflictPolicy,
+      propagateDeletions: replication.propagateDeletions,
+      reconciliationSchedule: replication.reconciliationSchedule,
+      functionName: name('cross-region-sync'),
+    });
+
+    let driftDetector: ConfigDriftDetector | undefined;
+    if (drift.enabled ?? true) {
+      driftDetector = new ConfigDriftDetector(this, 'DriftDetector', {
         ...handlerOptions,
-        secrets: replication.secrets ?? SecretSelection.byNamePrefix(`${props.environment}/${props.projectName}/`),
-        replicaRegions: props.replicationRegions,
-        replicaKmsKeys: replication.replicaKmsKeys,
-        crossAccountReplicas: replication.crossAccountReplicas,
-        sourceEncryptionKeys,
-        provenanceKeyEncryptionKey: props.secretsManagerKey,
-        conflictPolicy: replication.conflictPolicy,
-        propagateDeletions: replication.propagateDeletions,
-        reconciliationSchedule: replication.reconciliationSchedule,
-        functionName: name('cross-region-sync'),
+        replicator,
+        parameterPaths: drift.parameterPaths,
+        configMaps: drift.configMaps,
+        // The documents below exist in the primary region only, by design.
+        ignoreRules: [...(drift.ignoreRules ?? []), DriftIgnoreRule.parameters(`${documentsPath}/**`)],
+        autoRemediation: drift.autoRemediation,
+        schedule: drift.schedule,
+        alertThreshold: drift.alertThreshold,
+        graceWindow: drift.graceWindow,
+        functionName: name('drift-detection'),
       });
-
-      if (drift.enabled ?? true) {
-        this.driftDetector = new ConfigDriftDetector(this, 'DriftDetector', {
-          ...handlerOptions,
-          replicator: this.replicator,
-          parameterPaths: drift.parameterPaths,
-          configMaps: drift.configMaps,
-          // The documents below exist in the primary region only, by design.
-          ignoreRules: [...(drift.ignoreRules ?? []), DriftIgnoreRule.parameters(`${documentsPath}/**`)],
-          autoRemediation: drift.autoRemediation,
-          schedule: drift.schedule,
-          alertThreshold: drift.alertThreshold,
-          graceWindow: drift.graceWindow,
-          functionName: name('drift-detection'),
-        });
-      } else if (Object.keys(drift).some((option) => option !== 'enabled')) {
-        Annotations.of(this).addWarningV2(`${WARNING}driftOptionsIgnored`, 'driftDetection options are ignored because driftDetection.enabled is false.');
-      }
-
-      if (props.configMapSync) {
-        this.configMapSyncer = new ConfigMapSyncer(this, 'ConfigMapSyncer', {
-          ...handlerOptions,
-          targets: props.configMapSync.targets,
-          parameterPath: props.configMapSync.parameterPath,
-          sourceSecret: props.configMapSync.sourceSecret,
-          sourceEncryptionKeys,
-          includeKeys: props.configMapSync.includeKeys,
-          excludeSensitiveKeys: props.configMapSync.excludeSensitiveKeys,
-          projectName: props.projectName,
-          environmentName: props.environment,
-          functionName: name('configmap-sync'),
-        });
-        addCompanion(this.replicator, COMPANION_CONFIGMAP_SYNC);
-      }
+    } else if (Object.keys(drift).some((option) => option !== 'enabled')) {
+      Annotations.of(this).addWarningV2(`${WARNING}driftOptionsIgnored`, 'driftDetection options are ignored because driftDetection.enabled is false.');
     }
 
-    // The documents keep their construct ids whichever pieces exist, so turning a piece on or off
-    // updates a parameter in place instead of replacing it under the same name.
+    let configMapSyncer: ConfigMapSyncer | undefined;
+    if (props.configMapSync) {
+      configMapSyncer = new ConfigMapSyncer(this, 'ConfigMapSyncer', {
+        ...handlerOptions,
+        targets: props.configMapSync.targets,
+        parameterPath: props.configMapSync.parameterPath,
+        sourceSecret: props.configMapSync.sourceSecret,
+        sourceEncryptionKeys,
+        includeKeys: props.configMapSync.includeKeys,
+        excludeSensitiveKeys: props.configMapSync.excludeSensitiveKeys,
+        projectName: props.projectName,
+        environmentName: props.environment,
+        functionName: name('configmap-sync'),
+      });
+      addCompanion(replicator, COMPANION_CONFIGMAP_SYNC);
+    }
+    return { replicator, driftDetector, configMapSyncer };
+  }
+
+  /**
+   * The settings documents of the Parameter Store document layout (each piece's, or a disabled one),
+   * and the pipeline's when given; returns them with the pipeline when it is in this stack.
+   */
+  private createDocuments(props: CrossRegionConfigManagementProps, documentsPath: string): {
+    parameters: ssm.IStringParameter[]; pipeline?: MultiRegionPipeline;
+  } {
+    const stack = Stack.of(this);
+    let pipeline: MultiRegionPipeline | undefined;
     const crossRegionConfig = this.document('CrossRegionConfig', 'cross-region-config', this.replicator?._configDocument ?? {
       primaryRegion: stack.region,
       replicationRegions: [],
@@ -409,7 +461,7 @@ export class CrossRegionConfigManagement extends Construct {
 
     if (props.pipeline) {
       const pipelineStack = Stack.of(props.pipeline);
-      this.pipeline = pipelineStack === stack ? props.pipeline : undefined;
+      pipeline = pipelineStack === stack ? props.pipeline : undefined;
       const document = props.pipeline._settingsDocument;
       const otherEnvironment = pipelineStack.region !== stack.region || pipelineStack.account !== stack.account;
       if (otherEnvironment && Token.isUnresolved(stack.toJsonString(document))) {
@@ -417,28 +469,15 @@ export class CrossRegionConfigManagement extends Construct {
           + 'resolved at deploy time: the gitops-config document cannot reference them across regions', pipelineStack.region);
       }
       parameters.push(this.document('GitOpsConfig', 'gitops-config', document));
-      if (this.pipeline) {
-        this.pipeline.addAlarmAction(...this.alarmActions);
+      if (pipeline) {
+        pipeline.addAlarmAction(...this.alarmActions);
       } else if (this.alarmActions.length > 0) {
         Annotations.of(this).addWarningV2(`${WARNING}pipelineAlarmsNotRouted`,
           `The pipeline's alarms are not routed to alertingTopic: the pipeline is in another stack (${pipelineStack.stackName}), and routing `
           + 'them would make each stack depend on the other through the dashboard; use pipeline.addAlarmAction() in its stack.');
       }
     }
-    this.configParameters = parameters;
-
-    for (const piece of [this.replicator, this.driftDetector, this.configMapSyncer]) piece?.addAlarmAction(...this.alarmActions);
-
-    if ((props.dashboard ?? true) && (this.replicator || props.pipeline)) {
-      this.dashboard = new CrossRegionConfigDashboard(this, 'Dashboard', {
-        dashboardName: name('cross-region-config'),
-        replicator: this.replicator,
-        driftDetector: this.driftDetector,
-        configMapSyncer: this.configMapSyncer,
-        pipeline: props.pipeline,
-      });
-    }
-    validated();
+    return { parameters, pipeline };
   }
 
   /** Every alarm of every piece this construct created, and of an attached pipeline of the same stack. */

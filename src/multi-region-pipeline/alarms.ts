@@ -1,6 +1,6 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { PipelineMetricOptions } from './metric-options';
-import { AlarmSet } from '../core/alarms';
+import { AlarmSet, AT_LEAST_ONCE } from '../core/alarms';
 
 /** What the pipeline's alarms read: a `MultiRegionPipeline` is one. */
 export interface PipelineAlarmSource {
@@ -35,9 +35,7 @@ export interface PipelineAlarms {
 export function createPipelineAlarms(alarms: AlarmSet, pipeline: PipelineAlarmSource, options: PipelineAlarmOptions): PipelineAlarms {
   const atLeastOnce = {
     threshold: 1, // events per 5-minute period
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    ...AT_LEAST_ONCE,
   };
   const name = pipeline.pipelineName;
   return {
