@@ -25,12 +25,11 @@ import { PipelineFunction } from './pipeline-function';
 import { PipelineSource } from './pipeline-source';
 import { ConditionedPipeline, LambdaInvokeStep, StageConditions } from './pipeline-steps';
 import { AlarmSet, addHandlerAlarms } from '../core/alarms';
-import { explicitAccountAndRegion, handlerServiceName, warnAboutIgnoredAlarmActions } from '../core/bundled-handler';
+import { BundledHandler, explicitAccountAndRegion, handlerServiceName, warnAboutIgnoredAlarmActions } from '../core/bundled-handler';
 import { DashboardWidgetOptions } from '../core/dashboard-options';
 import { HandlerOptions } from '../core/handler-options';
-import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../core/hardened-function';
-import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, INLINE_POLICY_REASON, NIST_800_53_R5 } from '../core/nag';
-import { HandlerSettings } from '../private/handler-settings';
+import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, TRACING_ACTIONS } from '../core/hardened-function';
+import { acknowledgeNagFindings, flattenReference, INLINE_POLICY_REASON, NIST_800_53_R5 } from '../core/nag';
 import { claimParameterName } from '../private/uniqueness';
 import { domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName, validateRegionNames, validateSamePartition, validateWholeDuration, validationScope, WARNING } from '../private/validation';
 
@@ -989,19 +988,24 @@ export class MultiRegionPipeline extends Construct {
     options: { description: string; timeout: Duration; environment?: { [key: string]: string }; growable: { [key: string]: unknown } },
   ): FunctionResources {
     const scope = new Construct(this, id);
-    const hardened = hardenedFunction(scope, {
+    const bundled = new BundledHandler(scope, {
+      // The pipeline's own props: no functionName or memory size per function, and alarmActions are the pipeline's.
+      options: {
+        logRetention: props.logRetention,
+        vpc: props.vpc,
+        vpcSubnets: props.vpcSubnets,
+        securityGroups: props.securityGroups,
+        logGroupEncryptionKey: props.logGroupEncryptionKey,
+        deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
+        reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+        createAlarms,
+      },
       description: options.description.slice(0, 256),
-      memorySize: SMALL_FUNCTION_MEMORY_MIB,
-      timeout: options.timeout,
-      logRetention: props.logRetention,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      securityGroups: props.securityGroups,
-      logGroupEncryptionKey: props.logGroupEncryptionKey,
-      deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      defaultMemoryMiB: SMALL_FUNCTION_MEMORY_MIB,
+      defaultTimeout: options.timeout,
     });
-    const settings = new HandlerSettings(scope, 'Settings', {
+    this.alarmSets.push(bundled.alarmSet);
+    const handler = bundled.createFunction(PipelineFunction, {
       description: `the ${role} function of the pipeline ${this.pipelineName}`,
       environment: {
         [PipelineEnv.ROLE]: role,
@@ -1011,22 +1015,22 @@ export class MultiRegionPipeline extends Construct {
       },
       growable: options.growable,
     });
-    const handler = new PipelineFunction(scope, 'Handler', { ...hardened.options, environment: settings.environment });
-    settings.grantRead(handler);
     if (role === PipelineFunctionRole.TRAFFIC_SWITCH) {
-      hardened.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codepipeline:GetJobDetails'], resources: ['*'] }));
+      bundled.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codepipeline:GetJobDetails'], resources: ['*'] }));
     }
-    const alarms = this.newAlarmSet(scope, createAlarms);
     const what = { [PipelineFunctionRole.HEALTH_CHECK]: 'health-check', [PipelineFunctionRole.TRAFFIC_SWITCH]: 'traffic-switch', [PipelineFunctionRole.PIPELINE_WATCHER]: 'watcher' }[role];
-    addHandlerAlarms(alarms, handler, hardened.deadLetterQueue, {
+    addHandlerAlarms(bundled.alarmSet, handler, bundled.deadLetterQueue, {
       errors: `The pipeline ${what} function failed. Its log group has the error name; a failed action is retried by CodePipeline on retry, an event by Lambda.`,
       throttles: `The pipeline ${what} function was throttled; raise the account's Lambda concurrency or reserve some for it.`,
       deadLetter: `Invocations of the pipeline ${what} function failed after retries and were dead-lettered; inspect the queue, fix the cause and redrive.`,
     });
     const resources = {
-      handler, settingsParameters: settings.parameters, role: hardened.role, logGroup: hardened.logGroup, deadLetterQueue: hardened.deadLetterQueue,
+      handler,
+      settingsParameters: bundled.settingsParameters,
+      role: bundled.role,
+      logGroup: bundled.logGroup,
+      deadLetterQueue: bundled.deadLetterQueue,
     };
-    acknowledgeHandlerFindings(resources, props);
     return resources;
   }
 }
