@@ -1,4 +1,4 @@
-export * from './common';
+export * from './core';
 export * from './secret-replicator';
 export * from './drift-detector';
 export * from './configmap-syncer';

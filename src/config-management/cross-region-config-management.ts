@@ -8,31 +8,39 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { HandlerOptions } from '../common/handler-options';
 import { ConfigMapSyncer, ConfigMapSyncTarget } from '../configmap-syncer';
+import { explicitRegion } from '../core/bundled-handler';
+import { addCompanion, COMPANION_CONFIGMAP_SYNC } from '../core/companions';
+import { ConflictPolicy } from '../core/conflict-policy';
+import { HandlerOptions } from '../core/handler-options';
+import { ReplicaKmsKey } from '../core/replica-kms-key';
+import { SecretSelection } from '../core/secret-selection';
 import { CrossRegionConfigDashboard } from '../dashboard';
 import { ConfigDriftDetector, ConfigMapDriftScope, DriftIgnoreRule, DriftRemediation } from '../drift-detector';
 import { MultiRegionPipeline } from '../multi-region-pipeline';
-import { COMPANION_CONFIGMAP_SYNC } from '../private/companions';
 import { claimParameterName, claimProject } from '../private/uniqueness';
-import { fail, validateDistinct, validateNotEmpty, validatePattern, validateRegionName, validateRegionNames, validationScope } from '../private/validation';
-import { ConflictPolicy, CrossAccountReplica, CrossRegionSecretReplicator, ReplicaKmsKey, SecretSelection } from '../secret-replicator';
+import { fail, validateDistinct, validateNotEmpty, validatePattern, validateRegionName, validateRegionNames, validationScope, WARNING } from '../private/validation';
+import { CrossAccountReplica, CrossRegionSecretReplicator } from '../secret-replicator';
 
 /** A project or environment name: one Parameter Store path segment and a function-name part. */
 const NAME_PART = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 const NAME_PART_ALLOWED = 'must be 1 to 40 of the characters A-Z a-z 0-9 _ -, starting with a letter or digit';
-const WARNING = 'cdk-cross-region-config:';
-/** Lambda's limit on function names, and the longest of the seed's function-name suffixes. */
+/** Lambda's limit on function names, and the longest of the function-name suffixes (`<project>-<environment>-<suffix>`). */
 const MAX_FUNCTION_NAME_LENGTH = 64;
 const LONGEST_FUNCTION_SUFFIX = 'cross-region-sync';
+
+/** `<projectName>-<environment>-<suffix>`: the name of a piece's function or dashboard. */
+function functionName(props: CrossRegionConfigManagementProps, suffix: string): string {
+  return `${props.projectName}-${props.environment}-${suffix}`;
+}
 
 /** Options of the secret replication piece. */
 export interface ReplicationOptions {
   /**
    * The secrets to replicate.
    *
-   * @default - every secret whose name starts with `<environment>/<projectName>/`, as the seed names
-   * them (`production/genai-demo/application`)
+   * @default - every secret whose name starts with `<environment>/<projectName>/`, as the Parameter Store document layout
+   * names them (`production/genai-demo/application`)
    */
   readonly secrets?: SecretSelection;
 
@@ -169,7 +177,7 @@ export interface ConfigMapSyncOptions {
   readonly excludeSensitiveKeys?: boolean;
 }
 
-/** Properties of CrossRegionConfigManagement, mirroring the seed's secrets stack. */
+/** Properties of CrossRegionConfigManagement: one set of props for the secrets stack of a multi-region application. */
 export interface CrossRegionConfigManagementProps extends HandlerOptions {
   /** Environment name, for example `production`: part of names and of the parameter prefix. */
   readonly environment: string;
@@ -179,7 +187,7 @@ export interface CrossRegionConfigManagementProps extends HandlerOptions {
 
   /**
    * The primary region. The pieces read their sources in their stack's region, so this must be the
-   * stack's region; it is a prop to mirror the seed and to fail early when they differ.
+   * stack's region; it is a prop to state the intent and to fail early when they differ.
    *
    * @default - the stack's region
    */
@@ -187,8 +195,9 @@ export interface CrossRegionConfigManagementProps extends HandlerOptions {
 
   /**
    * KMS key of the secrets in the primary region (the handlers may decrypt through Secrets Manager).
+   * It also encrypts the replicator's provenance key secret (`provenanceKeyEncryptionKey`).
    *
-   * @default - the secrets use `aws/secretsmanager`
+   * @default - the secrets and the provenance key use `aws/secretsmanager`
    */
   readonly secretsManagerKey?: kms.IKey;
 
@@ -247,9 +256,9 @@ export interface CrossRegionConfigManagementProps extends HandlerOptions {
 }
 
 /**
- * The seed's "Secrets Stack" in one construct: a secret replicator, a drift detector and, when
- * clusters are given, a ConfigMap syncer, with one set of props, the seed's Parameter Store
- * documents under `/<projectName>/<environment>/global/secrets/`, every alarm routed to one topic,
+ * The secrets stack of a multi-region application in one construct: a secret replicator, a drift
+ * detector and, when clusters are given, a ConfigMap syncer, with one set of props, the Parameter
+ * Store document layout under `/<projectName>/<environment>/global/secrets/`, every alarm routed to one topic,
  * and a dashboard. Each piece is the same construct you can use on its own; this adds no behaviour.
  *
  * @example
@@ -286,10 +295,50 @@ export class CrossRegionConfigManagement extends Construct {
   constructor(scope: Construct, id: string, props: CrossRegionConfigManagementProps) {
     super(scope, id);
     const validated = validationScope(this);
-    const stack = Stack.of(this);
-    if (Token.isUnresolved(stack.region)) {
-      fail('CrossRegionConfigManagement', 'needs a stack with an explicit region (env.region)', 'an environment-agnostic stack');
+    explicitRegion(this, 'CrossRegionConfigManagement');
+    this.validateProps(props);
+    this.parameterPrefix = `/${props.projectName}/${props.environment}`;
+    this.multiRegionEnabled = props.enableMultiRegion ?? true;
+    if (this.multiRegionEnabled) this.validateReplicationRegions(props.replicationRegions);
+    const documentsPath = `${this.parameterPrefix}/global/secrets`;
+
+    if (props.alertingTopic) this.routeAlarmsTo(props.alertingTopic);
+
+    if (!this.multiRegionEnabled) {
+      Annotations.of(this).addInfo('enableMultiRegion is false: no secret replicator, drift detector or ConfigMap syncer is created; '
+        + `the settings documents under ${documentsPath}/ say so (syncEnabled and enabled are false).`);
+      const ignored = (['replication', 'driftDetection', 'configMapSync'] as const).filter((option) => props[option] !== undefined);
+      if (ignored.length > 0) {
+        Annotations.of(this).addWarningV2(`${WARNING}optionsIgnored`, `${ignored.join(', ')} ignored because enableMultiRegion is false.`);
+      }
+    } else {
+      const created = this.createPieces(props, documentsPath);
+      this.replicator = created.replicator;
+      this.driftDetector = created.driftDetector;
+      this.configMapSyncer = created.configMapSyncer;
     }
+
+    const { parameters, pipeline } = this.createDocuments(props, documentsPath);
+    this.configParameters = parameters;
+    this.pipeline = pipeline;
+
+    for (const piece of [this.replicator, this.driftDetector, this.configMapSyncer]) piece?.addAlarmAction(...this.alarmActions);
+
+    if ((props.dashboard ?? true) && (this.replicator || props.pipeline)) {
+      this.dashboard = new CrossRegionConfigDashboard(this, 'Dashboard', {
+        dashboardName: functionName(props, 'cross-region-config'),
+        replicator: this.replicator,
+        driftDetector: this.driftDetector,
+        configMapSyncer: this.configMapSyncer,
+        pipeline: props.pipeline,
+      });
+    }
+    validated();
+  }
+
+  /** Validates the names and the primary region, and claims the project and environment in the app. */
+  private validateProps(props: CrossRegionConfigManagementProps): void {
+    const stack = Stack.of(this);
     validatePattern('projectName', props.projectName, NAME_PART, NAME_PART_ALLOWED);
     validatePattern('environment', props.environment, NAME_PART, NAME_PART_ALLOWED);
     const longestName = `${props.projectName}-${props.environment}-${LONGEST_FUNCTION_SUFFIX}`;
@@ -304,18 +353,24 @@ export class CrossRegionConfigManagement extends Construct {
       }
     }
     claimProject(this, props.projectName, props.environment);
-    this.parameterPrefix = `/${props.projectName}/${props.environment}`;
-    this.multiRegionEnabled = props.enableMultiRegion ?? true;
-    if (this.multiRegionEnabled) {
-      validateNotEmpty('replicationRegions', props.replicationRegions);
-      validateRegionNames('replicationRegions', props.replicationRegions);
-      validateDistinct('replicationRegions', props.replicationRegions);
-      if (props.replicationRegions.includes(stack.region)) {
-        fail('replicationRegions', `must not contain the primary region ${JSON.stringify(stack.region)}`, props.replicationRegions);
-      }
+  }
+
+  /** Validates `replicationRegions` (only used when multi-region is enabled). */
+  private validateReplicationRegions(replicationRegions: string[]): void {
+    const stack = Stack.of(this);
+    validateNotEmpty('replicationRegions', replicationRegions);
+    validateRegionNames('replicationRegions', replicationRegions);
+    validateDistinct('replicationRegions', replicationRegions);
+    if (replicationRegions.includes(stack.region)) {
+      fail('replicationRegions', `must not contain the primary region ${JSON.stringify(stack.region)}`, replicationRegions);
     }
-    const name = (suffix: string) => `${props.projectName}-${props.environment}-${suffix}`;
-    const documentsPath = `${this.parameterPrefix}/global/secrets`;
+  }
+
+  /** The secret replicator, the drift detector (unless disabled) and the ConfigMap syncer (with `configMapSync`). */
+  private createPieces(props: CrossRegionConfigManagementProps, documentsPath: string): {
+    replicator: CrossRegionSecretReplicator; driftDetector?: ConfigDriftDetector; configMapSyncer?: ConfigMapSyncer;
+  } {
+    const name = (suffix: string) => functionName(props, suffix);
     const handlerOptions: HandlerOptions = {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
@@ -326,69 +381,69 @@ export class CrossRegionConfigManagement extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     };
     const sourceEncryptionKeys = props.secretsManagerKey ? [props.secretsManagerKey] : undefined;
-
-    if (props.alertingTopic) this.routeAlarmsTo(props.alertingTopic);
-
     const drift = props.driftDetection ?? {};
-    if (!this.multiRegionEnabled) {
-      Annotations.of(this).addInfo('enableMultiRegion is false: no secret replicator, drift detector or ConfigMap syncer is created; '
-        + `the settings documents under ${documentsPath}/ say so (syncEnabled and enabled are false).`);
-      const ignored = (['replication', 'driftDetection', 'configMapSync'] as const).filter((option) => props[option] !== undefined);
-      if (ignored.length > 0) {
-        Annotations.of(this).addWarningV2(`${WARNING}optionsIgnored`, `${ignored.join(', ')} ignored because enableMultiRegion is false.`);
-      }
-    } else {
-      const replication = props.replication ?? {};
-      this.replicator = new CrossRegionSecretReplicator(this, 'Replicator', {
+    const replication = props.replication ?? {};
+    const replicator = new CrossRegionSecretReplicator(this, 'Replicator', {
+      ...handlerOptions,
+      secrets: replication.secrets ?? SecretSelection.byNamePrefix(`${props.environment}/${props.projectName}/`),
+      replicaRegions: props.replicationRegions,
+      replicaKmsKeys: replication.replicaKmsKeys,
+      crossAccountReplicas: replication.crossAccountReplicas,
+      sourceEncryptionKeys,
+      provenanceKeyEncryptionKey: props.secretsManagerKey,
+      conflictPolicy: replication.conflictPolicy,
+      propagateDeletions: replication.propagateDeletions,
+      reconciliationSchedule: replication.reconciliationSchedule,
+      functionName: name('cross-region-sync'),
+    });
+
+    let driftDetector: ConfigDriftDetector | undefined;
+    if (drift.enabled ?? true) {
+      driftDetector = new ConfigDriftDetector(this, 'DriftDetector', {
         ...handlerOptions,
-        secrets: replication.secrets ?? SecretSelection.byNamePrefix(`${props.environment}/${props.projectName}/`),
-        replicaRegions: props.replicationRegions,
-        replicaKmsKeys: replication.replicaKmsKeys,
-        crossAccountReplicas: replication.crossAccountReplicas,
-        sourceEncryptionKeys,
-        conflictPolicy: replication.conflictPolicy,
-        propagateDeletions: replication.propagateDeletions,
-        reconciliationSchedule: replication.reconciliationSchedule,
-        functionName: name('cross-region-sync'),
+        replicator,
+        parameterPaths: drift.parameterPaths,
+        configMaps: drift.configMaps,
+        // The documents below exist in the primary region only, by design.
+        ignoreRules: [...(drift.ignoreRules ?? []), DriftIgnoreRule.parameters(`${documentsPath}/**`)],
+        autoRemediation: drift.autoRemediation,
+        schedule: drift.schedule,
+        alertThreshold: drift.alertThreshold,
+        graceWindow: drift.graceWindow,
+        functionName: name('drift-detection'),
       });
-
-      if (drift.enabled ?? true) {
-        this.driftDetector = new ConfigDriftDetector(this, 'DriftDetector', {
-          ...handlerOptions,
-          replicator: this.replicator,
-          parameterPaths: drift.parameterPaths,
-          configMaps: drift.configMaps,
-          // The documents below exist in the primary region only, by design.
-          ignoreRules: [...(drift.ignoreRules ?? []), DriftIgnoreRule.parameters(`${documentsPath}/**`)],
-          autoRemediation: drift.autoRemediation,
-          schedule: drift.schedule,
-          alertThreshold: drift.alertThreshold,
-          graceWindow: drift.graceWindow,
-          functionName: name('drift-detection'),
-        });
-      } else if (Object.keys(drift).some((option) => option !== 'enabled')) {
-        Annotations.of(this).addWarningV2(`${WARNING}driftOptionsIgnored`, 'driftDetection options are ignored because driftDetection.enabled is false.');
-      }
-
-      if (props.configMapSync) {
-        this.configMapSyncer = new ConfigMapSyncer(this, 'ConfigMapSyncer', {
-          ...handlerOptions,
-          targets: props.configMapSync.targets,
-          parameterPath: props.configMapSync.parameterPath,
-          sourceSecret: props.configMapSync.sourceSecret,
-          sourceEncryptionKeys,
-          includeKeys: props.configMapSync.includeKeys,
-          excludeSensitiveKeys: props.configMapSync.excludeSensitiveKeys,
-          projectName: props.projectName,
-          environmentName: props.environment,
-          functionName: name('configmap-sync'),
-        });
-        this.replicator._addCompanion(COMPANION_CONFIGMAP_SYNC);
-      }
+    } else if (Object.keys(drift).some((option) => option !== 'enabled')) {
+      Annotations.of(this).addWarningV2(`${WARNING}driftOptionsIgnored`, 'driftDetection options are ignored because driftDetection.enabled is false.');
     }
 
-    // The documents keep their construct ids whichever pieces exist, so turning a piece on or off
-    // updates a parameter in place instead of replacing it under the same name.
+    let configMapSyncer: ConfigMapSyncer | undefined;
+    if (props.configMapSync) {
+      configMapSyncer = new ConfigMapSyncer(this, 'ConfigMapSyncer', {
+        ...handlerOptions,
+        targets: props.configMapSync.targets,
+        parameterPath: props.configMapSync.parameterPath,
+        sourceSecret: props.configMapSync.sourceSecret,
+        sourceEncryptionKeys,
+        includeKeys: props.configMapSync.includeKeys,
+        excludeSensitiveKeys: props.configMapSync.excludeSensitiveKeys,
+        projectName: props.projectName,
+        environmentName: props.environment,
+        functionName: name('configmap-sync'),
+      });
+      addCompanion(replicator, COMPANION_CONFIGMAP_SYNC);
+    }
+    return { replicator, driftDetector, configMapSyncer };
+  }
+
+  /**
+   * The settings documents of the Parameter Store document layout (each piece's, or a disabled one),
+   * and the pipeline's when given; returns them with the pipeline when it is in this stack.
+   */
+  private createDocuments(props: CrossRegionConfigManagementProps, documentsPath: string): {
+    parameters: ssm.IStringParameter[]; pipeline?: MultiRegionPipeline;
+  } {
+    const stack = Stack.of(this);
+    let pipeline: MultiRegionPipeline | undefined;
     const crossRegionConfig = this.document('CrossRegionConfig', 'cross-region-config', this.replicator?._configDocument ?? {
       primaryRegion: stack.region,
       replicationRegions: [],
@@ -406,7 +461,7 @@ export class CrossRegionConfigManagement extends Construct {
 
     if (props.pipeline) {
       const pipelineStack = Stack.of(props.pipeline);
-      this.pipeline = pipelineStack === stack ? props.pipeline : undefined;
+      pipeline = pipelineStack === stack ? props.pipeline : undefined;
       const document = props.pipeline._settingsDocument;
       const otherEnvironment = pipelineStack.region !== stack.region || pipelineStack.account !== stack.account;
       if (otherEnvironment && Token.isUnresolved(stack.toJsonString(document))) {
@@ -414,28 +469,15 @@ export class CrossRegionConfigManagement extends Construct {
           + 'resolved at deploy time: the gitops-config document cannot reference them across regions', pipelineStack.region);
       }
       parameters.push(this.document('GitOpsConfig', 'gitops-config', document));
-      if (this.pipeline) {
-        this.pipeline.addAlarmAction(...this.alarmActions);
+      if (pipeline) {
+        pipeline.addAlarmAction(...this.alarmActions);
       } else if (this.alarmActions.length > 0) {
         Annotations.of(this).addWarningV2(`${WARNING}pipelineAlarmsNotRouted`,
           `The pipeline's alarms are not routed to alertingTopic: the pipeline is in another stack (${pipelineStack.stackName}), and routing `
           + 'them would make each stack depend on the other through the dashboard; use pipeline.addAlarmAction() in its stack.');
       }
     }
-    this.configParameters = parameters;
-
-    for (const piece of [this.replicator, this.driftDetector, this.configMapSyncer]) piece?.addAlarmAction(...this.alarmActions);
-
-    if ((props.dashboard ?? true) && (this.replicator || props.pipeline)) {
-      this.dashboard = new CrossRegionConfigDashboard(this, 'Dashboard', {
-        dashboardName: name('cross-region-config'),
-        replicator: this.replicator,
-        driftDetector: this.driftDetector,
-        configMapSyncer: this.configMapSyncer,
-        pipeline: props.pipeline,
-      });
-    }
-    validated();
+    return { parameters, pipeline };
   }
 
   /** Every alarm of every piece this construct created, and of an attached pipeline of the same stack. */

@@ -1,16 +1,13 @@
-import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { addHandlerAlarms, AlarmSet } from '../private/alarms';
+import { addHandlerAlarms, AlarmSet, ALARM_PERIOD, AT_LEAST_ONCE } from '../core/alarms';
 
 /**
  * The ConfigMap syncer's alarms, built only from the construct's `metricXxx()` methods and its
  * resources' metric methods. Internal; not exported from the package.
  */
 
-/** Period of every alarm: five minutes, the seed's sync interval and `--period 300`. */
-const ALARM_PERIOD = Duration.minutes(5);
 
 /** What the alarms are built from. */
 export interface SyncAlarmSources {
@@ -36,9 +33,7 @@ export function createSyncAlarms(alarms: AlarmSet, sources: SyncAlarmSources): S
     id: 'SyncFailuresAlarm',
     metric: sources.syncFailure({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
     threshold: 1, // ConfigMaps that could not be written, per 5 minutes
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    ...AT_LEAST_ONCE,
     // No data means no sync failed in the period (a failing target fails again on the next sync).
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     description: 'At least one ConfigMap could not be synced: the cluster was unreachable, the role was denied (EKS access entry, RBAC, '

@@ -1,7 +1,6 @@
-import { Annotations, ArnFormat, CfnResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,40 +12,35 @@ import { Construct } from 'constructs';
 import { createSyncAlarms } from './alarms';
 import { SyncEnv, SyncMetric, SyncTargetConfig } from './contract';
 import { syncerDashboardWidgets } from './dashboard';
+import { ConfigMapSyncMetricOptions } from './metric-options';
 import { clusterDimension, syncMetric } from './metrics';
 import { globMatchesOnlySensitiveNames, isSensitiveName } from './sensitive-names';
 import { SyncerFunction } from './syncer-function';
-import { DashboardWidgetOptions } from '../common/dashboard-options';
-import { HandlerOptions } from '../common/handler-options';
-import { KubernetesCluster } from '../common/kubernetes-cluster';
-import { AlarmSet } from '../private/alarms';
-import { HandlerSettings } from '../private/handler-settings';
-import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
-import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
-import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../private/nag';
+import { AlarmSet } from '../core/alarms';
+import { BundledHandler, explicitRegion, HandlerConfiguration } from '../core/bundled-handler';
+import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { HandlerOptions } from '../core/handler-options';
+import { TRACING_ACTIONS } from '../core/hardened-function';
+import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../core/kubernetes-access';
+import { KubernetesCluster } from '../core/kubernetes-cluster';
+import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../core/nag';
+import { SECRET_EVENT_NAMES } from '../core/secrets-contract';
 import { readQuietly } from '../private/quiet-read';
 import { intervalLabel, validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
-import {
-  domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern,
-  validateRegionName, validationError, validationScope, failIn,
-} from '../private/validation';
-import { SECRET_EVENT_NAMES } from '../secret-replicator/contract';
+import { domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern, validationScope, failIn, WARNING } from '../private/validation';
 
-/** The seed's handler sizing: 256 MiB and a 5-minute timeout. */
+/** The default sizing of the handler: 256 MiB and a 5-minute timeout. */
 const DEFAULT_MEMORY_MIB = 256;
 const DEFAULT_TIMEOUT = Duration.minutes(5);
-/** The seed's sync interval: every five minutes. */
+/** The default sync interval: every five minutes. */
 const DEFAULT_SCHEDULE = events.Schedule.rate(Duration.minutes(5));
 const DEFAULT_METRIC_NAMESPACE = 'CrossRegionConfig/ConfigMapSync';
 const DEFAULT_NAMESPACE = 'default';
-/** `Names.uniqueResourceName` length for the `service` dimension. */
-const SERVICE_NAME_MAX_LENGTH = 64;
 /** Kubernetes limits: namespaces are DNS-1123 labels (63 characters), ConfigMap names and keys 253 characters. */
 const MAX_NAMESPACE_LENGTH = 63;
 const MAX_CONFIGMAP_NAME_LENGTH = 253;
 const MAX_KEY_LENGTH = 253;
-const WARNING = 'cdk-cross-region-config:';
 /** Id of the warning that asks an operator for the cluster-scoped grant `createNamespace` needs. */
 const NAMESPACE_GRANT_WARNING = `${WARNING}namespaceCreationNeedsClusterGrant`;
 
@@ -103,19 +97,6 @@ export interface ConfigMapSyncTarget {
 }
 
 /**
- * Options of the ConfigMap syncer's `metricXxx()` methods.
- */
-export interface ConfigMapSyncMetricOptions extends cloudwatch.MetricOptions {
-  /**
-   * Only the ConfigMaps of this target cluster (adds the dimension `Cluster` with the value
-   * `<region>/<cluster name>`).
-   *
-   * @default - the total over every target
-   */
-  readonly cluster?: KubernetesCluster;
-}
-
-/**
  * Props of `ConfigMapSyncer`.
  */
 export interface ConfigMapSyncerProps extends HandlerOptions {
@@ -161,7 +142,7 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
   /**
    * Name of the ConfigMap of every target that names none.
    *
-   * @default - `<projectName>-<environmentName>-config`, the seed's name; with neither set, every target must name its ConfigMap
+   * @default - `<projectName>-<environmentName>-config`, the name of the Parameter Store document layout; with neither set, every target must name its ConfigMap
    */
   readonly configMapName?: string;
 
@@ -225,7 +206,7 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
 
   /**
    * When set, a Systems Manager parameter named `<parameterPrefix>/global/secrets/configmap-sync-config`
-   * holds the syncer's settings as JSON in the seed's shape. It must not be under `parameterPath`.
+   * holds the syncer's settings as JSON in the Parameter Store document layout. It must not be under `parameterPath`.
    *
    * @default - no parameter
    */
@@ -394,7 +375,7 @@ export class ConfigMapSyncer extends Construct {
   private readonly clusterDimensions: string[];
 
   /**
-   * The configmap-sync-config document (the seed's shape), written to `configParameter`.
+   * The configmap-sync-config document (in the Parameter Store document layout), written to `configParameter`.
    *
    * @internal
    */
@@ -406,25 +387,71 @@ export class ConfigMapSyncer extends Construct {
   constructor(scope: Construct, id: string, props: ConfigMapSyncerProps) {
     super(scope, id);
     const validated = validationScope(this);
-
-    const stack = Stack.of(this);
-    if (Token.isUnresolved(stack.region)) {
-      throw validationError('ConfigMapSyncer needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
-    }
-    validateRegionName('the stack region', stack.region);
-    this.primaryRegion = stack.region;
-    const primary = this.primaryRegion;
-    const createAlarms = props.createAlarms ?? true;
-    const schedule = props.schedule ?? DEFAULT_SCHEDULE;
-    const sourceEncryptionKeys = props.sourceEncryptionKeys ?? [];
+    this.primaryRegion = explicitRegion(this, 'ConfigMapSyncer');
     this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
+    const schedule = props.schedule ?? DEFAULT_SCHEDULE;
+    const configParameterName = this.validateProps(props, schedule);
+    const resolvedTargets = resolveTargets(props);
 
+    const sources = [...(props.parameterPath !== undefined ? ['SSM parameters'] : []), ...(props.sourceSecret ? ['a secret'] : [])].join(' and ');
+    const bundled = new BundledHandler(this, {
+      options: props,
+      description: `Syncs ${sources} of ${this.primaryRegion} to ${resolvedTargets.length} ConfigMap(s) in EKS clusters`,
+      defaultMemoryMiB: DEFAULT_MEMORY_MIB,
+      defaultTimeout: DEFAULT_TIMEOUT,
+    });
+    this.serviceName = bundled.serviceName;
+    this.role = bundled.role;
+    this.logGroup = bundled.logGroup;
+    this.deadLetterQueue = bundled.deadLetterQueue;
+
+    const { targetConfigs, clusters } = this.bindTargetClusters(resolvedTargets);
+    this.clusterDimensions = [...clusters.keys()];
+    this.targetClusters = [...clusters.values()].map((c) => c.cluster);
+    this.clusterAccessCommands = this.setUpClusterAccess([...clusters.values()]);
+
+    this.handler = bundled.createFunction(SyncerFunction, this.handlerConfiguration(props, targetConfigs));
+    this.settingsParameters = bundled.settingsParameters;
+    const wildcards = new Map<string, string>();
+    this.grantSourceRead(props, props.sourceEncryptionKeys ?? [], wildcards);
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `Syncs every ConfigMap of the syncer ${this.node.path}`.slice(0, 512),
+      schedule,
+    });
+    this.schedule.addTarget(bundled.target(events.RuleTargetInput.fromObject({ action: 'sync' })));
+    this.parameterRule = this.createParameterRule(props.parameterPath, bundled);
+    this.secretRule = this.createSecretRule(props.sourceSecret, bundled);
+
+    this._configDocument = this.configDocument(props, schedule, resolvedTargets);
+    this.configParameter = bundled.settingsParameter(configParameterName, `the ConfigMap syncer ${this.node.path}`, this._configDocument);
+
+    this.alarmSet = bundled.alarmSet;
+    const alarms = createSyncAlarms(this.alarmSet, {
+      handler: this.handler,
+      deadLetterQueue: this.deadLetterQueue,
+      syncFailure: (o) => this.metricSyncFailure(o),
+    });
+    this.syncFailuresAlarm = alarms.syncFailuresAlarm;
+    this.errorsAlarm = alarms.errorsAlarm;
+    this.throttlesAlarm = alarms.throttlesAlarm;
+    this.deadLetterAlarm = alarms.deadLetterAlarm;
+    this.alarms = this.alarmSet.alarms;
+    bundled.addConfiguredAlarmActions();
+
+    this.acknowledgeNagFindings(wildcards);
+    validated();
+  }
+
+  /** Validates the props the shared handler code does not; returns the settings parameter's name, if any. */
+  private validateProps(props: ConfigMapSyncerProps, schedule: events.Schedule): string | undefined {
+    const primary = this.primaryRegion;
     if (props.parameterPath === undefined && props.sourceSecret === undefined) {
       fail('parameterPath', 'or sourceSecret must be set: the syncer needs a source', undefined);
     }
     if (props.parameterPath !== undefined) validateParameterPath(props.parameterPath);
     if (props.sourceSecret) validateInRegion('sourceSecret', props.sourceSecret.env.region, primary);
-    sourceEncryptionKeys.forEach((key, i) => validateInRegion(`sourceEncryptionKeys[${i}]`, key.env.region, primary));
+    (props.sourceEncryptionKeys ?? []).forEach((key, i) => validateInRegion(`sourceEncryptionKeys[${i}]`, key.env.region, primary));
     if (props.includeKeys !== undefined) validateIncludeKeys(props.includeKeys);
     if (props.includeKeys !== undefined && props.excludeSensitiveKeys !== false) checkSensitiveIncludeKeys(this, props.includeKeys);
     validateMetricNamespace(this.metricNamespace);
@@ -438,39 +465,21 @@ export class ConfigMapSyncer extends Construct {
           + `${JSON.stringify(props.parameterPath)} (it would be synced as a key)`, props.parameterPrefix);
       }
     }
-    const resolvedTargets = resolveTargets(props);
     if (props.excludeSensitiveKeys === false) {
       Annotations.of(this).addWarningV2(`${WARNING}sensitiveKeysNotExcluded`,
         'excludeSensitiveKeys is false: keys whose names or values look sensitive are written to the ConfigMaps, which are not encrypted and '
         + 'are readable by anyone who may read the namespace. Keep secrets in Secrets Manager, or select keys with includeKeys.');
     }
-    if (props.alarmActions?.length && !createAlarms) {
-      Annotations.of(this).addWarningV2(`${WARNING}alarmActionsIgnored`, 'alarmActions are ignored because createAlarms is false: no alarm is created.');
-    }
+    return configParameterName;
+  }
 
-    this.serviceName = Names.uniqueResourceName(this, { maxLength: SERVICE_NAME_MAX_LENGTH });
-
-    const sources = [...(props.parameterPath !== undefined ? ['SSM parameters'] : []), ...(props.sourceSecret ? ['a secret'] : [])].join(' and ');
-    const hardened = hardenedFunction(this, {
-      description: `Syncs ${sources} of ${primary} to ${resolvedTargets.length} ConfigMap(s) in EKS clusters`,
-      functionName: props.functionName,
-      memorySize: props.memorySize ?? DEFAULT_MEMORY_MIB,
-      timeout: props.timeout ?? DEFAULT_TIMEOUT,
-      logRetention: props.logRetention,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      securityGroups: props.securityGroups,
-      logGroupEncryptionKey: props.logGroupEncryptionKey,
-      deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-    });
-    this.role = hardened.role;
-    this.logGroup = hardened.logGroup;
-    this.deadLetterQueue = hardened.deadLetterQueue;
-
-    // Clusters: access entries where this construct can create them, commands otherwise. Bindings of
-    // the same cluster share one grant, so its commands are read once every target is bound.
-    const clusters = new Map<string, { cluster: KubernetesCluster; bound: BoundKubernetesCluster; createsNamespace: boolean }>();
+  /**
+   * Binds every target's cluster to the handler's role: access entries where this construct can
+   * create them, commands otherwise. Bindings of the same cluster share one grant, so its commands
+   * are read once every target is bound.
+   */
+  private bindTargetClusters(resolvedTargets: ResolvedTarget[]): { targetConfigs: SyncTargetConfig[]; clusters: Map<string, TargetCluster> } {
+    const clusters = new Map<string, TargetCluster>();
     const targetConfigs: SyncTargetConfig[] = resolvedTargets.map((t, i) => {
       const bound = bindKubernetesCluster(this, t.cluster, {
         role: this.role,
@@ -485,14 +494,15 @@ export class ConfigMapSyncer extends Construct {
       clusters.set(key, { cluster: t.cluster, bound, createsNamespace: (previous?.createsNamespace ?? false) || t.createNamespace });
       return { cluster: bound.config, namespace: t.namespace, configMapName: t.configMapName, createNamespace: t.createNamespace };
     });
-    this.clusterDimensions = [...clusters.keys()];
-    this.targetClusters = [...clusters.values()].map((c) => c.cluster);
-    this.clusterAccessCommands = this.setUpClusterAccess([...clusters.values()]);
+    return { targetConfigs, clusters };
+  }
 
-    const settings = new HandlerSettings(this, 'Settings', {
+  /** The handler's configuration: bounded values in the environment, the targets and included keys growable. */
+  private handlerConfiguration(props: ConfigMapSyncerProps, targetConfigs: SyncTargetConfig[]): HandlerConfiguration {
+    return {
       description: `the ConfigMap syncer ${this.node.path}`,
       environment: {
-        [SyncEnv.PRIMARY_REGION]: primary,
+        [SyncEnv.PRIMARY_REGION]: this.primaryRegion,
         ...(props.parameterPath !== undefined ? { [SyncEnv.SOURCE_PARAMETER_PATH]: props.parameterPath } : {}),
         ...(props.sourceSecret ? { [SyncEnv.SOURCE_SECRET_ARN]: props.sourceSecret.secretFullArn ?? props.sourceSecret.secretArn } : {}),
         [SyncEnv.EXCLUDE_SENSITIVE_KEYS]: String(props.excludeSensitiveKeys ?? true),
@@ -501,46 +511,41 @@ export class ConfigMapSyncer extends Construct {
         [SyncEnv.SERVICE_NAME]: this.serviceName,
       },
       growable: { [SyncEnv.TARGETS]: targetConfigs, [SyncEnv.INCLUDE_KEYS]: props.includeKeys },
+    };
+  }
+
+  /** The rule that sends changes of the source parameters to the handler; `undefined` without `parameterPath`. */
+  private createParameterRule(parameterPath: string | undefined, bundled: BundledHandler): events.Rule | undefined {
+    if (parameterPath === undefined) return undefined;
+    const rule = new events.Rule(this, 'ParameterRule', {
+      description: `Sends changes of the source parameters to the ConfigMap syncer ${this.node.path}`.slice(0, 512),
+      eventPattern: {
+        source: ['aws.ssm'],
+        detailType: ['Parameter Store Change'],
+        detail: { name: [parameterPath, { prefix: `${parameterPath}/` }] },
+      },
     });
-    this.handler = new SyncerFunction(this, 'Handler', { ...hardened.options, environment: settings.environment });
-    this.settingsParameters = settings.parameters;
-    settings.grantRead(this.handler);
-    acknowledgeHandlerFindings({ handler: this.handler, role: this.role, logGroup: this.logGroup, deadLetterQueue: this.deadLetterQueue }, props);
+    rule.addTarget(bundled.target());
+    return rule;
+  }
 
-    const wildcards = new Map<string, string>();
-    this.grantSourceRead(props, sourceEncryptionKeys, wildcards);
-
-    this.schedule = new events.Rule(this, 'Schedule', {
-      description: `Syncs every ConfigMap of the syncer ${this.node.path}`.slice(0, 512),
-      schedule,
+  /** The rule that sends changes of the source secret to the handler; `undefined` without `sourceSecret`. */
+  private createSecretRule(sourceSecret: secretsmanager.ISecret | undefined, bundled: BundledHandler): events.Rule | undefined {
+    if (!sourceSecret) return undefined;
+    const rule = new events.Rule(this, 'SecretRule', {
+      description: `Sends changes of the source secret to the ConfigMap syncer ${this.node.path}`.slice(0, 512),
+      eventPattern: secretEventPattern(sourceSecret),
     });
-    this.schedule.addTarget(this.handlerTarget(events.RuleTargetInput.fromObject({ action: 'sync' })));
+    rule.addTarget(bundled.target());
+    return rule;
+  }
 
-    if (props.parameterPath !== undefined) {
-      this.parameterRule = new events.Rule(this, 'ParameterRule', {
-        description: `Sends changes of the source parameters to the ConfigMap syncer ${this.node.path}`.slice(0, 512),
-        eventPattern: {
-          source: ['aws.ssm'],
-          detailType: ['Parameter Store Change'],
-          detail: { name: [props.parameterPath, { prefix: `${props.parameterPath}/` }] },
-        },
-      });
-      this.parameterRule.addTarget(this.handlerTarget());
-    }
-
-    if (props.sourceSecret) {
-      this.secretRule = new events.Rule(this, 'SecretRule', {
-        description: `Sends changes of the source secret to the ConfigMap syncer ${this.node.path}`.slice(0, 512),
-        eventPattern: secretEventPattern(props.sourceSecret),
-      });
-      this.secretRule.addTarget(this.handlerTarget());
-    }
-
-    const first = resolvedTargets[0];
-    this._configDocument = {
+  /** The configmap-sync-config document of the Parameter Store document layout, written to `configParameter`. */
+  private configDocument(props: ConfigMapSyncerProps, schedule: events.Schedule, resolvedTargets: ResolvedTarget[]): { [key: string]: any } {
+    return {
       enabled: true,
       namespace: props.namespace ?? DEFAULT_NAMESPACE,
-      configMapName: props.configMapName ?? defaultConfigMapName(props) ?? first.configMapName,
+      configMapName: props.configMapName ?? defaultConfigMapName(props) ?? resolvedTargets[0].configMapName,
       syncInterval: intervalLabel(schedule),
       excludeSensitiveKeys: props.excludeSensitiveKeys ?? true,
       includeKeys: props.includeKeys ?? ['*'],
@@ -557,30 +562,6 @@ export class ConfigMapSyncer extends Construct {
       })),
       forceConflicts: props.forceConflicts ?? false,
     };
-    if (configParameterName !== undefined) {
-      this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
-        parameterName: configParameterName,
-        description: `Settings of the ConfigMap syncer ${this.node.path}`.slice(0, 1024),
-        tier: ssm.ParameterTier.STANDARD,
-        stringValue: stack.toJsonString(this._configDocument),
-      });
-    }
-
-    this.alarmSet = new AlarmSet(this, createAlarms);
-    const alarms = createSyncAlarms(this.alarmSet, {
-      handler: this.handler,
-      deadLetterQueue: this.deadLetterQueue,
-      syncFailure: (o) => this.metricSyncFailure(o),
-    });
-    this.syncFailuresAlarm = alarms.syncFailuresAlarm;
-    this.errorsAlarm = alarms.errorsAlarm;
-    this.throttlesAlarm = alarms.throttlesAlarm;
-    this.deadLetterAlarm = alarms.deadLetterAlarm;
-    this.alarms = this.alarmSet.alarms;
-    if (props.alarmActions?.length) this.addAlarmAction(...props.alarmActions);
-
-    this.acknowledgeNagFindings(wildcards);
-    validated();
   }
 
   /**
@@ -655,15 +636,6 @@ export class ConfigMapSyncer extends Construct {
     });
   }
 
-  private handlerTarget(event?: events.RuleTargetInput): targets.LambdaFunction {
-    return new targets.LambdaFunction(this.handler, {
-      event,
-      deadLetterQueue: this.deadLetterQueue,
-      retryAttempts: DEFAULT_RETRY_ATTEMPTS,
-      maxEventAge: DEFAULT_MAX_EVENT_AGE,
-    });
-  }
-
   /** Adds the handler's least-privilege read statements; records wildcard resources with their reasons. */
   private grantSourceRead(props: ConfigMapSyncerProps, sourceEncryptionKeys: kms.IKey[], wildcards: Map<string, string>): void {
     const stack = Stack.of(this);
@@ -700,7 +672,7 @@ export class ConfigMapSyncer extends Construct {
    * Sets up the cluster-scoped namespace grant of clusters with a `createNamespace` target, and
    * returns the commands left to run, one string per cluster.
    */
-  private setUpClusterAccess(clusters: Array<{ cluster: KubernetesCluster; bound: BoundKubernetesCluster; createsNamespace: boolean }>): string[] {
+  private setUpClusterAccess(clusters: TargetCluster[]): string[] {
     const stack = Stack.of(this);
     const commands: string[] = [];
     const warnings: string[] = [];
@@ -750,6 +722,13 @@ export class ConfigMapSyncer extends Construct {
 }
 
 /** A target with the defaults applied. */
+/** One target cluster of the syncer, bound to the handler's role. */
+interface TargetCluster {
+  readonly cluster: KubernetesCluster;
+  readonly bound: BoundKubernetesCluster;
+  readonly createsNamespace: boolean;
+}
+
 interface ResolvedTarget {
   readonly cluster: KubernetesCluster;
   readonly namespace: string;

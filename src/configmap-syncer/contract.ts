@@ -52,15 +52,13 @@ export const SyncMetric = {
   KEYS_EXCLUDED: 'KeysExcluded',
 } as const;
 
-/** Dimension Powertools Metrics adds to every metric; its value is `POWERTOOLS_SERVICE_NAME`. */
-export const SERVICE_DIMENSION = 'service';
 /** Dimension of the per-target metrics: `<region>/<cluster name>`. */
 export const CLUSTER_DIMENSION = 'Cluster';
 
 /** Annotation holding the SHA-256 of the synced data, so Reloader-style controllers can roll out. */
 export const CONTENT_HASH_ANNOTATION = 'cross-region-config.dev/content-hash';
 /** Field manager of the syncer's server-side applies (shared with the drift detector's remediation). */
-export { CONFIGMAP_FIELD_MANAGER } from '../drift-detector/contract';
+export { CONFIGMAP_FIELD_MANAGER } from '../private/kubernetes-contract';
 
 /**
  * Manual invocation payloads: `{"action":"test_sync"}` computes what would be applied (server-side

@@ -1,9 +1,21 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import type { ConfigMapSyncer, ConfigMapSyncMetricOptions } from './configmap-syncer';
-import { DashboardWidgetOptions } from '../common/dashboard-options';
-import { KubernetesCluster } from '../common/kubernetes-cluster';
-import { ConstructWidgets, graph, rows, singleValues } from '../private/dashboard-widgets';
+import type { ConfigMapSyncMetricOptions } from './metric-options';
+import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { ConstructWidgets, graph, rows, singleValues } from '../core/dashboard-widgets';
+import { KubernetesCluster } from '../core/kubernetes-cluster';
+
+/** What the ConfigMap syncer's dashboard section reads: a `ConfigMapSyncer` is one. */
+export interface SyncerDashboardSource extends IConstruct {
+  readonly primaryRegion: string;
+  readonly targetClusters: KubernetesCluster[];
+  readonly handler: lambda.IFunction;
+  readonly alarms: cloudwatch.IAlarm[];
+  metricSyncSuccess(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
+  metricSyncFailure(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
+  metricKeysExcluded(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
+}
 
 /**
  * The ConfigMap syncer's dashboard section, built only from its `metricXxx()` methods, its
@@ -15,7 +27,7 @@ import { ConstructWidgets, graph, rows, singleValues } from '../private/dashboar
  * @param dashboardScope a construct in the dashboard's stack; defaults to the syncer's stack
  */
 export function syncerDashboardWidgets(
-  syncer: ConfigMapSyncer,
+  syncer: SyncerDashboardSource,
   options: DashboardWidgetOptions = {},
   dashboardScope?: IConstruct,
 ): cloudwatch.IWidget[] {
@@ -45,7 +57,7 @@ export function syncerDashboardWidgets(
  * The distinct target clusters of `syncer`, in the order of its targets, each as the syncer's
  * metric methods accept it (`ConfigMapSyncer.targetClusters`).
  */
-export function syncerTargetClusters(syncer: ConfigMapSyncer): KubernetesCluster[] {
+export function syncerTargetClusters(syncer: SyncerDashboardSource): KubernetesCluster[] {
   return syncer.targetClusters;
 }
 

@@ -1,1 +1,2 @@
 export * from './configmap-syncer';
+export * from './metric-options';

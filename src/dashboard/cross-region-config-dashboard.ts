@@ -3,13 +3,13 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { ConfigMapSyncer } from '../configmap-syncer/configmap-syncer';
 import { syncerDashboardWidgets, syncerTargetClusters } from '../configmap-syncer/dashboard';
+import {
+  alarmStatus, ConstructWidgets, DASHBOARD_WIDTH, fullRow, listOf, rows, singleValues, validateMetricPeriod,
+} from '../core/dashboard-widgets';
 import type { ConfigDriftDetector } from '../drift-detector/config-drift-detector';
 import { driftDetectorDashboardWidgets } from '../drift-detector/dashboard';
 import { pipelineDashboardWidgets } from '../multi-region-pipeline/dashboard';
 import type { MultiRegionPipeline } from '../multi-region-pipeline/multi-region-pipeline';
-import {
-  alarmStatus, ConstructWidgets, DASHBOARD_WIDTH, fullRow, listOf, rows, singleValues, validateMetricPeriod,
-} from '../private/dashboard-widgets';
 import { fail, validateLength, validatePattern, validationScope } from '../private/validation';
 import { replicatorDashboardWidgets } from '../secret-replicator/dashboard';
 import type { CrossRegionSecretReplicator } from '../secret-replicator/secret-replicator';

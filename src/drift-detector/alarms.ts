@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { addHandlerAlarms, AlarmSet } from '../private/alarms';
+import { addHandlerAlarms, AlarmSet, AT_LEAST_ONCE } from '../core/alarms';
 
 /**
  * The drift detector's alarms, built only from the construct's `metricXxx()` methods and its
@@ -43,9 +43,7 @@ export function createDriftAlarms(alarms: AlarmSet, sources: DriftAlarmSources):
     // Maximum: a manual check in the same period must not add to the scheduled one.
     metric: sources.driftCount({ statistic: cloudwatch.Stats.MAXIMUM, period: scanPeriod }),
     threshold: sources.alertThreshold, // drifted items in one scan
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    ...AT_LEAST_ONCE,
     // A period without a scan (a late schedule) keeps the last state rather than clearing the alarm.
     treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     description: `Configuration drift detected across regions: at least ${sources.alertThreshold} item(s) in a replica region differ from the primary. `
@@ -57,9 +55,7 @@ export function createDriftAlarms(alarms: AlarmSet, sources: DriftAlarmSources):
     id: 'ScanFailuresAlarm',
     metric: sources.scanFailures({ statistic: cloudwatch.Stats.MAXIMUM, period: scanPeriod }),
     threshold: 1, // regions, clusters or items that could not be read in one scan
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    ...AT_LEAST_ONCE,
     treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     description: 'The drift detector could not read a region, a cluster or an item, so it could not compare it (drift may be hidden). '
       + 'The report\'s SCAN_FAILED entries name what failed, the error, and commands to diagnose (usually IAM, a KMS key policy, '
@@ -70,9 +66,7 @@ export function createDriftAlarms(alarms: AlarmSet, sources: DriftAlarmSources):
     id: 'RemediationFailuresAlarm',
     metric: sources.remediationFailures({ statistic: cloudwatch.Stats.MAXIMUM, period: scanPeriod }),
     threshold: 1, // drifted items auto-remediation could not repair in one scan
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    ...AT_LEAST_ONCE,
     treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     description: 'Auto-remediation could not repair at least one drifted item. The report\'s autoRemediation fields name the item and error '
       + '(usually IAM, KMS, or a ConfigMap key owned by another field manager); the remediation commands in the report fix it by hand.',

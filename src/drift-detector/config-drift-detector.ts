@@ -1,7 +1,6 @@
-import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -16,34 +15,32 @@ import { ConfigMapScopeConfig, DEFAULT_REPORT_PREFIX, DriftEnv, DriftMetric } fr
 import { driftDetectorDashboardWidgets } from './dashboard';
 import { DriftDetectorFunction } from './drift-detector-function';
 import { DriftIgnoreRule } from './ignore-rule';
+import { DriftMetricOptions } from './metric-options';
 import { DEFAULT_DRIFT_METRIC_PERIOD, driftMetric } from './metrics';
 import { DriftRemediation, DriftResourceType } from './remediation-mode';
-import { DashboardWidgetOptions } from '../common/dashboard-options';
-import { HandlerOptions } from '../common/handler-options';
-import { KubernetesCluster } from '../common/kubernetes-cluster';
-import { AlarmSet } from '../private/alarms';
-import { COMPANION_DRIFT_DETECTION } from '../private/companions';
-import { HandlerSettings } from '../private/handler-settings';
-import { hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
-import { bindKubernetesCluster, KubernetesAccessLevel } from '../private/kubernetes-access';
-import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../private/nag';
+import { AlarmSet } from '../core/alarms';
+import { BundledHandler, explicitRegion, HandlerConfiguration } from '../core/bundled-handler';
+import { addCompanion, COMPANION_DRIFT_DETECTION } from '../core/companions';
+import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { HandlerOptions } from '../core/handler-options';
+import { TRACING_ACTIONS } from '../core/hardened-function';
+import { bindKubernetesCluster, KubernetesAccessLevel } from '../core/kubernetes-access';
+import { KubernetesCluster } from '../core/kubernetes-cluster';
+import { acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../core/nag';
+import { ReplicaKmsKey } from '../core/replica-kms-key';
+import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../core/replica-kms-keys';
+import { ISecretReplicator } from '../core/secret-replicator-ref';
+import { SecretSelection } from '../core/secret-selection';
+import { ProvenanceTag, ReplicaTargetConfig } from '../core/secrets-contract';
+import { BoundSelection } from '../core/selection-binding';
 import { intervalLabel, rateSeconds, validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
-import {
-  domainSuffixOf, fail, validateDistinct, validateIntegerRange, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix,
-  validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateWholeDuration,
-  validationError, validationScope, failIn,
-} from '../private/validation';
-import { ProvenanceTag, ReplicaTargetConfig } from '../secret-replicator/contract';
-import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../secret-replicator/kms-validation';
-import { CrossRegionSecretReplicator, ReplicaKmsKey } from '../secret-replicator/secret-replicator';
-import { SecretSelection } from '../secret-replicator/secret-selection';
-import { BoundSelection } from '../secret-replicator/selection-binding';
+import { domainSuffixOf, fail, validateDistinct, validateIntegerRange, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern, validateReplicaRegions, validateSamePartition, validateWholeDuration, validationScope, failIn, WARNING } from '../private/validation';
 
-/** The seed's handler sizing: 512 MiB and a 15-minute timeout. */
+/** The default sizing of the handler: 512 MiB and a 15-minute timeout. */
 const DEFAULT_MEMORY_MIB = 512;
 const DEFAULT_TIMEOUT = Duration.minutes(15);
-/** The seed's hourly scan. */
+/** The default scan schedule: hourly. */
 const DEFAULT_SCHEDULE = events.Schedule.rate(Duration.hours(1));
 const DEFAULT_METRIC_NAMESPACE = 'CrossRegionConfig/ConfigurationDrift';
 /** Items changed in the primary this recently are deferred: replication usually lands within seconds. */
@@ -52,16 +49,13 @@ const MAX_GRACE_WINDOW_SECONDS = 86_400;
 const DEFAULT_REPORT_RETENTION = Duration.days(30);
 /** Ten years, in days: longer retention is a bucket of the consumer's own. */
 const MAX_REPORT_RETENTION_DAYS = 3650;
-/** The seed's alert threshold: one drifted item. */
+/** The default alert threshold: one drifted item. */
 const DEFAULT_ALERT_THRESHOLD = 1;
-/** `Names.uniqueResourceName` length for the `service` dimension. */
-const SERVICE_NAME_MAX_LENGTH = 64;
 /** Length of the generated HMAC key, in characters (alphanumeric: about 380 bits). */
 const PROVENANCE_KEY_LENGTH = 64;
 /** Shortest and longest alarm period CloudWatch accepts for a standard-resolution alarm, in seconds. */
 const MIN_ALARM_PERIOD_SECONDS = 60;
 const MAX_ALARM_PERIOD_SECONDS = 86_400;
-const WARNING = 'cdk-cross-region-config:';
 
 const SECRET_READ_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
 /** Secrets Manager actions without resource-level permissions. */
@@ -99,27 +93,6 @@ export interface ConfigMapDriftScope {
 }
 
 /**
- * Options of the drift detector's `metricXxx()` methods.
- */
-export interface DriftMetricOptions extends cloudwatch.MetricOptions {
-  /**
-   * Only this resource type (adds the dimension `ResourceType`).
-   * Only for `metricDriftCount()` and `metricHasDrift()`; set at most one of this and `replicaRegion`.
-   *
-   * @default - every resource type
-   */
-  readonly resourceType?: DriftResourceType;
-
-  /**
-   * Only this replica region (adds the dimension `ReplicaRegion`). Only for `metricDriftCount()`
-   * and `metricHasDrift()`; set at most one of this and `resourceType`.
-   *
-   * @default - every replica region
-   */
-  readonly replicaRegion?: string;
-}
-
-/**
  * Props of `ConfigDriftDetector`.
  */
 export interface ConfigDriftDetectorProps extends HandlerOptions {
@@ -129,7 +102,7 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
    *
    * @default - no replicator: give `replicaRegions` (and `secrets` to compare secrets)
    */
-  readonly replicator?: CrossRegionSecretReplicator;
+  readonly replicator?: ISecretReplicator;
 
   /**
    * Regions compared with the primary (this stack's region). Required without `replicator`.
@@ -267,7 +240,7 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
 
   /**
    * When set, a Systems Manager parameter named `<parameterPrefix>/global/secrets/drift-detection-config`
-   * holds the detector's settings as JSON (the seed's `enabled`, `checkInterval`, `alertThreshold`,
+   * holds the detector's settings as JSON (the Parameter Store document layout's `enabled`, `checkInterval`, `alertThreshold`,
    * `autoRemediation`, `includeSecrets`, `includeParameters`, `includeConfigMaps`, `retentionDays`).
    * It is never compared itself.
    *
@@ -317,6 +290,35 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
    * @default Duration.minutes(15)
    */
   readonly timeout?: Duration;
+}
+
+/** The detector's props, validated and with their defaults (or the replicator's values). */
+interface DetectorSettings {
+  readonly replicator?: ISecretReplicator;
+  readonly secrets?: SecretSelection;
+  /** Regions whose secrets and parameters are compared (not the ConfigMap clusters' regions). */
+  readonly replicaRegions: string[];
+  readonly sourceEncryptionKeys: kms.IKey[];
+  readonly parameterPaths: string[];
+  readonly configMaps: ConfigMapDriftScope[];
+  readonly remediation: DriftRemediation;
+  readonly schedule: events.Schedule;
+  readonly alertThreshold: number;
+  readonly kmsByRegion: Map<string, ReplicaKmsKey>;
+  readonly graceWindowSeconds: number | undefined;
+  readonly retentionDays: number | undefined;
+  readonly scopes: ResolvedConfigMapScope[];
+  readonly configParameterName: string | undefined;
+}
+
+/** Fails when an ignore rule names a region the detector does not compare. */
+function validateIgnoreRuleRegions(rules: DriftIgnoreRule[], replicaRegions: string[]): void {
+  rules.forEach((rule, i) => {
+    const unknown = (rule._config.regions ?? []).filter((r) => !Token.isUnresolved(r) && !replicaRegions.includes(r));
+    if (unknown.length > 0) {
+      fail(`ignoreRules[${i}] replicaRegions`, `must be replica regions of the detector ${JSON.stringify(replicaRegions)}`, unknown);
+    }
+  });
 }
 
 /**
@@ -407,7 +409,7 @@ export class ConfigDriftDetector extends Construct {
   public readonly configParameter?: ssm.StringParameter;
 
   /**
-   * The drift-detection-config document (the seed's shape), written to `configParameter`.
+   * The drift-detection-config document (in the Parameter Store document layout), written to `configParameter`.
    *
    * @internal
    */
@@ -446,20 +448,94 @@ export class ConfigDriftDetector extends Construct {
   constructor(scope: Construct, id: string, props: ConfigDriftDetectorProps = {}) {
     super(scope, id);
     const validated = validationScope(this);
+    this.primaryRegion = explicitRegion(this, 'ConfigDriftDetector');
+    this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
+    this.reportPrefix = props.reportPrefix ?? DEFAULT_REPORT_PREFIX;
+    const settings = this.validateProps(props);
+    const { replicator, secrets, remediation } = settings;
+    const selection = secrets ? new BoundSelection(secrets, Stack.of(this)) : undefined;
+    const clusterRegions = settings.scopes.flatMap((s) => s.replicaClusters.map((c) => c.region));
+    this.replicaRegions = [...new Set([...settings.replicaRegions, ...clusterRegions])];
+    this.resourceTypes = [
+      ...(secrets ? [DriftResourceType.SECRET] : []),
+      ...(settings.parameterPaths.length ? [DriftResourceType.PARAMETER] : []),
+      ...(settings.configMaps.length ? [DriftResourceType.CONFIGMAP] : []),
+    ];
+    validateIgnoreRuleRegions(props.ignoreRules ?? [], this.replicaRegions);
+    this.provenanceKey = this.provenanceKeyFor(replicator, remediation !== DriftRemediation.OFF && secrets !== undefined);
+    this.deploymentId = replicator?.deploymentId
+      ?? (remediation === DriftRemediation.APPLY && selection?.needsProvenanceScope ? `${Stack.of(this).stackName}.${this.node.addr}` : undefined);
+    this.reportBucket = props.reportBucket ?? this.createReportBucket(props.reportRetention ?? DEFAULT_REPORT_RETENTION);
+    claimParameterName(this, 'parameterPrefix', props.parameterPrefix, settings.configParameterName);
 
-    const stack = Stack.of(this);
-    if (Token.isUnresolved(stack.region)) {
-      throw validationError('ConfigDriftDetector needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
-    }
-    validateRegionName('the stack region', stack.region);
-    this.primaryRegion = stack.region;
+    const bundled = new BundledHandler(this, {
+      options: props,
+      description: `Detects configuration drift between ${this.primaryRegion} and ${this.replicaRegions.join(', ')}`.slice(0, 256),
+      defaultMemoryMiB: DEFAULT_MEMORY_MIB,
+      defaultTimeout: DEFAULT_TIMEOUT,
+    });
+    this.serviceName = bundled.serviceName;
+    this.role = bundled.role;
+    this.logGroup = bundled.logGroup;
+    this.deadLetterQueue = bundled.deadLetterQueue;
+    const { configMapScopes, accessCommands } = this.bindConfigMapClusters(settings.scopes, remediation);
+    this.clusterAccessCommands = accessCommands;
+    this.handler = bundled.createFunction(DriftDetectorFunction, this.handlerConfiguration(props, settings, selection, configMapScopes));
+    this.settingsParameters = bundled.settingsParameters;
+
+    const wildcards = new Map<string, string>();
+    this.grantHandlerPermissions({
+      selection,
+      replicaRegions: settings.replicaRegions,
+      parameterPaths: settings.parameterPaths,
+      remediation,
+      kmsByRegion: settings.kmsByRegion,
+      sourceEncryptionKeys: settings.sourceEncryptionKeys,
+      encryptionKeyArns: props.encryptionKeyArns ?? [],
+      wildcards,
+      replicatorDeploymentId: replicator?.deploymentId,
+    });
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `Scans for configuration drift: ${this.node.path}`.slice(0, 512),
+      schedule: settings.schedule,
+    });
+    this.schedule.addTarget(bundled.target(events.RuleTargetInput.fromObject({ action: 'scheduled_check' })));
+
+    this._configDocument = this.configDocument(props, settings);
+    this.configParameter = bundled.settingsParameter(settings.configParameterName, `the drift detector ${this.node.path}`, this._configDocument);
+
+    this.alarmSet = bundled.alarmSet;
+    const alarms = createDriftAlarms(this.alarmSet, {
+      handler: this.handler,
+      deadLetterQueue: this.deadLetterQueue,
+      scanPeriod: alarmPeriod(settings.schedule),
+      alertThreshold: settings.alertThreshold,
+      driftCount: (o) => this.metricDriftCount(o),
+      scanFailures: (o) => this.metricScanFailures(o),
+      remediationFailures: remediation === DriftRemediation.APPLY ? (o) => this.metricRemediationFailures(o) : undefined,
+    });
+    this.driftAlarm = alarms.driftAlarm;
+    this.scanFailuresAlarm = alarms.scanFailuresAlarm;
+    this.remediationFailuresAlarm = alarms.remediationFailuresAlarm;
+    this.errorsAlarm = alarms.errorsAlarm;
+    this.throttlesAlarm = alarms.throttlesAlarm;
+    this.deadLetterAlarm = alarms.deadLetterAlarm;
+    this.alarms = this.alarmSet.alarms;
+    bundled.addConfiguredAlarmActions();
+
+    this.acknowledgeNagFindings(wildcards);
+    validated();
+  }
+
+  /** Validates the props the shared handler code does not, and resolves what the replicator or the defaults give. */
+  private validateProps(props: ConfigDriftDetectorProps): DetectorSettings {
     const primary = this.primaryRegion;
     const replicator = props.replicator;
-
     if (replicator && Stack.of(replicator).region !== primary) {
       fail('replicator', `must be in the detector's region ${primary}`, Stack.of(replicator).region);
     }
-    replicator?._addCompanion(COMPANION_DRIFT_DETECTION);
+    if (replicator) addCompanion(replicator, COMPANION_DRIFT_DETECTION);
     const regions = props.replicaRegions ?? replicator?.replicaRegions;
     const secrets = props.secrets ?? replicator?.secrets;
     // Inherited keys follow the regions actually compared (replicaRegions may narrow the replicator's).
@@ -469,11 +545,8 @@ export class ConfigDriftDetector extends Construct {
     const parameterPaths = props.parameterPaths ?? [];
     const configMaps = props.configMaps ?? [];
     const remediation = props.autoRemediation ?? DriftRemediation.OFF;
-    const createAlarms = props.createAlarms ?? true;
     const schedule = props.schedule ?? DEFAULT_SCHEDULE;
     const alertThreshold = props.alertThreshold ?? DEFAULT_ALERT_THRESHOLD;
-    this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
-    this.reportPrefix = props.reportPrefix ?? DEFAULT_REPORT_PREFIX;
 
     if (regions === undefined && (secrets !== undefined || parameterPaths.length > 0)) {
       fail('replicaRegions', 'must be set when no replicator is given and secrets or parameterPaths are compared', regions);
@@ -508,65 +581,48 @@ export class ConfigDriftDetector extends Construct {
       validatePattern('encryptionKeyArns', arn, KEY_ARN_PATTERN, 'must be KMS key ARNs such as "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"');
     }
     if (props.parameterPrefix !== undefined) validateParameterPrefix(props.parameterPrefix);
-    if (props.alarmActions?.length && !createAlarms) {
-      Annotations.of(this).addWarningV2(`${WARNING}alarmActionsIgnored`, 'alarmActions are ignored because createAlarms is false: no alarm is created.');
-    }
     const scopes = validateConfigMapScopes(configMaps, primary);
-
-    this.serviceName = Names.uniqueResourceName(this, { maxLength: SERVICE_NAME_MAX_LENGTH });
-    const selection = secrets ? new BoundSelection(secrets, stack) : undefined;
-    const kinds: DriftResourceType[] = [
-      ...(secrets ? [DriftResourceType.SECRET] : []),
-      ...(parameterPaths.length ? [DriftResourceType.PARAMETER] : []),
-      ...(configMaps.length ? [DriftResourceType.CONFIGMAP] : []),
-    ];
-    const clusterRegions = scopes.flatMap((s) => s.replicaClusters.map((c) => c.region));
-    this.replicaRegions = [...new Set([...replicaRegions, ...clusterRegions])];
-    (props.ignoreRules ?? []).forEach((rule, i) => {
-      const unknown = (rule._config.regions ?? []).filter((r) => !Token.isUnresolved(r) && !this.replicaRegions.includes(r));
-      if (unknown.length > 0) {
-        fail(`ignoreRules[${i}] replicaRegions`, `must be replica regions of the detector ${JSON.stringify(this.replicaRegions)}`, unknown);
-      }
-    });
-
-    // Auto-remediation of secrets writes provenance tags keyed like the replicator's.
-    const remediates = remediation !== DriftRemediation.OFF;
-    if (replicator) {
-      // Also without remediation: the replicator's own key secret is never compared.
-      this.provenanceKey = replicator.provenanceKey;
-    } else if (remediates && secrets) {
-      this.provenanceKey = new secretsmanager.Secret(this, 'ProvenanceKey', {
-        description: `HMAC key for the content-hash provenance tags written by the drift detector ${this.node.path}. Not replicated, not rotated.`,
-        generateSecretString: { passwordLength: PROVENANCE_KEY_LENGTH, excludePunctuation: true, includeSpace: false, requireEachIncludedType: true },
-      });
-    }
-
-    this.deploymentId = replicator?.deploymentId
-      ?? (remediation === DriftRemediation.APPLY && selection?.needsProvenanceScope ? `${stack.stackName}.${this.node.addr}` : undefined);
-
-    this.reportBucket = props.reportBucket ?? this.createReportBucket(props.reportRetention ?? DEFAULT_REPORT_RETENTION);
     const configParameterName = props.parameterPrefix !== undefined ? `${props.parameterPrefix}/global/secrets/drift-detection-config` : undefined;
-    claimParameterName(this, 'parameterPrefix', props.parameterPrefix, configParameterName);
+    return {
+      replicator,
+      secrets,
+      replicaRegions,
+      sourceEncryptionKeys,
+      parameterPaths,
+      configMaps,
+      remediation,
+      schedule,
+      alertThreshold,
+      kmsByRegion,
+      graceWindowSeconds,
+      retentionDays,
+      scopes,
+      configParameterName,
+    };
+  }
 
-    const hardened = hardenedFunction(this, {
-      description: `Detects configuration drift between ${primary} and ${this.replicaRegions.join(', ')}`.slice(0, 256),
-      functionName: props.functionName,
-      memorySize: props.memorySize ?? DEFAULT_MEMORY_MIB,
-      timeout: props.timeout ?? DEFAULT_TIMEOUT,
-      logRetention: props.logRetention,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      securityGroups: props.securityGroups,
-      logGroupEncryptionKey: props.logGroupEncryptionKey,
-      deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+  /**
+   * The secret holding the HMAC key of the provenance tags that auto-remediation writes: the
+   * replicator's (also without remediation: the replicator's own key secret is never compared), or
+   * this detector's own when it remediates secrets without a replicator.
+   */
+  private provenanceKeyFor(replicator: ISecretReplicator | undefined, remediatesSecrets: boolean): secretsmanager.ISecret | undefined {
+    if (replicator) return replicator.provenanceKey;
+    if (!remediatesSecrets) return undefined;
+    return new secretsmanager.Secret(this, 'ProvenanceKey', {
+      description: `HMAC key for the content-hash provenance tags written by the drift detector ${this.node.path}. Not replicated, not rotated.`,
+      generateSecretString: { passwordLength: PROVENANCE_KEY_LENGTH, excludePunctuation: true, includeSpace: false, requireEachIncludedType: true },
     });
-    this.role = hardened.role;
-    this.logGroup = hardened.logGroup;
-    this.deadLetterQueue = hardened.deadLetterQueue;
+  }
 
-    // Clusters: access entries where this construct can create them, commands otherwise.
-    // A later binding of the same cluster covers the earlier ones: keep the last commands per cluster.
+  /**
+   * Binds the clusters of every ConfigMap scope to the handler's role: access entries where this
+   * construct can create them, commands otherwise. A later binding of the same cluster covers the
+   * earlier ones: the last commands per cluster are kept.
+   */
+  private bindConfigMapClusters(
+    scopes: ResolvedConfigMapScope[], remediation: DriftRemediation,
+  ): { configMapScopes: ConfigMapScopeConfig[]; accessCommands: string[] } {
     const accessCommands = new Map<string, string>();
     const configMapScopes: ConfigMapScopeConfig[] = scopes.map((s, i) => {
       const bind = (cluster: KubernetesCluster, j: number) => {
@@ -588,30 +644,37 @@ export class ConfigDriftDetector extends Construct {
         names: [...s.names],
       };
     });
-    this.clusterAccessCommands = [...accessCommands.values()];
+    return { configMapScopes, accessCommands: [...accessCommands.values()] };
+  }
 
-    const replicaTargets: ReplicaTargetConfig[] = replicaRegions.map((region) => {
-      const key = kmsByRegion.get(region);
+  /** The handler's configuration: bounded values in the environment, what grows with the selection growable. */
+  private handlerConfiguration(
+    props: ConfigDriftDetectorProps, settings: DetectorSettings, selection: BoundSelection | undefined, configMapScopes: ConfigMapScopeConfig[],
+  ): HandlerConfiguration {
+    const { replicator, remediation, parameterPaths, configParameterName } = settings;
+    const replicaTargets: ReplicaTargetConfig[] = settings.replicaRegions.map((region) => {
+      const key = settings.kmsByRegion.get(region);
       const kmsKeyId = key?.keyArn ?? key?.aliasName;
       return { region, ...(kmsKeyId ? { kmsKeyId } : {}) };
     });
-    const settings = new HandlerSettings(this, 'Settings', {
+    return {
       description: `the drift detector ${this.node.path}`,
       environment: {
-        [DriftEnv.PRIMARY_REGION]: primary,
-        [DriftEnv.GRACE_WINDOW_SECONDS]: String(graceWindowSeconds ?? Token.asString((props.graceWindow ?? DEFAULT_GRACE_WINDOW).toSeconds())),
+        [DriftEnv.PRIMARY_REGION]: this.primaryRegion,
+        [DriftEnv.GRACE_WINDOW_SECONDS]: String(settings.graceWindowSeconds
+          ?? Token.asString((props.graceWindow ?? DEFAULT_GRACE_WINDOW).toSeconds())),
         [DriftEnv.REPORT_EXTRA_ITEMS]: String(props.reportExtraItems ?? false),
         [DriftEnv.REPORT_BUCKET]: this.reportBucket.bucketName,
         [DriftEnv.REPORT_PREFIX]: this.reportPrefix,
         [DriftEnv.REMEDIATION_MODE]: remediation,
         ...(this.provenanceKey ? { [DriftEnv.PROVENANCE_KEY_SECRET_ARN]: this.provenanceKey.secretArn } : {}),
-        ...(this.deploymentId !== undefined && remediates ? { [DriftEnv.DEPLOYMENT_ID]: this.deploymentId } : {}),
+        ...(this.deploymentId !== undefined && remediation !== DriftRemediation.OFF ? { [DriftEnv.DEPLOYMENT_ID]: this.deploymentId } : {}),
         // Remediation copies secrets the way the replicator is configured to.
         ...(replicator ? {
           [DriftEnv.REMEDIATION_CONFLICT_POLICY]: replicator.conflictPolicy.name,
           [DriftEnv.REMEDIATION_REPLICATE_TAGS]: String(replicator.replicateTags),
         } : {}),
-        [DriftEnv.ACCOUNT_ID]: stack.account,
+        [DriftEnv.ACCOUNT_ID]: Stack.of(this).account,
         [DriftEnv.METRIC_NAMESPACE]: this.metricNamespace,
         [DriftEnv.SERVICE_NAME]: this.serviceName,
       },
@@ -624,78 +687,22 @@ export class ConfigDriftDetector extends Construct {
         [DriftEnv.IGNORE_RULES]: props.ignoreRules?.length ? props.ignoreRules.map((r) => r._config) : undefined,
         [DriftEnv.EXCLUDED_PARAMETERS]: configParameterName ? [configParameterName] : undefined,
       },
-    });
-    this.handler = new DriftDetectorFunction(this, 'Handler', { ...hardened.options, environment: settings.environment });
-    this.settingsParameters = settings.parameters;
-    settings.grantRead(this.handler);
-    acknowledgeHandlerFindings({ handler: this.handler, role: this.role, logGroup: this.logGroup, deadLetterQueue: this.deadLetterQueue }, props);
-
-    const wildcards = new Map<string, string>();
-    this.grantHandlerPermissions({
-      selection,
-      replicaRegions,
-      parameterPaths,
-      remediation,
-      kmsByRegion,
-      sourceEncryptionKeys,
-      encryptionKeyArns: props.encryptionKeyArns ?? [],
-      wildcards,
-      replicatorDeploymentId: replicator?.deploymentId,
-    });
-
-    this.schedule = new events.Rule(this, 'Schedule', {
-      description: `Scans for configuration drift: ${this.node.path}`.slice(0, 512),
-      schedule,
-    });
-    this.schedule.addTarget(new targets.LambdaFunction(this.handler, {
-      event: events.RuleTargetInput.fromObject({ action: 'scheduled_check' }),
-      deadLetterQueue: this.deadLetterQueue,
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(2),
-    }));
-
-    this._configDocument = {
-      enabled: true,
-      checkInterval: intervalLabel(schedule),
-      alertThreshold,
-      autoRemediation: remediation === DriftRemediation.APPLY,
-      autoRemediationMode: remediation,
-      includeSecrets: secrets !== undefined,
-      includeParameters: parameterPaths.length > 0,
-      includeConfigMaps: configMaps.length > 0,
-      retentionDays: props.reportBucket ? null : retentionDays,
     };
-    if (configParameterName !== undefined) {
-      this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
-        parameterName: configParameterName,
-        description: `Settings of the drift detector ${this.node.path}`.slice(0, 1024),
-        tier: ssm.ParameterTier.STANDARD,
-        stringValue: stack.toJsonString(this._configDocument),
-      });
-    }
+  }
 
-    this.alarmSet = new AlarmSet(this, createAlarms);
-    const alarms = createDriftAlarms(this.alarmSet, {
-      handler: this.handler,
-      deadLetterQueue: this.deadLetterQueue,
-      scanPeriod: alarmPeriod(schedule),
-      alertThreshold,
-      driftCount: (o) => this.metricDriftCount(o),
-      scanFailures: (o) => this.metricScanFailures(o),
-      remediationFailures: remediation === DriftRemediation.APPLY ? (o) => this.metricRemediationFailures(o) : undefined,
-    });
-    this.driftAlarm = alarms.driftAlarm;
-    this.scanFailuresAlarm = alarms.scanFailuresAlarm;
-    this.remediationFailuresAlarm = alarms.remediationFailuresAlarm;
-    this.errorsAlarm = alarms.errorsAlarm;
-    this.throttlesAlarm = alarms.throttlesAlarm;
-    this.deadLetterAlarm = alarms.deadLetterAlarm;
-    this.alarms = this.alarmSet.alarms;
-    if (props.alarmActions?.length) this.addAlarmAction(...props.alarmActions);
-
-    this.resourceTypes = kinds;
-    this.acknowledgeNagFindings(wildcards);
-    validated();
+  /** The drift-detection-config document of the Parameter Store document layout, written to `configParameter`. */
+  private configDocument(props: ConfigDriftDetectorProps, settings: DetectorSettings): { [key: string]: any } {
+    return {
+      enabled: true,
+      checkInterval: intervalLabel(settings.schedule),
+      alertThreshold: settings.alertThreshold,
+      autoRemediation: settings.remediation === DriftRemediation.APPLY,
+      autoRemediationMode: settings.remediation,
+      includeSecrets: settings.secrets !== undefined,
+      includeParameters: settings.parameterPaths.length > 0,
+      includeConfigMaps: settings.configMaps.length > 0,
+      retentionDays: props.reportBucket ? null : settings.retentionDays,
+    };
   }
 
   /**

@@ -4,8 +4,8 @@
  * manual invocation payload. Internal: not exported from the package entry point. The handler
  * imports it as types and constants only.
  */
+import type { ReplicaTargetConfig, SelectionConfig } from '../core/secrets-contract';
 import type { KubernetesClusterConfig } from '../private/kubernetes-contract';
-import type { ReplicaTargetConfig, SelectionConfig } from '../secret-replicator/contract';
 
 /** Environment variables the construct sets on the drift detector handler. */
 export const DriftEnv = {
@@ -109,8 +109,6 @@ export const DriftMetric = {
   REMEDIATION_FAILURES: 'RemediationFailures',
 } as const;
 
-/** Dimension Powertools Metrics adds to every metric; its value is `POWERTOOLS_SERVICE_NAME`. */
-export const SERVICE_DIMENSION = 'service';
 /** Dimension of the per-kind metrics: `secret`, `parameter` or `configmap`. */
 export const RESOURCE_TYPE_DIMENSION = 'ResourceType';
 /** Dimension of the per-region metrics. */
@@ -124,4 +122,4 @@ export interface DriftManualInvocation {
 /** Key prefix of the reports when the consumer gives none. */
 export const DEFAULT_REPORT_PREFIX = 'drift-reports/';
 /** Field manager of the server-side applies this library makes to ConfigMaps. */
-export const CONFIGMAP_FIELD_MANAGER = 'cross-region-config';
+export { CONFIGMAP_FIELD_MANAGER } from '../private/kubernetes-contract';

@@ -1,8 +1,26 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import type { ConfigDriftDetector, DriftMetricOptions } from './config-drift-detector';
-import { DashboardWidgetOptions } from '../common/dashboard-options';
-import { ConstructWidgets, graph, listOf, rows, singleValues } from '../private/dashboard-widgets';
+import type { DriftMetricOptions } from './metric-options';
+import type { DriftResourceType } from './remediation-mode';
+import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { ConstructWidgets, graph, listOf, rows, singleValues } from '../core/dashboard-widgets';
+
+/** What the drift detector's dashboard section reads: a `ConfigDriftDetector` is one. */
+export interface DriftDashboardSource extends IConstruct {
+  readonly primaryRegion: string;
+  readonly replicaRegions: string[];
+  readonly resourceTypes: DriftResourceType[];
+  readonly handler: lambda.IFunction;
+  readonly alarms: cloudwatch.IAlarm[];
+  metricHasDrift(props?: DriftMetricOptions): cloudwatch.Metric;
+  metricDriftCount(props?: DriftMetricOptions): cloudwatch.Metric;
+  metricItemsCompared(props?: DriftMetricOptions): cloudwatch.Metric;
+  metricDeferredItems(props?: DriftMetricOptions): cloudwatch.Metric;
+  metricScanFailures(props?: DriftMetricOptions): cloudwatch.Metric;
+  metricRemediatedItems(props?: DriftMetricOptions): cloudwatch.Metric;
+  metricRemediationFailures(props?: DriftMetricOptions): cloudwatch.Metric;
+}
 
 /**
  * The drift detector's dashboard section, built only from its `metricXxx()` methods, its handler's
@@ -14,7 +32,7 @@ import { ConstructWidgets, graph, listOf, rows, singleValues } from '../private/
  * @param dashboardScope a construct in the dashboard's stack; defaults to the detector's stack
  */
 export function driftDetectorDashboardWidgets(
-  detector: ConfigDriftDetector,
+  detector: DriftDashboardSource,
   options: DashboardWidgetOptions = {},
   dashboardScope?: IConstruct,
 ): cloudwatch.IWidget[] {

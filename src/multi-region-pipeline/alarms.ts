@@ -1,6 +1,16 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type { MultiRegionPipeline } from './multi-region-pipeline';
-import { AlarmSet } from '../private/alarms';
+import type { PipelineMetricOptions } from './metric-options';
+import { AlarmSet, AT_LEAST_ONCE } from '../core/alarms';
+
+/** What the pipeline's alarms read: a `MultiRegionPipeline` is one. */
+export interface PipelineAlarmSource {
+  readonly pipelineName: string;
+  metricPipelineExecutionFailed(props?: PipelineMetricOptions): cloudwatch.Metric;
+  metricRollbackPerformed(props?: PipelineMetricOptions): cloudwatch.Metric;
+  metricHealthCheckFailed(props?: PipelineMetricOptions): cloudwatch.Metric;
+  metricTrafficSwitchFailed(props?: PipelineMetricOptions): cloudwatch.Metric;
+  metricRollbackFailed(props?: PipelineMetricOptions): cloudwatch.Metric;
+}
 
 /** Which optional parts the pipeline has, and so which alarms it needs. */
 export interface PipelineAlarmOptions {
@@ -22,12 +32,10 @@ export interface PipelineAlarms {
  * Each alarm fires on the first occurrence in a 5-minute period (1 of 1 datapoints, `>= 1`): every
  * one of these events needs a person to look at it. Missing data means nothing happened.
  */
-export function createPipelineAlarms(alarms: AlarmSet, pipeline: MultiRegionPipeline, options: PipelineAlarmOptions): PipelineAlarms {
+export function createPipelineAlarms(alarms: AlarmSet, pipeline: PipelineAlarmSource, options: PipelineAlarmOptions): PipelineAlarms {
   const atLeastOnce = {
     threshold: 1, // events per 5-minute period
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    ...AT_LEAST_ONCE,
   };
   const name = pipeline.pipelineName;
   return {

@@ -1,9 +1,31 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import type { MultiRegionPipeline, PipelineMetricOptions } from './multi-region-pipeline';
-import { DashboardWidgetOptions } from '../common/dashboard-options';
-import { ConstructWidgets, graph, rows, singleValues } from '../private/dashboard-widgets';
+import type { DeploymentStrategyKind } from './deployment-strategy';
+import type { PipelineMetricOptions, RegionalStages } from './metric-options';
+import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { ConstructWidgets, graph, rows, singleValues } from '../core/dashboard-widgets';
+
+/** What the pipeline's dashboard section and alarms read: a `MultiRegionPipeline` is one. */
+export interface PipelineDashboardSource extends IConstruct {
+  readonly pipelineName: string;
+  readonly regions: string[];
+  readonly strategyKind: DeploymentStrategyKind;
+  readonly regionalStages: RegionalStages[];
+  readonly coordinatedRollback: boolean;
+  readonly healthCheckFunction?: lambda.IFunction;
+  readonly trafficSwitchFunction?: lambda.IFunction;
+  readonly watcherFunction: lambda.IFunction;
+  readonly alarms: cloudwatch.IAlarm[];
+  metricPipelineExecutionFailed(props?: PipelineMetricOptions): cloudwatch.Metric;
+  metricRollbackPerformed(props?: PipelineMetricOptions): cloudwatch.Metric;
+  metricRollbackFailed(props?: PipelineMetricOptions): cloudwatch.Metric;
+  metricHealthCheckFailed(props?: PipelineMetricOptions): cloudwatch.Metric;
+  metricHealthCheckPassed(props?: PipelineMetricOptions): cloudwatch.Metric;
+  metricHealthCheckLatency(props?: PipelineMetricOptions): cloudwatch.Metric;
+  metricTrafficSwitched(props?: PipelineMetricOptions): cloudwatch.Metric;
+  metricTrafficSwitchFailed(props?: PipelineMetricOptions): cloudwatch.Metric;
+}
 
 /**
  * The pipeline's dashboard section, built only from its `metricXxx()` methods, its functions'
@@ -15,7 +37,7 @@ import { ConstructWidgets, graph, rows, singleValues } from '../private/dashboar
  * @param dashboardScope a construct in the dashboard's stack; defaults to the pipeline's stack
  */
 export function pipelineDashboardWidgets(
-  pipeline: MultiRegionPipeline,
+  pipeline: PipelineDashboardSource,
   options: DashboardWidgetOptions = {},
   dashboardScope?: IConstruct,
 ): cloudwatch.IWidget[] {

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
 import { HttpCheckConfig, REGION_PLACEHOLDER, SecretHeaderConfig, SLOT_PLACEHOLDER } from './contract';
-import { describe, fail, validateDistinct, validateIntegerRange, validateLength, validatePattern, validateWholeDuration, validationError } from '../private/validation';
+import { describe, fail, validateDistinct, validateIntegerRange, validateLength, validatePattern, validateWholeDuration, validationError, WARNING } from '../private/validation';
 
 /** Defaults of an HTTP check: healthy is 3 x 200 in a row within 10 attempts, 10 s apart, 5 s each. */
 const DEFAULT_EXPECTED_STATUSES = [200];
@@ -30,7 +30,6 @@ const CREDENTIAL_WORDS = new Set([
   'token', 'key', 'apikey', 'password', 'passwd', 'pwd', 'pass', 'secret', 'signature', 'sig', 'credential', 'credentials',
   'auth', 'authorization', 'jwt', 'bearer', 'session', 'sessionid', 'otp',
 ]);
-const WARNING = 'cdk-cross-region-config:';
 
 /** Options of a header whose value is read from a Secrets Manager secret. */
 export interface HealthCheckHeaderFromSecretOptions {

@@ -19,21 +19,19 @@ import {
 import { pipelineDashboardWidgets } from './dashboard';
 import { DeploymentStrategy, DeploymentStrategyKind } from './deployment-strategy';
 import { HealthCheck } from './health-check';
+import { PipelineMetricOptions, RegionalStages } from './metric-options';
 import { pipelineMetric } from './metrics';
 import { PipelineFunction } from './pipeline-function';
 import { PipelineSource } from './pipeline-source';
 import { ConditionedPipeline, LambdaInvokeStep, StageConditions } from './pipeline-steps';
-import { DashboardWidgetOptions } from '../common/dashboard-options';
-import { HandlerOptions } from '../common/handler-options';
-import { AlarmSet, addHandlerAlarms } from '../private/alarms';
-import { HandlerSettings } from '../private/handler-settings';
-import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
-import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, INLINE_POLICY_REASON, NIST_800_53_R5 } from '../private/nag';
+import { AlarmSet, addHandlerAlarms } from '../core/alarms';
+import { BundledHandler, explicitAccountAndRegion, handlerServiceName, warnAboutIgnoredAlarmActions } from '../core/bundled-handler';
+import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { HandlerOptions } from '../core/handler-options';
+import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, TRACING_ACTIONS } from '../core/hardened-function';
+import { acknowledgeNagFindings, flattenReference, INLINE_POLICY_REASON, NIST_800_53_R5 } from '../core/nag';
 import { claimParameterName } from '../private/uniqueness';
-import {
-  domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName,
-  validateRegionNames, validateSamePartition, validateWholeDuration, validationError, validationScope,
-} from '../private/validation';
+import { domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName, validateRegionNames, validateSamePartition, validateWholeDuration, validationScope, WARNING } from '../private/validation';
 
 const DEFAULT_METRIC_NAMESPACE = 'CrossRegionConfig/Pipeline';
 const DEFAULT_SYNTH_COMMANDS = ['npm ci', 'npx cdk synth'];
@@ -58,7 +56,6 @@ const MAX_PIPELINE_NAME_LENGTH = 100;
 const MAX_STAGE_NAME_LENGTH = 100;
 /** The DeploymentWindow rule's cron: seconds (always `*`), minutes, hours, day of month, month, day of week, optional year. */
 const CRON_FIELDS = /^\*(\s+\S+){5,6}$/;
-const WARNING = 'cdk-cross-region-config:';
 /**
  * Actions that support no resource-level permissions and so are granted on "*": X-Ray tracing, the
  * Lambda invoke action's job results and job details, lambda:ListFunctions (LambdaInvokeAction) and
@@ -290,25 +287,15 @@ export interface MultiRegionPipelineProps extends HandlerOptions {
   readonly alarmActions?: cloudwatch.IAlarmAction[];
 }
 
-/** Options of the pipeline's `metricXxx()` methods. */
-export interface PipelineMetricOptions extends cloudwatch.MetricOptions {
-  /**
-   * Only this deployment region (the `Region` dimension). Not the metric's own `region`, which is
-   * where CloudWatch keeps it: the pipeline's region.
-   *
-   * @default - all regions (the total)
-   */
-  readonly deploymentRegion?: string;
-}
-
-/** One region's stages in the pipeline. */
-export interface RegionalStages {
-  /** The region. Under the parallel strategy the replica stage is shared by its regions, joined with "+". */
-  readonly region: string;
-  /** Names of the pipeline stages of the region, in order. */
-  readonly stageNames: string[];
-  /** Names of the stages rolled back when a later region fails (coordinated rollback). */
-  readonly rollbackStageNames: string[];
+/** The pipeline's props, validated and with their defaults. */
+interface PipelineSettings {
+  readonly blueGreen: boolean;
+  readonly automaticRollback: boolean;
+  readonly healthChecks: HealthCheck[];
+  readonly bakeAlarmNames: string[];
+  readonly createAlarms: boolean;
+  readonly bakeMinutes: number | undefined;
+  readonly synthCommands: string[];
 }
 
 interface FunctionResources {
@@ -418,28 +405,77 @@ export class MultiRegionPipeline extends Construct {
       fail('application', 'must implement IRegionalStageFactory with a createStage method (in Python: a create_stage method, in a class '
         + 'declared with @jsii.implements(IRegionalStageFactory))', `<${props.application?.constructor?.name ?? typeof props.application}>`);
     }
-    const stack = Stack.of(this);
-    if (Token.isUnresolved(stack.region) || Token.isUnresolved(stack.account)) {
-      throw validationError('MultiRegionPipeline needs a stack with an explicit account and region (env), because it deploys to other regions, '
-        + `but got account ${Token.isUnresolved(stack.account) ? 'unresolved' : JSON.stringify(stack.account)} and region `
-        + `${Token.isUnresolved(stack.region) ? 'unresolved' : JSON.stringify(stack.region)}`);
-    }
-    const account = stack.account;
-    const partition = stack.partition;
+    const { account } = explicitAccountAndRegion(this, 'MultiRegionPipeline');
     const strategy = props.strategy ?? DeploymentStrategy.sequential();
+    this.primaryRegion = props.primaryRegion ?? Stack.of(this).region;
+    validateRegionName('primaryRegion', this.primaryRegion);
+    validateRegions(props.replicaRegions, this.primaryRegion);
+    this.regions = [this.primaryRegion, ...props.replicaRegions];
+    this.strategyKind = strategy.kind;
+    this.coordinatedRollback = props.coordinatedRollback ?? strategy.kind === DeploymentStrategyKind.BLUE_GREEN;
+    this.pipelineName = props.pipelineName ?? Names.uniqueResourceName(this, { maxLength: MAX_PIPELINE_NAME_LENGTH, separator: '-' });
+    this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
+    const settings = this.validateProps(props, strategy);
+    warnAboutIgnoredAlarmActions(this, props);
+    this.serviceName = handlerServiceName(this);
+    this.mainAlarms = this.newAlarmSet(this, settings.createAlarms);
+
+    const healthCheck = this.createHealthCheckFunction(props, settings);
+    this.healthCheckFunction = healthCheck?.handler;
+    const trafficSwitch = this.createTrafficSwitchFunction(props, strategy, settings, account);
+    this.trafficSwitchFunction = trafficSwitch?.handler;
+    const { codePipeline, cdkPipeline } = this.createPipelines(props, settings);
+    this.pipeline = codePipeline;
+    this.cdkPipeline = cdkPipeline;
+    const { regional, applicationStages } = this.addRegionalStages(props, strategy, settings, account, healthCheck, trafficSwitch);
+    this.regionalStages = regional;
+    this.applicationStages = applicationStages;
+    this.grantBakeAlarmReads(codePipeline, settings);
+
+    const watcher = this.createWatcherFunction(props, settings, regional);
+    this.watcherFunction = watcher.handler;
+    this.watcherRole = watcher.role;
+    this.deadLetterQueue = watcher.deadLetterQueue;
+    this.eventsRule = this.createEventsRule(watcher);
+
+    // The pipeline is built now, not just before synthesis, so its conditions, roles and support
+    // stacks exist for the acknowledgements below and for callers that inspect them.
+    this.settingsParameters = [healthCheck, trafficSwitch, watcher].flatMap((f) => f?.settingsParameters ?? []);
+    this.cdkPipeline.buildPipeline();
+    this.acknowledgePipelineFindings(codePipeline, [healthCheck, trafficSwitch, watcher].filter((f): f is FunctionResources => f !== undefined));
+
+    const created = createPipelineAlarms(this.mainAlarms, this, {
+      healthChecks: settings.healthChecks.length > 0,
+      trafficSwitch: settings.blueGreen,
+      coordinatedRollback: this.coordinatedRollback,
+    });
+    this.pipelineFailedAlarm = created.pipelineFailedAlarm;
+    this.rollbackPerformedAlarm = created.rollbackPerformedAlarm;
+    this.healthCheckFailedAlarm = created.healthCheckFailedAlarm;
+    this.trafficSwitchFailedAlarm = created.trafficSwitchFailedAlarm;
+    this.rollbackFailedAlarm = created.rollbackFailedAlarm;
+    if (props.alarmActions?.length) this.addAlarmAction(...props.alarmActions);
+
+    this._settingsDocument = this.settingsDocument(props, strategy, settings, regional);
+    if (props.parameterPrefix !== undefined) {
+      claimParameterName(this, 'parameterPrefix', props.parameterPrefix, `${props.parameterPrefix}/global/secrets/gitops-config`);
+      this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
+        parameterName: `${props.parameterPrefix}/global/secrets/gitops-config`,
+        description: `Settings of the multi-region pipeline ${this.pipelineName}`.slice(0, 1024),
+        tier: ssm.ParameterTier.STANDARD,
+        stringValue: Stack.of(this).toJsonString(this._settingsDocument),
+      });
+    }
+    validated();
+  }
+
+  /** Validates the props, and resolves their defaults. */
+  private validateProps(props: MultiRegionPipelineProps, strategy: DeploymentStrategy): PipelineSettings {
     const blueGreen = strategy.kind === DeploymentStrategyKind.BLUE_GREEN;
     const automaticRollback = props.automaticRollback ?? true;
     const healthChecks = props.healthChecks ?? [];
     const bakeAlarmNames = props.bakeAlarmNames ?? [];
     const createAlarms = props.createAlarms ?? true;
-
-    // --- Validation --------------------------------------------------------------------------
-    this.primaryRegion = props.primaryRegion ?? stack.region;
-    validateRegionName('primaryRegion', this.primaryRegion);
-    validateRegions(props.replicaRegions, this.primaryRegion);
-    this.regions = [this.primaryRegion, ...props.replicaRegions];
-    this.strategyKind = strategy.kind;
-    this.coordinatedRollback = props.coordinatedRollback ?? blueGreen;
     if (this.coordinatedRollback && this.regions.length < 2) {
       fail('coordinatedRollback', 'needs at least one replica region', props.coordinatedRollback);
     }
@@ -467,51 +503,55 @@ export class MultiRegionPipeline extends Construct {
     if (props.deploymentWindow) validateDeploymentWindow(props.deploymentWindow);
     const synthCommands = props.synthCommands ?? DEFAULT_SYNTH_COMMANDS;
     if (synthCommands.length === 0) fail('synthCommands', 'must not be empty', synthCommands);
-    this.pipelineName = props.pipelineName ?? Names.uniqueResourceName(this, { maxLength: MAX_PIPELINE_NAME_LENGTH, separator: '-' });
     validatePattern('pipelineName', this.pipelineName, PIPELINE_NAME, 'must be 1 to 100 of the characters A-Z a-z 0-9 . @ - _');
-    this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
     validateMetricNamespace(this.metricNamespace);
     if (props.parameterPrefix !== undefined) validateParameterPrefix(props.parameterPrefix);
-    if (props.alarmActions?.length && !createAlarms) {
-      Annotations.of(this).addWarningV2(`${WARNING}alarmActionsIgnored`, 'alarmActions are ignored because createAlarms is false: no alarm is created.');
-    }
-    this.serviceName = Names.uniqueResourceName(this, { maxLength: 64 });
-    this.mainAlarms = this.newAlarmSet(this, createAlarms);
+    return { blueGreen, automaticRollback, healthChecks, bakeAlarmNames, createAlarms, bakeMinutes, synthCommands };
+  }
 
-    // --- Functions ---------------------------------------------------------------------------
-    let healthCheck: FunctionResources | undefined;
-    if (healthChecks.length > 0) {
-      const worstCase = Math.max(...healthChecks.map((c) => c.worstCaseSeconds));
-      if (worstCase > MAX_HEALTH_CHECK_SECONDS) {
-        fail('healthChecks', `can take up to ${worstCase} s when failing (maxAttempts x timeout + (maxAttempts - 1) x interval), `
-          + `more than the ${MAX_HEALTH_CHECK_SECONDS} s a health-check action may run; lower maxAttempts, timeout or interval`,
-        healthChecks.map((c) => c.name));
-      }
-      healthCheck = this.createFunction('HealthCheck', PipelineFunctionRole.HEALTH_CHECK, props, createAlarms, {
-        description: `Runs the HTTP health checks of the pipeline ${this.pipelineName}`,
-        timeout: Duration.seconds(worstCase + HEALTH_CHECK_TIMEOUT_MARGIN_SECONDS),
-        growable: { [PipelineEnv.HEALTH_CHECKS]: healthChecks.map((c) => c._render()) },
-      });
-      for (const header of healthChecks.flatMap((c) => c.headers)) header._grantRead(healthCheck.role, this);
-      this.healthCheckFunction = healthCheck.handler;
+  /** The function that runs the HTTP health checks; `undefined` without `healthChecks`. */
+  private createHealthCheckFunction(props: MultiRegionPipelineProps, settings: PipelineSettings): FunctionResources | undefined {
+    const { healthChecks, createAlarms } = settings;
+    if (healthChecks.length === 0) return undefined;
+    const worstCase = Math.max(...healthChecks.map((c) => c.worstCaseSeconds));
+    if (worstCase > MAX_HEALTH_CHECK_SECONDS) {
+      fail('healthChecks', `can take up to ${worstCase} s when failing (maxAttempts x timeout + (maxAttempts - 1) x interval), `
+        + `more than the ${MAX_HEALTH_CHECK_SECONDS} s a health-check action may run; lower maxAttempts, timeout or interval`,
+      healthChecks.map((c) => c.name));
     }
+    const healthCheck = this.createFunction('HealthCheck', PipelineFunctionRole.HEALTH_CHECK, props, createAlarms, {
+      description: `Runs the HTTP health checks of the pipeline ${this.pipelineName}`,
+      timeout: Duration.seconds(worstCase + HEALTH_CHECK_TIMEOUT_MARGIN_SECONDS),
+      growable: { [PipelineEnv.HEALTH_CHECKS]: healthChecks.map((c) => c._render()) },
+    });
+    for (const header of healthChecks.flatMap((c) => c.headers)) header._grantRead(healthCheck.role, this);
+    return healthCheck;
+  }
 
-    let trafficSwitch: FunctionResources | undefined;
-    if (blueGreen) {
-      trafficSwitch = this.createFunction('TrafficSwitch', PipelineFunctionRole.TRAFFIC_SWITCH, props, createAlarms, {
-        description: `Moves each region's traffic between its blue and green slots for the pipeline ${this.pipelineName}`,
-        timeout: TRAFFIC_SWITCH_TIMEOUT,
-        growable: { [PipelineEnv.TRAFFIC_SWITCH]: strategy.trafficSwitch!._render() },
-      });
-      strategy.trafficSwitch!._grant(trafficSwitch.role, this.regions, account, partition);
-      trafficSwitch.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['codepipeline:GetPipelineExecution'],
-        resources: [this.pipelineArn()],
-      }));
-      this.trafficSwitchFunction = trafficSwitch.handler;
-    }
+  /** The function that moves traffic between the blue and green slots; `undefined` unless the strategy is blue-green. */
+  private createTrafficSwitchFunction(
+    props: MultiRegionPipelineProps, strategy: DeploymentStrategy, settings: PipelineSettings, account: string,
+  ): FunctionResources | undefined {
+    const { createAlarms } = settings;
+    const partition = Stack.of(this).partition;
+    if (!settings.blueGreen) return undefined;
+    const trafficSwitch = this.createFunction('TrafficSwitch', PipelineFunctionRole.TRAFFIC_SWITCH, props, createAlarms, {
+      description: `Moves each region's traffic between its blue and green slots for the pipeline ${this.pipelineName}`,
+      timeout: TRAFFIC_SWITCH_TIMEOUT,
+      growable: { [PipelineEnv.TRAFFIC_SWITCH]: strategy.trafficSwitch!._render() },
+    });
+    strategy.trafficSwitch!._grant(trafficSwitch.role, this.regions, account, partition);
+    trafficSwitch.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['codepipeline:GetPipelineExecution'],
+      resources: [this.pipelineArn()],
+    }));
+    return trafficSwitch;
+  }
 
-    // --- Pipeline ----------------------------------------------------------------------------
+  /** The CodePipeline V2 pipeline (`Pipeline`) and the CDK Pipelines construct (`CdkPipeline`) that builds on it. */
+  private createPipelines(
+    props: MultiRegionPipelineProps, settings: PipelineSettings,
+  ): { codePipeline: ConditionedPipeline; cdkPipeline: pipelines.CodePipeline } {
     const codePipeline = new ConditionedPipeline(this, 'Pipeline', {
       pipelineName: this.pipelineName,
       pipelineType: codepipeline.PipelineType.V2,
@@ -521,17 +561,30 @@ export class MultiRegionPipeline extends Construct {
       // Self-mutation restarts the execution with the updated structure.
       restartExecutionOnUpdate: true,
     });
-    this.pipeline = codePipeline;
-    this.cdkPipeline = new pipelines.CodePipeline(this, 'CdkPipeline', {
+    const cdkPipeline = new pipelines.CodePipeline(this, 'CdkPipeline', {
       codePipeline,
       synth: new pipelines.ShellStep('Synth', {
         input: props.source._bind(),
-        commands: synthCommands,
+        commands: settings.synthCommands,
         primaryOutputDirectory: props.synthOutputDirectory ?? DEFAULT_SYNTH_OUTPUT,
       }),
       selfMutation: props.selfMutation ?? true,
     });
 
+    return { codePipeline, cdkPipeline };
+  }
+
+  /**
+   * Adds each region's waves and stages in the order of `strategy`, with health-check, traffic-switch
+   * and approval steps and the stage conditions (deployment window, bake, rollback).
+   */
+  private addRegionalStages(
+    props: MultiRegionPipelineProps, strategy: DeploymentStrategy, settings: PipelineSettings, account: string,
+    healthCheck: FunctionResources | undefined, trafficSwitch: FunctionResources | undefined,
+  ): { regional: RegionalStages[]; applicationStages: Stage[] } {
+    const { bakeAlarmNames, bakeMinutes, automaticRollback } = settings;
+    const cdkPipeline = this.cdkPipeline;
+    const codePipeline = this.pipeline as ConditionedPipeline;
     const applicationStages: Stage[] = [];
     const newStage = (region: string, position: number, stageId: string, slot?: SlotName): Stage => {
       const context: RegionalStageContext = {
@@ -593,11 +646,11 @@ export class MultiRegionPipeline extends Construct {
     switch (strategy.kind) {
       case DeploymentStrategyKind.PARALLEL: {
         const primary = this.primaryRegion;
-        this.cdkPipeline.addWave(primary).addStage(newStage(primary, 0, primary), { post: healthStep(primary) });
+        cdkPipeline.addWave(primary).addStage(newStage(primary, 0, primary), { post: healthStep(primary) });
         setConditions(primary, { first: true, bake: bakeRules(primary, undefined, primary) });
         regional.push({ region: primary, stageNames: [primary], rollbackStageNames: [primary] });
         const replicas = props.replicaRegions.length === 1 ? props.replicaRegions[0] : REPLICA_WAVE;
-        const wave = this.cdkPipeline.addWave(replicas, { pre: approval(1, props.replicaRegions.join(', ')) });
+        const wave = cdkPipeline.addWave(replicas, { pre: approval(1, props.replicaRegions.join(', ')) });
         props.replicaRegions.forEach((region, i) => wave.addStage(newStage(region, i + 1, region), { post: healthStep(region) }));
         setConditions(replicas, { first: true, bake: props.replicaRegions.flatMap((region) => bakeRules(region, undefined, `${replicas}-${region}`)) });
         regional.push({ region: props.replicaRegions.join('+'), stageNames: [replicas], rollbackStageNames: [replicas] });
@@ -609,18 +662,18 @@ export class MultiRegionPipeline extends Construct {
           const shift = `${region}-shift-to-${CANDIDATE_SLOT}`;
           const promote = `${region}-${HOME_SLOT}`;
           // The new version in green, which has no traffic, then green's health checks.
-          this.cdkPipeline.addWave(candidate, { pre: approval(position, region) })
+          cdkPipeline.addWave(candidate, { pre: approval(position, region) })
             .addStage(newStage(region, position, candidate, CANDIDATE_SLOT), { post: healthStep(region, CANDIDATE_SLOT) });
           setConditions(candidate, { first: true });
           // Traffic to green, then the bake. Its rollback (a failed bake) sends traffic back to blue,
           // which still runs the last good version: no redeploy.
-          this.cdkPipeline.addWave(shift, { post: [switchStep(region, CANDIDATE_SLOT)] });
+          cdkPipeline.addWave(shift, { post: [switchStep(region, CANDIDATE_SLOT)] });
           setConditions(shift, { first: false, bake: bakeRules(region, CANDIDATE_SLOT, shift) });
           // The new version in blue, its health checks, then traffic back to blue.
           const checks = healthStep(region, HOME_SLOT);
           const back = switchStep(region, HOME_SLOT);
           checks.forEach((c) => back.addStepDependency(c));
-          this.cdkPipeline.addWave(promote).addStage(newStage(region, position, promote, HOME_SLOT), { post: [...checks, back] });
+          cdkPipeline.addWave(promote).addStage(newStage(region, position, promote, HOME_SLOT), { post: [...checks, back] });
           setConditions(promote, { first: false });
           regional.push({ region, stageNames: [candidate, shift, promote], rollbackStageNames: [promote, candidate] });
         });
@@ -628,7 +681,7 @@ export class MultiRegionPipeline extends Construct {
       }
       default: {
         this.regions.forEach((region, position) => {
-          this.cdkPipeline.addWave(region, { pre: approval(position, region) })
+          cdkPipeline.addWave(region, { pre: approval(position, region) })
             .addStage(newStage(region, position, region), { post: healthStep(region) });
           setConditions(region, { first: true, bake: bakeRules(region, undefined, region) });
           regional.push({ region, stageNames: [region], rollbackStageNames: [region] });
@@ -639,9 +692,13 @@ export class MultiRegionPipeline extends Construct {
       if (name.length > MAX_STAGE_NAME_LENGTH) fail('replicaRegions', `make the stage name ${name} longer than ${MAX_STAGE_NAME_LENGTH} characters`, name);
       codePipeline.setStageConditions(name, conditions);
     }
-    this.regionalStages = regional;
-    this.applicationStages = applicationStages;
+    return { regional, applicationStages };
+  }
 
+  /** Lets the pipeline's role read the bake alarms (the CloudWatchAlarm rules run with it in each region). */
+  private grantBakeAlarmReads(codePipeline: codepipeline.Pipeline, settings: PipelineSettings): void {
+    const { bakeAlarmNames, blueGreen } = settings;
+    const stack = Stack.of(this);
     if (bakeAlarmNames.length > 0) {
       // The CloudWatchAlarm rules run with the pipeline's role in each region.
       const alarmArns = this.regions.flatMap((region) => (blueGreen ? [CANDIDATE_SLOT] : [undefined]).flatMap((slot) =>
@@ -650,13 +707,16 @@ export class MultiRegionPipeline extends Construct {
         }))));
       codePipeline.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: alarmArns }));
     }
+  }
 
-    // --- Watcher -----------------------------------------------------------------------------
+  /** The watcher function: counts failures and rollbacks, and coordinates cross-region rollback. */
+  private createWatcherFunction(props: MultiRegionPipelineProps, settings: PipelineSettings, regional: RegionalStages[]): FunctionResources {
+    const stack = Stack.of(this);
     const regionalConfig: RegionalStageConfig[] = regional.map((r) => ({
       region: r.region, stages: r.stageNames, rollbackStages: r.rollbackStageNames,
     }));
     const claimsPath = `${ROLLBACK_CLAIMS_ROOT}/${this.serviceName}/rollback-claims`;
-    const watcher = this.createFunction('Watcher', PipelineFunctionRole.PIPELINE_WATCHER, props, createAlarms, {
+    const watcher = this.createFunction('Watcher', PipelineFunctionRole.PIPELINE_WATCHER, props, settings.createAlarms, {
       description: `Watches the pipeline ${this.pipelineName}: counts failures and rollbacks, coordinates cross-region rollback`,
       timeout: WATCHER_TIMEOUT,
       environment: {
@@ -667,9 +727,6 @@ export class MultiRegionPipeline extends Construct {
       },
       growable: { [PipelineEnv.REGIONAL_STAGES]: regionalConfig },
     });
-    this.watcherFunction = watcher.handler;
-    this.watcherRole = watcher.role;
-    this.deadLetterQueue = watcher.deadLetterQueue;
     const pipelineArn = this.pipelineArn();
     watcher.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['codepipeline:GetPipelineExecution', 'codepipeline:ListPipelineExecutions', 'codepipeline:ListActionExecutions', 'codepipeline:GetPipelineState'],
@@ -700,7 +757,12 @@ export class MultiRegionPipeline extends Construct {
         }));
       }
     }
-    this.eventsRule = new events.Rule(this, 'PipelineEvents', {
+    return watcher;
+  }
+
+  /** The rule that sends the pipeline's execution and stage events to the watcher. */
+  private createEventsRule(watcher: FunctionResources): events.Rule {
+    const rule = new events.Rule(this, 'PipelineEvents', {
       description: `Sends execution and stage events of the pipeline ${this.pipelineName} to its watcher`.slice(0, 512),
       eventPattern: {
         source: ['aws.codepipeline'],
@@ -713,32 +775,19 @@ export class MultiRegionPipeline extends Construct {
         },
       },
     });
-    this.eventsRule.addTarget(new targets.LambdaFunction(watcher.handler, {
+    rule.addTarget(new targets.LambdaFunction(watcher.handler, {
       deadLetterQueue: watcher.deadLetterQueue,
       retryAttempts: DEFAULT_RETRY_ATTEMPTS,
       maxEventAge: DEFAULT_MAX_EVENT_AGE,
     }));
+    return rule;
+  }
 
-    // The pipeline is built now, not just before synthesis, so its conditions, roles and support
-    // stacks exist for the acknowledgements below and for callers that inspect them.
-    this.settingsParameters = [healthCheck, trafficSwitch, watcher].flatMap((f) => f?.settingsParameters ?? []);
-    this.cdkPipeline.buildPipeline();
-    this.acknowledgePipelineFindings(codePipeline, [healthCheck, trafficSwitch, watcher].filter((f): f is FunctionResources => f !== undefined));
-
-    // --- Alarms and settings -----------------------------------------------------------------
-    const created = createPipelineAlarms(this.mainAlarms, this, {
-      healthChecks: healthChecks.length > 0,
-      trafficSwitch: blueGreen,
-      coordinatedRollback: this.coordinatedRollback,
-    });
-    this.pipelineFailedAlarm = created.pipelineFailedAlarm;
-    this.rollbackPerformedAlarm = created.rollbackPerformedAlarm;
-    this.healthCheckFailedAlarm = created.healthCheckFailedAlarm;
-    this.trafficSwitchFailedAlarm = created.trafficSwitchFailedAlarm;
-    this.rollbackFailedAlarm = created.rollbackFailedAlarm;
-    if (props.alarmActions?.length) this.addAlarmAction(...props.alarmActions);
-
-    this._settingsDocument = {
+  /** The gitops-config document of the Parameter Store document layout, written to `configParameter`. */
+  private settingsDocument(
+    props: MultiRegionPipelineProps, strategy: DeploymentStrategy, settings: PipelineSettings, regional: RegionalStages[],
+  ): { [key: string]: any } {
+    return {
       enabled: true,
       pipelineName: this.pipelineName,
       pipelineType: 'V2',
@@ -748,25 +797,15 @@ export class MultiRegionPipeline extends Construct {
       strategy: strategy.kind,
       trafficSwitch: strategy.trafficSwitch?.switchType ?? null,
       stages: regional.flatMap((r) => r.stageNames),
-      healthChecks: healthChecks.map((c) => ({ name: c.name, url: c._redactedUrl })),
-      bakeAlarmNames,
-      bakeTimeMinutes: bakeAlarmNames.length > 0 ? bakeMinutes ?? null : null,
-      automaticRollback,
+      healthChecks: settings.healthChecks.map((c) => ({ name: c.name, url: c._redactedUrl })),
+      bakeAlarmNames: settings.bakeAlarmNames,
+      bakeTimeMinutes: settings.bakeAlarmNames.length > 0 ? settings.bakeMinutes ?? null : null,
+      automaticRollback: settings.automaticRollback,
       coordinatedRollback: this.coordinatedRollback,
       manualApproval: props.manualApproval ?? false,
       deploymentWindow: props.deploymentWindow ? { cron: props.deploymentWindow.cron, timeZone: props.deploymentWindow.timeZone ?? 'UTC' } : null,
       selfMutation: props.selfMutation ?? true,
     };
-    if (props.parameterPrefix !== undefined) {
-      claimParameterName(this, 'parameterPrefix', props.parameterPrefix, `${props.parameterPrefix}/global/secrets/gitops-config`);
-      this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
-        parameterName: `${props.parameterPrefix}/global/secrets/gitops-config`,
-        description: `Settings of the multi-region pipeline ${this.pipelineName}`.slice(0, 1024),
-        tier: ssm.ParameterTier.STANDARD,
-        stringValue: stack.toJsonString(this._settingsDocument),
-      });
-    }
-    validated();
   }
 
   /** Every alarm of the pipeline and its functions. */
@@ -949,19 +988,24 @@ export class MultiRegionPipeline extends Construct {
     options: { description: string; timeout: Duration; environment?: { [key: string]: string }; growable: { [key: string]: unknown } },
   ): FunctionResources {
     const scope = new Construct(this, id);
-    const hardened = hardenedFunction(scope, {
+    const bundled = new BundledHandler(scope, {
+      // The pipeline's own props: no functionName or memory size per function, and alarmActions are the pipeline's.
+      options: {
+        logRetention: props.logRetention,
+        vpc: props.vpc,
+        vpcSubnets: props.vpcSubnets,
+        securityGroups: props.securityGroups,
+        logGroupEncryptionKey: props.logGroupEncryptionKey,
+        deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
+        reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+        createAlarms,
+      },
       description: options.description.slice(0, 256),
-      memorySize: SMALL_FUNCTION_MEMORY_MIB,
-      timeout: options.timeout,
-      logRetention: props.logRetention,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      securityGroups: props.securityGroups,
-      logGroupEncryptionKey: props.logGroupEncryptionKey,
-      deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      defaultMemoryMiB: SMALL_FUNCTION_MEMORY_MIB,
+      defaultTimeout: options.timeout,
     });
-    const settings = new HandlerSettings(scope, 'Settings', {
+    this.alarmSets.push(bundled.alarmSet);
+    const handler = bundled.createFunction(PipelineFunction, {
       description: `the ${role} function of the pipeline ${this.pipelineName}`,
       environment: {
         [PipelineEnv.ROLE]: role,
@@ -971,22 +1015,22 @@ export class MultiRegionPipeline extends Construct {
       },
       growable: options.growable,
     });
-    const handler = new PipelineFunction(scope, 'Handler', { ...hardened.options, environment: settings.environment });
-    settings.grantRead(handler);
     if (role === PipelineFunctionRole.TRAFFIC_SWITCH) {
-      hardened.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codepipeline:GetJobDetails'], resources: ['*'] }));
+      bundled.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codepipeline:GetJobDetails'], resources: ['*'] }));
     }
-    const alarms = this.newAlarmSet(scope, createAlarms);
     const what = { [PipelineFunctionRole.HEALTH_CHECK]: 'health-check', [PipelineFunctionRole.TRAFFIC_SWITCH]: 'traffic-switch', [PipelineFunctionRole.PIPELINE_WATCHER]: 'watcher' }[role];
-    addHandlerAlarms(alarms, handler, hardened.deadLetterQueue, {
+    addHandlerAlarms(bundled.alarmSet, handler, bundled.deadLetterQueue, {
       errors: `The pipeline ${what} function failed. Its log group has the error name; a failed action is retried by CodePipeline on retry, an event by Lambda.`,
       throttles: `The pipeline ${what} function was throttled; raise the account's Lambda concurrency or reserve some for it.`,
       deadLetter: `Invocations of the pipeline ${what} function failed after retries and were dead-lettered; inspect the queue, fix the cause and redrive.`,
     });
     const resources = {
-      handler, settingsParameters: settings.parameters, role: hardened.role, logGroup: hardened.logGroup, deadLetterQueue: hardened.deadLetterQueue,
+      handler,
+      settingsParameters: bundled.settingsParameters,
+      role: bundled.role,
+      logGroup: bundled.logGroup,
+      deadLetterQueue: bundled.deadLetterQueue,
     };
-    acknowledgeHandlerFindings(resources, props);
     return resources;
   }
 }

@@ -15,3 +15,6 @@ export interface KubernetesClusterConfig {
   /** Base64 of the PEM CA bundle of the API server; when absent, from `eks:DescribeCluster`. */
   readonly certificateAuthorityData?: string;
 }
+
+/** Field manager of the server-side applies this library makes to ConfigMaps (the syncer's and the drift detector's remediation). */
+export const CONFIGMAP_FIELD_MANAGER = 'cross-region-config';

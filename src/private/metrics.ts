@@ -7,7 +7,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
  */
 
 /** Dimension Powertools Metrics adds to every metric a handler emits; its value is `POWERTOOLS_SERVICE_NAME`. */
-const SERVICE_DIMENSION = 'service';
+export const SERVICE_DIMENSION = 'service';
 
 /** Inputs of `handlerMetric()`. */
 export interface HandlerMetricSpec {

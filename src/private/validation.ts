@@ -9,6 +9,9 @@ import { IConstruct } from 'constructs';
  * Values that are unresolved tokens are skipped: they are only known at deploy time.
  */
 
+/** Prefix of this library's warning ids (`Annotations.addWarningV2`). */
+export const WARNING = 'cdk-cross-region-config:';
+
 /** Region name used in messages to show what a valid region looks like. */
 export const EXAMPLE_REGION = 'eu-west-1';
 

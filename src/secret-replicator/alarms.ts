@@ -2,15 +2,13 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { addHandlerAlarms, AlarmSet } from '../private/alarms';
+import { addHandlerAlarms, AlarmSet, ALARM_PERIOD, AT_LEAST_ONCE } from '../core/alarms';
 
 /**
  * The replicator's alarms, built only from the construct's `metricXxx()` methods and its resources'
  * metric methods. Internal; not exported from the package.
  */
 
-/** Period every alarm evaluates: five minutes, the seed's `--period 300`. */
-const ALARM_PERIOD = Duration.minutes(5);
 
 /** What the alarms are built from. */
 export interface ReplicatorAlarmSources {
@@ -58,9 +56,7 @@ export function createReplicatorAlarms(alarms: AlarmSet, sources: ReplicatorAlar
     id: 'ReplicationFailuresAlarm',
     metric: sources.replicationFailures({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
     threshold: 1, // replica writes that failed after retries, per 5 minutes
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    ...AT_LEAST_ONCE,
     description: 'At least one secret could not be written to a replica region in 5 minutes. '
       + 'The ReplicationFailures metric with the ReplicaRegion dimension shows which region; the log group names the secret and the AWS error '
       + '(typically IAM, a KMS key policy, or an assumed role\'s trust policy). '
@@ -89,9 +85,7 @@ export function createReplicatorAlarms(alarms: AlarmSet, sources: ReplicatorAlar
     id: 'ConflictsAlarm',
     metric: sources.conflicts({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
     threshold: 1, // replicas found changed in their own region, per 5 minutes
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    ...AT_LEAST_ONCE,
     description: 'A replica secret was changed in its own region and the replicator left it as it is (conflict policy SKIP_AND_ALARM). '
       + 'The log group names the secret and region. Decide which value wins: to keep the primary\'s, move the replica\'s AWSCURRENT stage back to '
       + 'the replicator\'s last version (its version id is the primary version id it copies, a dot and a suffix; DescribeSecret lists the versions) '

@@ -1,8 +1,23 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import type { CrossRegionSecretReplicator, ReplicatorMetricOptions } from './secret-replicator';
-import { DashboardWidgetOptions } from '../common/dashboard-options';
-import { ConstructWidgets, graph, listOf, rows } from '../private/dashboard-widgets';
+import type { ReplicatorMetricOptions } from './metric-options';
+import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { ConstructWidgets, graph, listOf, rows } from '../core/dashboard-widgets';
+
+/** What the replicator's dashboard section reads: a `CrossRegionSecretReplicator` is one. */
+export interface ReplicatorDashboardSource extends IConstruct {
+  readonly primaryRegion: string;
+  readonly targetRegions: string[];
+  readonly conflictPolicy: { readonly name: string };
+  readonly handler: lambda.IFunction;
+  readonly alarms: cloudwatch.IAlarm[];
+  metricReplicatedSecrets(props?: ReplicatorMetricOptions): cloudwatch.Metric;
+  metricReplicationFailures(props?: ReplicatorMetricOptions): cloudwatch.Metric;
+  metricConflicts(props?: ReplicatorMetricOptions): cloudwatch.Metric;
+  metricReplicationLatency(props?: ReplicatorMetricOptions): cloudwatch.Metric;
+  metricSecondsSinceFullSync(props?: ReplicatorMetricOptions): cloudwatch.Metric;
+}
 
 /**
  * The replicator's dashboard section, built only from its `metricXxx()` methods, its handler's
@@ -13,7 +28,7 @@ import { ConstructWidgets, graph, listOf, rows } from '../private/dashboard-widg
  * @param dashboardScope a construct in the dashboard's stack; defaults to the replicator's stack
  */
 export function replicatorDashboardWidgets(
-  replicator: CrossRegionSecretReplicator,
+  replicator: ReplicatorDashboardSource,
   options: DashboardWidgetOptions = {},
   dashboardScope?: IConstruct,
 ): cloudwatch.IWidget[] {

@@ -1,3 +1,2 @@
-export * from './conflict-policy';
-export * from './secret-selection';
 export * from './secret-replicator';
+export * from './metric-options';

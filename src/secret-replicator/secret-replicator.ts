@@ -1,7 +1,6 @@
-import { Annotations, Duration, Lazy, Names, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -11,41 +10,30 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { createReplicatorAlarms } from './alarms';
-import { ConflictPolicy } from './conflict-policy';
 import { ProvenanceTag, ReplicaTargetConfig, ReplicatorEnv, SECRET_EVENT_NAMES } from './contract';
 import { replicatorDashboardWidgets } from './dashboard';
-import { SECRETS_MANAGER_MANAGED_ALIAS, validateKeyReference, validateReplicaKmsKeys } from './kms-validation';
+import { ReplicatorMetricOptions } from './metric-options';
 import { ReplicatorMetric, replicatorMetric } from './metrics';
 import { ReplicatorFunction } from './replicator-function';
-import { SecretSelection } from './secret-selection';
-import { BoundSelection, EventMatcher } from './selection-binding';
-import { DashboardWidgetOptions } from '../common/dashboard-options';
-import { HandlerOptions } from '../common/handler-options';
-import { AlarmSet } from '../private/alarms';
-import { COMPANION_CONFIGMAP_SYNC, COMPANION_DRIFT_DETECTION } from '../private/companions';
+import { AlarmSet } from '../core/alarms';
+import { BundledHandler, explicitRegion, HandlerConfiguration } from '../core/bundled-handler';
+import { COMPANION_CONFIGMAP_SYNC, COMPANION_DRIFT_DETECTION, hasCompanion } from '../core/companions';
+import { ConflictPolicy } from '../core/conflict-policy';
+import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { HandlerOptions } from '../core/handler-options';
+import { TRACING_ACTIONS } from '../core/hardened-function';
+import { acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../core/nag';
+import { ReplicaKmsKey } from '../core/replica-kms-key';
+import { SECRETS_MANAGER_MANAGED_ALIAS, validateKeyReference, validateReplicaKmsKeys } from '../core/replica-kms-keys';
+import { ISecretReplicator } from '../core/secret-replicator-ref';
+import { SecretSelection } from '../core/secret-selection';
+import { BoundSelection, EventMatcher } from '../core/selection-binding';
 import { estimateJson } from '../private/estimate';
-import { HandlerSettings } from '../private/handler-settings';
-import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, hardenedFunction, TRACING_ACTIONS } from '../private/hardened-function';
-import { acknowledgeHandlerFindings, acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../private/nag';
 import { rateSeconds, validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
-import {
-  describe,
-  domainSuffixOf,
-  fail,
-  validateMetricNamespace,
-  validateParameterPrefix,
-  validatePattern,
-  validateRegionName,
-  validateReplicaRegions,
-  validateSamePartition,
-  validateWholeDuration,
-  validationError,
-  validationScope,
-  failIn,
-} from '../private/validation';
+import { describe, domainSuffixOf, fail, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateWholeDuration, validationScope, failIn, WARNING } from '../private/validation';
 
-/** The seed's handler sizing: 512 MiB and a 10-minute timeout. */
+/** The default sizing of the handler: 512 MiB and a 10-minute timeout. */
 const DEFAULT_MEMORY_MIB = 512;
 const DEFAULT_TIMEOUT = Duration.minutes(10);
 /** Reconciliation catches what the best-effort CloudTrail events miss; every 6 hours. */
@@ -57,16 +45,12 @@ const MAX_RECOVERY_WINDOW_DAYS = 30;
 const DEFAULT_RECOVERY_WINDOW = Duration.days(MIN_RECOVERY_WINDOW_DAYS);
 /** Length of the generated HMAC key, in characters (alphanumeric: about 380 bits). */
 const PROVENANCE_KEY_LENGTH = 64;
-/** `Names.uniqueResourceName` length for the `service` dimension. */
-const SERVICE_NAME_MAX_LENGTH = 64;
 /** EventBridge's default event pattern size quota, in characters (adjustable to 4096). */
 const MAX_EVENT_PATTERN_LENGTH = 2048;
 /** IAM's default quotas: characters of a role's inline policies, of one managed policy, and managed policies per role. */
 const MAX_INLINE_POLICY_CHARACTERS = 10_240;
 const MAX_MANAGED_POLICY_CHARACTERS = 6_144;
 const MAX_MANAGED_POLICIES_PER_ROLE = 10;
-/** Prefix of this library's warning ids. */
-const WARNING = 'cdk-cross-region-config:';
 
 const PRIMARY_READ_ACTIONS = [
   'secretsmanager:GetSecretValue',
@@ -85,34 +69,6 @@ const REPLICA_WRITE_ACTIONS = [
 const REPLICA_KMS_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'];
 
 const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
-
-/**
- * A customer managed KMS key that encrypts the replicas in one replica region.
- *
- * Give the key as an ARN or an alias name string: an `IKey` defined in another region's stack cannot
- * be referenced from this stack (aws/aws-cdk#29819).
- */
-export interface ReplicaKmsKey {
-  /**
-   * Replica region the key is in; one of `replicaRegions`.
-   */
-  readonly region: string;
-
-  /**
-   * ARN of the key, in `region`. Set exactly one of `keyArn` and `aliasName`.
-   *
-   * @default - the key is named by `aliasName`
-   */
-  readonly keyArn?: string;
-
-  /**
-   * Alias name of the key in `region` and in this account, such as `alias/secrets`. Set exactly one
-   * of `keyArn` and `aliasName`. IAM is scoped with `kms:ResourceAliases`.
-   *
-   * @default - the key is named by `keyArn`
-   */
-  readonly aliasName?: string;
-}
 
 /**
  * A replica in another AWS account, written through a role the handler assumes.
@@ -145,19 +101,6 @@ export interface CrossAccountReplica {
    * @default - the other account's `aws/secretsmanager` key, or `keyArn`
    */
   readonly aliasName?: string;
-}
-
-/**
- * Options of the replicator's `metricXxx()` methods.
- */
-export interface ReplicatorMetricOptions extends cloudwatch.MetricOptions {
-  /**
-   * Only the writes to this replica region (adds the dimension `ReplicaRegion`). Must be one of
-   * `replicaRegions` or a `crossAccountReplicas` region.
-   *
-   * @default - the total over all replica regions
-   */
-  readonly replicaRegion?: string;
 }
 
 /**
@@ -199,6 +142,14 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
    * @default - none: secrets encrypted with `aws/secretsmanager` need no KMS permission
    */
   readonly sourceEncryptionKeys?: kms.IKey[];
+
+  /**
+   * Customer managed KMS key that encrypts `provenanceKey`, the secret holding the HMAC key of the
+   * replicas' provenance version ids. The handler may decrypt with it only through Secrets Manager.
+   *
+   * @default - the AWS managed key `aws/secretsmanager`
+   */
+  readonly provenanceKeyEncryptionKey?: kms.IKey;
 
   /**
    * What to do when a replica was changed in its own region since the last copy.
@@ -313,6 +264,17 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
   readonly timeout?: Duration;
 }
 
+/** The replicator's props, validated and with their defaults. */
+interface ReplicatorSettings {
+  readonly propagateDeletions: boolean;
+  readonly schedule: events.Schedule;
+  readonly fullSyncThreshold: Duration;
+  readonly replicaKeys: Map<string, ReplicaKmsKey>;
+  readonly crossAccount: CrossAccountReplica[];
+  readonly recoveryWindowDays: number | undefined;
+  readonly configParameterName: string | undefined;
+}
+
 /**
  * Replicates selected AWS Secrets Manager secrets from this stack's region (the primary) to other
  * regions of this account and, through assumed roles, to other accounts.
@@ -330,7 +292,7 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
  *   replicaKmsKeys: [{ region: 'eu-west-1', aliasName: 'alias/secrets' }],
  * });
  */
-export class CrossRegionSecretReplicator extends Construct {
+export class CrossRegionSecretReplicator extends Construct implements ISecretReplicator {
   /** Region the secrets are read from: this stack's region. */
   public readonly primaryRegion: string;
 
@@ -389,14 +351,11 @@ export class CrossRegionSecretReplicator extends Construct {
   public readonly configParameter?: ssm.StringParameter;
 
   /**
-   * The cross-region-config document (the seed's shape), written to `configParameter`.
+   * The cross-region-config document (in the Parameter Store document layout), written to `configParameter`.
    *
    * @internal
    */
   public readonly _configDocument: { [key: string]: any };
-
-  /** Kinds of construct that named this replicator as theirs (see `_addCompanion`). */
-  private readonly companions = new Set<string>();
 
   /** Every alarm of this construct; empty when `createAlarms` is false. */
   public readonly alarms: cloudwatch.IAlarm[];
@@ -466,32 +425,85 @@ export class CrossRegionSecretReplicator extends Construct {
   constructor(scope: Construct, id: string, props: CrossRegionSecretReplicatorProps) {
     super(scope, id);
     const validated = validationScope(this);
-
-    const stack = Stack.of(this);
-    if (Token.isUnresolved(stack.region)) {
-      throw validationError('CrossRegionSecretReplicator needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
-    }
-    validateRegionName('the stack region', stack.region);
-    this.primaryRegion = stack.region;
-    const primary = this.primaryRegion;
-
-    const conflictPolicy = props.conflictPolicy ?? ConflictPolicy.PRIMARY_WINS;
-    const propagateDeletions = props.propagateDeletions ?? false;
-    const replicateTags = props.replicateTags ?? true;
-    const createAlarms = props.createAlarms ?? true;
-    const schedule = props.reconciliationSchedule ?? DEFAULT_RECONCILIATION_SCHEDULE;
-    const fullSyncThreshold = fullSyncAlarmThreshold(this, props.fullSyncAlarmThreshold, schedule);
+    this.primaryRegion = explicitRegion(this, 'CrossRegionSecretReplicator');
     this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
-
-    validateReplicaRegions(props.replicaRegions, primary);
     this.secrets = props.secrets;
     this.replicaRegions = [...props.replicaRegions];
     this.replicaKmsKeys = [...(props.replicaKmsKeys ?? [])];
     this.sourceEncryptionKeys = [...(props.sourceEncryptionKeys ?? [])];
-    this.conflictPolicy = conflictPolicy;
-    this.replicateTags = replicateTags;
+    this.conflictPolicy = props.conflictPolicy ?? ConflictPolicy.PRIMARY_WINS;
+    this.replicateTags = props.replicateTags ?? true;
+    const settings = this.validateProps(props);
+    this.targetRegions = [...new Set([...props.replicaRegions, ...settings.crossAccount.map((r) => r.region)])];
+    const selection = new BoundSelection(props.secrets, Stack.of(this));
+    warnAboutSecretNames(this, props.secrets);
+    if (selection.needsProvenanceScope) this.deploymentId = `${Stack.of(this).stackName}.${this.node.addr}`;
+    this.provenanceKey = this.createProvenanceKey(props.provenanceKeyEncryptionKey);
+
+    const bundled = new BundledHandler(this, {
+      options: props,
+      description: `Replicates selected Secrets Manager secrets from ${this.primaryRegion} to ${this.targetRegions.join(', ')}`.slice(0, 256),
+      defaultMemoryMiB: DEFAULT_MEMORY_MIB,
+      defaultTimeout: DEFAULT_TIMEOUT,
+    });
+    this.serviceName = bundled.serviceName;
+    this.role = bundled.role;
+    this.logGroup = bundled.logGroup;
+    this.deadLetterQueue = bundled.deadLetterQueue;
+    this.handler = bundled.createFunction(ReplicatorFunction, this.handlerConfiguration(props, settings, selection));
+    this.settingsParameters = bundled.settingsParameters;
+
+    const wildcards = new Map<string, string>();
+    this.grantHandlerPermissions(selection, props, settings.replicaKeys, settings.crossAccount, settings.propagateDeletions, wildcards);
+    warnAboutPolicySize(this, this.role);
+
+    this.rule = new events.Rule(this, 'Rule', {
+      description: `Sends Secrets Manager changes in ${this.primaryRegion} to the secret replicator ${this.node.path}`.slice(0, 512),
+      eventPattern: this.eventPattern(selection),
+    });
+    this.rule.addTarget(bundled.target());
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `Reconciles the replicas of the secret replicator ${this.node.path}`.slice(0, 512),
+      schedule: settings.schedule,
+    });
+    this.schedule.addTarget(bundled.target(events.RuleTargetInput.fromObject({ action: 'reconcile' })));
+
+    this._configDocument = this.configDocument(settings);
+    this.configParameter = bundled.settingsParameter(settings.configParameterName, `the secret replicator ${this.node.path}`, this._configDocument);
+    if (this.configParameter) this._trackLastSyncIn(this.configParameter, settings.configParameterName!);
+
+    this.alarmSet = bundled.alarmSet;
+    const alarms = createReplicatorAlarms(this.alarmSet, {
+      handler: this.handler,
+      deadLetterQueue: this.deadLetterQueue,
+      replicationFailures: (options) => this.metricReplicationFailures(options),
+      conflicts: (options) => this.metricConflicts(options),
+      secondsSinceFullSync: (options) => this.metricSecondsSinceFullSync(options),
+      fullSyncThreshold: settings.fullSyncThreshold,
+      alarmOnConflicts: this.conflictPolicy === ConflictPolicy.SKIP_AND_ALARM,
+    });
+    this.errorsAlarm = alarms.errorsAlarm;
+    this.throttlesAlarm = alarms.throttlesAlarm;
+    this.deadLetterAlarm = alarms.deadLetterAlarm;
+    this.replicationFailuresAlarm = alarms.replicationFailuresAlarm;
+    this.fullSyncAgeAlarm = alarms.fullSyncAgeAlarm;
+    this.conflictsAlarm = alarms.conflictsAlarm;
+    this.alarms = this.alarmSet.alarms;
+    bundled.addConfiguredAlarmActions();
+
+    this.acknowledgeNagFindings(wildcards);
+    validated();
+  }
+
+  /** Validates the props this constructor does not hand to the shared handler code, and resolves their defaults. */
+  private validateProps(props: CrossRegionSecretReplicatorProps): ReplicatorSettings {
+    const primary = this.primaryRegion;
+    const propagateDeletions = props.propagateDeletions ?? false;
+    const schedule = props.reconciliationSchedule ?? DEFAULT_RECONCILIATION_SCHEDULE;
+    const fullSyncThreshold = fullSyncAlarmThreshold(this, props.fullSyncAlarmThreshold, schedule);
+    validateReplicaRegions(props.replicaRegions, primary);
     const replicaKeys = validateReplicaKmsKeys(props.replicaKmsKeys ?? [], props.replicaRegions);
-    const crossAccount = validateCrossAccountReplicas(props.crossAccountReplicas ?? [], primary, stack.account);
+    const crossAccount = validateCrossAccountReplicas(props.crossAccountReplicas ?? [], primary, Stack.of(this).account);
     const recoveryWindowDays = validateWholeDuration(
       'deletionRecoveryWindow', props.deletionRecoveryWindow ?? DEFAULT_RECOVERY_WINDOW, 'days', MIN_RECOVERY_WINDOW_DAYS, MAX_RECOVERY_WINDOW_DAYS,
     );
@@ -507,19 +519,17 @@ export class CrossRegionSecretReplicator extends Construct {
       Annotations.of(this).addWarningV2(`${WARNING}deletionRecoveryWindowIgnored`,
         'deletionRecoveryWindow is ignored because propagateDeletions is false: replicas of deleted secrets are left in place.');
     }
-    if (props.alarmActions?.length && !createAlarms) {
-      Annotations.of(this).addWarningV2(`${WARNING}alarmActionsIgnored`,
-        'alarmActions are ignored because createAlarms is false: no alarm is created.');
-    }
+    return { propagateDeletions, schedule, fullSyncThreshold, replicaKeys, crossAccount, recoveryWindowDays, configParameterName };
+  }
 
-    this.targetRegions = [...new Set([...props.replicaRegions, ...crossAccount.map((r) => r.region)])];
-    this.serviceName = Names.uniqueResourceName(this, { maxLength: SERVICE_NAME_MAX_LENGTH });
-    const selection = new BoundSelection(props.secrets, stack);
-    warnAboutSecretNames(this, props.secrets);
-    if (selection.needsProvenanceScope) this.deploymentId = `${stack.stackName}.${this.node.addr}`;
-
-    this.provenanceKey = new secretsmanager.Secret(this, 'ProvenanceKey', {
+  /**
+   * The secret holding the HMAC key of the replicas' provenance version ids, encrypted with
+   * `encryptionKey` when given (otherwise with `aws/secretsmanager`).
+   */
+  private createProvenanceKey(encryptionKey: kms.IKey | undefined): secretsmanager.Secret {
+    return new secretsmanager.Secret(this, 'ProvenanceKey', {
       description: `HMAC key for the provenance of the replicas written by the secret replicator ${this.node.path}. Not replicated, not rotated.`,
+      encryptionKey,
       generateSecretString: {
         passwordLength: PROVENANCE_KEY_LENGTH,
         excludePunctuation: true,
@@ -527,45 +537,32 @@ export class CrossRegionSecretReplicator extends Construct {
         requireEachIncludedType: true,
       },
     });
+  }
 
+  /** The handler's configuration: bounded values in the environment, the targets and the selection growable. */
+  private handlerConfiguration(
+    props: CrossRegionSecretReplicatorProps, settings: ReplicatorSettings, selection: BoundSelection,
+  ): HandlerConfiguration {
     const replicaTargets: ReplicaTargetConfig[] = [
       ...props.replicaRegions.map((region): ReplicaTargetConfig => {
-        const key = replicaKeys.get(region);
+        const key = settings.replicaKeys.get(region);
         const kmsKeyId = key?.keyArn ?? key?.aliasName;
         return { region, ...(kmsKeyId ? { kmsKeyId } : {}) };
       }),
-      ...crossAccount.map((r): ReplicaTargetConfig => {
+      ...settings.crossAccount.map((r): ReplicaTargetConfig => {
         const kmsKeyId = r.keyArn ?? r.aliasName;
         return { region: r.region, ...(kmsKeyId ? { kmsKeyId } : {}), roleArn: r.roleArn };
       }),
     ];
-
-
-    const hardened = hardenedFunction(this, {
-      description: `Replicates selected Secrets Manager secrets from ${primary} to ${this.targetRegions.join(', ')}`.slice(0, 256),
-      functionName: props.functionName,
-      memorySize: props.memorySize ?? DEFAULT_MEMORY_MIB,
-      timeout: props.timeout ?? DEFAULT_TIMEOUT,
-      logRetention: props.logRetention,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      securityGroups: props.securityGroups,
-      logGroupEncryptionKey: props.logGroupEncryptionKey,
-      deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-    });
-    this.role = hardened.role;
-    this.logGroup = hardened.logGroup;
-    this.deadLetterQueue = hardened.deadLetterQueue;
-    const settings = new HandlerSettings(this, 'Settings', {
+    return {
       description: `the secret replicator ${this.node.path}`,
       environment: {
-        [ReplicatorEnv.PRIMARY_REGION]: primary,
-        [ReplicatorEnv.CONFLICT_POLICY]: conflictPolicy.name,
-        [ReplicatorEnv.REPLICATE_TAGS]: String(replicateTags),
-        [ReplicatorEnv.PROPAGATE_DELETIONS]: String(propagateDeletions),
-        [ReplicatorEnv.DELETION_RECOVERY_WINDOW_DAYS]: recoveryWindowDays !== undefined
-          ? String(recoveryWindowDays)
+        [ReplicatorEnv.PRIMARY_REGION]: this.primaryRegion,
+        [ReplicatorEnv.CONFLICT_POLICY]: this.conflictPolicy.name,
+        [ReplicatorEnv.REPLICATE_TAGS]: String(this.replicateTags),
+        [ReplicatorEnv.PROPAGATE_DELETIONS]: String(settings.propagateDeletions),
+        [ReplicatorEnv.DELETION_RECOVERY_WINDOW_DAYS]: settings.recoveryWindowDays !== undefined
+          ? String(settings.recoveryWindowDays)
           : Token.asString((props.deletionRecoveryWindow ?? DEFAULT_RECOVERY_WINDOW).toDays()),
         [ReplicatorEnv.PROVENANCE_KEY_SECRET_ARN]: this.provenanceKey.secretArn,
         ...(this.deploymentId !== undefined ? { [ReplicatorEnv.DEPLOYMENT_ID]: this.deploymentId } : {}),
@@ -573,85 +570,25 @@ export class CrossRegionSecretReplicator extends Construct {
         [ReplicatorEnv.SERVICE_NAME]: this.serviceName,
       },
       growable: { [ReplicatorEnv.REPLICA_TARGETS]: replicaTargets, [ReplicatorEnv.SELECTION]: selection.toConfig() },
-    });
-    this.handler = new ReplicatorFunction(this, 'Handler', { ...hardened.options, environment: settings.environment });
-    this.settingsParameters = settings.parameters;
-    settings.grantRead(this.handler);
-    acknowledgeHandlerFindings({ handler: this.handler, role: this.role, logGroup: this.logGroup, deadLetterQueue: this.deadLetterQueue }, props);
+    };
+  }
 
-    const wildcards = new Map<string, string>();
-    this.grantHandlerPermissions(selection, props, replicaKeys, crossAccount, propagateDeletions, wildcards);
-    warnAboutPolicySize(this, this.role);
-
-    this.rule = new events.Rule(this, 'Rule', {
-      description: `Sends Secrets Manager changes in ${primary} to the secret replicator ${this.node.path}`.slice(0, 512),
-      eventPattern: this.eventPattern(selection),
-    });
-    this.rule.addTarget(this.handlerTarget());
-
-    this.schedule = new events.Rule(this, 'Schedule', {
-      description: `Reconciles the replicas of the secret replicator ${this.node.path}`.slice(0, 512),
-      schedule,
-    });
-    this.schedule.addTarget(this.handlerTarget(events.RuleTargetInput.fromObject({ action: 'reconcile' })));
-
-    this._configDocument = {
-      primaryRegion: primary,
+  /** The cross-region-config document of the Parameter Store document layout, written to `configParameter`. */
+  private configDocument(settings: ReplicatorSettings): { [key: string]: any } {
+    return {
+      primaryRegion: this.primaryRegion,
       replicationRegions: this.targetRegions,
       syncEnabled: true,
       // Known once the app is built: a drift detector or ConfigMap syncer may name this replicator
       // after it was created.
-      driftDetectionEnabled: Lazy.any({ produce: () => this.companions.has(COMPANION_DRIFT_DETECTION) }),
-      configMapSyncEnabled: Lazy.any({ produce: () => this.companions.has(COMPANION_CONFIGMAP_SYNC) }),
+      driftDetectionEnabled: Lazy.any({ produce: () => hasCompanion(this, COMPANION_DRIFT_DETECTION) }),
+      configMapSyncEnabled: Lazy.any({ produce: () => hasCompanion(this, COMPANION_CONFIGMAP_SYNC) }),
       // Kept current by the handler after each sync that left every region in agreement.
       lastSyncTimestamp: null,
-      conflictPolicy: conflictPolicy.name,
-      propagateDeletions,
-      reconciliationSchedule: schedule.expressionString,
+      conflictPolicy: this.conflictPolicy.name,
+      propagateDeletions: settings.propagateDeletions,
+      reconciliationSchedule: settings.schedule.expressionString,
     };
-    if (configParameterName !== undefined) {
-      this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
-        parameterName: configParameterName,
-        description: `Settings of the secret replicator ${this.node.path}`.slice(0, 1024),
-        tier: ssm.ParameterTier.STANDARD,
-        stringValue: stack.toJsonString(this._configDocument),
-      });
-      this._trackLastSyncIn(this.configParameter, configParameterName);
-    }
-
-    this.alarmSet = new AlarmSet(this, createAlarms);
-    const alarms = createReplicatorAlarms(this.alarmSet, {
-      handler: this.handler,
-      deadLetterQueue: this.deadLetterQueue,
-      replicationFailures: (options) => this.metricReplicationFailures(options),
-      conflicts: (options) => this.metricConflicts(options),
-      secondsSinceFullSync: (options) => this.metricSecondsSinceFullSync(options),
-      fullSyncThreshold,
-      alarmOnConflicts: conflictPolicy === ConflictPolicy.SKIP_AND_ALARM,
-    });
-    this.errorsAlarm = alarms.errorsAlarm;
-    this.throttlesAlarm = alarms.throttlesAlarm;
-    this.deadLetterAlarm = alarms.deadLetterAlarm;
-    this.replicationFailuresAlarm = alarms.replicationFailuresAlarm;
-    this.fullSyncAgeAlarm = alarms.fullSyncAgeAlarm;
-    this.conflictsAlarm = alarms.conflictsAlarm;
-    this.alarms = this.alarmSet.alarms;
-    if (props.alarmActions?.length) {
-      this.addAlarmAction(...props.alarmActions);
-    }
-
-    this.acknowledgeNagFindings(wildcards);
-    validated();
-  }
-
-  /**
-   * Records that a drift detector or ConfigMap syncer works with this replicator, for the
-   * cross-region-config document.
-   *
-   * @internal
-   */
-  public _addCompanion(kind: string): void {
-    this.companions.add(kind);
   }
 
   /**
@@ -764,15 +701,6 @@ export class CrossRegionSecretReplicator extends Construct {
       unit,
       replicaRegion,
       options,
-    });
-  }
-
-  private handlerTarget(event?: events.RuleTargetInput): targets.LambdaFunction {
-    return new targets.LambdaFunction(this.handler, {
-      event,
-      deadLetterQueue: this.deadLetterQueue,
-      retryAttempts: DEFAULT_RETRY_ATTEMPTS,
-      maxEventAge: DEFAULT_MAX_EVENT_AGE,
     });
   }
 
@@ -927,8 +855,10 @@ export class CrossRegionSecretReplicator extends Construct {
       + 'replica and adds no protection. It never leaves the handler and guards no resource.';
     acknowledgeNagFindings(this.provenanceKey,
       { id: 'AwsSolutions-SMG4', reason: rotation },
-      { id: `${NIST_800_53_R5}-SecretsManagerRotationEnabled`, reason: rotation },
-      { id: `${NIST_800_53_R5}-SecretsManagerUsingKMSKey`, reason: PROVENANCE_KEY_ENCRYPTION_REASON });
+      { id: `${NIST_800_53_R5}-SecretsManagerRotationEnabled`, reason: rotation });
+    if (!this.provenanceKey.encryptionKey) {
+      acknowledgeNagFindings(this.provenanceKey, { id: `${NIST_800_53_R5}-SecretsManagerUsingKMSKey`, reason: PROVENANCE_KEY_ENCRYPTION_REASON });
+    }
   }
 }
 

@@ -200,7 +200,7 @@ describe('CrossRegionConfigManagement fails if', () => {
   test('the stack has no explicit region', () => {
     const stack = new Stack(new App(), 'Agnostic');
     expect(() => new CrossRegionConfigManagement(stack, 'Secrets', { environment: 'production', projectName: 'app', replicationRegions: ['eu-west-1'] }))
-      .toThrow('CrossRegionConfigManagement needs a stack with an explicit region (env.region), but got "an environment-agnostic stack"');
+      .toThrow('CrossRegionConfigManagement needs a stack with an explicit region (env.region), but got an environment-agnostic stack');
   });
   test('projectName is not a name', () => {
     expect(() => seedExample({ projectName: 'genai demo' })).toThrow('projectName must be 1 to 40 of the characters A-Z a-z 0-9 _ -, starting with a letter or digit, but got "genai demo"');

@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { AlarmDefinition, AlarmSet } from '../../src/private/alarms';
+import { AlarmDefinition, AlarmSet } from '../../src/core/alarms';
 
 const metric = new cloudwatch.Metric({ namespace: 'Test', metricName: 'Failures', statistic: 'Sum' });
 

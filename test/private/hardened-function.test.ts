@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { hardenedFunction, HardenedFunctionProps } from '../../src/private/hardened-function';
+import { hardenedFunction, HardenedFunctionProps } from '../../src/core/hardened-function';
 
 function build(overrides: Partial<HardenedFunctionProps> = {}, stack: Stack = new Stack(new App(), 'S', { env: { region: 'eu-west-1' } })) {
   const hardened = hardenedFunction(stack, { memorySize: 256, timeout: Duration.minutes(5), description: 'Test handler', ...overrides });

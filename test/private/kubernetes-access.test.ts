@@ -6,14 +6,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { KubernetesCluster } from '../../src/common/kubernetes-cluster';
 import {
   bindKubernetesCluster,
   BindKubernetesClusterOptions,
   BoundKubernetesCluster,
   KubernetesAccessLevel,
   MANUAL_ACCESS_WARNING,
-} from '../../src/private/kubernetes-access';
+} from '../../src/core/kubernetes-access';
+import { KubernetesCluster } from '../../src/core/kubernetes-cluster';
 
 const PRIMARY = 'us-east-1';
 const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.eu-west-1.eks.amazonaws.com';

@@ -1,7 +1,7 @@
 import { App, ArnFormat, Aws, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { acknowledgeNagFindings, flattenReference, managedPolicyFinding, wildcardResourceFinding } from '../../src/private/nag';
+import { acknowledgeNagFindings, flattenReference, managedPolicyFinding, wildcardResourceFinding } from '../../src/core/nag';
 
 function roleWithWildcards() {
   const app = new App();

@@ -92,8 +92,15 @@ export class AlarmSet {
   }
 }
 
-/** Period of the handler alarms: five minutes, the seed's `--period 300`. */
-const HANDLER_ALARM_PERIOD = Duration.minutes(5);
+/** Period of the alarms of this library that count events: five minutes (`--period 300`). */
+export const ALARM_PERIOD = Duration.minutes(5);
+
+/** An alarm that goes off on the first event of a period: `>= threshold` in 1 of 1 datapoints. */
+export const AT_LEAST_ONCE = {
+  evaluationPeriods: 1,
+  datapointsToAlarm: 1,
+  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+} as const;
 
 /** Operator-facing descriptions of the three alarms every handler of this library has. */
 export interface HandlerAlarmDescriptions {
@@ -119,30 +126,25 @@ export interface HandlerAlarms {
 export function addHandlerAlarms(
   alarms: AlarmSet, handler: lambda.IFunction, deadLetterQueue: sqs.IQueue, descriptions: HandlerAlarmDescriptions,
 ): HandlerAlarms {
-  const atLeastOnce = {
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-  };
   const errorsAlarm = alarms.add({
     id: 'ErrorsAlarm',
-    metric: handler.metricErrors({ statistic: cloudwatch.Stats.SUM, period: HANDLER_ALARM_PERIOD }),
+    metric: handler.metricErrors({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
     threshold: 1, // invocations that ended in an error, per 5 minutes
-    ...atLeastOnce,
+    ...AT_LEAST_ONCE,
     description: descriptions.errors,
   });
   const throttlesAlarm = alarms.add({
     id: 'ThrottlesAlarm',
-    metric: handler.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: HANDLER_ALARM_PERIOD }),
+    metric: handler.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
     threshold: 1, // throttled invocations, per 5 minutes
-    ...atLeastOnce,
+    ...AT_LEAST_ONCE,
     description: descriptions.throttles,
   });
   const deadLetterAlarm = alarms.add({
     id: 'DeadLetterAlarm',
-    metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: HANDLER_ALARM_PERIOD }),
+    metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: ALARM_PERIOD }),
     threshold: 1, // messages waiting in the dead-letter queue
-    ...atLeastOnce,
+    ...AT_LEAST_ONCE,
     description: descriptions.deadLetter,
   });
   return { errorsAlarm, throttlesAlarm, deadLetterAlarm };

@@ -1,6 +1,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { HandlerOptions } from '../common/handler-options';
+import { HandlerOptions } from './handler-options';
 
 /**
  * Acknowledgements of cdk-nag findings on the resources our constructs create.

@@ -5,10 +5,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { HandlerOptions } from './handler-options';
 import { acknowledgeNagFindings, managedPolicyFinding } from './nag';
-import { claimFunctionName } from './uniqueness';
-import { domainSuffixOf, fail, validateIntegerRange, validateWholeDuration } from './validation';
-import { HandlerOptions } from '../common/handler-options';
+import { claimFunctionName } from '../private/uniqueness';
+import { domainSuffixOf, fail, validateIntegerRange, validateWholeDuration } from '../private/validation';
 
 /** Lambda's memory bounds, in MiB. */
 const MIN_MEMORY_MIB = 128;

@@ -1,5 +1,5 @@
 import { Token } from 'aws-cdk-lib';
-import type { ReplicaKmsKey } from './secret-replicator';
+import { ReplicaKmsKey } from './replica-kms-key';
 import { fail, jsiiStructHint, partitionOf, validatePattern } from '../private/validation';
 
 /**
@@ -34,7 +34,6 @@ export function validateReplicaKmsKeys(keys: ReplicaKmsKey[], replicaRegions: st
   });
   return byRegion;
 }
-
 
 /** Validates a key given as `keyArn` (a key ARN in `region`) or `aliasName` (`alias/...`). */
 export function validateKeyReference(prop: string, region: string, keyArn: string | undefined, aliasName: string | undefined): void {

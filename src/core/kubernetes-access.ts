@@ -3,10 +3,10 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { KubernetesClusterConfig } from './kubernetes-contract';
-import { readQuietly } from './quiet-read';
-import { fail, isUnresolved, partitionOf, validateDistinct, validateLength, validateNotEmpty, validatePattern, validateSamePartition } from './validation';
-import { KubernetesCluster } from '../common/kubernetes-cluster';
+import { KubernetesCluster } from './kubernetes-cluster';
+import { KubernetesClusterConfig } from '../private/kubernetes-contract';
+import { readQuietly } from '../private/quiet-read';
+import { fail, isUnresolved, partitionOf, validateDistinct, validateLength, validateNotEmpty, validatePattern, validateSamePartition, WARNING } from '../private/validation';
 
 /**
  * Grants a construct's handler role access to EKS clusters, agentlessly.
@@ -33,7 +33,7 @@ export enum KubernetesAccessLevel {
 }
 
 /** Id of the warning that asks an operator to grant access to a cluster this app cannot grant. */
-export const MANUAL_ACCESS_WARNING = 'cdk-cross-region-config:kubernetesAccessManualSetup';
+export const MANUAL_ACCESS_WARNING = `${WARNING}kubernetesAccessManualSetup`;
 
 /** EKS access policy per access level. */
 const ACCESS_POLICY_NAMES: Record<KubernetesAccessLevel, string> = {

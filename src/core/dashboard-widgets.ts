@@ -2,8 +2,8 @@ import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { fail, validateIn } from './validation';
-import { DashboardWidgetOptions } from '../common/dashboard-options';
+import { DashboardWidgetOptions } from './dashboard-options';
+import { fail, validateIn } from '../private/validation';
 
 /**
  * What every construct's dashboard section is built with: the row layout, the section header, the

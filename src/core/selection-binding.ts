@@ -1,8 +1,8 @@
 import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ProvenanceTag, SelectionConfig, SelectionRuleConfig } from './contract';
 import { SecretSelection } from './secret-selection';
+import { ProvenanceTag, SelectionConfig, SelectionRuleConfig } from './secrets-contract';
 import { SelectionRule } from './selection-rule';
 
 /**

@@ -1,3 +1,0 @@
-export * from './dashboard-options';
-export * from './handler-options';
-export * from './kubernetes-cluster';

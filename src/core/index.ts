@@ -1,0 +1,7 @@
+export * from './dashboard-options';
+export * from './handler-options';
+export * from './kubernetes-cluster';
+export * from './secret-selection';
+export * from './replica-kms-key';
+export * from './conflict-policy';
+export * from './secret-replicator-ref';
