@@ -295,45 +295,49 @@ export class CrossRegionConfigManagement extends Construct {
   constructor(scope: Construct, id: string, props: CrossRegionConfigManagementProps) {
     super(scope, id);
     const validated = validationScope(this);
-    explicitRegion(this, 'CrossRegionConfigManagement');
-    this.validateProps(props);
-    this.parameterPrefix = `/${props.projectName}/${props.environment}`;
-    this.multiRegionEnabled = props.enableMultiRegion ?? true;
-    if (this.multiRegionEnabled) this.validateReplicationRegions(props.replicationRegions);
-    const documentsPath = `${this.parameterPrefix}/global/secrets`;
+    // Ends the validation scope even when construction throws an error of another kind.
+    try {
+      explicitRegion(this, 'CrossRegionConfigManagement');
+      this.validateProps(props);
+      this.parameterPrefix = `/${props.projectName}/${props.environment}`;
+      this.multiRegionEnabled = props.enableMultiRegion ?? true;
+      if (this.multiRegionEnabled) this.validateReplicationRegions(props.replicationRegions);
+      const documentsPath = `${this.parameterPrefix}/global/secrets`;
 
-    if (props.alertingTopic) this.routeAlarmsTo(props.alertingTopic);
+      if (props.alertingTopic) this.routeAlarmsTo(props.alertingTopic);
 
-    if (!this.multiRegionEnabled) {
-      Annotations.of(this).addInfo('enableMultiRegion is false: no secret replicator, drift detector or ConfigMap syncer is created; '
-        + `the settings documents under ${documentsPath}/ say so (syncEnabled and enabled are false).`);
-      const ignored = (['replication', 'driftDetection', 'configMapSync'] as const).filter((option) => props[option] !== undefined);
-      if (ignored.length > 0) {
-        Annotations.of(this).addWarningV2(`${WARNING}optionsIgnored`, `${ignored.join(', ')} ignored because enableMultiRegion is false.`);
+      if (!this.multiRegionEnabled) {
+        Annotations.of(this).addInfo('enableMultiRegion is false: no secret replicator, drift detector or ConfigMap syncer is created; '
+          + `the settings documents under ${documentsPath}/ say so (syncEnabled and enabled are false).`);
+        const ignored = (['replication', 'driftDetection', 'configMapSync'] as const).filter((option) => props[option] !== undefined);
+        if (ignored.length > 0) {
+          Annotations.of(this).addWarningV2(`${WARNING}optionsIgnored`, `${ignored.join(', ')} ignored because enableMultiRegion is false.`);
+        }
+      } else {
+        const created = this.createPieces(props, documentsPath);
+        this.replicator = created.replicator;
+        this.driftDetector = created.driftDetector;
+        this.configMapSyncer = created.configMapSyncer;
       }
-    } else {
-      const created = this.createPieces(props, documentsPath);
-      this.replicator = created.replicator;
-      this.driftDetector = created.driftDetector;
-      this.configMapSyncer = created.configMapSyncer;
+
+      const { parameters, pipeline } = this.createDocuments(props, documentsPath);
+      this.configParameters = parameters;
+      this.pipeline = pipeline;
+
+      for (const piece of [this.replicator, this.driftDetector, this.configMapSyncer]) piece?.addAlarmAction(...this.alarmActions);
+
+      if ((props.dashboard ?? true) && (this.replicator || props.pipeline)) {
+        this.dashboard = new CrossRegionConfigDashboard(this, 'Dashboard', {
+          dashboardName: functionName(props, 'cross-region-config'),
+          replicator: this.replicator,
+          driftDetector: this.driftDetector,
+          configMapSyncer: this.configMapSyncer,
+          pipeline: props.pipeline,
+        });
+      }
+    } finally {
+      validated();
     }
-
-    const { parameters, pipeline } = this.createDocuments(props, documentsPath);
-    this.configParameters = parameters;
-    this.pipeline = pipeline;
-
-    for (const piece of [this.replicator, this.driftDetector, this.configMapSyncer]) piece?.addAlarmAction(...this.alarmActions);
-
-    if ((props.dashboard ?? true) && (this.replicator || props.pipeline)) {
-      this.dashboard = new CrossRegionConfigDashboard(this, 'Dashboard', {
-        dashboardName: functionName(props, 'cross-region-config'),
-        replicator: this.replicator,
-        driftDetector: this.driftDetector,
-        configMapSyncer: this.configMapSyncer,
-        pipeline: props.pipeline,
-      });
-    }
-    validated();
   }
 
   /** Validates the names and the primary region, and claims the project and environment in the app. */

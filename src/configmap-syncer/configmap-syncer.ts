@@ -387,60 +387,64 @@ export class ConfigMapSyncer extends Construct {
   constructor(scope: Construct, id: string, props: ConfigMapSyncerProps) {
     super(scope, id);
     const validated = validationScope(this);
-    this.primaryRegion = explicitRegion(this, 'ConfigMapSyncer');
-    this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
-    const schedule = props.schedule ?? DEFAULT_SCHEDULE;
-    const configParameterName = this.validateProps(props, schedule);
-    const resolvedTargets = resolveTargets(props);
+    // Ends the validation scope even when construction throws an error of another kind.
+    try {
+      this.primaryRegion = explicitRegion(this, 'ConfigMapSyncer');
+      this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
+      const schedule = props.schedule ?? DEFAULT_SCHEDULE;
+      const configParameterName = this.validateProps(props, schedule);
+      const resolvedTargets = resolveTargets(props);
 
-    const sources = [...(props.parameterPath !== undefined ? ['SSM parameters'] : []), ...(props.sourceSecret ? ['a secret'] : [])].join(' and ');
-    const bundled = new BundledHandler(this, {
-      options: props,
-      description: `Syncs ${sources} of ${this.primaryRegion} to ${resolvedTargets.length} ConfigMap(s) in EKS clusters`,
-      defaultMemoryMiB: DEFAULT_MEMORY_MIB,
-      defaultTimeout: DEFAULT_TIMEOUT,
-    });
-    this.serviceName = bundled.serviceName;
-    this.role = bundled.role;
-    this.logGroup = bundled.logGroup;
-    this.deadLetterQueue = bundled.deadLetterQueue;
+      const sources = [...(props.parameterPath !== undefined ? ['SSM parameters'] : []), ...(props.sourceSecret ? ['a secret'] : [])].join(' and ');
+      const bundled = new BundledHandler(this, {
+        options: props,
+        description: `Syncs ${sources} of ${this.primaryRegion} to ${resolvedTargets.length} ConfigMap(s) in EKS clusters`,
+        defaultMemoryMiB: DEFAULT_MEMORY_MIB,
+        defaultTimeout: DEFAULT_TIMEOUT,
+      });
+      this.serviceName = bundled.serviceName;
+      this.role = bundled.role;
+      this.logGroup = bundled.logGroup;
+      this.deadLetterQueue = bundled.deadLetterQueue;
 
-    const { targetConfigs, clusters } = this.bindTargetClusters(resolvedTargets);
-    this.clusterDimensions = [...clusters.keys()];
-    this.targetClusters = [...clusters.values()].map((c) => c.cluster);
-    this.clusterAccessCommands = this.setUpClusterAccess([...clusters.values()]);
+      const { targetConfigs, clusters } = this.bindTargetClusters(resolvedTargets);
+      this.clusterDimensions = [...clusters.keys()];
+      this.targetClusters = [...clusters.values()].map((c) => c.cluster);
+      this.clusterAccessCommands = this.setUpClusterAccess([...clusters.values()]);
 
-    this.handler = bundled.createFunction(SyncerFunction, this.handlerConfiguration(props, targetConfigs));
-    this.settingsParameters = bundled.settingsParameters;
-    const wildcards = new Map<string, string>();
-    this.grantSourceRead(props, props.sourceEncryptionKeys ?? [], wildcards);
+      this.handler = bundled.createFunction(SyncerFunction, this.handlerConfiguration(props, targetConfigs));
+      this.settingsParameters = bundled.settingsParameters;
+      const wildcards = new Map<string, string>();
+      this.grantSourceRead(props, props.sourceEncryptionKeys ?? [], wildcards);
 
-    this.schedule = new events.Rule(this, 'Schedule', {
-      description: `Syncs every ConfigMap of the syncer ${this.node.path}`.slice(0, 512),
-      schedule,
-    });
-    this.schedule.addTarget(bundled.target(events.RuleTargetInput.fromObject({ action: 'sync' })));
-    this.parameterRule = this.createParameterRule(props.parameterPath, bundled);
-    this.secretRule = this.createSecretRule(props.sourceSecret, bundled);
+      this.schedule = new events.Rule(this, 'Schedule', {
+        description: `Syncs every ConfigMap of the syncer ${this.node.path}`.slice(0, 512),
+        schedule,
+      });
+      this.schedule.addTarget(bundled.target(events.RuleTargetInput.fromObject({ action: 'sync' })));
+      this.parameterRule = this.createParameterRule(props.parameterPath, bundled);
+      this.secretRule = this.createSecretRule(props.sourceSecret, bundled);
 
-    this._configDocument = this.configDocument(props, schedule, resolvedTargets);
-    this.configParameter = bundled.settingsParameter(configParameterName, `the ConfigMap syncer ${this.node.path}`, this._configDocument);
+      this._configDocument = this.configDocument(props, schedule, resolvedTargets);
+      this.configParameter = bundled.settingsParameter(configParameterName, `the ConfigMap syncer ${this.node.path}`, this._configDocument);
 
-    this.alarmSet = bundled.alarmSet;
-    const alarms = createSyncAlarms(this.alarmSet, {
-      handler: this.handler,
-      deadLetterQueue: this.deadLetterQueue,
-      syncFailure: (o) => this.metricSyncFailure(o),
-    });
-    this.syncFailuresAlarm = alarms.syncFailuresAlarm;
-    this.errorsAlarm = alarms.errorsAlarm;
-    this.throttlesAlarm = alarms.throttlesAlarm;
-    this.deadLetterAlarm = alarms.deadLetterAlarm;
-    this.alarms = this.alarmSet.alarms;
-    bundled.addConfiguredAlarmActions();
+      this.alarmSet = bundled.alarmSet;
+      const alarms = createSyncAlarms(this.alarmSet, {
+        handler: this.handler,
+        deadLetterQueue: this.deadLetterQueue,
+        syncFailure: (o) => this.metricSyncFailure(o),
+      });
+      this.syncFailuresAlarm = alarms.syncFailuresAlarm;
+      this.errorsAlarm = alarms.errorsAlarm;
+      this.throttlesAlarm = alarms.throttlesAlarm;
+      this.deadLetterAlarm = alarms.deadLetterAlarm;
+      this.alarms = this.alarmSet.alarms;
+      bundled.addConfiguredAlarmActions();
 
-    this.acknowledgeNagFindings(wildcards);
-    validated();
+      this.acknowledgeNagFindings(wildcards);
+    } finally {
+      validated();
+    }
   }
 
   /** Validates the props the shared handler code does not; returns the settings parameter's name, if any. */

@@ -98,26 +98,30 @@ export class CrossRegionConfigDashboard extends Construct {
   constructor(scope: Construct, id: string, props: CrossRegionConfigDashboardProps) {
     super(scope, id);
     const validated = validationScope(this);
+    // Ends the validation scope even when construction throws an error of another kind.
+    try {
 
-    const { replicator, driftDetector, configMapSyncer, pipeline } = props;
-    if (!replicator && !driftDetector && !configMapSyncer && !pipeline) {
-      fail('replicator, driftDetector, configMapSyncer or pipeline', 'must be set: the dashboard needs a construct to show', undefined);
-    }
-    if (props.dashboardName !== undefined) {
-      validateLength('dashboardName', props.dashboardName, 1, MAX_DASHBOARD_NAME_LENGTH);
-      validatePattern('dashboardName', props.dashboardName, DASHBOARD_NAME_PATTERN, 'must contain only the characters A-Z a-z 0-9 - _');
-    }
-    validateMetricPeriod('period', props.period);
-    const options = { period: props.period };
+      const { replicator, driftDetector, configMapSyncer, pipeline } = props;
+      if (!replicator && !driftDetector && !configMapSyncer && !pipeline) {
+        fail('replicator, driftDetector, configMapSyncer or pipeline', 'must be set: the dashboard needs a construct to show', undefined);
+      }
+      if (props.dashboardName !== undefined) {
+        validateLength('dashboardName', props.dashboardName, 1, MAX_DASHBOARD_NAME_LENGTH);
+        validatePattern('dashboardName', props.dashboardName, DASHBOARD_NAME_PATTERN, 'must contain only the characters A-Z a-z 0-9 - _');
+      }
+      validateMetricPeriod('period', props.period);
+      const options = { period: props.period };
 
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName });
-    this.dashboard.addWidgets(...this.title(props));
-    this.dashboard.addWidgets(...this.overview(props));
-    if (replicator) this.dashboard.addWidgets(...replicatorDashboardWidgets(replicator, options, this));
-    if (driftDetector) this.dashboard.addWidgets(...driftDetectorDashboardWidgets(driftDetector, options, this));
-    if (configMapSyncer) this.dashboard.addWidgets(...syncerDashboardWidgets(configMapSyncer, options, this));
-    if (pipeline) this.dashboard.addWidgets(...pipelineDashboardWidgets(pipeline, options, this));
-    validated();
+      this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName });
+      this.dashboard.addWidgets(...this.title(props));
+      this.dashboard.addWidgets(...this.overview(props));
+      if (replicator) this.dashboard.addWidgets(...replicatorDashboardWidgets(replicator, options, this));
+      if (driftDetector) this.dashboard.addWidgets(...driftDetectorDashboardWidgets(driftDetector, options, this));
+      if (configMapSyncer) this.dashboard.addWidgets(...syncerDashboardWidgets(configMapSyncer, options, this));
+      if (pipeline) this.dashboard.addWidgets(...pipelineDashboardWidgets(pipeline, options, this));
+    } finally {
+      validated();
+    }
   }
 
   /** The title row: what the dashboard shows and where. */

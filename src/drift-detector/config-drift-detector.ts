@@ -448,84 +448,88 @@ export class ConfigDriftDetector extends Construct {
   constructor(scope: Construct, id: string, props: ConfigDriftDetectorProps = {}) {
     super(scope, id);
     const validated = validationScope(this);
-    this.primaryRegion = explicitRegion(this, 'ConfigDriftDetector');
-    this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
-    this.reportPrefix = props.reportPrefix ?? DEFAULT_REPORT_PREFIX;
-    const settings = this.validateProps(props);
-    const { replicator, secrets, remediation } = settings;
-    const selection = secrets ? new BoundSelection(secrets, Stack.of(this)) : undefined;
-    const clusterRegions = settings.scopes.flatMap((s) => s.replicaClusters.map((c) => c.region));
-    this.replicaRegions = [...new Set([...settings.replicaRegions, ...clusterRegions])];
-    this.resourceTypes = [
-      ...(secrets ? [DriftResourceType.SECRET] : []),
-      ...(settings.parameterPaths.length ? [DriftResourceType.PARAMETER] : []),
-      ...(settings.configMaps.length ? [DriftResourceType.CONFIGMAP] : []),
-    ];
-    validateIgnoreRuleRegions(props.ignoreRules ?? [], this.replicaRegions);
-    this.provenanceKey = this.provenanceKeyFor(replicator, remediation !== DriftRemediation.OFF && secrets !== undefined);
-    this.deploymentId = replicator?.deploymentId
-      ?? (remediation === DriftRemediation.APPLY && selection?.needsProvenanceScope ? `${Stack.of(this).stackName}.${this.node.addr}` : undefined);
-    this.reportBucket = props.reportBucket ?? this.createReportBucket(props.reportRetention ?? DEFAULT_REPORT_RETENTION);
-    claimParameterName(this, 'parameterPrefix', props.parameterPrefix, settings.configParameterName);
+    // Ends the validation scope even when construction throws an error of another kind.
+    try {
+      this.primaryRegion = explicitRegion(this, 'ConfigDriftDetector');
+      this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
+      this.reportPrefix = props.reportPrefix ?? DEFAULT_REPORT_PREFIX;
+      const settings = this.validateProps(props);
+      const { replicator, secrets, remediation } = settings;
+      const selection = secrets ? new BoundSelection(secrets, Stack.of(this)) : undefined;
+      const clusterRegions = settings.scopes.flatMap((s) => s.replicaClusters.map((c) => c.region));
+      this.replicaRegions = [...new Set([...settings.replicaRegions, ...clusterRegions])];
+      this.resourceTypes = [
+        ...(secrets ? [DriftResourceType.SECRET] : []),
+        ...(settings.parameterPaths.length ? [DriftResourceType.PARAMETER] : []),
+        ...(settings.configMaps.length ? [DriftResourceType.CONFIGMAP] : []),
+      ];
+      validateIgnoreRuleRegions(props.ignoreRules ?? [], this.replicaRegions);
+      this.provenanceKey = this.provenanceKeyFor(replicator, remediation !== DriftRemediation.OFF && secrets !== undefined);
+      this.deploymentId = replicator?.deploymentId
+        ?? (remediation === DriftRemediation.APPLY && selection?.needsProvenanceScope ? `${Stack.of(this).stackName}.${this.node.addr}` : undefined);
+      this.reportBucket = props.reportBucket ?? this.createReportBucket(props.reportRetention ?? DEFAULT_REPORT_RETENTION);
+      claimParameterName(this, 'parameterPrefix', props.parameterPrefix, settings.configParameterName);
 
-    const bundled = new BundledHandler(this, {
-      options: props,
-      description: `Detects configuration drift between ${this.primaryRegion} and ${this.replicaRegions.join(', ')}`.slice(0, 256),
-      defaultMemoryMiB: DEFAULT_MEMORY_MIB,
-      defaultTimeout: DEFAULT_TIMEOUT,
-    });
-    this.serviceName = bundled.serviceName;
-    this.role = bundled.role;
-    this.logGroup = bundled.logGroup;
-    this.deadLetterQueue = bundled.deadLetterQueue;
-    const { configMapScopes, accessCommands } = this.bindConfigMapClusters(settings.scopes, remediation);
-    this.clusterAccessCommands = accessCommands;
-    this.handler = bundled.createFunction(DriftDetectorFunction, this.handlerConfiguration(props, settings, selection, configMapScopes));
-    this.settingsParameters = bundled.settingsParameters;
+      const bundled = new BundledHandler(this, {
+        options: props,
+        description: `Detects configuration drift between ${this.primaryRegion} and ${this.replicaRegions.join(', ')}`.slice(0, 256),
+        defaultMemoryMiB: DEFAULT_MEMORY_MIB,
+        defaultTimeout: DEFAULT_TIMEOUT,
+      });
+      this.serviceName = bundled.serviceName;
+      this.role = bundled.role;
+      this.logGroup = bundled.logGroup;
+      this.deadLetterQueue = bundled.deadLetterQueue;
+      const { configMapScopes, accessCommands } = this.bindConfigMapClusters(settings.scopes, remediation);
+      this.clusterAccessCommands = accessCommands;
+      this.handler = bundled.createFunction(DriftDetectorFunction, this.handlerConfiguration(props, settings, selection, configMapScopes));
+      this.settingsParameters = bundled.settingsParameters;
 
-    const wildcards = new Map<string, string>();
-    this.grantHandlerPermissions({
-      selection,
-      replicaRegions: settings.replicaRegions,
-      parameterPaths: settings.parameterPaths,
-      remediation,
-      kmsByRegion: settings.kmsByRegion,
-      sourceEncryptionKeys: settings.sourceEncryptionKeys,
-      encryptionKeyArns: props.encryptionKeyArns ?? [],
-      wildcards,
-      replicatorDeploymentId: replicator?.deploymentId,
-    });
+      const wildcards = new Map<string, string>();
+      this.grantHandlerPermissions({
+        selection,
+        replicaRegions: settings.replicaRegions,
+        parameterPaths: settings.parameterPaths,
+        remediation,
+        kmsByRegion: settings.kmsByRegion,
+        sourceEncryptionKeys: settings.sourceEncryptionKeys,
+        encryptionKeyArns: props.encryptionKeyArns ?? [],
+        wildcards,
+        replicatorDeploymentId: replicator?.deploymentId,
+      });
 
-    this.schedule = new events.Rule(this, 'Schedule', {
-      description: `Scans for configuration drift: ${this.node.path}`.slice(0, 512),
-      schedule: settings.schedule,
-    });
-    this.schedule.addTarget(bundled.target(events.RuleTargetInput.fromObject({ action: 'scheduled_check' })));
+      this.schedule = new events.Rule(this, 'Schedule', {
+        description: `Scans for configuration drift: ${this.node.path}`.slice(0, 512),
+        schedule: settings.schedule,
+      });
+      this.schedule.addTarget(bundled.target(events.RuleTargetInput.fromObject({ action: 'scheduled_check' })));
 
-    this._configDocument = this.configDocument(props, settings);
-    this.configParameter = bundled.settingsParameter(settings.configParameterName, `the drift detector ${this.node.path}`, this._configDocument);
+      this._configDocument = this.configDocument(props, settings);
+      this.configParameter = bundled.settingsParameter(settings.configParameterName, `the drift detector ${this.node.path}`, this._configDocument);
 
-    this.alarmSet = bundled.alarmSet;
-    const alarms = createDriftAlarms(this.alarmSet, {
-      handler: this.handler,
-      deadLetterQueue: this.deadLetterQueue,
-      scanPeriod: alarmPeriod(settings.schedule),
-      alertThreshold: settings.alertThreshold,
-      driftCount: (o) => this.metricDriftCount(o),
-      scanFailures: (o) => this.metricScanFailures(o),
-      remediationFailures: remediation === DriftRemediation.APPLY ? (o) => this.metricRemediationFailures(o) : undefined,
-    });
-    this.driftAlarm = alarms.driftAlarm;
-    this.scanFailuresAlarm = alarms.scanFailuresAlarm;
-    this.remediationFailuresAlarm = alarms.remediationFailuresAlarm;
-    this.errorsAlarm = alarms.errorsAlarm;
-    this.throttlesAlarm = alarms.throttlesAlarm;
-    this.deadLetterAlarm = alarms.deadLetterAlarm;
-    this.alarms = this.alarmSet.alarms;
-    bundled.addConfiguredAlarmActions();
+      this.alarmSet = bundled.alarmSet;
+      const alarms = createDriftAlarms(this.alarmSet, {
+        handler: this.handler,
+        deadLetterQueue: this.deadLetterQueue,
+        scanPeriod: alarmPeriod(settings.schedule),
+        alertThreshold: settings.alertThreshold,
+        driftCount: (o) => this.metricDriftCount(o),
+        scanFailures: (o) => this.metricScanFailures(o),
+        remediationFailures: remediation === DriftRemediation.APPLY ? (o) => this.metricRemediationFailures(o) : undefined,
+      });
+      this.driftAlarm = alarms.driftAlarm;
+      this.scanFailuresAlarm = alarms.scanFailuresAlarm;
+      this.remediationFailuresAlarm = alarms.remediationFailuresAlarm;
+      this.errorsAlarm = alarms.errorsAlarm;
+      this.throttlesAlarm = alarms.throttlesAlarm;
+      this.deadLetterAlarm = alarms.deadLetterAlarm;
+      this.alarms = this.alarmSet.alarms;
+      bundled.addConfiguredAlarmActions();
 
-    this.acknowledgeNagFindings(wildcards);
-    validated();
+      this.acknowledgeNagFindings(wildcards);
+    } finally {
+      validated();
+    }
   }
 
   /** Validates the props the shared handler code does not, and resolves what the replicator or the defaults give. */

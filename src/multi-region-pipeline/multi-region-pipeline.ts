@@ -401,72 +401,76 @@ export class MultiRegionPipeline extends Construct {
   constructor(scope: Construct, id: string, props: MultiRegionPipelineProps) {
     super(scope, id);
     const validated = validationScope(this);
-    if (typeof props.application?.createStage !== 'function') {
-      fail('application', 'must implement IRegionalStageFactory with a createStage method (in Python: a create_stage method, in a class '
-        + 'declared with @jsii.implements(IRegionalStageFactory))', `<${props.application?.constructor?.name ?? typeof props.application}>`);
-    }
-    const { account } = explicitAccountAndRegion(this, 'MultiRegionPipeline');
-    const strategy = props.strategy ?? DeploymentStrategy.sequential();
-    this.primaryRegion = props.primaryRegion ?? Stack.of(this).region;
-    validateRegionName('primaryRegion', this.primaryRegion);
-    validateRegions(props.replicaRegions, this.primaryRegion);
-    this.regions = [this.primaryRegion, ...props.replicaRegions];
-    this.strategyKind = strategy.kind;
-    this.coordinatedRollback = props.coordinatedRollback ?? strategy.kind === DeploymentStrategyKind.BLUE_GREEN;
-    this.pipelineName = props.pipelineName ?? Names.uniqueResourceName(this, { maxLength: MAX_PIPELINE_NAME_LENGTH, separator: '-' });
-    this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
-    const settings = this.validateProps(props, strategy);
-    warnAboutIgnoredAlarmActions(this, props);
-    this.serviceName = handlerServiceName(this);
-    this.mainAlarms = this.newAlarmSet(this, settings.createAlarms);
+    // Ends the validation scope even when construction throws an error of another kind.
+    try {
+      if (typeof props.application?.createStage !== 'function') {
+        fail('application', 'must implement IRegionalStageFactory with a createStage method (in Python: a create_stage method, in a class '
+          + 'declared with @jsii.implements(IRegionalStageFactory))', `<${props.application?.constructor?.name ?? typeof props.application}>`);
+      }
+      const { account } = explicitAccountAndRegion(this, 'MultiRegionPipeline');
+      const strategy = props.strategy ?? DeploymentStrategy.sequential();
+      this.primaryRegion = props.primaryRegion ?? Stack.of(this).region;
+      validateRegionName('primaryRegion', this.primaryRegion);
+      validateRegions(props.replicaRegions, this.primaryRegion);
+      this.regions = [this.primaryRegion, ...props.replicaRegions];
+      this.strategyKind = strategy.kind;
+      this.coordinatedRollback = props.coordinatedRollback ?? strategy.kind === DeploymentStrategyKind.BLUE_GREEN;
+      this.pipelineName = props.pipelineName ?? Names.uniqueResourceName(this, { maxLength: MAX_PIPELINE_NAME_LENGTH, separator: '-' });
+      this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
+      const settings = this.validateProps(props, strategy);
+      warnAboutIgnoredAlarmActions(this, props);
+      this.serviceName = handlerServiceName(this);
+      this.mainAlarms = this.newAlarmSet(this, settings.createAlarms);
 
-    const healthCheck = this.createHealthCheckFunction(props, settings);
-    this.healthCheckFunction = healthCheck?.handler;
-    const trafficSwitch = this.createTrafficSwitchFunction(props, strategy, settings, account);
-    this.trafficSwitchFunction = trafficSwitch?.handler;
-    const { codePipeline, cdkPipeline } = this.createPipelines(props, settings);
-    this.pipeline = codePipeline;
-    this.cdkPipeline = cdkPipeline;
-    const { regional, applicationStages } = this.addRegionalStages(props, strategy, settings, account, healthCheck, trafficSwitch);
-    this.regionalStages = regional;
-    this.applicationStages = applicationStages;
-    this.grantBakeAlarmReads(codePipeline, settings);
+      const healthCheck = this.createHealthCheckFunction(props, settings);
+      this.healthCheckFunction = healthCheck?.handler;
+      const trafficSwitch = this.createTrafficSwitchFunction(props, strategy, settings, account);
+      this.trafficSwitchFunction = trafficSwitch?.handler;
+      const { codePipeline, cdkPipeline } = this.createPipelines(props, settings);
+      this.pipeline = codePipeline;
+      this.cdkPipeline = cdkPipeline;
+      const { regional, applicationStages } = this.addRegionalStages(props, strategy, settings, account, healthCheck, trafficSwitch);
+      this.regionalStages = regional;
+      this.applicationStages = applicationStages;
+      this.grantBakeAlarmReads(codePipeline, settings);
 
-    const watcher = this.createWatcherFunction(props, settings, regional);
-    this.watcherFunction = watcher.handler;
-    this.watcherRole = watcher.role;
-    this.deadLetterQueue = watcher.deadLetterQueue;
-    this.eventsRule = this.createEventsRule(watcher);
+      const watcher = this.createWatcherFunction(props, settings, regional);
+      this.watcherFunction = watcher.handler;
+      this.watcherRole = watcher.role;
+      this.deadLetterQueue = watcher.deadLetterQueue;
+      this.eventsRule = this.createEventsRule(watcher);
 
-    // The pipeline is built now, not just before synthesis, so its conditions, roles and support
-    // stacks exist for the acknowledgements below and for callers that inspect them.
-    this.settingsParameters = [healthCheck, trafficSwitch, watcher].flatMap((f) => f?.settingsParameters ?? []);
-    this.cdkPipeline.buildPipeline();
-    this.acknowledgePipelineFindings(codePipeline, [healthCheck, trafficSwitch, watcher].filter((f): f is FunctionResources => f !== undefined));
+      // The pipeline is built now, not just before synthesis, so its conditions, roles and support
+      // stacks exist for the acknowledgements below and for callers that inspect them.
+      this.settingsParameters = [healthCheck, trafficSwitch, watcher].flatMap((f) => f?.settingsParameters ?? []);
+      this.cdkPipeline.buildPipeline();
+      this.acknowledgePipelineFindings(codePipeline, [healthCheck, trafficSwitch, watcher].filter((f): f is FunctionResources => f !== undefined));
 
-    const created = createPipelineAlarms(this.mainAlarms, this, {
-      healthChecks: settings.healthChecks.length > 0,
-      trafficSwitch: settings.blueGreen,
-      coordinatedRollback: this.coordinatedRollback,
-    });
-    this.pipelineFailedAlarm = created.pipelineFailedAlarm;
-    this.rollbackPerformedAlarm = created.rollbackPerformedAlarm;
-    this.healthCheckFailedAlarm = created.healthCheckFailedAlarm;
-    this.trafficSwitchFailedAlarm = created.trafficSwitchFailedAlarm;
-    this.rollbackFailedAlarm = created.rollbackFailedAlarm;
-    if (props.alarmActions?.length) this.addAlarmAction(...props.alarmActions);
-
-    this._settingsDocument = this.settingsDocument(props, strategy, settings, regional);
-    if (props.parameterPrefix !== undefined) {
-      claimParameterName(this, 'parameterPrefix', props.parameterPrefix, `${props.parameterPrefix}/global/secrets/gitops-config`);
-      this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
-        parameterName: `${props.parameterPrefix}/global/secrets/gitops-config`,
-        description: `Settings of the multi-region pipeline ${this.pipelineName}`.slice(0, 1024),
-        tier: ssm.ParameterTier.STANDARD,
-        stringValue: Stack.of(this).toJsonString(this._settingsDocument),
+      const created = createPipelineAlarms(this.mainAlarms, this, {
+        healthChecks: settings.healthChecks.length > 0,
+        trafficSwitch: settings.blueGreen,
+        coordinatedRollback: this.coordinatedRollback,
       });
+      this.pipelineFailedAlarm = created.pipelineFailedAlarm;
+      this.rollbackPerformedAlarm = created.rollbackPerformedAlarm;
+      this.healthCheckFailedAlarm = created.healthCheckFailedAlarm;
+      this.trafficSwitchFailedAlarm = created.trafficSwitchFailedAlarm;
+      this.rollbackFailedAlarm = created.rollbackFailedAlarm;
+      if (props.alarmActions?.length) this.addAlarmAction(...props.alarmActions);
+
+      this._settingsDocument = this.settingsDocument(props, strategy, settings, regional);
+      if (props.parameterPrefix !== undefined) {
+        claimParameterName(this, 'parameterPrefix', props.parameterPrefix, `${props.parameterPrefix}/global/secrets/gitops-config`);
+        this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
+          parameterName: `${props.parameterPrefix}/global/secrets/gitops-config`,
+          description: `Settings of the multi-region pipeline ${this.pipelineName}`.slice(0, 1024),
+          tier: ssm.ParameterTier.STANDARD,
+          stringValue: Stack.of(this).toJsonString(this._settingsDocument),
+        });
+      }
+    } finally {
+      validated();
     }
-    validated();
   }
 
   /** Validates the props, and resolves their defaults. */

@@ -425,74 +425,78 @@ export class CrossRegionSecretReplicator extends Construct implements ISecretRep
   constructor(scope: Construct, id: string, props: CrossRegionSecretReplicatorProps) {
     super(scope, id);
     const validated = validationScope(this);
-    this.primaryRegion = explicitRegion(this, 'CrossRegionSecretReplicator');
-    this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
-    this.secrets = props.secrets;
-    this.replicaRegions = [...props.replicaRegions];
-    this.replicaKmsKeys = [...(props.replicaKmsKeys ?? [])];
-    this.sourceEncryptionKeys = [...(props.sourceEncryptionKeys ?? [])];
-    this.conflictPolicy = props.conflictPolicy ?? ConflictPolicy.PRIMARY_WINS;
-    this.replicateTags = props.replicateTags ?? true;
-    const settings = this.validateProps(props);
-    this.targetRegions = [...new Set([...props.replicaRegions, ...settings.crossAccount.map((r) => r.region)])];
-    const selection = new BoundSelection(props.secrets, Stack.of(this));
-    warnAboutSecretNames(this, props.secrets);
-    if (selection.needsProvenanceScope) this.deploymentId = `${Stack.of(this).stackName}.${this.node.addr}`;
-    this.provenanceKey = this.createProvenanceKey(props.provenanceKeyEncryptionKey);
+    // Ends the validation scope even when construction throws an error of another kind.
+    try {
+      this.primaryRegion = explicitRegion(this, 'CrossRegionSecretReplicator');
+      this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
+      this.secrets = props.secrets;
+      this.replicaRegions = [...props.replicaRegions];
+      this.replicaKmsKeys = [...(props.replicaKmsKeys ?? [])];
+      this.sourceEncryptionKeys = [...(props.sourceEncryptionKeys ?? [])];
+      this.conflictPolicy = props.conflictPolicy ?? ConflictPolicy.PRIMARY_WINS;
+      this.replicateTags = props.replicateTags ?? true;
+      const settings = this.validateProps(props);
+      this.targetRegions = [...new Set([...props.replicaRegions, ...settings.crossAccount.map((r) => r.region)])];
+      const selection = new BoundSelection(props.secrets, Stack.of(this));
+      warnAboutSecretNames(this, props.secrets);
+      if (selection.needsProvenanceScope) this.deploymentId = `${Stack.of(this).stackName}.${this.node.addr}`;
+      this.provenanceKey = this.createProvenanceKey(props.provenanceKeyEncryptionKey);
 
-    const bundled = new BundledHandler(this, {
-      options: props,
-      description: `Replicates selected Secrets Manager secrets from ${this.primaryRegion} to ${this.targetRegions.join(', ')}`.slice(0, 256),
-      defaultMemoryMiB: DEFAULT_MEMORY_MIB,
-      defaultTimeout: DEFAULT_TIMEOUT,
-    });
-    this.serviceName = bundled.serviceName;
-    this.role = bundled.role;
-    this.logGroup = bundled.logGroup;
-    this.deadLetterQueue = bundled.deadLetterQueue;
-    this.handler = bundled.createFunction(ReplicatorFunction, this.handlerConfiguration(props, settings, selection));
-    this.settingsParameters = bundled.settingsParameters;
+      const bundled = new BundledHandler(this, {
+        options: props,
+        description: `Replicates selected Secrets Manager secrets from ${this.primaryRegion} to ${this.targetRegions.join(', ')}`.slice(0, 256),
+        defaultMemoryMiB: DEFAULT_MEMORY_MIB,
+        defaultTimeout: DEFAULT_TIMEOUT,
+      });
+      this.serviceName = bundled.serviceName;
+      this.role = bundled.role;
+      this.logGroup = bundled.logGroup;
+      this.deadLetterQueue = bundled.deadLetterQueue;
+      this.handler = bundled.createFunction(ReplicatorFunction, this.handlerConfiguration(props, settings, selection));
+      this.settingsParameters = bundled.settingsParameters;
 
-    const wildcards = new Map<string, string>();
-    this.grantHandlerPermissions(selection, props, settings.replicaKeys, settings.crossAccount, settings.propagateDeletions, wildcards);
-    warnAboutPolicySize(this, this.role);
+      const wildcards = new Map<string, string>();
+      this.grantHandlerPermissions(selection, props, settings.replicaKeys, settings.crossAccount, settings.propagateDeletions, wildcards);
+      warnAboutPolicySize(this, this.role);
 
-    this.rule = new events.Rule(this, 'Rule', {
-      description: `Sends Secrets Manager changes in ${this.primaryRegion} to the secret replicator ${this.node.path}`.slice(0, 512),
-      eventPattern: this.eventPattern(selection),
-    });
-    this.rule.addTarget(bundled.target());
-    this.schedule = new events.Rule(this, 'Schedule', {
-      description: `Reconciles the replicas of the secret replicator ${this.node.path}`.slice(0, 512),
-      schedule: settings.schedule,
-    });
-    this.schedule.addTarget(bundled.target(events.RuleTargetInput.fromObject({ action: 'reconcile' })));
+      this.rule = new events.Rule(this, 'Rule', {
+        description: `Sends Secrets Manager changes in ${this.primaryRegion} to the secret replicator ${this.node.path}`.slice(0, 512),
+        eventPattern: this.eventPattern(selection),
+      });
+      this.rule.addTarget(bundled.target());
+      this.schedule = new events.Rule(this, 'Schedule', {
+        description: `Reconciles the replicas of the secret replicator ${this.node.path}`.slice(0, 512),
+        schedule: settings.schedule,
+      });
+      this.schedule.addTarget(bundled.target(events.RuleTargetInput.fromObject({ action: 'reconcile' })));
 
-    this._configDocument = this.configDocument(settings);
-    this.configParameter = bundled.settingsParameter(settings.configParameterName, `the secret replicator ${this.node.path}`, this._configDocument);
-    if (this.configParameter) this._trackLastSyncIn(this.configParameter, settings.configParameterName!);
+      this._configDocument = this.configDocument(settings);
+      this.configParameter = bundled.settingsParameter(settings.configParameterName, `the secret replicator ${this.node.path}`, this._configDocument);
+      if (this.configParameter) this._trackLastSyncIn(this.configParameter, settings.configParameterName!);
 
-    this.alarmSet = bundled.alarmSet;
-    const alarms = createReplicatorAlarms(this.alarmSet, {
-      handler: this.handler,
-      deadLetterQueue: this.deadLetterQueue,
-      replicationFailures: (options) => this.metricReplicationFailures(options),
-      conflicts: (options) => this.metricConflicts(options),
-      secondsSinceFullSync: (options) => this.metricSecondsSinceFullSync(options),
-      fullSyncThreshold: settings.fullSyncThreshold,
-      alarmOnConflicts: this.conflictPolicy === ConflictPolicy.SKIP_AND_ALARM,
-    });
-    this.errorsAlarm = alarms.errorsAlarm;
-    this.throttlesAlarm = alarms.throttlesAlarm;
-    this.deadLetterAlarm = alarms.deadLetterAlarm;
-    this.replicationFailuresAlarm = alarms.replicationFailuresAlarm;
-    this.fullSyncAgeAlarm = alarms.fullSyncAgeAlarm;
-    this.conflictsAlarm = alarms.conflictsAlarm;
-    this.alarms = this.alarmSet.alarms;
-    bundled.addConfiguredAlarmActions();
+      this.alarmSet = bundled.alarmSet;
+      const alarms = createReplicatorAlarms(this.alarmSet, {
+        handler: this.handler,
+        deadLetterQueue: this.deadLetterQueue,
+        replicationFailures: (options) => this.metricReplicationFailures(options),
+        conflicts: (options) => this.metricConflicts(options),
+        secondsSinceFullSync: (options) => this.metricSecondsSinceFullSync(options),
+        fullSyncThreshold: settings.fullSyncThreshold,
+        alarmOnConflicts: this.conflictPolicy === ConflictPolicy.SKIP_AND_ALARM,
+      });
+      this.errorsAlarm = alarms.errorsAlarm;
+      this.throttlesAlarm = alarms.throttlesAlarm;
+      this.deadLetterAlarm = alarms.deadLetterAlarm;
+      this.replicationFailuresAlarm = alarms.replicationFailuresAlarm;
+      this.fullSyncAgeAlarm = alarms.fullSyncAgeAlarm;
+      this.conflictsAlarm = alarms.conflictsAlarm;
+      this.alarms = this.alarmSet.alarms;
+      bundled.addConfiguredAlarmActions();
 
-    this.acknowledgeNagFindings(wildcards);
-    validated();
+      this.acknowledgeNagFindings(wildcards);
+    } finally {
+      validated();
+    }
   }
 
   /** Validates the props this constructor does not hand to the shared handler code, and resolves their defaults. */

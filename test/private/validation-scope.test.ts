@@ -1,5 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { ConfigDriftDetector, CrossRegionSecretReplicator, SecretSelection } from '../../src';
 import { ConfigValidationError, fail, failIn, validateIn, validationScope } from '../../src/private/validation';
 
 /** A construct that validates `check` in its constructor, as the library's constructs do. */
@@ -53,5 +54,29 @@ describe('validation errors name the construct under construction', () => {
       new Error('TestStack/Built: period must be whole minutes, but got 61'));
     expect(validateIn(built, () => 42)).toBe(42);
     expect(() => fail('p', 'must be q', 0)).toThrow(new Error('p must be q, but got 0'));
+  });
+});
+
+describe('a construction that throws an error of another kind leaves no stale path behind', () => {
+  // aws-cdk-lib rejects a function name with a space inside `new lambda.Function` with its own error,
+  // not the library's validation error; the constructor's scope must still end.
+  test.each([
+    ['CrossRegionSecretReplicator', (s: Stack) => new CrossRegionSecretReplicator(s, 'Replicator', {
+      secrets: SecretSelection.byNamePrefix('prod/'), replicaRegions: ['eu-west-1'], functionName: 'not a function name',
+    })],
+    ['ConfigDriftDetector', (s: Stack) => new ConfigDriftDetector(s, 'Detector', {
+      replicaRegions: ['eu-west-1'], parameterPaths: ['/app'], functionName: 'not a function name',
+    })],
+  ])('%s: a later error outside any construct names no construct', (_name, build) => {
+    const s = new Stack(new App(), 'TestStack', { env: { account: '111111111111', region: 'us-east-1' } });
+    let thrown: unknown;
+    try {
+      build(s);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect(thrown).not.toBeInstanceOf(ConfigValidationError);
+    expect(() => SecretSelection.fromNames()).toThrow(new Error('SecretSelection.fromNames() names must not be empty, but got []'));
   });
 });
