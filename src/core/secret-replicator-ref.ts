@@ -1,5 +1,6 @@
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { IConstruct } from 'constructs';
 import { ConflictPolicy } from './conflict-policy';
 import { ReplicaKmsKey } from './replica-kms-key';
@@ -38,4 +39,13 @@ export interface ISecretReplicator extends IConstruct {
    * @default - not set: every replica is named in IAM by the selection's names and prefixes
    */
   readonly deploymentId?: string;
+
+  /**
+   * The replicator's settings parameter (`<parameterPrefix>/global/secrets/cross-region-config`),
+   * which the replicator rewrites after each full sync: a detector comparing parameter paths that
+   * cover it leaves it out.
+   *
+   * @default - no settings parameter
+   */
+  readonly configParameter?: ssm.IStringParameter;
 }

@@ -689,7 +689,8 @@ export class ConfigDriftDetector extends Construct {
         [DriftEnv.PARAMETER_PATHS]: parameterPaths.length ? parameterPaths : undefined,
         [DriftEnv.CONFIGMAP_SCOPES]: configMapScopes.length ? configMapScopes : undefined,
         [DriftEnv.IGNORE_RULES]: props.ignoreRules?.length ? props.ignoreRules.map((r) => r._config) : undefined,
-        [DriftEnv.EXCLUDED_PARAMETERS]: configParameterName ? [configParameterName] : undefined,
+        // The library's own documents: this detector's, and the linked replicator's (rewritten after every full sync).
+        [DriftEnv.EXCLUDED_PARAMETERS]: excludedParameters(configParameterName, replicator?.configParameter),
       },
     };
   }
@@ -1092,3 +1093,8 @@ function alarmPeriod(schedule: events.Schedule): Duration {
   return Duration.seconds(Math.min(MAX_ALARM_PERIOD_SECONDS, Math.max(MIN_ALARM_PERIOD_SECONDS, seconds)));
 }
 
+/** The settings parameters the library writes that a scan of `parameterPaths` must not compare; `undefined` when none. */
+function excludedParameters(own: string | undefined, replicatorParameter: ssm.IStringParameter | undefined): string[] | undefined {
+  const names = [...(own ? [own] : []), ...(replicatorParameter ? [replicatorParameter.parameterName] : [])];
+  return names.length > 0 ? names : undefined;
+}

@@ -57,6 +57,28 @@ export function minimumIntervalSeconds(schedule: events.Schedule): number | unde
   return Number.isFinite(gap) ? gap * 60 : undefined;
 }
 
+/**
+ * The longest time between two runs of `schedule`, in seconds, or `undefined` when it cannot be told
+ * at synth: a deploy-time value, a one-time schedule, a cron field this reader does not parse, or a
+ * cron schedule that does not run every day (its longest gap depends on the calendar).
+ */
+export function maximumIntervalSeconds(schedule: events.Schedule): number | undefined {
+  const expression = schedule.expressionString;
+  if (Token.isUnresolved(expression)) return undefined;
+  const rate = rateSeconds(schedule);
+  if (rate !== undefined) return rate;
+  const cron = /^cron\((\S+) (\S+) (\S+) (\S+) (\S+)(?: (\S+))?\)$/.exec(expression);
+  if (!cron) return undefined;
+  const everyDay = [cron[3], cron[5]].every((f) => f === '*' || f === '?') && cron[4] === '*' && (cron[6] === undefined || cron[6] === '*');
+  const minutes = cronField(cron[1], 0, 59);
+  const hours = cronField(cron[2], 0, 23);
+  if (!everyDay || !minutes || !hours) return undefined;
+  const times = hours.flatMap((h) => minutes.map((m) => h * 60 + m)).sort((a, b) => a - b);
+  let gap = MINUTES_PER_DAY - times[times.length - 1] + times[0];
+  for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
+  return gap * 60;
+}
+
 /** The values of a cron minutes or hours field (`*`, `5`, `1-5`, `0/15`, `*\/10`, `10-50/20`, lists), or `undefined`. */
 function cronField(field: string, min: number, max: number): number[] | undefined {
   const values = new Set<number>();

@@ -29,7 +29,7 @@ import { ISecretReplicator } from '../core/secret-replicator-ref';
 import { SecretSelection } from '../core/secret-selection';
 import { BoundSelection, EventMatcher } from '../core/selection-binding';
 import { estimateJson } from '../private/estimate';
-import { rateSeconds, validateScheduleInterval } from '../private/schedule';
+import { maximumIntervalSeconds, validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
 import { describe, domainSuffixOf, fail, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateWholeDuration, validationScope, failIn, WARNING } from '../private/validation';
 
@@ -230,8 +230,9 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
    * reported at all for that long (it stopped running, or keeps failing before it finishes).
    * Whole minutes, from 10 minutes to 1 day (the longest period a CloudWatch alarm evaluates).
    *
-   * @default - twice the interval of a `rate()` `reconciliationSchedule` (12 hours with the default
-   * schedule), at most 1 day; 12 hours for a `cron()` schedule
+   * @default - twice the longest gap between two runs of `reconciliationSchedule` (12 hours with the
+   * default schedule), at most 1 day; 12 hours, with a warning, for a `cron()` schedule that does
+   * not run every day
    */
   readonly fullSyncAlarmThreshold?: Duration;
 
@@ -943,10 +944,16 @@ function fullSyncAlarmThreshold(scope: Construct, given: Duration | undefined, s
     const minutes = validateWholeDuration('fullSyncAlarmThreshold', given, 'minutes', MIN_FULL_SYNC_THRESHOLD_MINUTES, MAX_FULL_SYNC_THRESHOLD_MINUTES);
     return minutes === undefined ? given : Duration.minutes(minutes);
   }
-  const seconds = rateSeconds(schedule);
-  if (seconds === undefined) return DEFAULT_FULL_SYNC_THRESHOLD;
+  const seconds = maximumIntervalSeconds(schedule);
+  if (seconds === undefined) {
+    Annotations.of(scope).addWarningV2(`${WARNING}fullSyncAlarmThresholdUnknown`,
+      `The reconciliation schedule ${schedule.expressionString} does not run at a fixed interval every day, so the full-sync alarm cannot `
+      + `double it: it is set to ${DEFAULT_FULL_SYNC_THRESHOLD.toHumanString()}. Set fullSyncAlarmThreshold to at least twice the longest `
+      + 'gap between two reconciliations, or the alarm goes off between runs.');
+    return DEFAULT_FULL_SYNC_THRESHOLD;
+  }
   const interval = Duration.seconds(seconds);
-  const twice = interval.toMinutes() * 2;
+  const twice = Math.ceil(interval.toSeconds() * 2 / 60);
   if (twice > MAX_FULL_SYNC_THRESHOLD_MINUTES) {
     Annotations.of(scope).addWarningV2(`${WARNING}fullSyncAlarmThresholdCapped`,
       `The reconciliation runs every ${interval.toHumanString()}, but the full-sync alarm evaluates at most one day: it is set to 1 day and `

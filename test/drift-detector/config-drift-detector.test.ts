@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as eks from 'aws-cdk-lib/aws-eks';
@@ -102,6 +102,19 @@ describe('defaults', () => {
 });
 
 describe('with a replicator', () => {
+  test('never compares the replicator\'s own settings parameter, which it rewrites after every full sync', () => {
+    const stack = newStack();
+    const replicator = new CrossRegionSecretReplicator(stack, 'Replicator', {
+      secrets: SecretSelection.byNamePrefix('prod/'), replicaRegions: ['eu-west-1'], parameterPrefix: '/app/prod',
+    });
+    new ConfigDriftDetector(stack, 'Detector', { replicator, parameterPaths: ['/app'], parameterPrefix: '/app/drift' });
+    const variables = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+      .map((f: any) => f.Properties.Environment.Variables).find((v: any) => v[DriftEnv.REMEDIATION_MODE]);
+    expect(stack.resolve(variables[DriftEnv.EXCLUDED_PARAMETERS])).toEqual({
+      'Fn::Join': ['', ['["/app/drift/global/secrets/drift-detection-config","', { Ref: stack.getLogicalId(replicator.configParameter!.node.defaultChild as CfnElement) }, '"]']],
+    });
+  });
+
   function withReplicator(props: Partial<ConfigDriftDetectorProps> = {}) {
     const stack = newStack();
     const replicator = new CrossRegionSecretReplicator(stack, 'Replicator', {

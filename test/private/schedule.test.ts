@@ -4,7 +4,7 @@ import { at } from './messages';
 import {
   ConfigDriftDetector, ConfigMapSyncer, CrossRegionSecretReplicator, KubernetesCluster, SecretSelection,
 } from '../../src';
-import { intervalLabel, minimumIntervalSeconds, rateSeconds } from '../../src/private/schedule';
+import { intervalLabel, maximumIntervalSeconds, minimumIntervalSeconds, rateSeconds } from '../../src/private/schedule';
 
 /** mulberry32: a small seeded generator of numbers in [0, 1). */
 function mulberry32(seed: number): () => number {
@@ -58,7 +58,7 @@ describe('schedule reading', () => {
     expect(minimumIntervalSeconds(events.Schedule.rate(Duration.minutes(minutes)))).toBeUndefined();
   });
 
-  test('the shortest gap of random daily cron schedules equals a run-by-run count over two days', () => {
+  test('the shortest and longest gaps of random daily cron schedules equal a run-by-run count over two days', () => {
     const seed = Number(process.env.SCHEDULE_SEED ?? Date.now() % 1_000_000);
     const random = mulberry32(seed);
     const pick = (n: number) => Math.floor(random() * n);
@@ -93,8 +93,28 @@ describe('schedule reading', () => {
       if (actual !== expected) {
         throw new Error(`schedule ${expression}: expected ${expected}, got ${actual} (SCHEDULE_SEED=${seed})`);
       }
+      const longest = gaps.length ? Math.max(...gaps) * 60 : undefined;
+      const actualLongest = maximumIntervalSeconds(events.Schedule.expression(expression));
+      if (actualLongest !== longest) {
+        throw new Error(`schedule ${expression}: expected a longest gap of ${longest}, got ${actualLongest} (SCHEDULE_SEED=${seed})`);
+      }
     }
   });
+});
+
+describe('maximumIntervalSeconds', () => {
+  test.each([
+    ['rate(6 hours)', 21_600],
+    ['cron(0 3 * * ? *)', 86_400],
+    ['cron(0 0,4,8 * * ? *)', 57_600],
+  ])('%s: %d seconds', (expression, seconds) => {
+    expect(maximumIntervalSeconds(events.Schedule.expression(expression))).toBe(seconds);
+  });
+
+  test.each(['cron(0 3 ? * MON-FRI *)', 'cron(0 3 1 * ? *)', 'cron(0 3 * 1-6 ? *)', 'cron(0 3 * * ? 2027)', 'at(2027-01-01T00:00:00)'])(
+    '%s: undefined (the longest gap depends on the calendar)', (expression) => {
+      expect(maximumIntervalSeconds(events.Schedule.expression(expression))).toBeUndefined();
+    });
 });
 
 const stack = () => new Stack(new App(), 'TestStack', { env: { region: 'us-east-1' } });

@@ -138,13 +138,27 @@ describe('CrossRegionSecretReplicator alarms', () => {
     });
   });
 
-  test('derives the full-sync threshold from a rate() schedule, defaults it for cron(), and takes fullSyncAlarmThreshold', () => {
+  test('derives the full-sync threshold from the longest gap of a rate() or daily cron() schedule, and takes fullSyncAlarmThreshold', () => {
     const hourly = synth({ reconciliationSchedule: events.Schedule.rate(Duration.minutes(30)) });
     expect(alarmProperties(hourly.template, 'FullSyncAgeAlarm')).toMatchObject({ Period: 3600, Threshold: 3600 });
-    const cron = synth({ reconciliationSchedule: events.Schedule.cron({ minute: '0', hour: '3' }) });
-    expect(alarmProperties(cron.template, 'FullSyncAgeAlarm')).toMatchObject({ Period: 43_200, Threshold: 43_200 });
+    // Runs at 00:00, 04:00 and 08:00: the longest gap is 16 hours overnight, so the alarm waits a day (capped).
+    const uneven = synth({ reconciliationSchedule: events.Schedule.cron({ minute: '0', hour: '0,4,8' }) });
+    expect(alarmProperties(uneven.template, 'FullSyncAgeAlarm')).toMatchObject({ Period: 86_400, Threshold: 86_400 });
+    const sixHourly = synth({ reconciliationSchedule: events.Schedule.cron({ minute: '15', hour: '0/6' }) });
+    expect(alarmProperties(sixHourly.template, 'FullSyncAgeAlarm')).toMatchObject({ Period: 43_200, Threshold: 43_200 });
+    Annotations.fromStack(sixHourly.stack).hasNoWarning('*', Match.anyValue());
+    // A daily cron: twice its gap exceeds a day, so the alarm is capped at one day (not 12 hours, which would go off between runs).
+    const daily = synth({ reconciliationSchedule: events.Schedule.cron({ minute: '0', hour: '3' }) });
+    expect(alarmProperties(daily.template, 'FullSyncAgeAlarm')).toMatchObject({ Period: 86_400, Threshold: 86_400 });
+    Annotations.fromStack(daily.stack).hasWarning('*', Match.stringLikeRegexp('full-sync alarm evaluates at most one day'));
     const custom = synth({ fullSyncAlarmThreshold: Duration.hours(3) });
     expect(alarmProperties(custom.template, 'FullSyncAgeAlarm')).toMatchObject({ Period: 10_800, Threshold: 10_800 });
+  });
+
+  test('warns for a cron() schedule that does not run every day, whose longest gap depends on the calendar', () => {
+    const { template, stack } = synth({ reconciliationSchedule: events.Schedule.cron({ minute: '0', hour: '3', weekDay: 'MON-FRI' }) });
+    expect(alarmProperties(template, 'FullSyncAgeAlarm')).toMatchObject({ Period: 43_200, Threshold: 43_200 });
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('does not run at a fixed interval every day.*Set fullSyncAlarmThreshold'));
   });
 
   test('caps the derived full-sync threshold at one day, with a warning', () => {
