@@ -47,5 +47,5 @@ export interface ISecretReplicator extends IConstruct {
    *
    * @default - no settings parameter
    */
-  readonly configParameter?: ssm.IStringParameter;
+  readonly configParameter?: ssm.StringParameter;
 }

@@ -1094,7 +1094,7 @@ function alarmPeriod(schedule: events.Schedule): Duration {
 }
 
 /** The settings parameters the library writes that a scan of `parameterPaths` must not compare; `undefined` when none. */
-function excludedParameters(own: string | undefined, replicatorParameter: ssm.IStringParameter | undefined): string[] | undefined {
+function excludedParameters(own: string | undefined, replicatorParameter: ssm.StringParameter | undefined): string[] | undefined {
   const names = [...(own ? [own] : []), ...(replicatorParameter ? [replicatorParameter.parameterName] : [])];
   return names.length > 0 ? names : undefined;
 }
