@@ -371,6 +371,56 @@ describe('deletion', () => {
 
     expect((await handler(cloudTrailEvent('DeleteSecret', arn))).outcomes).toEqual({ deleted: 2 });
   });
+
+  test.each([
+    ['with a recovery window, by event', 'event', 7],
+    ['with a recovery window, by reconciliation', 'reconcile', 7],
+    // Not by event without a recovery window: the primary is gone, and IAM scoped by the selection's
+    // tags denies DescribeSecret on it, which the handler reads as "not selected".
+  ] as const)('of a tag-selected secret without tag replication is propagated (%s)', async (_label, path, windowDays) => {
+    // The replicas carry only provenance tags, so the selection's tags cannot be read from them: the
+    // deployment tag says this deployment wrote them, which it does only for selected secrets.
+    const name = `tagged/delete-untagged-${path}-${windowDays}`;
+    const handler = createHandler(baseEnv({
+      [ReplicatorEnv.PROPAGATE_DELETIONS]: 'true',
+      [ReplicatorEnv.REPLICATE_TAGS]: 'false',
+      [ReplicatorEnv.SELECTION]: JSON.stringify({ rules: [{ tags: { replicate: 'yes', case: name } }] }),
+    }));
+    const arn = await world.create(PRIMARY, name, world.newValue('del-untagged'), { tags: { replicate: 'yes', case: name } });
+    expect((await handler(cloudTrailEvent('CreateSecret', arn))).outcomes).toEqual({ created: 2 });
+    for (const region of REPLICAS) {
+      const tags = await world.tags(region, name);
+      expect(tags.replicate).toBeUndefined();
+      expect(tags[ProvenanceTag.DEPLOYMENT]).toBe(deploymentId);
+    }
+    await world.client(PRIMARY).send(new DeleteSecretCommand({ SecretId: arn, RecoveryWindowInDays: windowDays }));
+
+    const summary = await handler(path === 'event' ? cloudTrailEvent('DeleteSecret', arn) : { action: 'reconcile' });
+
+    expect(summary.outcomes).toEqual({ deleted: 2 });
+    for (const region of REPLICAS) expect((await world.describe(region, name))?.DeletedDate).toBeDefined();
+  });
+
+  test('is not propagated to a replica without this deployment\'s tag: a skipped conflict, nothing written', async () => {
+    const name = 'tagged/delete-foreign';
+    const handler = createHandler(baseEnv({
+      [ReplicatorEnv.PROPAGATE_DELETIONS]: 'true',
+      [ReplicatorEnv.SELECTION]: JSON.stringify({ rules: [{ tags: { replicate: 'yes', case: name } }] }),
+    }));
+    const arn = await world.create(PRIMARY, name, world.newValue('del-foreign'), { tags: { replicate: 'yes', case: name } });
+    expect((await handler(cloudTrailEvent('CreateSecret', arn))).outcomes).toEqual({ created: 2 });
+    // As an earlier release left it: the same provenance, no deployment tag.
+    await world.client('eu-west-1').send(new UntagResourceCommand({ SecretId: name, TagKeys: [ProvenanceTag.DEPLOYMENT] }));
+    await world.client(PRIMARY).send(new DeleteSecretCommand({ SecretId: arn, RecoveryWindowInDays: 7 }));
+    proxy.resetStats();
+
+    const summary = await handler({ action: 'reconcile' });
+
+    expect(summary.outcomes).toEqual({ 'deleted': 1, 'conflict-skipped': 1 });
+    expect(replicaWrites('eu-west-1')).toEqual({});
+    expect((await world.describe('eu-west-1', name))?.DeletedDate).toBeUndefined();
+    expect((await world.describe('ap-southeast-2', name))?.DeletedDate).toBeDefined();
+  });
 });
 
 describe('failures', () => {
@@ -574,7 +624,9 @@ function deployedConfigurations(calls: RecordedCall[]): EvaluationGroup[] {
       calls: own,
       // Events cannot be narrowed by tags, so the handler reads the secret an event names and takes
       // AccessDenied for "not selected" (replicator.ts syncOne).
-      expectDenied: (c) => c.region === PRIMARY && c.action.startsWith('secretsmanager:') && c.resource !== '*'
+      expectDenied: (c) => c.test?.includes('event (readable)') && c.region === 'eu-west-1' && c.action === 'secretsmanager:DescribeSecret'
+        ? 'a replica of another deployment, read as a caller allowed to read it would (IAM denies this role)'
+        : c.region === PRIMARY && c.action.startsWith('secretsmanager:') && c.resource !== '*'
         && !c.resource.includes(`:secret:${prefix}`) && c.resourceTags?.replicate !== 'yes' && !c.resource.startsWith(keyArn.slice(0, -7))
         ? 'a primary secret outside the selection, read because events cannot be narrowed by tags'
         : undefined,
@@ -587,6 +639,99 @@ function deployedConfigurations(calls: RecordedCall[]): EvaluationGroup[] {
     };
   });
 }
+
+/** Write requests that reached Secrets Manager in `region` since the last `proxy.resetStats()`, by operation. */
+function replicaWrites(region: string): Record<string, number> {
+  const writes = ['CreateSecret', 'UpdateSecret', 'PutSecretValue', 'TagResource', 'UntagResource', 'DeleteSecret', 'RestoreSecret'];
+  const counts: Record<string, number> = {};
+  for (const [key, c] of Object.entries(proxy.stats().byOperation)) {
+    const [service, r, operation] = key.split(':');
+    if (service === 'secretsmanager' && r === region && writes.includes(operation) && c.forwarded > 0) counts[operation] = c.forwarded;
+  }
+  return counts;
+}
+
+describe('replicas of another deployment', () => {
+  // Where IAM scopes replica writes by the deployment tag (tag selections), a replica that does not
+  // carry this deployment's tag cannot be written: one left by an earlier release (no deployment
+  // tag) or written by another deployment (another deploymentId, e.g. after a stack rename). moto
+  // enforces no IAM, so it would accept the writes; the handler must not attempt them.
+  const kinds = [
+    ['without a deployment tag', undefined],
+    ['with another deployment\'s tag', 'OtherStack.c8f0e1d2a3b4c5d6e7f8091a2b3c4d5e6f708192a3'],
+  ] as const;
+  // reconcile: the replica is listed with its tags. event (readable): DescribeSecret answers, as it does
+  // for a caller that may read the replica (the drift detector's remediation passes what it read).
+  // event (IAM stand-in): DescribeSecret is denied, as IAM denies it on a replica of another
+  // deployment; the handler takes the name as absent, CreateSecret meets the existing secret
+  // (ResourceExistsException, nothing changes) and the target is a skipped conflict.
+  const paths = ['reconcile', 'event (readable)', 'event (IAM stand-in)'] as const;
+  const cases = (['PRIMARY_WINS', 'SKIP_AND_ALARM'] as const).flatMap((policy) => kinds.flatMap(([kind, otherDeployment]) =>
+    paths.map((path) => [policy, kind, path, otherDeployment] as const)));
+
+  test.each(cases)('%s, a replica %s, %s: skipped conflict, nothing written; the first copy elsewhere is created', async (policy, _kind, path, otherDeployment) => {
+    const name = `tagged/foreign-${cases.findIndex((c) => c[0] === policy && c[3] === otherDeployment && c[2] === path)}`;
+    const handler = createHandler(baseEnv({
+      [ReplicatorEnv.CONFLICT_POLICY]: policy,
+      [ReplicatorEnv.SELECTION]: JSON.stringify({ rules: [{ tags: { replicate: 'yes', case: name } }] }),
+    }));
+    const arn = await world.create(PRIMARY, name, world.newValue('foreign-primary'), { tags: { replicate: 'yes', case: name } });
+    const theirs = world.newValue('foreign-replica');
+    const theirTags = {
+      [ProvenanceTag.SOURCE_REGION]: PRIMARY,
+      [ProvenanceTag.SOURCE_ARN]: arn,
+      [ProvenanceTag.KMS_KEY]: 'aws/secretsmanager',
+      ...(otherDeployment ? { [ProvenanceTag.DEPLOYMENT]: otherDeployment } : {}),
+      replicate: 'yes',
+    };
+    await world.create('eu-west-1', name, theirs, { tags: theirTags });
+    if (path === 'event (IAM stand-in)') proxy.addRule({ region: 'eu-west-1', operation: 'DescribeSecret', fault: 'access-denied' });
+    proxy.resetStats();
+    const mark = output.lines.length;
+
+    const summary = await handler(path === 'reconcile' ? { action: 'reconcile' } : cloudTrailEvent('CreateSecret', arn));
+
+    expect(summary.outcomes).toEqual({ 'conflict-skipped': 1, 'created': 1 });
+    expect(summary.failures).toEqual([]);
+    // CreateSecret is the one write the stand-in path attempts (AWS answers ResourceExistsException).
+    expect(replicaWrites('eu-west-1')).toEqual(path === 'event (IAM stand-in)' ? { CreateSecret: 1 } : {});
+    await world.expectValue('eu-west-1', name, theirs);
+    expect(await world.tags('eu-west-1', name)).toEqual(theirTags);
+    // The first copy in the other region is created, with this deployment's tag.
+    await world.expectSameValue(name, PRIMARY, 'ap-southeast-2');
+    expect((await world.tags('ap-southeast-2', name))[ProvenanceTag.DEPLOYMENT]).toBe(deploymentId);
+    expect(output.metricSum('Conflicts', { service: SERVICE, ReplicaRegion: 'eu-west-1' }, mark)).toBe(1);
+    expect(output.metricSum('ReplicationFailures', { service: SERVICE }, mark)).toBe(0);
+    if (path !== 'event (IAM stand-in)') {
+      expect(output.lines.slice(mark).some((l) => l.includes('replica belongs to another deployment or predates deployment tags')
+        && l.includes(name) && l.includes('eu-west-1'))).toBe(true);
+    }
+
+    // The same again: counted on every run, never a failure, still nothing written.
+    proxy.resetStats();
+    const again = await handler(path === 'reconcile' ? { action: 'reconcile' } : cloudTrailEvent('PutSecretValue', arn));
+    expect(again.outcomes).toEqual({ 'conflict-skipped': 1, 'in-sync': 1 });
+    expect(replicaWrites('eu-west-1')).toEqual(path === 'event (IAM stand-in)' ? { CreateSecret: 1 } : {});
+  });
+
+  test('a write IAM denies on a tag-selected replica is a skipped conflict, not a failure', async () => {
+    // The replica carried this deployment's tag when read, but the write is denied (the tag was
+    // changed in between): the fault proxy's access-denied stands in for IAM.
+    const name = 'tagged/denied-write';
+    const handler = createHandler(baseEnv({ [ReplicatorEnv.SELECTION]: JSON.stringify({ rules: [{ tags: { replicate: 'yes', case: name } }] }) }));
+    const arn = await world.create(PRIMARY, name, world.newValue('denied-v1'), { tags: { replicate: 'yes', case: name } });
+    expect((await handler(cloudTrailEvent('CreateSecret', arn))).outcomes).toEqual({ created: 2 });
+    await world.client(PRIMARY).send(new PutSecretValueCommand({ SecretId: arn, SecretString: world.newValue('denied-v2') }));
+    proxy.addRule({ region: 'eu-west-1', operation: 'UpdateSecret', fault: 'access-denied' });
+    const mark = output.lines.length;
+
+    const summary = await handler(cloudTrailEvent('PutSecretValue', arn));
+
+    expect(summary.outcomes).toEqual({ 'conflict-skipped': 1, 'updated': 1 });
+    expect(output.metricSum('Conflicts', { service: SERVICE, ReplicaRegion: 'eu-west-1' }, mark)).toBe(1);
+    expect(output.metricSum('ReplicationFailures', { service: SERVICE }, mark)).toBe(0);
+  });
+});
 
 describe('IAM', () => {
   test('every call the handler made is allowed by the synthesized role policies of its configuration', async () => {
