@@ -628,8 +628,8 @@ function deployedConfigurations(calls: RecordedCall[]): EvaluationGroup[] {
         ? 'a replica of another deployment, read as a caller allowed to read it would (IAM denies this role)'
         : c.region === PRIMARY && c.action.startsWith('secretsmanager:') && c.resource !== '*'
         && !c.resource.includes(`:secret:${prefix}`) && c.resourceTags?.replicate !== 'yes' && !c.resource.startsWith(keyArn.slice(0, -7))
-        ? 'a primary secret outside the selection, read because events cannot be narrowed by tags'
-        : undefined,
+          ? 'a primary secret outside the selection, read because events cannot be narrowed by tags'
+          : undefined,
       target: {
         template: app.synth().getStackByName(stack.stackName).template,
         roleLogicalId: stack.getLogicalId(replicator.role.node.defaultChild as CfnElement),
@@ -712,6 +712,73 @@ describe('replicas of another deployment', () => {
     const again = await handler(path === 'reconcile' ? { action: 'reconcile' } : cloudTrailEvent('PutSecretValue', arn));
     expect(again.outcomes).toEqual({ 'conflict-skipped': 1, 'in-sync': 1 });
     expect(replicaWrites('eu-west-1')).toEqual(path === 'event (IAM stand-in)' ? { CreateSecret: 1 } : {});
+  });
+
+  test('invariant over seeded random mixes of replicas, policies, paths and primary changes: foreign replicas never written, the rest converge', async () => {
+    const seed = Number(process.env.FOREIGN_REPLICA_SEED ?? 20261207);
+    // mulberry32: a tiny, well-distributed 32-bit PRNG; numbers in [0, 1).
+    /* eslint-disable no-bitwise -- the algorithm is defined in 32-bit integer arithmetic */
+    let state = seed >>> 0;
+    const random = () => {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(state ^ (state >>> 15), state | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    };
+    /* eslint-enable no-bitwise */
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+    const caseTag = `mix-${seed}`;
+    const selection = JSON.stringify({ rules: [{ tags: { replicate: 'yes', case: caseTag } }] });
+    const foreign = new Map<string, { value: string; tags: Record<string, string> }>();
+    const names: string[] = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const name = `tagged/mix-${seed}-${i}`;
+        names.push(name);
+        const arn = await world.create(PRIMARY, name, world.newValue('mix'), { tags: { replicate: 'yes', case: caseTag } });
+        for (const region of REPLICAS) {
+          const kind = pick(['absent', 'absent', 'no deployment tag', 'other deployment'] as const);
+          if (kind === 'absent') continue;
+          const tags = {
+            [ProvenanceTag.SOURCE_REGION]: PRIMARY,
+            [ProvenanceTag.SOURCE_ARN]: arn,
+            [ProvenanceTag.KMS_KEY]: 'aws/secretsmanager',
+            ...(kind === 'other deployment' ? { [ProvenanceTag.DEPLOYMENT]: 'OtherStack.c8aa' } : {}),
+          };
+          const value = world.newValue('mix-foreign');
+          await world.create(region, name, value, { tags });
+          foreign.set(`${region}|${name}`, { value, tags });
+        }
+      }
+      for (let round = 0; round < 6; round++) {
+        const policy = pick(['PRIMARY_WINS', 'SKIP_AND_ALARM'] as const);
+        const handler = createHandler(baseEnv({ [ReplicatorEnv.CONFLICT_POLICY]: policy, [ReplicatorEnv.SELECTION]: selection }));
+        const changed = pick(names);
+        if (random() < 0.5) await world.client(PRIMARY).send(new PutSecretValueCommand({ SecretId: changed, SecretString: world.newValue('mix-v') }));
+        proxy.resetStats();
+        const mark = output.lines.length;
+        const touched = random() < 0.5 ? names : [changed];
+        const summary = await handler(touched.length > 1 ? { action: 'reconcile' } : cloudTrailEvent('PutSecretValue', changed));
+
+        expect(summary.failures).toEqual([]);
+        const expectedConflicts = touched.flatMap((n) => REPLICAS.filter((r) => foreign.has(`${r}|${n}`))).length;
+        expect(summary.outcomes['conflict-skipped'] ?? 0).toBe(expectedConflicts);
+        expect(output.metricSum('Conflicts', { service: SERVICE }, mark)).toBe(expectedConflicts);
+        for (const region of REPLICAS) {
+          // Nothing reached a foreign replica: value and tags are as its writer left them.
+          for (const n of names.filter((x) => foreign.has(`${region}|${x}`))) {
+            await world.expectValue(region, n, foreign.get(`${region}|${n}`)!.value);
+            expect(await world.tags(region, n)).toEqual(foreign.get(`${region}|${n}`)!.tags);
+          }
+          for (const n of touched.filter((x) => !foreign.has(`${region}|${x}`))) {
+            await world.expectSameValue(n, PRIMARY, region);
+            expect((await world.tags(region, n))[ProvenanceTag.DEPLOYMENT]).toBe(deploymentId);
+          }
+        }
+      }
+    } catch (e) {
+      throw new Error(`FOREIGN_REPLICA_SEED=${seed}: ${(e as Error).message}`);
+    }
   });
 
   test('a write IAM denies on a tag-selected replica is a skipped conflict, not a failure', async () => {
