@@ -798,6 +798,47 @@ describe('replicas of another deployment', () => {
     expect(output.metricSum('Conflicts', { service: SERVICE, ReplicaRegion: 'eu-west-1' }, mark)).toBe(1);
     expect(output.metricSum('ReplicationFailures', { service: SERVICE }, mark)).toBe(0);
   });
+
+  test('a KMS denial on a tag-selected replica stays a failure: it is no other deployment\'s replica', async () => {
+    // Secrets Manager answers AccessDeniedException ("Access to KMS is not allowed") when it may not
+    // use the replica's key; moto checks no KMS permission, so a client wrapper stands in for it.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { SecretReplicator } = require('../../lambda-src/shared/secrets/replicator');
+    const { readSettings } = require('../../lambda-src/secret-replicator/handler');
+    const { ClientCache } = require('../../lambda-src/shared/clients');
+    const { KeyedHasher } = require('../../lambda-src/shared/hmac');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    class KmsDeniedInEuWest1 extends ClientCache {
+      constructor(homeRegion: string) {
+        super(homeRegion);
+      }
+      get(type: any, target: { region: string }): any {
+        const client = super.get(type, target);
+        if (target.region !== 'eu-west-1') return client;
+        return {
+          send: async (command: any) => {
+            if (command.constructor.name === 'UpdateSecretCommand') {
+              throw Object.assign(new Error('Access to KMS is not allowed'), { name: 'AccessDeniedException' });
+            }
+            return client.send(command);
+          },
+        };
+      }
+    }
+    const name = 'tagged/kms-denied';
+    const settings = readSettings(baseEnv({ [ReplicatorEnv.SELECTION]: JSON.stringify({ rules: [{ tags: { replicate: 'yes', case: name } }] }) }));
+    const key = await world.value(PRIMARY, KEY_NAME) as string;
+    const replicator = new SecretReplicator(settings, new KmsDeniedInEuWest1(PRIMARY), new KeyedHasher(key));
+    const arn = await world.create(PRIMARY, name, world.newValue('kms-v1'), { tags: { replicate: 'yes', case: name } });
+    expect((await replicator.syncOne(arn)).map((r: any) => r.outcome)).toEqual(['created', 'created']);
+    await world.client(PRIMARY).send(new PutSecretValueCommand({ SecretId: arn, SecretString: world.newValue('kms-v2') }));
+
+    const second = await replicator.syncOne(arn);
+
+    expect(second.map((r: any) => [r.region, r.outcome, r.errorName])).toEqual([
+      ['eu-west-1', 'failed', 'AccessDeniedException'], ['ap-southeast-2', 'updated', undefined],
+    ]);
+  });
 });
 
 describe('IAM', () => {

@@ -273,7 +273,7 @@ export class SecretReplicator {
         const outcome = await this.propagateDeletion(primary, target, replica, dryRun);
         return outcome === 'conflict-skipped' ? this.foreignConflict(result, target, primary.name) : result(outcome);
       } catch (e) {
-        if ((e as Error).name === 'AccessDeniedException' && this.scopedByDeployment(primary.name)) {
+        if (deniedByIam(e) && this.scopedByDeployment(primary.name)) {
           return this.foreignConflict(result, target, primary.name);
         }
         throw e;
@@ -324,7 +324,7 @@ export class SecretReplicator {
     } catch (e) {
       // IAM scoped by the deployment tag refuses writes to a replica it does not recognise as this
       // deployment's (the tag changed between our read and the write, or a read saw stale tags).
-      if ((e as Error).name === 'AccessDeniedException' && this.scopedByDeployment(primary.name)) {
+      if (deniedByIam(e) && this.scopedByDeployment(primary.name)) {
         return this.foreignConflict(result, target, primary.name);
       }
       throw e;
@@ -757,6 +757,16 @@ export function summarize(action: string, results: readonly TargetResult[], star
     durationMs: Date.now() - startedAt,
     dryRun,
   };
+}
+
+/**
+ * AccessDenied from IAM, not from KMS: Secrets Manager also answers AccessDeniedException when it
+ * may not use the replica's KMS key ("Access to KMS is not allowed"), which is a failure to fix,
+ * not a replica of another deployment.
+ */
+function deniedByIam(error: unknown): boolean {
+  const e = error as Error;
+  return e.name === 'AccessDeniedException' && !/\bKMS\b/.test(e.message ?? '');
 }
 
 function isScheduledForDeletion(error: unknown): boolean {
