@@ -371,6 +371,56 @@ describe('deletion', () => {
 
     expect((await handler(cloudTrailEvent('DeleteSecret', arn))).outcomes).toEqual({ deleted: 2 });
   });
+
+  test.each([
+    ['with a recovery window, by event', 'event', 7],
+    ['with a recovery window, by reconciliation', 'reconcile', 7],
+    // Not by event without a recovery window: the primary is gone, and IAM scoped by the selection's
+    // tags denies DescribeSecret on it, which the handler reads as "not selected".
+  ] as const)('of a tag-selected secret without tag replication is propagated (%s)', async (_label, path, windowDays) => {
+    // The replicas carry only provenance tags, so the selection's tags cannot be read from them: the
+    // deployment tag says this deployment wrote them, which it does only for selected secrets.
+    const name = `tagged/delete-untagged-${path}-${windowDays}`;
+    const handler = createHandler(baseEnv({
+      [ReplicatorEnv.PROPAGATE_DELETIONS]: 'true',
+      [ReplicatorEnv.REPLICATE_TAGS]: 'false',
+      [ReplicatorEnv.SELECTION]: JSON.stringify({ rules: [{ tags: { replicate: 'yes', case: name } }] }),
+    }));
+    const arn = await world.create(PRIMARY, name, world.newValue('del-untagged'), { tags: { replicate: 'yes', case: name } });
+    expect((await handler(cloudTrailEvent('CreateSecret', arn))).outcomes).toEqual({ created: 2 });
+    for (const region of REPLICAS) {
+      const tags = await world.tags(region, name);
+      expect(tags.replicate).toBeUndefined();
+      expect(tags[ProvenanceTag.DEPLOYMENT]).toBe(deploymentId);
+    }
+    await world.client(PRIMARY).send(new DeleteSecretCommand({ SecretId: arn, RecoveryWindowInDays: windowDays }));
+
+    const summary = await handler(path === 'event' ? cloudTrailEvent('DeleteSecret', arn) : { action: 'reconcile' });
+
+    expect(summary.outcomes).toEqual({ deleted: 2 });
+    for (const region of REPLICAS) expect((await world.describe(region, name))?.DeletedDate).toBeDefined();
+  });
+
+  test('is not propagated to a replica without this deployment\'s tag: a skipped conflict, nothing written', async () => {
+    const name = 'tagged/delete-foreign';
+    const handler = createHandler(baseEnv({
+      [ReplicatorEnv.PROPAGATE_DELETIONS]: 'true',
+      [ReplicatorEnv.SELECTION]: JSON.stringify({ rules: [{ tags: { replicate: 'yes', case: name } }] }),
+    }));
+    const arn = await world.create(PRIMARY, name, world.newValue('del-foreign'), { tags: { replicate: 'yes', case: name } });
+    expect((await handler(cloudTrailEvent('CreateSecret', arn))).outcomes).toEqual({ created: 2 });
+    // As an earlier release left it: the same provenance, no deployment tag.
+    await world.client('eu-west-1').send(new UntagResourceCommand({ SecretId: name, TagKeys: [ProvenanceTag.DEPLOYMENT] }));
+    await world.client(PRIMARY).send(new DeleteSecretCommand({ SecretId: arn, RecoveryWindowInDays: 7 }));
+    proxy.resetStats();
+
+    const summary = await handler({ action: 'reconcile' });
+
+    expect(summary.outcomes).toEqual({ 'deleted': 1, 'conflict-skipped': 1 });
+    expect(replicaWrites('eu-west-1')).toEqual({});
+    expect((await world.describe('eu-west-1', name))?.DeletedDate).toBeUndefined();
+    expect((await world.describe('ap-southeast-2', name))?.DeletedDate).toBeDefined();
+  });
 });
 
 describe('failures', () => {
@@ -574,10 +624,12 @@ function deployedConfigurations(calls: RecordedCall[]): EvaluationGroup[] {
       calls: own,
       // Events cannot be narrowed by tags, so the handler reads the secret an event names and takes
       // AccessDenied for "not selected" (replicator.ts syncOne).
-      expectDenied: (c) => c.region === PRIMARY && c.action.startsWith('secretsmanager:') && c.resource !== '*'
+      expectDenied: (c) => c.test?.includes('event (readable)') && c.region === 'eu-west-1' && c.action === 'secretsmanager:DescribeSecret'
+        ? 'a replica of another deployment, read as a caller allowed to read it would (IAM denies this role)'
+        : c.region === PRIMARY && c.action.startsWith('secretsmanager:') && c.resource !== '*'
         && !c.resource.includes(`:secret:${prefix}`) && c.resourceTags?.replicate !== 'yes' && !c.resource.startsWith(keyArn.slice(0, -7))
-        ? 'a primary secret outside the selection, read because events cannot be narrowed by tags'
-        : undefined,
+          ? 'a primary secret outside the selection, read because events cannot be narrowed by tags'
+          : undefined,
       target: {
         template: app.synth().getStackByName(stack.stackName).template,
         roleLogicalId: stack.getLogicalId(replicator.role.node.defaultChild as CfnElement),
@@ -587,6 +639,207 @@ function deployedConfigurations(calls: RecordedCall[]): EvaluationGroup[] {
     };
   });
 }
+
+/** Write requests that reached Secrets Manager in `region` since the last `proxy.resetStats()`, by operation. */
+function replicaWrites(region: string): Record<string, number> {
+  const writes = ['CreateSecret', 'UpdateSecret', 'PutSecretValue', 'TagResource', 'UntagResource', 'DeleteSecret', 'RestoreSecret'];
+  const counts: Record<string, number> = {};
+  for (const [key, c] of Object.entries(proxy.stats().byOperation)) {
+    const [service, r, operation] = key.split(':');
+    if (service === 'secretsmanager' && r === region && writes.includes(operation) && c.forwarded > 0) counts[operation] = c.forwarded;
+  }
+  return counts;
+}
+
+describe('replicas of another deployment', () => {
+  // Where IAM scopes replica writes by the deployment tag (tag selections), a replica that does not
+  // carry this deployment's tag cannot be written: one left by an earlier release (no deployment
+  // tag) or written by another deployment (another deploymentId, e.g. after a stack rename). moto
+  // enforces no IAM, so it would accept the writes; the handler must not attempt them.
+  const kinds = [
+    ['without a deployment tag', undefined],
+    ['with another deployment\'s tag', 'OtherStack.c8f0e1d2a3b4c5d6e7f8091a2b3c4d5e6f708192a3'],
+  ] as const;
+  // reconcile: the replica is listed with its tags. event (readable): DescribeSecret answers, as it does
+  // for a caller that may read the replica (the drift detector's remediation passes what it read).
+  // event (IAM stand-in): DescribeSecret is denied, as IAM denies it on a replica of another
+  // deployment; the handler takes the name as absent, CreateSecret meets the existing secret
+  // (ResourceExistsException, nothing changes) and the target is a skipped conflict.
+  const paths = ['reconcile', 'event (readable)', 'event (IAM stand-in)'] as const;
+  const cases = (['PRIMARY_WINS', 'SKIP_AND_ALARM'] as const).flatMap((policy) => kinds.flatMap(([kind, otherDeployment]) =>
+    paths.map((path) => [policy, kind, path, otherDeployment] as const)));
+
+  test.each(cases)('%s, a replica %s, %s: skipped conflict, nothing written; the first copy elsewhere is created', async (policy, _kind, path, otherDeployment) => {
+    const name = `tagged/foreign-${cases.findIndex((c) => c[0] === policy && c[3] === otherDeployment && c[2] === path)}`;
+    const handler = createHandler(baseEnv({
+      [ReplicatorEnv.CONFLICT_POLICY]: policy,
+      [ReplicatorEnv.SELECTION]: JSON.stringify({ rules: [{ tags: { replicate: 'yes', case: name } }] }),
+    }));
+    const arn = await world.create(PRIMARY, name, world.newValue('foreign-primary'), { tags: { replicate: 'yes', case: name } });
+    const theirs = world.newValue('foreign-replica');
+    const theirTags = {
+      [ProvenanceTag.SOURCE_REGION]: PRIMARY,
+      [ProvenanceTag.SOURCE_ARN]: arn,
+      [ProvenanceTag.KMS_KEY]: 'aws/secretsmanager',
+      ...(otherDeployment ? { [ProvenanceTag.DEPLOYMENT]: otherDeployment } : {}),
+      replicate: 'yes',
+    };
+    await world.create('eu-west-1', name, theirs, { tags: theirTags });
+    if (path === 'event (IAM stand-in)') proxy.addRule({ region: 'eu-west-1', operation: 'DescribeSecret', fault: 'access-denied' });
+    proxy.resetStats();
+    const mark = output.lines.length;
+
+    const summary = await handler(path === 'reconcile' ? { action: 'reconcile' } : cloudTrailEvent('CreateSecret', arn));
+
+    expect(summary.outcomes).toEqual({ 'conflict-skipped': 1, 'created': 1 });
+    expect(summary.failures).toEqual([]);
+    // CreateSecret is the one write the stand-in path attempts (AWS answers ResourceExistsException).
+    expect(replicaWrites('eu-west-1')).toEqual(path === 'event (IAM stand-in)' ? { CreateSecret: 1 } : {});
+    await world.expectValue('eu-west-1', name, theirs);
+    expect(await world.tags('eu-west-1', name)).toEqual(theirTags);
+    // The first copy in the other region is created, with this deployment's tag.
+    await world.expectSameValue(name, PRIMARY, 'ap-southeast-2');
+    expect((await world.tags('ap-southeast-2', name))[ProvenanceTag.DEPLOYMENT]).toBe(deploymentId);
+    expect(output.metricSum('Conflicts', { service: SERVICE, ReplicaRegion: 'eu-west-1' }, mark)).toBe(1);
+    expect(output.metricSum('ReplicationFailures', { service: SERVICE }, mark)).toBe(0);
+    if (path !== 'event (IAM stand-in)') {
+      expect(output.lines.slice(mark).some((l) => l.includes('replica belongs to another deployment or predates deployment tags')
+        && l.includes(name) && l.includes('eu-west-1'))).toBe(true);
+    }
+
+    // The same again: counted on every run, never a failure, still nothing written.
+    proxy.resetStats();
+    const again = await handler(path === 'reconcile' ? { action: 'reconcile' } : cloudTrailEvent('PutSecretValue', arn));
+    expect(again.outcomes).toEqual({ 'conflict-skipped': 1, 'in-sync': 1 });
+    expect(replicaWrites('eu-west-1')).toEqual(path === 'event (IAM stand-in)' ? { CreateSecret: 1 } : {});
+  });
+
+  test('invariant over seeded random mixes of replicas, policies, paths and primary changes: foreign replicas never written, the rest converge', async () => {
+    const seed = Number(process.env.FOREIGN_REPLICA_SEED ?? 20261207);
+    // mulberry32: a tiny, well-distributed 32-bit PRNG; numbers in [0, 1).
+    /* eslint-disable no-bitwise -- the algorithm is defined in 32-bit integer arithmetic */
+    let state = seed >>> 0;
+    const random = () => {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(state ^ (state >>> 15), state | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    };
+    /* eslint-enable no-bitwise */
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+    const caseTag = `mix-${seed}`;
+    const selection = JSON.stringify({ rules: [{ tags: { replicate: 'yes', case: caseTag } }] });
+    const foreign = new Map<string, { value: string; tags: Record<string, string> }>();
+    const names: string[] = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const name = `tagged/mix-${seed}-${i}`;
+        names.push(name);
+        const arn = await world.create(PRIMARY, name, world.newValue('mix'), { tags: { replicate: 'yes', case: caseTag } });
+        for (const region of REPLICAS) {
+          const kind = pick(['absent', 'absent', 'no deployment tag', 'other deployment'] as const);
+          if (kind === 'absent') continue;
+          const tags = {
+            [ProvenanceTag.SOURCE_REGION]: PRIMARY,
+            [ProvenanceTag.SOURCE_ARN]: arn,
+            [ProvenanceTag.KMS_KEY]: 'aws/secretsmanager',
+            ...(kind === 'other deployment' ? { [ProvenanceTag.DEPLOYMENT]: 'OtherStack.c8aa' } : {}),
+          };
+          const value = world.newValue('mix-foreign');
+          await world.create(region, name, value, { tags });
+          foreign.set(`${region}|${name}`, { value, tags });
+        }
+      }
+      for (let round = 0; round < 6; round++) {
+        const policy = pick(['PRIMARY_WINS', 'SKIP_AND_ALARM'] as const);
+        const handler = createHandler(baseEnv({ [ReplicatorEnv.CONFLICT_POLICY]: policy, [ReplicatorEnv.SELECTION]: selection }));
+        const changed = pick(names);
+        if (random() < 0.5) await world.client(PRIMARY).send(new PutSecretValueCommand({ SecretId: changed, SecretString: world.newValue('mix-v') }));
+        proxy.resetStats();
+        const mark = output.lines.length;
+        const touched = random() < 0.5 ? names : [changed];
+        const summary = await handler(touched.length > 1 ? { action: 'reconcile' } : cloudTrailEvent('PutSecretValue', changed));
+
+        expect(summary.failures).toEqual([]);
+        const expectedConflicts = touched.flatMap((n) => REPLICAS.filter((r) => foreign.has(`${r}|${n}`))).length;
+        expect(summary.outcomes['conflict-skipped'] ?? 0).toBe(expectedConflicts);
+        expect(output.metricSum('Conflicts', { service: SERVICE }, mark)).toBe(expectedConflicts);
+        for (const region of REPLICAS) {
+          // Nothing reached a foreign replica: value and tags are as its writer left them.
+          for (const n of names.filter((x) => foreign.has(`${region}|${x}`))) {
+            await world.expectValue(region, n, foreign.get(`${region}|${n}`)!.value);
+            expect(await world.tags(region, n)).toEqual(foreign.get(`${region}|${n}`)!.tags);
+          }
+          for (const n of touched.filter((x) => !foreign.has(`${region}|${x}`))) {
+            await world.expectSameValue(n, PRIMARY, region);
+            expect((await world.tags(region, n))[ProvenanceTag.DEPLOYMENT]).toBe(deploymentId);
+          }
+        }
+      }
+    } catch (e) {
+      throw new Error(`FOREIGN_REPLICA_SEED=${seed}: ${(e as Error).message}`);
+    }
+  });
+
+  test('a write IAM denies on a tag-selected replica is a skipped conflict, not a failure', async () => {
+    // The replica carried this deployment's tag when read, but the write is denied (the tag was
+    // changed in between): the fault proxy's access-denied stands in for IAM.
+    const name = 'tagged/denied-write';
+    const handler = createHandler(baseEnv({ [ReplicatorEnv.SELECTION]: JSON.stringify({ rules: [{ tags: { replicate: 'yes', case: name } }] }) }));
+    const arn = await world.create(PRIMARY, name, world.newValue('denied-v1'), { tags: { replicate: 'yes', case: name } });
+    expect((await handler(cloudTrailEvent('CreateSecret', arn))).outcomes).toEqual({ created: 2 });
+    await world.client(PRIMARY).send(new PutSecretValueCommand({ SecretId: arn, SecretString: world.newValue('denied-v2') }));
+    proxy.addRule({ region: 'eu-west-1', operation: 'UpdateSecret', fault: 'access-denied' });
+    const mark = output.lines.length;
+
+    const summary = await handler(cloudTrailEvent('PutSecretValue', arn));
+
+    expect(summary.outcomes).toEqual({ 'conflict-skipped': 1, 'updated': 1 });
+    expect(output.metricSum('Conflicts', { service: SERVICE, ReplicaRegion: 'eu-west-1' }, mark)).toBe(1);
+    expect(output.metricSum('ReplicationFailures', { service: SERVICE }, mark)).toBe(0);
+  });
+
+  test('a KMS denial on a tag-selected replica stays a failure: it is no other deployment\'s replica', async () => {
+    // Secrets Manager answers AccessDeniedException ("Access to KMS is not allowed") when it may not
+    // use the replica's key; moto checks no KMS permission, so a client wrapper stands in for it.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { SecretReplicator } = require('../../lambda-src/shared/secrets/replicator');
+    const { readSettings } = require('../../lambda-src/secret-replicator/handler');
+    const { ClientCache } = require('../../lambda-src/shared/clients');
+    const { KeyedHasher } = require('../../lambda-src/shared/hmac');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    class KmsDeniedInEuWest1 extends ClientCache {
+      constructor(homeRegion: string) {
+        super(homeRegion);
+      }
+      get(type: any, target: { region: string }): any {
+        const client = super.get(type, target);
+        if (target.region !== 'eu-west-1') return client;
+        return {
+          send: async (command: any) => {
+            if (command.constructor.name === 'UpdateSecretCommand') {
+              throw Object.assign(new Error('Access to KMS is not allowed'), { name: 'AccessDeniedException' });
+            }
+            return client.send(command);
+          },
+        };
+      }
+    }
+    const name = 'tagged/kms-denied';
+    const settings = readSettings(baseEnv({ [ReplicatorEnv.SELECTION]: JSON.stringify({ rules: [{ tags: { replicate: 'yes', case: name } }] }) }));
+    const key = await world.value(PRIMARY, KEY_NAME) as string;
+    const replicator = new SecretReplicator(settings, new KmsDeniedInEuWest1(PRIMARY), new KeyedHasher(key));
+    const arn = await world.create(PRIMARY, name, world.newValue('kms-v1'), { tags: { replicate: 'yes', case: name } });
+    expect((await replicator.syncOne(arn)).map((r: any) => r.outcome)).toEqual(['created', 'created']);
+    await world.client(PRIMARY).send(new PutSecretValueCommand({ SecretId: arn, SecretString: world.newValue('kms-v2') }));
+
+    const second = await replicator.syncOne(arn);
+
+    expect(second.map((r: any) => [r.region, r.outcome, r.errorName])).toEqual([
+      ['eu-west-1', 'failed', 'AccessDeniedException'], ['ap-southeast-2', 'updated', undefined],
+    ]);
+  });
+});
 
 describe('IAM', () => {
   test('every call the handler made is allowed by the synthesized role policies of its configuration', async () => {

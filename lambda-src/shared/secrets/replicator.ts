@@ -269,7 +269,15 @@ export class SecretReplicator {
       throw Object.assign(new Error(`primary value of ${primary.name} is unreadable`), { name: primary.readError });
     }
     if (primary.deleted) {
-      return result(await this.propagateDeletion(primary, target, replica, dryRun));
+      try {
+        const outcome = await this.propagateDeletion(primary, target, replica, dryRun);
+        return outcome === 'conflict-skipped' ? this.foreignConflict(result, target, primary.name) : result(outcome);
+      } catch (e) {
+        if (deniedByIam(e) && this.scopedByDeployment(primary.name)) {
+          return this.foreignConflict(result, target, primary.name);
+        }
+        throw e;
+      }
     }
     if (!primary.versionId) {
       // A live secret without an AWSCURRENT value (created without one): nothing to copy, and
@@ -277,7 +285,6 @@ export class SecretReplicator {
       throw Object.assign(new Error(`primary ${primary.name} has no AWSCURRENT version`), { name: 'NoCurrentVersion' });
     }
     const sourceVersionId = primary.versionId;
-    const kmsKey = target.kmsKeyId ?? DEFAULT_KMS_KEY;
 
     if (!replica) {
       if (dryRun) return result('would-create');
@@ -311,6 +318,27 @@ export class SecretReplicator {
       }
     }
 
+    if (this.foreignToDeployment(primary.name, replica)) return this.foreignConflict(result, target, primary.name);
+    try {
+      return await this.reconcileReplica(primary, target, replica, dryRun, result);
+    } catch (e) {
+      // IAM scoped by the deployment tag refuses writes to a replica it does not recognise as this
+      // deployment's (the tag changed between our read and the write, or a read saw stale tags).
+      if (deniedByIam(e) && this.scopedByDeployment(primary.name)) {
+        return this.foreignConflict(result, target, primary.name);
+      }
+      throw e;
+    }
+  }
+
+  /** `apply` for a replica that exists and may be written by this deployment. */
+  private async reconcileReplica(
+    primary: PrimarySecret, target: ReplicaTargetConfig, replica: ReplicaState, dryRun: boolean,
+    result: (outcome: Outcome, latencyMs?: number) => TargetResult,
+  ): Promise<TargetResult> {
+    const client = this.targetClient(target);
+    const sourceVersionId = primary.versionId!;
+    const kmsKey = target.kmsKeyId ?? DEFAULT_KMS_KEY;
     const current = replica.currentVersionId;
     const own = this.versionIds.verify(current, primary.arn, target);
     // The replicator's copy from before version ids carried the provenance (its tags said so), or
@@ -425,7 +453,13 @@ export class SecretReplicator {
     const sourceArn = managedReplica.tags[ProvenanceTag.SOURCE_ARN];
     const ours = sourceArn === primary.arn || (sourceArn !== undefined && nameFromArn(sourceArn) === primary.name
       && managedReplica.tags[ProvenanceTag.SOURCE_REGION] === this.settings.primaryRegion);
-    const stillSelected = isSelected(this.settings.selection, { name: primary.name, arn: sourceArn ?? primary.arn, tags: managedReplica.tags });
+    if (ours && this.settings.propagateDeletions && this.foreignToDeployment(primary.name, managedReplica)) return 'conflict-skipped';
+    // Selected when the replica was last written: by its own tags (the primary's, with tag
+    // replication), or, where IAM scopes replicas by deployment, by carrying this deployment's tag,
+    // which the replicator writes only on replicas of selected secrets. The replica's tags are used
+    // rather than the primary's because a primary deleted without recovery window has none left.
+    const stillSelected = isSelected(this.settings.selection, { name: primary.name, arn: sourceArn ?? primary.arn, tags: managedReplica.tags })
+      || (this.settings.deploymentId !== undefined && managedReplica.tags[ProvenanceTag.DEPLOYMENT] === this.settings.deploymentId);
     if (!ours || !stillSelected || !this.settings.propagateDeletions) return 'deletion-not-propagated';
     if (dryRun) return 'would-delete';
     await this.targetClient(target).send(new TagResourceCommand({
@@ -491,6 +525,32 @@ export class SecretReplicator {
     logger.warn('replica was changed outside the replicator', { secretName, region: target.region, resolution: outcome });
     if (outcome === 'conflict-overwritten') return this.written(result(outcome, latencyMs), target, replicaVersionId);
     return result(outcome);
+  }
+
+  /**
+   * True when IAM lets this deployment write the replica of `secretName` only by its deployment tag:
+   * a `deploymentId` is set and no rule names the secret or a prefix of its name (the replica-region
+   * names IAM can grant). ARN rules count as unnamed: an `ISecret` created in the app has a name
+   * only known at deploy time, and the handler cannot tell it from a literal one.
+   */
+  private scopedByDeployment(secretName: string): boolean {
+    if (this.settings.deploymentId === undefined) return false;
+    return !this.settings.selection.rules.some((rule) => (rule.names ?? []).includes(secretName)
+      || (rule.namePrefixes ?? []).some((prefix) => secretName.startsWith(prefix)));
+  }
+
+  /** True when the role may not write `replica` because it does not carry this deployment's tag. */
+  private foreignToDeployment(secretName: string, replica: ReplicaState): boolean {
+    return this.scopedByDeployment(secretName) && replica.tags[ProvenanceTag.DEPLOYMENT] !== this.settings.deploymentId;
+  }
+
+  /** A replica of another deployment (or written before deployment tags): counted as a skipped conflict, never written. */
+  private foreignConflict(result: (o: Outcome) => TargetResult, target: ReplicaTargetConfig, secretName: string): TargetResult {
+    this.metric(ReplicatorMetric.CONFLICTS, MetricUnit.Count, 1, target);
+    logger.warn('replica belongs to another deployment or predates deployment tags; see README upgrade step', {
+      secretName, region: target.region, resolution: 'conflict-skipped',
+    });
+    return result('conflict-skipped');
   }
 
   private failure(secretName: string, target: ReplicaTargetConfig, error: unknown): TargetResult {
@@ -697,6 +757,16 @@ export function summarize(action: string, results: readonly TargetResult[], star
     durationMs: Date.now() - startedAt,
     dryRun,
   };
+}
+
+/**
+ * AccessDenied from IAM, not from KMS: Secrets Manager also answers AccessDeniedException when it
+ * may not use the replica's KMS key ("Access to KMS is not allowed"), which is a failure to fix,
+ * not a replica of another deployment.
+ */
+function deniedByIam(error: unknown): boolean {
+  const e = error as Error;
+  return e.name === 'AccessDeniedException' && !/\bKMS\b/.test(e.message ?? '');
 }
 
 function isScheduledForDeletion(error: unknown): boolean {
