@@ -5,7 +5,7 @@ import { isSensitiveName } from '../../lambda-src/configmap-syncer/sensitive';
 import { globToRegExp } from '../../lambda-src/shared/glob';
 import { ConfigMapSyncer, ConfigMapSyncerProps, KubernetesCluster } from '../../src';
 import { globMatchesOnlySensitiveNames } from '../../src/configmap-syncer/sensitive-names';
-import { at } from '../private/messages';
+import { at } from '../core/messages';
 
 const cluster = KubernetesCluster.fromClusterAttributes({ clusterName: 'app-eu', region: 'eu-west-1' });
 const MINIMAL: ConfigMapSyncerProps = { parameterPath: '/app/prod/config', configMapName: 'app-config', targets: [{ cluster }] };

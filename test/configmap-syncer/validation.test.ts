@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ConfigMapSyncer, ConfigMapSyncerProps, KubernetesCluster } from '../../src';
-import { at } from '../private/messages';
+import { at } from '../core/messages';
 import { newStack } from '../secret-replicator/util';
 
 const cluster = (clusterName: string, region: string = 'eu-west-1') => KubernetesCluster.fromClusterAttributes({ clusterName, region });

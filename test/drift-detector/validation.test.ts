@@ -1,6 +1,6 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { ConfigDriftDetector, ConfigDriftDetectorProps, DriftIgnoreRule, KubernetesCluster, SecretSelection } from '../../src';
-import { at } from '../private/messages';
+import { at } from '../core/messages';
 import { newStack } from '../secret-replicator/util';
 
 const MINIMAL: ConfigDriftDetectorProps = { replicaRegions: ['eu-west-1'], parameterPaths: ['/app/prod'] };

@@ -5,7 +5,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { blueGreenProps, minimalProps, newPipelineStack, RecordingFactory, SOURCE } from './util';
 import { DeploymentStrategy, HealthCheck, MultiRegionPipeline, MultiRegionPipelineProps, PipelineSource, TrafficSwitch } from '../../src';
-import { at } from '../private/messages';
+import { at } from '../core/messages';
 
 function build(props: (stack: Stack) => MultiRegionPipelineProps, stack: Stack = newPipelineStack()): MultiRegionPipeline {
   return new MultiRegionPipeline(stack, 'Pipeline', props(stack));

@@ -2,7 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { MINIMAL_PROPS, newStack, synth } from './util';
 import { CrossRegionSecretReplicator, CrossRegionSecretReplicatorProps } from '../../src';
-import { at } from '../private/messages';
+import { at } from '../core/messages';
 
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const ROLE_ARN = 'arn:aws:iam::444455556666:role/replica-writer';
