@@ -28,7 +28,10 @@ import { SECRET_EVENT_NAMES } from '../core/secrets-contract';
 import { readQuietly } from '../private/quiet-read';
 import { intervalLabel, validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
-import { domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern, validationScope, failIn, WARNING } from '../private/validation';
+import {
+  domainSuffixOf, fail, failIn, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateOutsideSettingsRoot,
+  validateParameterPrefix, validatePattern, validationScope, WARNING,
+} from '../private/validation';
 
 /** The default sizing of the handler: 256 MiB and a 5-minute timeout. */
 const DEFAULT_MEMORY_MIB = 256;
@@ -794,6 +797,7 @@ function validateParameterPath(path: string): void {
   validatePattern('parameterPath', path, PARAMETER_PATH_PATTERN,
     'must be a path of "/"-separated segments of the characters A-Z a-z 0-9 _ . -, starting with "/" and not ending with "/", such as "/my-app/production/config"');
   if (/^\/(aws|ssm)(\/|$)/i.test(path)) fail('parameterPath', 'must not be under the reserved "/aws" or "/ssm"', path);
+  validateOutsideSettingsRoot('parameterPath', path);
 }
 
 function validateIncludeKeys(keys: string[]): void {

@@ -35,7 +35,11 @@ import { ProvenanceTag, ReplicaTargetConfig } from '../core/secrets-contract';
 import { BoundSelection } from '../core/selection-binding';
 import { intervalLabel, rateSeconds, validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
-import { domainSuffixOf, fail, validateDistinct, validateIntegerRange, validateLength, validateMetricNamespace, validateNotEmpty, validateParameterPrefix, validatePattern, validateReplicaRegions, validateSamePartition, validateWholeDuration, validationScope, failIn, WARNING } from '../private/validation';
+import {
+  domainSuffixOf, fail, failIn, validateDistinct, validateIntegerRange, validateLength, validateMetricNamespace, validateNotEmpty,
+  validateOutsideSettingsRoot, validateParameterPrefix, validatePattern, validateReplicaRegions, validateSamePartition,
+  validateWholeDuration, validationScope, WARNING,
+} from '../private/validation';
 
 /** The default sizing of the handler: 512 MiB and a 15-minute timeout. */
 const DEFAULT_MEMORY_MIB = 512;
@@ -1065,6 +1069,7 @@ function validateParameterPaths(paths: string[]): void {
     validatePattern('parameterPaths', path, PARAMETER_PATH_PATTERN,
       'must be paths of "/"-separated segments of the characters A-Z a-z 0-9 _ . -, starting with "/" and not ending with "/", such as "/my-app/production"');
     if (/^\/(aws|ssm)(\/|$)/i.test(path)) fail('parameterPaths', 'must not be under the reserved "/aws" or "/ssm"', path);
+    validateOutsideSettingsRoot('parameterPaths', path);
   }
   for (const a of paths) {
     for (const b of paths) {

@@ -1,6 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { IConstruct } from 'constructs';
+import { SETTINGS_PARAMETER_ROOT } from './settings-contract';
 
 /**
  * Validation helpers shared by every construct. Each one throws an `Error` whose message names the
@@ -304,6 +305,19 @@ export function validateParameterPrefix(prefix: string): void {
     'must be "/"-separated segments of the characters A-Z a-z 0-9 _ . -, such as "/my-app/production"');
   if (/^\/(aws|ssm)/i.test(prefix)) {
     fail('parameterPrefix', 'must not start with the reserved "/aws" or "/ssm"', prefix);
+  }
+  validateOutsideSettingsRoot('parameterPrefix', prefix);
+}
+
+/**
+ * Fails if `path` is under `/cdk-cross-region-config`, where the library keeps its handlers'
+ * settings documents and the pipeline watcher's rollback claims: the drift detector and the
+ * ConfigMap syncer skip everything there, so a user path there would compare or sync nothing.
+ */
+export function validateOutsideSettingsRoot(prop: string, path: string): void {
+  if (Token.isUnresolved(path)) return;
+  if (path === SETTINGS_PARAMETER_ROOT || path.startsWith(`${SETTINGS_PARAMETER_ROOT}/`)) {
+    fail(prop, `must not be under "${SETTINGS_PARAMETER_ROOT}", where the library keeps its handlers' settings documents`, path);
   }
 }
 

@@ -19,6 +19,8 @@ describe('fails if', () => {
     ['parameterPath does not start with a slash', { parameterPath: 'app/config' }, 'parameterPath must be a path of "/"-separated segments of the characters A-Z a-z 0-9 _ . -, starting with "/" and not ending with "/", such as "/my-app/production/config", but got "app/config"'],
     ['parameterPath is reserved', { parameterPath: '/aws/service/config' }, 'parameterPath must not be under the reserved "/aws" or "/ssm", but got "/aws/service/config"'],
     ['parameterPath is the reserved /ssm', { parameterPath: '/ssm' }, 'parameterPath must not be under the reserved "/aws" or "/ssm", but got "/ssm"'],
+    ['parameterPath is the settings-document root', { parameterPath: '/cdk-cross-region-config' },
+      'parameterPath must not be under "/cdk-cross-region-config", where the library keeps its handlers\' settings documents, but got "/cdk-cross-region-config"'],
     ['includeKeys is empty', { includeKeys: [] }, 'includeKeys must not be empty (omit it to sync every key), but got []'],
     ['an includeKeys entry is empty', { includeKeys: ['log_level', ''] }, 'includeKeys[1] must be 1 to 253 characters long (0 received), but got ""'],
     ['an includeKeys entry is too long', { includeKeys: ['k'.repeat(254)] }, 'includeKeys[0] must be 1 to 253 characters long (254 received), but got "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"'],

@@ -15,6 +15,8 @@ describe('fails if', () => {
     ['replicaRegions has a duplicate', { replicaRegions: ['eu-west-1', 'eu-west-1'] }, 'replicaRegions must not contain duplicates, but got ["eu-west-1","eu-west-1"]'],
     ['a parameter path ends with a slash', { parameterPaths: ['/app/'] }, 'parameterPaths must be paths of "/"-separated segments of the characters A-Z a-z 0-9 _ . -, starting with "/" and not ending with "/", such as "/my-app/production", but got "/app/"'],
     ['a parameter path is reserved', { parameterPaths: ['/aws/service'] }, 'parameterPaths must not be under the reserved "/aws" or "/ssm", but got "/aws/service"'],
+    ['a parameter path is under the settings-document root', { parameterPaths: ['/cdk-cross-region-config/app'] },
+      'parameterPaths must not be under "/cdk-cross-region-config", where the library keeps its handlers\' settings documents, but got "/cdk-cross-region-config/app"'],
     ['parameter paths overlap', { parameterPaths: ['/app', '/app/prod'] }, 'parameterPaths must not overlap (each is scanned recursively), but "/app/prod" is under, but got "/app"'],
     ['graceWindow is not whole seconds', { graceWindow: Duration.millis(1500) }, 'graceWindow must be a whole number of seconds from 0 to 86400, but got "1 second 500 millis"'],
     ['graceWindow exceeds a day', { graceWindow: Duration.days(2) }, 'graceWindow must be a whole number of seconds from 0 to 86400, but got "2 days"'],

@@ -181,6 +181,11 @@ describe('CrossRegionSecretReplicator parameterPrefix', () => {
     expect(failure({ parameterPrefix: '/aws/app' })).toThrow(at('TestStack/Replicator',
       'parameterPrefix must not start with the reserved "/aws" or "/ssm", but got "/aws/app"'));
   });
+
+  test('fails if parameterPrefix is under the library\'s settings-document root', () => {
+    expect(failure({ parameterPrefix: '/cdk-cross-region-config/app' })).toThrow(at('TestStack/Replicator',
+      'parameterPrefix must not be under "/cdk-cross-region-config", where the library keeps its handlers\' settings documents, but got "/cdk-cross-region-config/app"'));
+  });
 });
 
 describe('CrossRegionSecretReplicator metricNamespace', () => {
