@@ -1,22 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { compareScope, LocationRead, ScopeComparison } from './compare';
-import { ConfigMapsScope } from './configmaps';
-import { RunDigest } from './digest';
 import { guidance, GuidanceContext } from './guidance';
-import { IgnoreRules } from './ignore';
-import { Drift, Location, Scope } from './model';
-import { ParametersScope } from './parameters';
 import { Remediator, RepairTarget } from './remediation';
 import {
   DriftReport, emitScanMetrics, humanSummary, locationFields, LocationStatus, REPORT_SCHEMA_VERSION, ScanResult, scanResult, ScopeStatus,
   summarizeDrifts, writeReport,
 } from './report';
-import { DEFAULT_SECRETS_KEY, SecretsScope } from './secrets';
 import type {
   ConfigMapScopeConfig, IgnoreRuleConfig, RemediationModeName, ReplicaTargetConfig, ResourceKindName, SelectionConfig,
 } from '../../src/drift-detector/contract';
 import { ClientCache } from '../shared/clients';
+import { compareScope, LocationRead, ScopeComparison } from '../shared/comparison/compare';
+import { ConfigMapsScope } from '../shared/comparison/configmaps';
+import { RunDigest } from '../shared/comparison/digest';
+import { IgnoreRules } from '../shared/comparison/ignore';
+import { Drift, Location, Scope } from '../shared/comparison/model';
+import { ParametersScope } from '../shared/comparison/parameters';
+import { DEFAULT_SECRETS_KEY, SecretsScope } from '../shared/comparison/secrets';
 import { mapSettled } from '../shared/concurrency';
 import { KeyedHasher } from '../shared/hmac';
 import { KubernetesAccess } from '../shared/kubernetes';

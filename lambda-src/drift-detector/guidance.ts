@@ -1,5 +1,5 @@
-import { Drift } from './model';
 import { CONFIGMAP_FIELD_MANAGER } from '../../src/drift-detector/contract';
+import { Drift } from '../shared/comparison/model';
 
 /** The AWS partition of a region, for ARNs. */
 function partitionOf(region: string): string {

@@ -1,12 +1,12 @@
 import { AddTagsToResourceCommand, PutParameterCommand, ParameterType, SSMClient } from '@aws-sdk/client-ssm';
-import { ConfigMapSource, ConfigMapsScope } from './configmaps';
-import { IgnoreRules } from './ignore';
-import { Drift, Item, Location, RemediationStatus, Scope } from './model';
-import { ParameterSource } from './parameters';
-import { SecretSource } from './secrets';
 import type { RemediationModeName, ReplicaTargetConfig } from '../../src/drift-detector/contract';
 import { CONFIGMAP_FIELD_MANAGER } from '../../src/drift-detector/contract';
 import { ClientCache } from '../shared/clients';
+import { ConfigMapSource, ConfigMapsScope } from '../shared/comparison/configmaps';
+import { IgnoreRules } from '../shared/comparison/ignore';
+import { Drift, Item, Location, RemediationStatus, Scope } from '../shared/comparison/model';
+import { ParameterSource } from '../shared/comparison/parameters';
+import { SecretSource } from '../shared/comparison/secrets';
 import { mapSettled } from '../shared/concurrency';
 import { KubernetesAccess } from '../shared/kubernetes';
 import { errorFields, logger } from '../shared/observability';

@@ -1,8 +1,8 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Deferral, Drift, Location } from './model';
 import type { RemediationModeName, ResourceKindName } from '../../src/drift-detector/contract';
 import { DriftMetric, DriftType, REPLICA_REGION_DIMENSION, RESOURCE_TYPE_DIMENSION } from '../../src/drift-detector/contract';
 import { ClientCache } from '../shared/clients';
+import { Deferral, Drift, Location } from '../shared/comparison/model';
 import { metrics, MetricUnit, MetricUnitType } from '../shared/observability';
 
 /** Version of the report's JSON shape (schemas/drift-report.schema.json). */

@@ -4,6 +4,8 @@
  * manual invocation payload. Internal: not exported from the package entry point. The handler
  * imports it as types and constants only.
  */
+import type { ConfigMapScopeConfig, DriftTypeName, IgnoreRuleConfig, ResourceKindName } from '../core/comparison-contract';
+import { DriftType } from '../core/comparison-contract';
 import type { ReplicaTargetConfig, SelectionConfig } from '../core/secrets-contract';
 import type { KubernetesClusterConfig } from '../private/kubernetes-contract';
 
@@ -52,41 +54,11 @@ export const DriftEnv = {
 } as const;
 
 export type { ReplicaTargetConfig, SelectionConfig, KubernetesClusterConfig };
-
-/** ConfigMaps compared between a cluster in the primary region and clusters in replica regions. */
-export interface ConfigMapScopeConfig {
-  readonly primary: KubernetesClusterConfig;
-  readonly replicas: KubernetesClusterConfig[];
-  readonly namespace: string;
-  readonly names: string[];
-}
-
-/** Kinds of configuration items. */
-export type ResourceKindName = 'secret' | 'parameter' | 'configmap';
-
-/** An expected difference: items (and ConfigMap keys) matching every given pattern are not compared. */
-export interface IgnoreRuleConfig {
-  readonly kind: ResourceKindName;
-  /** Glob over the item name: `*` matches within a path segment, `**` across segments, `?` one character. */
-  readonly namePattern: string;
-  /** Glob over ConfigMap data keys; absent means the whole item. */
-  readonly keyPattern?: string;
-  /** Replica regions the rule applies to; absent means all. */
-  readonly regions?: string[];
-}
+export type { ConfigMapScopeConfig, ResourceKindName, IgnoreRuleConfig, DriftTypeName };
+export { DriftType };
 
 /** Wire names of the remediation modes. */
 export type RemediationModeName = 'OFF' | 'DRY_RUN' | 'APPLY';
-
-/** Drift types, as written in reports, logs and the `DriftType` dimension. */
-export const DriftType = {
-  MISSING_IN_REPLICA: 'MISSING_IN_REPLICA',
-  EXTRA_IN_REPLICA: 'EXTRA_IN_REPLICA',
-  VALUE_MISMATCH: 'VALUE_MISMATCH',
-  METADATA_MISMATCH: 'METADATA_MISMATCH',
-  SCAN_FAILED: 'SCAN_FAILED',
-} as const;
-export type DriftTypeName = typeof DriftType[keyof typeof DriftType];
 
 /**
  * Metrics the handler emits once per scan (EMF, through Powertools Metrics), each with the dimension

@@ -551,8 +551,8 @@ describe('settings documents are not application configuration', () => {
 
   test('the drift detector never compares them, even under a path that covers them', async () => {
     /* eslint-disable @typescript-eslint/no-require-imports */
-    const { ParametersScope } = require('../../lambda-src/drift-detector/parameters') as typeof import('../../lambda-src/drift-detector/parameters');
-    const { RunDigest } = require('../../lambda-src/drift-detector/digest') as typeof import('../../lambda-src/drift-detector/digest');
+    const { ParametersScope } = require('../../lambda-src/shared/comparison/parameters') as typeof import('../../lambda-src/shared/comparison/parameters');
+    const { RunDigest } = require('../../lambda-src/shared/comparison/digest') as typeof import('../../lambda-src/shared/comparison/digest');
     const { ClientCache } = require('../../lambda-src/shared/clients') as typeof import('../../lambda-src/shared/clients');
     /* eslint-enable @typescript-eslint/no-require-imports */
     const scope = new ParametersScope({

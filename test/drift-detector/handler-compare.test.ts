@@ -1,7 +1,7 @@
-import { compareScope, LocationRead } from '../../lambda-src/drift-detector/compare';
 import { guidance, sh } from '../../lambda-src/drift-detector/guidance';
-import { IgnoreRules } from '../../lambda-src/drift-detector/ignore';
-import { Inventory, Item, Location, Scope } from '../../lambda-src/drift-detector/model';
+import { compareScope, LocationRead } from '../../lambda-src/shared/comparison/compare';
+import { IgnoreRules } from '../../lambda-src/shared/comparison/ignore';
+import { Inventory, Item, Location, Scope } from '../../lambda-src/shared/comparison/model';
 
 const NOW = new Date('2026-11-28T12:00:00Z');
 const P: Location = { region: 'us-east-1', cluster: 'main' };

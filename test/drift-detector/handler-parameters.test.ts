@@ -1,8 +1,8 @@
 import { GetParameterCommand, GetParametersByPathCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { RunDigest } from '../../lambda-src/drift-detector/digest';
-import { ParametersScope } from '../../lambda-src/drift-detector/parameters';
 import { ClientCache } from '../../lambda-src/shared/clients';
+import { RunDigest } from '../../lambda-src/shared/comparison/digest';
+import { ParametersScope } from '../../lambda-src/shared/comparison/parameters';
 
 const ssm = mockClient(SSMClient);
 const denied = () => Object.assign(new Error('not authorized to perform kms:Decrypt'), { name: 'AccessDeniedException' });

@@ -1,8 +1,8 @@
 import { RunDigest } from './digest';
 import { Inventory, Item, Location, ReadFailure, Scope } from './model';
-import type { ConfigMapScopeConfig, KubernetesClusterConfig } from '../../src/drift-detector/contract';
-import { mapSettled } from '../shared/concurrency';
-import { KubernetesAccess, KubernetesApiError } from '../shared/kubernetes';
+import type { ConfigMapScopeConfig, KubernetesClusterConfig } from '../../../src/core/comparison-contract';
+import { mapSettled } from '../concurrency';
+import { KubernetesAccess, KubernetesApiError } from '../kubernetes';
 
 /** ConfigMaps read at once per cluster. */
 const READ_CONCURRENCY = 4;

@@ -2,14 +2,14 @@ import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { BatchGetSecretValueCommand, ListSecretsCommand, SecretListEntry, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { RunDigest } from './digest';
 import { Inventory, Item, Location, ReadFailure, Scope } from './model';
-import type { ReplicaTargetConfig, SelectionConfig } from '../../src/drift-detector/contract';
-import { ClientCache } from '../shared/clients';
-import { chunk, mapSettled } from '../shared/concurrency';
-import { BATCH_GET_SECRET_VALUE_SIZE, DEFAULT_SECRETS_KEY_ALIAS, LIST_SECRETS_PAGE_SIZE } from '../shared/secrets/limits';
-import { userTags } from '../shared/secrets/provenance';
-import type { PrimarySecret, ReplicaState } from '../shared/secrets/replicator';
-import { isSelected, primaryListFilters } from '../shared/secrets/selection';
-import { currentVersion, tagMap, toValue } from '../shared/secrets/values';
+import type { ReplicaTargetConfig, SelectionConfig } from '../../../src/core/comparison-contract';
+import { ClientCache } from '../clients';
+import { chunk, mapSettled } from '../concurrency';
+import { BATCH_GET_SECRET_VALUE_SIZE, DEFAULT_SECRETS_KEY_ALIAS, LIST_SECRETS_PAGE_SIZE } from '../secrets/limits';
+import { userTags } from '../secrets/provenance';
+import type { PrimarySecret, ReplicaState } from '../secrets/replicator';
+import { isSelected, primaryListFilters } from '../secrets/selection';
+import { currentVersion, tagMap, toValue } from '../secrets/values';
 
 /** BatchGetSecretValue calls in flight per region. */
 const BATCH_CONCURRENCY = 4;

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { SecretValue } from '../shared/hmac';
+import type { SecretValue } from '../hmac';
 
 /** Length of the per-run key, in bytes. */
 const RUN_KEY_BYTES = 32;

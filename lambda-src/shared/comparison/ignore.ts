@@ -1,5 +1,5 @@
-import type { IgnoreRuleConfig, ResourceKindName } from '../../src/drift-detector/contract';
-import { globToRegExp } from '../shared/glob';
+import type { IgnoreRuleConfig, ResourceKindName } from '../../../src/core/comparison-contract';
+import { globToRegExp } from '../glob';
 
 interface CompiledRule {
   readonly kind: ResourceKindName;

@@ -1,4 +1,4 @@
-import type { DriftTypeName, ResourceKindName } from '../../src/drift-detector/contract';
+import type { DriftTypeName, ResourceKindName } from '../../../src/core/comparison-contract';
 
 /**
  * One configuration item as read in one location, reduced to what is compared. Values are held

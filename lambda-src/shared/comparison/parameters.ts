@@ -1,10 +1,10 @@
 import { GetParameterCommand, GetParametersByPathCommand, GetParametersCommand, Parameter, SSMClient } from '@aws-sdk/client-ssm';
 import { RunDigest } from './digest';
 import { Inventory, Item, Location, ReadFailure, Scope } from './model';
-import { ClientCache } from '../shared/clients';
-import { chunk } from '../shared/concurrency';
-import { errorFields, logger } from '../shared/observability';
-import { isSettingsParameter } from '../shared/settings';
+import { ClientCache } from '../clients';
+import { chunk } from '../concurrency';
+import { errorFields, logger } from '../observability';
+import { isSettingsParameter } from '../settings';
 
 /** GetParametersByPath page size: the API maximum. */
 const PAGE_SIZE = 10;

@@ -1,7 +1,7 @@
 import { IgnoreRules } from './ignore';
 import { Deferral, Drift, DriftDetail, Inventory, Item, Location, ReadFailure, Scope } from './model';
-import type { DriftTypeName } from '../../src/drift-detector/contract';
-import { DriftType } from '../../src/drift-detector/contract';
+import type { DriftTypeName } from '../../../src/core/comparison-contract';
+import { DriftType } from '../../../src/core/comparison-contract';
 
 /** What comparing needs besides the inventories. */
 export interface CompareOptions {
