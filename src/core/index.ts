@@ -5,3 +5,4 @@ export * from './secret-selection';
 export * from './replica-kms-key';
 export * from './conflict-policy';
 export * from './secret-replicator-ref';
+export * from './parameter-override';
