@@ -128,6 +128,8 @@ export async function runReplicatorAndDetector(demo: Demo): Promise<DriftFacts> 
   const bucket = `${stack.stackName}-${bucketId}-demo`.toLowerCase();
   await world.createBucket(EXAMPLE_PRIMARY, bucket);
   demo.refs[bucketId] = bucket;
+  // The detector names the replicator's settings document by reference (never compared): its name.
+  if (documentName && stack.replicator.configParameter) demo.refs[logicalId(stack.replicator.configParameter)] = documentName;
   const synthesized = synthesizedEnvironment(detectorFn, demo.refs);
   const detectorEnv: NodeJS.ProcessEnv = { ...demo.awsEnv, ...synthesized };
   console.log(`  environment as synthesized: ${DriftEnv.REMEDIATION_MODE}=${synthesized[DriftEnv.REMEDIATION_MODE]}, `

@@ -71,16 +71,24 @@ export function describeFunction(name: string, fn: any, bundle: string, assembly
 
 /**
  * A function's environment as synthesized: literal values as they are; deploy-time references
- * (`{"Ref": logicalId}`) replaced by what the demo created in the emulator in their place. Any other
- * unresolved value fails, so the demo never runs with an environment the stack would not give.
+ * (`{"Ref": logicalId}`) replaced by what the demo created in the emulator in their place, also inside
+ * `Fn::Join` (a JSON list that names a parameter by reference). Any other unresolved value fails, so
+ * the demo never runs with an environment the stack would not give.
  */
 export function synthesizedEnvironment(fn: any, refs: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(fn.Environment.Variables as Record<string, unknown>)) {
+  const resolve = (name: string, value: unknown): string => {
+    if (typeof value === 'string') return value;
     const ref = (value as { Ref?: string })?.Ref;
-    if (typeof value === 'string') env[name] = value;
-    else if (ref !== undefined && refs[ref] !== undefined) env[name] = refs[ref];
-    else throw new Error(`${name} is a deploy-time value the demo does not stand in for: ${JSON.stringify(value)}`);
+    if (ref !== undefined && refs[ref] !== undefined) return refs[ref];
+    const join = (value as { 'Fn::Join'?: [string, unknown[]] })?.['Fn::Join'];
+    if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
+      return join[1].map((part) => resolve(name, part)).join(join[0]);
+    }
+    throw new Error(`${name} is a deploy-time value the demo does not stand in for: ${JSON.stringify(value)}`);
+  };
+  for (const [name, value] of Object.entries(fn.Environment.Variables as Record<string, unknown>)) {
+    env[name] = resolve(name, value);
   }
   return env;
 }
