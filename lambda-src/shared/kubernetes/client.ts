@@ -1,4 +1,4 @@
-import type { CoreV1Api, KubeConfig, RequestContext, ResponseContext, V1ConfigMap } from '@kubernetes/client-node';
+import type { AppsV1Api, CoreV1Api, KubeConfig, RequestContext, ResponseContext, V1ConfigMap } from '@kubernetes/client-node';
 import type { KubernetesClusterConfig } from '../../../src/private/kubernetes-contract';
 import { logger } from '../observability';
 import { fullJitterDelayMs } from '../retry';
@@ -29,6 +29,57 @@ export interface ConfigMapObject {
   readonly resourceVersion: string;
   readonly uid: string;
   readonly managedFields: ManagedFieldsEntry[];
+}
+
+/** Kinds of workloads whose pods the ConfigMap syncer can roll. */
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
+
+/** The plural resource name of each workload kind (for labels and RBAC rules). */
+export const WORKLOAD_RESOURCES: Record<WorkloadKind, string> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+};
+
+/**
+ * The rollout-relevant part of a Deployment, StatefulSet or DaemonSet: annotations, generations
+ * and the replica counts of its status (absent counts are 0).
+ */
+export interface WorkloadObject {
+  readonly kind: WorkloadKind;
+  readonly namespace: string;
+  readonly name: string;
+  readonly generation: number;
+  readonly annotations: Record<string, string>;
+  readonly templateAnnotations: Record<string, string>;
+  /** `status.observedGeneration`; 0 before the controller saw the object. */
+  readonly observedGeneration: number;
+  /** Pods wanted: `spec.replicas` (default 1), or a DaemonSet's `status.desiredNumberScheduled`. */
+  readonly desired: number;
+  /** Pods of the current template: `updatedReplicas` / `updatedNumberScheduled`. */
+  readonly updated: number;
+  /** Available pods: `availableReplicas` / `numberAvailable`. */
+  readonly available: number;
+  /** Pods in total, old and new: `replicas` / `currentNumberScheduled` + misscheduled. */
+  readonly total: number;
+  /** A StatefulSet's `currentRevision` and `updateRevision` (equal when its rollout is done). */
+  readonly currentRevision?: string;
+  readonly updateRevision?: string;
+  readonly managedFields: ManagedFieldsEntry[];
+}
+
+/** A server-side apply of a workload's annotations (see {@link KubernetesClient.applyWorkloadAnnotations}). */
+export interface ApplyWorkloadAnnotationsRequest {
+  readonly kind: WorkloadKind;
+  readonly namespace: string;
+  readonly name: string;
+  /** Annotations of the object itself (no rollout). */
+  readonly annotations: Record<string, string>;
+  /** Annotations of the pod template; omitted means the manager owns none there. */
+  readonly templateAnnotations?: Record<string, string>;
+  readonly fieldManager: string;
+  /** @default false */
+  readonly force?: boolean;
 }
 
 /** A server-side apply of one ConfigMap: the complete set of fields this field manager owns. */
@@ -96,6 +147,7 @@ interface TokenApi {
   readonly token: string;
   readonly kubeConfig: KubeConfig;
   readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
 }
 
 /**
@@ -216,6 +268,55 @@ export class KubernetesClient {
     }, serverSideApply(options)));
   }
 
+  /** Reads a Deployment, StatefulSet or DaemonSet; `undefined` when it does not exist. */
+  async getWorkload(kind: WorkloadKind, namespace: string, name: string): Promise<WorkloadObject | undefined> {
+    const label = `GET ${WORKLOAD_RESOURCES[kind]}/${namespace}/${name}`;
+    const found = await this.call(label, (_core, options, api) => absentOn404(readWorkload(api.apps, kind, namespace, name, options)));
+    return found && toWorkload(label, kind, found, namespace);
+  }
+
+  /** Lists the workloads of one kind in a namespace that match `labelSelector`, page by page. */
+  async listWorkloads(kind: WorkloadKind, namespace: string, labelSelector: string): Promise<WorkloadObject[]> {
+    const items: WorkloadObject[] = [];
+    let continueToken: string | undefined;
+    const label = `LIST ${WORKLOAD_RESOURCES[kind]}/${namespace}`;
+    do {
+      const request = { namespace, labelSelector, limit: LIST_PAGE_SIZE, _continue: continueToken };
+      const page: { items?: any[]; metadata?: { _continue?: string } } = await this.call(label, (_core, options, api) =>
+        kind === 'Deployment' ? api.apps.listNamespacedDeployment(request, options)
+          : kind === 'StatefulSet' ? api.apps.listNamespacedStatefulSet(request, options)
+            : api.apps.listNamespacedDaemonSet(request, options));
+      for (const item of page.items ?? []) items.push(toWorkload(label, kind, item, namespace));
+      continueToken = page.metadata?._continue || undefined;
+    } while (continueToken);
+    return items;
+  }
+
+  /**
+   * Server-side applies annotations of a workload as `fieldManager`: `annotations` on the object
+   * and, when given, `templateAnnotations` on its pod template (a change there starts a rolling
+   * update). The manager owns exactly these fields: ones it applied before and omits now are
+   * removed, every other manager's fields are left alone.
+   */
+  async applyWorkloadAnnotations(request: ApplyWorkloadAnnotationsRequest): Promise<WorkloadObject> {
+    const { kind, namespace, name } = request;
+    const manifest = {
+      apiVersion: 'apps/v1',
+      kind,
+      metadata: { name, namespace, annotations: request.annotations },
+      ...(request.templateAnnotations ? { spec: { template: { metadata: { annotations: request.templateAnnotations } } } } : {}),
+    };
+    const label = `PATCH ${WORKLOAD_RESOURCES[kind]}/${namespace}/${name}`;
+    const body = { name, namespace, body: manifest, fieldManager: request.fieldManager, force: request.force ? true : undefined };
+    const applied = await this.call(label, (_core, options, api) => {
+      const ssa = serverSideApply(options);
+      return kind === 'Deployment' ? api.apps.patchNamespacedDeployment(body, ssa)
+        : kind === 'StatefulSet' ? api.apps.patchNamespacedStatefulSet(body, ssa)
+          : api.apps.patchNamespacedDaemonSet(body, ssa);
+    });
+    return toWorkload(label, kind, applied, namespace);
+  }
+
   /** Closes the kept-alive connections. The client may still be used; it reconnects. */
   close(): void {
     const dispatcher = this.dispatcher;
@@ -227,7 +328,7 @@ export class KubernetesClient {
    * One API call with the retry policy above. `label` names the operation and object, never a
    * value; it is the start of every error message.
    */
-  private async call<T>(label: string, send: (core: CoreV1Api, options: CallOptions) => Promise<T>): Promise<T> {
+  private async call<T>(label: string, send: (core: CoreV1Api, options: CallOptions, api: TokenApi) => Promise<T>): Promise<T> {
     let refreshedToken = false;
     let retries = 0;
     for (;;) {
@@ -235,7 +336,7 @@ export class KubernetesClient {
       let error: KubernetesApiError;
       let retryAfter: number | undefined;
       try {
-        return await send(api.core, this.options(api));
+        return await send(api.core, this.options(api), api);
       } catch (e) {
         // From here on only the value-free KubernetesApiError is kept: the client's errors can
         // carry the response body.
@@ -265,7 +366,7 @@ export class KubernetesClient {
   /** The API for `token`: a kubeconfig built in memory from the endpoint, the cluster CA and the token. */
   private apiFor(token: string): TokenApi {
     if (this.api?.token !== token) {
-      const { CoreV1Api, KubeConfig } = clientNode();
+      const { AppsV1Api, CoreV1Api, KubeConfig } = clientNode();
       const kubeConfig = new KubeConfig();
       kubeConfig.loadFromClusterAndUser(
         {
@@ -277,7 +378,7 @@ export class KubernetesClient {
         },
         { name: KUBECONFIG_USER, token },
       );
-      this.api = { token, kubeConfig, core: kubeConfig.makeApiClient(CoreV1Api) };
+      this.api = { token, kubeConfig, core: kubeConfig.makeApiClient(CoreV1Api), apps: kubeConfig.makeApiClient(AppsV1Api) };
     }
     return this.api;
   }
@@ -349,6 +450,39 @@ function toConfigMap(label: string, raw: V1ConfigMap, fallbackNamespace?: string
     resourceVersion: metadata.resourceVersion ?? '',
     uid: metadata.uid ?? '',
     managedFields: (metadata.managedFields ?? []).map((entry) => ({
+      manager: entry.manager ?? '',
+      operation: entry.operation ?? '',
+      ...(entry.fieldsV1 !== undefined ? { fieldsV1: entry.fieldsV1 } : {}),
+      ...(entry.time ? { time: rfc3339(entry.time) } : {}),
+    })),
+  };
+}
+
+function readWorkload(apps: AppsV1Api, kind: WorkloadKind, namespace: string, name: string, options: CallOptions): Promise<any> {
+  return kind === 'Deployment' ? apps.readNamespacedDeployment({ namespace, name }, options)
+    : kind === 'StatefulSet' ? apps.readNamespacedStatefulSet({ namespace, name }, options)
+      : apps.readNamespacedDaemonSet({ namespace, name }, options);
+}
+
+function toWorkload(label: string, kind: WorkloadKind, raw: any, fallbackNamespace: string): WorkloadObject {
+  const metadata = raw?.metadata;
+  if (!metadata?.name) throw invalidResponse(label);
+  const status = raw.status ?? {};
+  const daemon = kind === 'DaemonSet';
+  return {
+    kind,
+    namespace: metadata.namespace ?? fallbackNamespace,
+    name: metadata.name,
+    generation: Number(metadata.generation ?? 0),
+    annotations: { ...(metadata.annotations ?? {}) },
+    templateAnnotations: { ...(raw.spec?.template?.metadata?.annotations ?? {}) },
+    observedGeneration: Number(status.observedGeneration ?? 0),
+    desired: Number(daemon ? status.desiredNumberScheduled ?? 0 : raw.spec?.replicas ?? 1),
+    updated: Number((daemon ? status.updatedNumberScheduled : status.updatedReplicas) ?? 0),
+    available: Number((daemon ? status.numberAvailable : status.availableReplicas) ?? 0),
+    total: Number(daemon ? (status.currentNumberScheduled ?? 0) + (status.numberMisscheduled ?? 0) : status.replicas ?? 0),
+    ...(kind === 'StatefulSet' ? { currentRevision: status.currentRevision ?? '', updateRevision: status.updateRevision ?? '' } : {}),
+    managedFields: (metadata.managedFields ?? []).map((entry: any) => ({
       manager: entry.manager ?? '',
       operation: entry.operation ?? '',
       ...(entry.fieldsV1 !== undefined ? { fieldsV1: entry.fieldsV1 } : {}),
