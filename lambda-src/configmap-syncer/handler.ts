@@ -73,7 +73,10 @@ function readTargets(env: NodeJS.ProcessEnv): SyncTargetConfig[] {
     }
     const workloads = readWorkloadSelectors(t.workloads, where, t.configMapName);
     return {
-      cluster: t.cluster, namespace: t.namespace, configMapName: t.configMapName, createNamespace: t.createNamespace ?? false,
+      cluster: t.cluster,
+      namespace: t.namespace,
+      configMapName: t.configMapName,
+      createNamespace: t.createNamespace ?? false,
       ...(workloads ? { workloads } : {}),
     };
   });
@@ -106,7 +109,7 @@ const ROLLOUT_MARGIN_MS = 15_000;
  * dead-letters it; `sync` and `test_sync` report failures in the summary (and `sync` in metrics),
  * and the next scheduled sync retries them.
  */
-export function createHandler(env: NodeJS.ProcessEnv = process.env, dependencies: SyncerDependencies = {}): (event: unknown, context?: LambdaContext) => Promise<HandlerSummary> {
+export function createHandler(env: NodeJS.ProcessEnv = process.env, dependencies: SyncerDependencies = {}): SyncHandler {
   return withSettings(env, (complete) => buildHandler(complete, dependencies), { client: dependencies.settingsClient });
 }
 
@@ -115,7 +118,10 @@ export interface LambdaContext {
   getRemainingTimeInMillis(): number;
 }
 
-function buildHandler(env: NodeJS.ProcessEnv, dependencies: SyncerDependencies): (event: unknown, context?: LambdaContext) => Promise<HandlerSummary> {
+/** The handler: an event (and Lambda's context) in, the value-free summary out. */
+export type SyncHandler = (event: unknown, context?: LambdaContext) => Promise<HandlerSummary>;
+
+function buildHandler(env: NodeJS.ProcessEnv, dependencies: SyncerDependencies): SyncHandler {
   const settings = readSettings(env);
   const rolloutConfig = readRollout(env);
   const clients = dependencies.clients ?? new ClientCache(settings.primaryRegion);
@@ -132,7 +138,9 @@ function buildHandler(env: NodeJS.ProcessEnv, dependencies: SyncerDependencies):
         return { action: 'ignored', trigger: invocation.trigger, reason: invocation.reason, targets: [], durationMs: Date.now() - started };
       }
       const synced = await syncer.sync(invocation);
-      const summary: HandlerSummary = rollout ? { ...synced, rollout: await rolloutAfterSync(rollout, rolloutConfig!, syncer, invocation.action, started, context) } : synced;
+      const summary: HandlerSummary = rollout
+        ? { ...synced, rollout: await rolloutAfterSync(rollout, rolloutConfig!, syncer, invocation.action, started, context) }
+        : synced;
       const failures = summary.targets.filter((t) => t.outcome === 'failed');
       if (invocation.failOnError && failures.length > 0) {
         throw new SyncError('SyncFailed', `sync after ${invocation.trigger} failed for ${failures.length} of ${summary.targets.length} targets: `

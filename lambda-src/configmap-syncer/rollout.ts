@@ -1,6 +1,6 @@
 import type { KubernetesClusterConfig, RolloutConfig, SyncTargetConfig, WorkloadSelectorConfig } from '../../src/configmap-syncer/contract';
 import {
-  CLUSTER_DIMENSION, CONFIGMAP_FIELD_MANAGER, CONTENT_HASH_ANNOTATION, ROLLOUT_ANNOTATION, ROLLOUT_FIELD_MANAGER_PREFIX, SyncMetric,
+  CLUSTER_DIMENSION, CONFIGMAP_FIELD_MANAGER, CONTENT_HASH_ANNOTATION, ROLLOUT_ANNOTATION, ROLLOUT_FIELD_MANAGER_PREFIX, RolloutMetric,
 } from '../../src/configmap-syncer/contract';
 import { KubernetesApiError, KubernetesClient, WorkloadKind, WorkloadObject } from '../shared/kubernetes';
 import { addSplitMetric, errorFields, logger, MetricUnit } from '../shared/observability';
@@ -190,15 +190,20 @@ export class Rollout {
             await this.apply(u, { hash: u.hash, state: 'complete', started: w.annotations[key(ROLLOUT_ANNOTATION.STARTED, u.target)] });
             outcomes.set(u, 'completed');
             counts.completed++;
-            this.count(u, SyncMetric.ROLLOUTS_COMPLETED);
+            this.count(u, RolloutMetric.ROLLOUTS_COMPLETED);
           } else if (!(now - started < this.config.rolloutTimeoutSeconds * 1000)) {
             await this.apply(u, { hash: u.hash, state: 'failed', started: w.annotations[key(ROLLOUT_ANNOTATION.STARTED, u.target)] });
             outcomes.set(u, 'failed');
             counts.failed++;
-            this.count(u, SyncMetric.ROLLOUTS_FAILED);
+            this.count(u, RolloutMetric.ROLLOUTS_FAILED);
             logger.error('rollout did not complete within its timeout: later waves are not started', {
-              ...this.identity(u), rolloutTimeoutSeconds: this.config.rolloutTimeoutSeconds,
-              observedGeneration: w.observedGeneration, generation: w.generation, desired: w.desired, updated: w.updated, available: w.available,
+              ...this.identity(u),
+              rolloutTimeoutSeconds: this.config.rolloutTimeoutSeconds,
+              observedGeneration: w.observedGeneration,
+              generation: w.generation,
+              desired: w.desired,
+              updated: w.updated,
+              available: w.available,
             });
           } else {
             outcomes.set(u, 'rolling');
@@ -229,7 +234,7 @@ export class Rollout {
             await this.apply(u, { hash: u.hash!, state: 'rolling', started: new Date(now).toISOString(), template: true });
             outcomes.set(u, 'started');
             counts.started++;
-            this.count(u, SyncMetric.ROLLOUTS_STARTED);
+            this.count(u, RolloutMetric.ROLLOUTS_STARTED);
             logger.info('rollout started', this.identity(u));
           } catch (e) {
             outcomes.set(u, 'error');
@@ -253,7 +258,7 @@ export class Rollout {
     const workloads = units.map((u) => {
       if (u.error !== undefined || !u.workload) {
         counts.failed++;
-        this.count(u, SyncMetric.ROLLOUTS_FAILED);
+        this.count(u, RolloutMetric.ROLLOUTS_FAILED);
         return this.errorResult(u);
       }
       return this.result(u, outcomes.get(u) ?? 'unchanged');

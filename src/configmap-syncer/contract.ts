@@ -77,6 +77,13 @@ export const SyncMetric = {
   SYNC_FAILURE: 'SyncFailure',
   /** Keys refused because their name or value looks sensitive (counted per target). */
   KEYS_EXCLUDED: 'KeysExcluded',
+} as const;
+
+/**
+ * Metrics of the workload rollout (only emitted when a target names workloads), each once as a
+ * total and once per cluster, like `SyncMetric`.
+ */
+export const RolloutMetric = {
   /** Workloads whose pod template annotation was changed to roll their pods (counted per cluster). */
   ROLLOUTS_STARTED: 'RolloutsStarted',
   /** Rollouts seen complete: observedGeneration current and every replica updated and available. */

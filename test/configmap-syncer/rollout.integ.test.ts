@@ -66,9 +66,21 @@ async function finishRollout(cluster: KubeCluster, ns: string, kind: string, nam
   const w = await getWorkload(cluster, ns, kind, name);
   const n = w.spec.replicas ?? 2;
   const status = kind === 'DaemonSet'
-    ? { observedGeneration: w.metadata.generation, desiredNumberScheduled: n, currentNumberScheduled: n, numberMisscheduled: 0, numberReady: n, updatedNumberScheduled: n, numberAvailable: n }
+    ? {
+      observedGeneration: w.metadata.generation,
+      desiredNumberScheduled: n,
+      currentNumberScheduled: n,
+      numberMisscheduled: 0,
+      numberReady: n,
+      updatedNumberScheduled: n,
+      numberAvailable: n,
+    }
     : {
-      observedGeneration: w.metadata.generation, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n,
+      observedGeneration: w.metadata.generation,
+      replicas: n,
+      updatedReplicas: n,
+      readyReplicas: n,
+      availableReplicas: n,
       ...(kind === 'StatefulSet' ? { currentReplicas: n, currentRevision: `${name}-${w.metadata.generation}`, updateRevision: `${name}-${w.metadata.generation}` } : {}),
     };
   const res = await cluster.admin.request('PATCH', `${workloadPath(ns, kind, name)}/status`, { status }, 'application/merge-patch+json');
@@ -100,7 +112,9 @@ interface Case {
 }
 
 /** A test's own namespace (edit on ConfigMaps granted), parameter path, ConfigMap and rollout settings. */
-async function setting(name: string, workloads: WorkloadSelectorConfig[], rollout: Partial<RolloutConfig> = {}, clusters = [blue, green]): Promise<Case> {
+async function setting(
+  name: string, workloads: WorkloadSelectorConfig[], rollout: Partial<RolloutConfig> = {}, clusters = [blue, green],
+): Promise<Case> {
   await Promise.all(clusters.map((k) => k.grant(name, ROLE_ARN, 'edit')));
   return {
     ns: name,
@@ -124,7 +138,8 @@ function handler(c: Case, dependencies: SyncerDependencies = {}): (event: unknow
 
 const rolled = (summary: HandlerSummary) => summary.rollout!.workloads.map((w) => `${w.cluster} ${w.kind}/${w.name} ${w.outcome}${w.errorName ? ` ${w.errorName}` : ''}`);
 const templateHash = (w: any, cm: string) => w.spec.template.metadata.annotations?.[`${ROLLOUT_ANNOTATION.HASH}/${cm}`];
-const configHash = async (cluster: KubeCluster, c: Case) => (await cluster.admin.getConfigMap(c.ns, c.configMapName)).metadata.annotations[CONTENT_HASH_ANNOTATION];
+const configHash = async (cluster: KubeCluster, c: Case) =>
+  (await cluster.admin.getConfigMap(c.ns, c.configMapName)).metadata.annotations[CONTENT_HASH_ANNOTATION];
 
 async function put(c: Case, key: string, v: string): Promise<void> {
   await world.putParameter(REGION, `${c.path}/${key}`, v, 'String');
