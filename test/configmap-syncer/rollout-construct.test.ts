@@ -181,3 +181,43 @@ test('a consumer applying AwsSolutionsChecks sees no unacknowledged finding from
   expect(ours).toEqual([]);
   void cloudwatch;
 });
+
+describe('the handler refuses malformed rollout settings at cold start, naming the variable', () => {
+  const target = { cluster: { name: 'blue', region: 'us-east-1' }, namespace: 'apps', configMapName: 'app-config', createNamespace: false };
+  const envWith = (rolloutJson: unknown, workloads: unknown = [{ kind: 'Deployment', name: 'web' }], configMapName = 'app-config') => ({
+    [SyncEnv.PRIMARY_REGION]: 'us-east-1',
+    [SyncEnv.SOURCE_PARAMETER_PATH]: '/app',
+    [SyncEnv.TARGETS]: JSON.stringify([{ ...target, configMapName, workloads }]),
+    [SyncEnv.ROLLOUT]: JSON.stringify(rolloutJson),
+  });
+  const good = { waves: 'primary-first', pauseSeconds: 30, rolloutTimeoutSeconds: 600, pollSeconds: 240 };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { readSettings, readRollout } = require('../../lambda-src/configmap-syncer/handler');
+
+  test.each<[string, NodeJS.ProcessEnv, string]>([
+    ['unknown waves', envWith({ ...good, waves: 'all' }), 'environment variable ROLLOUT must have waves "primary-first" or "region-by-region", but got "all"'],
+    ['a negative pause', envWith({ ...good, pauseSeconds: -1 }), 'environment variable ROLLOUT must have pauseSeconds as a whole number of seconds (0 or more), but got -1'],
+    ['a fractional wave wait', envWith({ ...good, waveWaitSeconds: 1.5 }), 'environment variable ROLLOUT must have waveWaitSeconds as a whole number of seconds (0 or more), but got 1.5'],
+  ])('%s', (_name, environment, message) => {
+    expect(() => readRollout(environment)).toThrow(new Error(message));
+  });
+
+  test.each<[string, NodeJS.ProcessEnv, string]>([
+    ['a kind it cannot roll', envWith(good, [{ kind: 'Job', name: 'x' }]), 'environment variable SYNC_TARGETS[0].workloads[0].kind must be one of Deployment, StatefulSet, DaemonSet, but got "Job"'],
+    ['both name and selector', envWith(good, [{ kind: 'Deployment', name: 'x', labelSelector: 'a=b' }]),
+      'environment variable SYNC_TARGETS[0].workloads[0] must have exactly one of name and labelSelector'],
+    ['a bad name', envWith(good, [{ kind: 'Deployment', name: 'X' }]), 'environment variable SYNC_TARGETS[0].workloads[0].name must be a DNS-1123 subdomain, but got "X"'],
+    ['workloads that are not an array', envWith(good, { kind: 'Deployment' }),
+      'environment variable SYNC_TARGETS[0].workloads must be a JSON array of {"kind", "name"} or {"kind", "labelSelector"}'],
+    ['a ConfigMap name too long for the annotation keys', envWith(good, [{ kind: 'Deployment', name: 'web' }], 'c'.repeat(64)),
+      `environment variable SYNC_TARGETS[0] names workloads, so its configMapName must be at most 63 characters (it is part of an annotation key), but got "${'c'.repeat(64)}"`],
+  ])('%s', (_name, environment, message) => {
+    expect(() => readSettings(environment)).toThrow(new Error(message));
+  });
+
+  test('targets without workloads and no ROLLOUT read as before', () => {
+    const environment = { ...envWith(good), [SyncEnv.TARGETS]: JSON.stringify([target]), [SyncEnv.ROLLOUT]: '' };
+    expect(readSettings(environment).targets).toEqual([target]);
+    expect(readRollout(environment)).toBeUndefined();
+  });
+});
