@@ -213,8 +213,13 @@ export class Rollout {
           outcomes.set(u, state === 'failed' ? 'failed' : 'unchanged');
         }
       } catch (e) {
-        outcomes.set(u, 'error');
-        (u as { error?: unknown }).error = e;
+        if (isLostRace(e)) {
+          // Another invocation recorded this step first; the next pass reads what it wrote.
+          outcomes.set(u, state === 'rolling' ? 'rolling' : 'waiting');
+        } else {
+          outcomes.set(u, 'error');
+          (u as { error?: unknown }).error = e;
+        }
       }
     });
 
@@ -237,8 +242,13 @@ export class Rollout {
             this.count(u, RolloutMetric.ROLLOUTS_STARTED);
             logger.info('rollout started', this.identity(u));
           } catch (e) {
-            outcomes.set(u, 'error');
-            (u as { error?: unknown }).error = e;
+            if (isLostRace(e)) {
+              // Another invocation started it at the same time.
+              outcomes.set(u, 'rolling');
+            } else {
+              outcomes.set(u, 'error');
+              (u as { error?: unknown }).error = e;
+            }
           }
         });
       }
@@ -247,7 +257,8 @@ export class Rollout {
         if (outcome === 'failed') halted = true;
         if (outcome === 'paused' || outcome === 'waiting') blocked = true;
         if (outcome === 'started' || outcome === 'rolling') {
-          const startedAt = outcome === 'started' ? now : Date.parse(u.workload!.annotations[key(ROLLOUT_ANNOTATION.STARTED, u.target)] ?? '');
+          // A start another invocation won has no start time in what this pass read: it started now.
+          const startedAt = outcome === 'started' ? now : (Date.parse(u.workload!.annotations[key(ROLLOUT_ANNOTATION.STARTED, u.target)] ?? '') || now);
           const wait = this.config.waveWaitSeconds;
           if (wait === undefined || now - startedAt < wait * 1000) blocked = true;
           if (wait !== undefined && now - startedAt < wait * 1000) soon(startedAt + wait * 1000 - now);
@@ -329,6 +340,8 @@ export class Rollout {
       },
       ...(template !== undefined ? { templateAnnotations: { [hashKey]: template } } : {}),
       fieldManager: rolloutFieldManager(u.target.configMapName),
+      // Over the version this pass read: of two invocations at once, one records each step.
+      resourceVersion: w.resourceVersion,
     });
   }
 
@@ -360,6 +373,11 @@ export class Rollout {
     logger.error('workload rollout failed', { ...this.identity(u), ...details });
     return { ...this.identity(u), outcome: 'error', ...details };
   }
+}
+
+/** A 409 of the version precondition (not of another field manager): another invocation wrote first. */
+function isLostRace(e: unknown): boolean {
+  return e instanceof KubernetesApiError && e.statusCode === 409 && !(e.conflictingManagers?.length);
 }
 
 /** The field manager of the rollout annotations for one ConfigMap. */

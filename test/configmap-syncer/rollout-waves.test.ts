@@ -103,6 +103,7 @@ class World {
     const toObject = (w: FakeWorkload): WorkloadObject => ({
       kind: 'Deployment',
       namespace: 'app',
+      resourceVersion: String(w.generation),
       name: w.name,
       generation: w.generation,
       annotations: { ...w.annotations },
@@ -286,6 +287,7 @@ describe('waves and completion', () => {
     const w: WorkloadObject = {
       kind: 'Deployment',
       namespace: 'a',
+      resourceVersion: '7',
       name: 'w',
       generation: 3,
       annotations: {},

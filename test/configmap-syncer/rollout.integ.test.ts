@@ -7,14 +7,17 @@
  *
  * No controller runs in these clusters: a Deployment's status only changes when a test writes it,
  * as kube-controller-manager would once the pods are replaced (`finishRollout`). Each test has its
- * own parameter path, ConfigMap and workloads, so the tests are independent.
+ * own parameter path, ConfigMap and workloads, so the tests are independent. The last test runs the
+ * handler's bundle (assets/, `npx projen bundle`) in two OS processes at once.
  */
 import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { createHandler as CreateHandler, HandlerSummary, SyncerDependencies } from '../../lambda-src/configmap-syncer/handler';
 import type { RolloutConfig, SyncTargetConfig, WorkloadSelectorConfig } from '../../src/configmap-syncer/contract';
 import { CONTENT_HASH_ANNOTATION, ROLLOUT_ANNOTATION, SyncEnv } from '../../src/configmap-syncer/contract';
 import { rolloutManifests } from '../../src/configmap-syncer/rollout-rbac';
+import { runBundle } from '../demo/support';
 import { ConfigWorld } from '../drift-detector/world';
 import { KubeCluster, startKubeCluster, StsKeyring } from '../harness/kube';
 import { applyEnv, awsTestEnv, MotoServer, startMotoServer } from '../harness/moto';
@@ -307,7 +310,9 @@ test('one invocation moves the waves on while it may poll (the controllers finis
 }, 120_000);
 
 test('selects workloads by label, of every kind, and test_sync shows which would roll', async () => {
-  const selectors: WorkloadSelectorConfig[] = [{ kind: 'Deployment', labelSelector: 'config=shop' }, { kind: 'StatefulSet', name: 'db' }, { kind: 'DaemonSet', name: 'agent' }];
+  const selectors: WorkloadSelectorConfig[] = [
+    { kind: 'Deployment', labelSelector: 'config=shop' }, { kind: 'StatefulSet', name: 'db' }, { kind: 'DaemonSet', name: 'agent' },
+  ];
   const c = await setting('labels', selectors, {}, [blue]);
   await createWorkload(blue, c.ns, 'Deployment', 'front', { config: 'shop' });
   await createWorkload(blue, c.ns, 'Deployment', 'back', { config: 'shop' });
@@ -404,3 +409,56 @@ test('leaves the fields the GitOps controller owns alone, and its re-apply keeps
   expect(after.spec.template.spec.containers[0].image).toBe('registry.example/app:2.0');
   expect(templateHash(after, c.configMapName)).toBe(await configHash(blue, c));
 }, 120_000);
+
+test('two invocations at once, in two OS processes, agree: one new pod template per cluster, each step recorded once', async () => {
+  const c = await setting('concurrent', [{ kind: 'Deployment', name: 'orders' }], { pollSeconds: 30 });
+  await Promise.all([blue, green].map(async (k) => {
+    await createWorkload(k, c.ns, 'Deployment', 'orders');
+    await grantRollout(k, c.ns, c.targets[0].workloads!);
+  }));
+  await put(c, 'mode', 'one');
+  await handler(c)({ action: 'sync' });
+  await put(c, 'mode', 'two');
+
+  // Records every pod template annotation value each cluster shows, and plays the controllers.
+  const seen = new Map<string, Array<string | undefined>>([['blue', []], ['green', []]]);
+  let stop = false;
+  const watcher = (async () => {
+    while (!stop) {
+      for (const k of [blue, green]) {
+        const w = await getWorkload(k, c.ns, 'Deployment', 'orders');
+        const values = seen.get(k.name)!;
+        const value = templateHash(w, c.configMapName);
+        if (values[values.length - 1] !== value || values.length === 0) values.push(value);
+        if (value !== undefined && w.metadata.generation > (w.status?.observedGeneration ?? 0)) await finishRollout(k, c.ns, 'Deployment', 'orders');
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const environment = {
+    ...process.env,
+    [SyncEnv.PRIMARY_REGION]: REGION,
+    [SyncEnv.SOURCE_PARAMETER_PATH]: c.path,
+    [SyncEnv.TARGETS]: JSON.stringify(c.targets),
+    [SyncEnv.ROLLOUT]: JSON.stringify(c.rollout),
+  };
+  const bundle = path.join(__dirname, '..', '..', 'assets', 'lambda-src', 'configmap-syncer', 'index.lambda', 'index.js');
+  const [a, b] = await Promise.all([runBundle(bundle, environment, { action: 'sync' }), runBundle(bundle, environment, { action: 'sync' })]);
+  stop = true;
+  await watcher;
+
+  expect([a.error, b.error]).toEqual([undefined, undefined]);
+  for (const r of [a.result, b.result]) expect(r.rollout).toMatchObject({ inProgress: false, halted: false });
+  const hashes = { blue: await configHash(blue, c), green: await configHash(green, c) };
+  // One new pod template per cluster: from none to the new hash, and nothing in between.
+  expect(Object.fromEntries(seen)).toEqual({ blue: [undefined, hashes.blue], green: [undefined, hashes.green] });
+  // Each start and completion is recorded (and counted) by one of the two processes only.
+  const logs = [...a.logs, ...b.logs];
+  const sum = (name: string) => logs.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l))
+    .filter((d) => d.Cluster === undefined && typeof d[name] === 'number').reduce((s, d) => s + d[name], 0);
+  expect({ started: sum('RolloutsStarted'), completed: sum('RolloutsCompleted'), failed: sum('RolloutsFailed') }).toEqual({ started: 2, completed: 2, failed: 0 });
+  for (const k of [blue, green]) {
+    const w = await getWorkload(k, c.ns, 'Deployment', 'orders');
+    expect(w.metadata.annotations[`${ROLLOUT_ANNOTATION.STATE}/${c.configMapName}`]).toBe('complete');
+  }
+}, 180_000);

@@ -50,6 +50,8 @@ export interface WorkloadObject {
   readonly namespace: string;
   readonly name: string;
   readonly generation: number;
+  /** The version read; pass it to {@link KubernetesClient.applyWorkloadAnnotations} to apply only over it. */
+  readonly resourceVersion: string;
   readonly annotations: Record<string, string>;
   readonly templateAnnotations: Record<string, string>;
   /** `status.observedGeneration`; 0 before the controller saw the object. */
@@ -80,6 +82,12 @@ export interface ApplyWorkloadAnnotationsRequest {
   readonly fieldManager: string;
   /** @default false */
   readonly force?: boolean;
+  /**
+   * Apply only if the object is still at this version (optimistic concurrency): otherwise the call
+   * fails with a 409 `Conflict` without `conflictingManagers`.
+   * @default - whatever the version
+   */
+  readonly resourceVersion?: string;
 }
 
 /** A server-side apply of one ConfigMap: the complete set of fields this field manager owns. */
@@ -303,7 +311,7 @@ export class KubernetesClient {
     const manifest = {
       apiVersion: 'apps/v1',
       kind,
-      metadata: { name, namespace, annotations: request.annotations },
+      metadata: { name, namespace, annotations: request.annotations, ...(request.resourceVersion ? { resourceVersion: request.resourceVersion } : {}) },
       ...(request.templateAnnotations ? { spec: { template: { metadata: { annotations: request.templateAnnotations } } } } : {}),
     };
     const label = `PATCH ${WORKLOAD_RESOURCES[kind]}/${namespace}/${name}`;
@@ -474,6 +482,7 @@ function toWorkload(label: string, kind: WorkloadKind, raw: any, fallbackNamespa
     namespace: metadata.namespace ?? fallbackNamespace,
     name: metadata.name,
     generation: Number(metadata.generation ?? 0),
+    resourceVersion: metadata.resourceVersion ?? '',
     annotations: { ...(metadata.annotations ?? {}) },
     templateAnnotations: { ...(raw.spec?.template?.metadata?.annotations ?? {}) },
     observedGeneration: Number(status.observedGeneration ?? 0),
