@@ -144,7 +144,13 @@ const templateHash = (w: any, cm: string) => w.spec.template.metadata.annotation
 const configHash = async (cluster: KubeCluster, c: Case) =>
   (await cluster.admin.getConfigMap(c.ns, c.configMapName)).metadata.annotations[CONTENT_HASH_ANNOTATION];
 
-async function put(c: Case, key: string, v: string): Promise<void> {
+/** Every value the tests write: none may appear in a log line, a metric or a result. */
+const values: string[] = [];
+
+/** Writes a fresh, recognisable value (`<label>-<uuid>`) of `key`, registered for the leak scan. */
+async function put(c: Case, key: string, label: string): Promise<void> {
+  const v = `${label}-${randomUUID()}`;
+  values.push(v);
   await world.putParameter(REGION, `${c.path}/${key}`, v, 'String');
 }
 
@@ -427,9 +433,9 @@ test('two invocations at once, in two OS processes, agree: one new pod template 
     while (!stop) {
       for (const k of [blue, green]) {
         const w = await getWorkload(k, c.ns, 'Deployment', 'orders');
-        const values = seen.get(k.name)!;
+        const shown = seen.get(k.name)!;
         const value = templateHash(w, c.configMapName);
-        if (values[values.length - 1] !== value || values.length === 0) values.push(value);
+        if (shown[shown.length - 1] !== value || shown.length === 0) shown.push(value);
         if (value !== undefined && w.metadata.generation > (w.status?.observedGeneration ?? 0)) await finishRollout(k, c.ns, 'Deployment', 'orders');
       }
       await new Promise((r) => setTimeout(r, 100));
@@ -447,6 +453,7 @@ test('two invocations at once, in two OS processes, agree: one new pod template 
   stop = true;
   await watcher;
 
+  results.push(...a.logs, ...b.logs, JSON.stringify(a.result), JSON.stringify(b.result));
   expect([a.error, b.error]).toEqual([undefined, undefined]);
   for (const r of [a.result, b.result]) expect(r.rollout).toMatchObject({ inProgress: false, halted: false });
   const hashes = { blue: await configHash(blue, c), green: await configHash(green, c) };
@@ -455,10 +462,44 @@ test('two invocations at once, in two OS processes, agree: one new pod template 
   // Each start and completion is recorded (and counted) by one of the two processes only.
   const logs = [...a.logs, ...b.logs];
   const sum = (name: string) => logs.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l))
-    .filter((d) => d.Cluster === undefined && typeof d[name] === 'number').reduce((s, d) => s + d[name], 0);
+    .filter((d) => d.Cluster === undefined && d[name] !== undefined)
+    // A metric added more than once in an invocation is an array of values in EMF.
+    .reduce((s, d) => s + [d[name]].flat().reduce((x: number, y: number) => x + y, 0), 0);
   expect({ started: sum('RolloutsStarted'), completed: sum('RolloutsCompleted'), failed: sum('RolloutsFailed') }).toEqual({ started: 2, completed: 2, failed: 0 });
   for (const k of [blue, green]) {
     const w = await getWorkload(k, c.ns, 'Deployment', 'orders');
     expect(w.metadata.annotations[`${ROLLOUT_ANNOTATION.STATE}/${c.configMapName}`]).toBe('complete');
   }
 }, 180_000);
+
+test('an invocation polls no longer than Lambda\'s remaining time allows (less a margin)', async () => {
+  const c = await setting('deadline', [{ kind: 'Deployment', name: 'mail' }], { pollSeconds: 120 }, [blue]);
+  await createWorkload(blue, c.ns, 'Deployment', 'mail');
+  await grantRollout(blue, c.ns, c.targets[0].workloads!);
+  await put(c, 'mode', 'one');
+  const environment = {
+    ...process.env,
+    [SyncEnv.PRIMARY_REGION]: REGION,
+    [SyncEnv.SOURCE_PARAMETER_PATH]: c.path,
+    [SyncEnv.TARGETS]: JSON.stringify(c.targets),
+    [SyncEnv.ROLLOUT]: JSON.stringify(c.rollout),
+  };
+  const invoke = rawCreateHandler(environment, { rolloutPollIntervalMs: 200 });
+  await invoke({ action: 'sync' });
+  await put(c, 'mode', 'two');
+  // 17 s left: 15 s are kept for the invocation itself, so the rollout may poll for about 2 s.
+  const started = Date.now();
+  const result = await invoke({ action: 'sync' }, { getRemainingTimeInMillis: () => 17_000 });
+  const took = Date.now() - started;
+
+  expect(rolled(result)).toEqual(['blue Deployment/mail rolling']);
+  expect(result.rollout).toMatchObject({ inProgress: true, started: 1 });
+  expect(took).toBeGreaterThanOrEqual(1_500);
+  expect(took).toBeLessThan(10_000);
+}, 60_000);
+
+test('no value the tests wrote appears in any log line, metric or result', () => {
+  expect(values.length).toBeGreaterThanOrEqual(20);
+  const seen = [...output.lines, ...results].join('\n');
+  expect(values.filter((v) => seen.includes(v))).toEqual([]);
+});
