@@ -291,7 +291,9 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
  * is set. It syncs on parameter and secret change events, on a schedule (every five minutes by
  * default) and on `{"action":"sync"}`; `{"action":"test_sync"}` shows what would change (a server-side
  * dry run). It emits `SyncSuccess`, `SyncFailure` and `KeysExcluded` in total and per cluster, and
- * raises `syncFailuresAlarm`.
+ * raises `syncFailuresAlarm`. A target may name the workloads that read its ConfigMap
+ * (`workloads`): when the data changes they are rolled, the primary region's clusters first (see
+ * `rollout`).
  *
  * The handler reaches each cluster with its IAM role through an EKS access entry with the
  * namespace-scoped `AmazonEKSEditPolicy`: created by this construct for clusters of this app in the
