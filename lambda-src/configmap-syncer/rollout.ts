@@ -280,44 +280,50 @@ export class Rollout {
 
   /** Reads every target's ConfigMap hash and the workloads it names; a failure is that target's (or workload's) unit. */
   private async read(withConfigMap: boolean): Promise<Unit[]> {
-    const perTarget = await Promise.all(this.targets.map(async (target): Promise<Unit[]> => {
-      const wave = this.waveOf.get(target)!;
-      let client: WorkloadApi;
-      let hash: string | undefined;
-      let changedAt: number | undefined;
+    const perTarget: Unit[][] = new Array(this.targets.length);
+    await forEachLimited(this.targets.map((target, index) => ({ target, index })), async ({ target, index }) => {
+      perTarget[index] = await this.readTarget(target, withConfigMap);
+    });
+    return perTarget.flat();
+  }
+
+  /** One target's units: its ConfigMap's hash and the workloads it names (a failure is the unit's). */
+  private async readTarget(target: SyncTargetConfig, withConfigMap: boolean): Promise<Unit[]> {
+    const wave = this.waveOf.get(target)!;
+    let client: WorkloadApi;
+    let hash: string | undefined;
+    let changedAt: number | undefined;
+    try {
+      client = await this.clients.client(target.cluster);
+      if (withConfigMap) {
+        const cm = await client.getConfigMap(target.namespace, target.configMapName);
+        hash = cm?.annotations[CONTENT_HASH_ANNOTATION];
+        const ours = cm?.managedFields.find((f) => f.manager === CONFIGMAP_FIELD_MANAGER && f.operation === 'Apply');
+        changedAt = ours?.time ? Date.parse(ours.time) : undefined;
+      }
+    } catch (e) {
+      return (target.workloads ?? []).map((selector) => ({ target, wave, selector, error: e }));
+    }
+    const units: Unit[] = [];
+    const seen = new Set<string>();
+    for (const selector of target.workloads ?? []) {
       try {
-        client = await this.clients.client(target.cluster);
-        if (withConfigMap) {
-          const cm = await client.getConfigMap(target.namespace, target.configMapName);
-          hash = cm?.annotations[CONTENT_HASH_ANNOTATION];
-          const ours = cm?.managedFields.find((f) => f.manager === CONFIGMAP_FIELD_MANAGER && f.operation === 'Apply');
-          changedAt = ours?.time ? Date.parse(ours.time) : undefined;
+        const found = selector.name !== undefined
+          ? [await client.getWorkload(selector.kind, target.namespace, selector.name)]
+          : await client.listWorkloads(selector.kind, target.namespace, selector.labelSelector!);
+        if (found[0] === undefined && selector.name !== undefined) {
+          units.push({ target, wave, selector, error: new KubernetesApiError(`GET ${selector.kind} ${target.namespace}/${selector.name}`, { statusCode: 404, reason: 'NotFound' }) });
+        }
+        for (const workload of found) {
+          if (!workload || seen.has(`${workload.kind}/${workload.name}`)) continue;
+          seen.add(`${workload.kind}/${workload.name}`);
+          units.push({ target, wave, workload, hash, changedAt, selector });
         }
       } catch (e) {
-        return (target.workloads ?? []).map((selector) => ({ target, wave, selector, error: e }));
+        units.push({ target, wave, selector, error: e });
       }
-      const units: Unit[] = [];
-      const seen = new Set<string>();
-      for (const selector of target.workloads ?? []) {
-        try {
-          const found = selector.name !== undefined
-            ? [await client.getWorkload(selector.kind, target.namespace, selector.name)]
-            : await client.listWorkloads(selector.kind, target.namespace, selector.labelSelector!);
-          if (found[0] === undefined && selector.name !== undefined) {
-            units.push({ target, wave, selector, error: new KubernetesApiError(`GET ${selector.kind} ${target.namespace}/${selector.name}`, { statusCode: 404, reason: 'NotFound' }) });
-          }
-          for (const workload of found) {
-            if (!workload || seen.has(`${workload.kind}/${workload.name}`)) continue;
-            seen.add(`${workload.kind}/${workload.name}`);
-            units.push({ target, wave, workload, hash, changedAt, selector });
-          }
-        } catch (e) {
-          units.push({ target, wave, selector, error: e });
-        }
-      }
-      return units;
-    }));
-    return perTarget.flat();
+    }
+    return units;
   }
 
   /**
