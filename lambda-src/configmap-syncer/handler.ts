@@ -1,7 +1,9 @@
 import { SyncError } from './errors';
 import { parseInvocation } from './events';
+import { Rollout, RolloutSummary, WorkloadClients } from './rollout';
+import { readRolloutConfig, readWorkloadSelectors } from './rollout-settings';
 import { ClusterClients, ConfigMapSyncer, SyncerSettings, SyncSummary } from './syncer';
-import type { SyncTargetConfig } from '../../src/configmap-syncer/contract';
+import type { RolloutConfig, SyncTargetConfig } from '../../src/configmap-syncer/contract';
 import { SyncEnv } from '../../src/configmap-syncer/contract';
 import { ClientCache } from '../shared/clients';
 import { booleanEnv, requireEnv, requireJsonEnv } from '../shared/env';
@@ -44,6 +46,11 @@ export function readSettings(env: NodeJS.ProcessEnv): SyncerSettings {
   };
 }
 
+/** The rollout settings, when some target names workloads (`ROLLOUT`); throws naming a bad value. */
+export function readRollout(env: NodeJS.ProcessEnv): RolloutConfig | undefined {
+  return readRolloutConfig(env);
+}
+
 function readTargets(env: NodeJS.ProcessEnv): SyncTargetConfig[] {
   const name = SyncEnv.TARGETS;
   const targets = requireJsonEnv<unknown>(name, env);
@@ -64,7 +71,14 @@ function readTargets(env: NodeJS.ProcessEnv): SyncTargetConfig[] {
     if (t.createNamespace !== undefined && typeof t.createNamespace !== 'boolean') {
       throw new Error(`${where} must have a boolean createNamespace, but got ${JSON.stringify(t.createNamespace)}`);
     }
-    return { cluster: t.cluster, namespace: t.namespace, configMapName: t.configMapName, createNamespace: t.createNamespace ?? false };
+    const workloads = readWorkloadSelectors(t.workloads, where, t.configMapName);
+    return {
+      cluster: t.cluster,
+      namespace: t.namespace,
+      configMapName: t.configMapName,
+      createNamespace: t.createNamespace ?? false,
+      ...(workloads ? { workloads } : {}),
+    };
   });
 }
 
@@ -76,7 +90,17 @@ export interface SyncerDependencies {
   readonly kubernetes?: ClusterClients;
   /** @default - an SSMClient for AWS_REGION */
   readonly settingsClient?: SettingsClient;
+  /** Clients of the workload rollout. @default - `kubernetes` */
+  readonly workloads?: WorkloadClients;
+  /** Pause between the rollout's passes in one invocation (ms). @default 5000 */
+  readonly rolloutPollIntervalMs?: number;
 }
+
+/** The summary of an invocation: the sync's, and the rollout's when some target names workloads. */
+export type HandlerSummary = SyncSummary & { readonly rollout?: RolloutSummary };
+
+/** Time an invocation keeps for itself after the rollout's last pass (ms). */
+const ROLLOUT_MARGIN_MS = 15_000;
 
 /**
  * Builds the Lambda handler; configuration is validated now (cold start), or on the first
@@ -85,15 +109,27 @@ export interface SyncerDependencies {
  * dead-letters it; `sync` and `test_sync` report failures in the summary (and `sync` in metrics),
  * and the next scheduled sync retries them.
  */
-export function createHandler(env: NodeJS.ProcessEnv = process.env, dependencies: SyncerDependencies = {}): (event: unknown) => Promise<SyncSummary> {
+export function createHandler(env: NodeJS.ProcessEnv = process.env, dependencies: SyncerDependencies = {}): SyncHandler {
   return withSettings(env, (complete) => buildHandler(complete, dependencies), { client: dependencies.settingsClient });
 }
 
-function buildHandler(env: NodeJS.ProcessEnv, dependencies: SyncerDependencies): (event: unknown) => Promise<SyncSummary> {
+/** The part of the Lambda context the handler reads. */
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** The handler: an event (and Lambda's context) in, the value-free summary out. */
+export type SyncHandler = (event: unknown, context?: LambdaContext) => Promise<HandlerSummary>;
+
+function buildHandler(env: NodeJS.ProcessEnv, dependencies: SyncerDependencies): SyncHandler {
   const settings = readSettings(env);
+  const rolloutConfig = readRollout(env);
   const clients = dependencies.clients ?? new ClientCache(settings.primaryRegion);
-  const syncer = new ConfigMapSyncer(settings, clients, dependencies.kubernetes ?? new KubernetesAccess(clients));
-  return async (event: unknown) => {
+  const kubernetes = dependencies.kubernetes ?? new KubernetesAccess(clients);
+  const syncer = new ConfigMapSyncer(settings, clients, kubernetes);
+  const rollout = rolloutConfig && new Rollout(rolloutConfig, settings.primaryRegion, settings.targets,
+    dependencies.workloads ?? (kubernetes as unknown as WorkloadClients), { pollIntervalMs: dependencies.rolloutPollIntervalMs });
+  return async (event: unknown, context?: LambdaContext) => {
     const started = Date.now();
     try {
       const invocation = parseInvocation(event, settings);
@@ -101,7 +137,10 @@ function buildHandler(env: NodeJS.ProcessEnv, dependencies: SyncerDependencies):
         logger.info('event ignored', { trigger: invocation.trigger, reason: invocation.reason });
         return { action: 'ignored', trigger: invocation.trigger, reason: invocation.reason, targets: [], durationMs: Date.now() - started };
       }
-      const summary = await syncer.sync(invocation);
+      const synced = await syncer.sync(invocation);
+      const summary: HandlerSummary = rollout
+        ? { ...synced, rollout: await rolloutAfterSync(rollout, rolloutConfig!, syncer, invocation.action, started, context) }
+        : synced;
       const failures = summary.targets.filter((t) => t.outcome === 'failed');
       if (invocation.failOnError && failures.length > 0) {
         throw new SyncError('SyncFailed', `sync after ${invocation.trigger} failed for ${failures.length} of ${summary.targets.length} targets: `
@@ -116,4 +155,17 @@ function buildHandler(env: NodeJS.ProcessEnv, dependencies: SyncerDependencies):
       metrics.publishStoredMetrics();
     }
   };
+}
+
+/**
+ * The rollout after a sync: test_sync's plan for the content hash it computed, otherwise passes
+ * until nothing is in progress, for at most `pollSeconds` and the invocation's remaining time.
+ */
+async function rolloutAfterSync(
+  rollout: Rollout, config: RolloutConfig, syncer: ConfigMapSyncer, action: string, started: number, context?: LambdaContext,
+): Promise<RolloutSummary> {
+  if (action === 'test_sync') return rollout.plan(syncer.preparedHash);
+  const byConfig = started + config.pollSeconds * 1000;
+  const byContext = context ? Date.now() + context.getRemainingTimeInMillis() - ROLLOUT_MARGIN_MS : Infinity;
+  return rollout.run(Math.min(byConfig, byContext));
 }

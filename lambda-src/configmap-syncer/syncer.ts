@@ -96,6 +96,9 @@ type Prepared = Ready | Unready;
  * const summary = await syncer.sync({ action: 'test_sync', trigger: 'test_sync' });
  */
 export class ConfigMapSyncer {
+  /** The content hash the last run prepared (also a dry run's); undefined when the source could not be read. */
+  public preparedHash?: string;
+
   constructor(
     private readonly settings: SyncerSettings,
     private readonly clients: ClientCache,
@@ -111,6 +114,7 @@ export class ConfigMapSyncer {
     const started = Date.now();
     const dryRun = run.action === 'test_sync';
     const prepared = await this.prepare();
+    this.preparedHash = 'hash' in prepared ? prepared.hash : undefined;
     const settled = await mapSettled(this.settings.targets, TARGET_CONCURRENCY, (target) => this.syncTarget(target, prepared, dryRun));
     const targets = settled.map((s, i) => (s.status === 'fulfilled' ? s.value : this.failed(this.settings.targets[i], prepared, s.reason)));
     if (!dryRun) {

@@ -52,3 +52,22 @@ export function createSyncAlarms(alarms: AlarmSet, sources: SyncAlarmSources): S
 
   return { syncFailuresAlarm, errorsAlarm, throttlesAlarm, deadLetterAlarm };
 }
+
+/** Creates the alarm on failed workload rollouts (only for a syncer whose targets name workloads). */
+export function createRolloutAlarm(
+  alarms: AlarmSet,
+  rolloutsFailed: (options: cloudwatch.MetricOptions) => cloudwatch.IMetric,
+): cloudwatch.Alarm | undefined {
+  return alarms.add({
+    id: 'RolloutFailuresAlarm',
+    metric: rolloutsFailed({ statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD }),
+    threshold: 1, // failed rollouts and workloads that could not be rolled, per 5 minutes
+    ...AT_LEAST_ONCE,
+    // No data means no rollout failed in the period (a workload that cannot be rolled fails again at the next sync).
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    description: 'A workload rollout did not complete within its timeout (later regions keep their pods until the data changes again), '
+      + 'or a workload could not be read or patched (denied by RBAC, missing, or a field conflict). RolloutsFailed with the Cluster '
+      + 'dimension shows which cluster; the function\'s log group names the workload. Fix the workload, then change the data (or '
+      + 'roll it yourself with kubectl rollout restart); invoke the function with {"action":"test_sync"} to see which workloads would roll.',
+  });
+}

@@ -9,11 +9,13 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { createSyncAlarms } from './alarms';
-import { SyncEnv, SyncMetric, SyncTargetConfig } from './contract';
+import { createRolloutAlarm, createSyncAlarms } from './alarms';
+import { RolloutMetric, SyncEnv, SyncMetric, SyncTargetConfig, WorkloadSelectorConfig } from './contract';
 import { syncerDashboardWidgets } from './dashboard';
 import { ConfigMapSyncMetricOptions } from './metric-options';
 import { clusterDimension, syncMetric } from './metrics';
+import { bindWorkloads, rolloutConfig } from './rollout-config';
+import { ConfigMapRolloutOptions, WorkloadSelection } from './rollout-options';
 import { globMatchesOnlySensitiveNames, isSensitiveName } from './sensitive-names';
 import { SyncerFunction } from './syncer-function';
 import { AlarmSet } from '../core/alarms';
@@ -97,6 +99,17 @@ export interface ConfigMapSyncTarget {
    * @default false
    */
   readonly createNamespace?: boolean;
+
+  /**
+   * Workloads in the namespace whose pods read this ConfigMap. When a sync changes its data, the
+   * handler changes an annotation of their pod template (server-side apply under its own field
+   * manager), which starts an ordinary rolling update, in waves across regions (see `rollout`).
+   * Nothing restarts while the data stays the same; a workload seen for the first time is recorded
+   * as up to date without a restart. See README, "Rolling workloads".
+   *
+   * @default - no workload is rolled
+   */
+  readonly workloads?: WorkloadSelection[];
 }
 
 /**
@@ -197,6 +210,15 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
   readonly forceConflicts?: boolean;
 
   /**
+   * How the workloads of the targets (`ConfigMapSyncTarget.workloads`) are rolled: clusters of the
+   * primary region first, then the others; a pause that makes several changes one rollout; the
+   * timeout of a rollout. Only used when a target names workloads.
+   *
+   * @default - every other region at once after the primary region, a 30-second pause, a 10-minute rollout timeout
+   */
+  readonly rollout?: ConfigMapRolloutOptions;
+
+  /**
    * When to sync every target, in addition to the syncs parameter and secret changes trigger.
    *
    * Runs at most once every 5 minutes: a sync may take the handler's default timeout, and
@@ -269,7 +291,9 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
  * is set. It syncs on parameter and secret change events, on a schedule (every five minutes by
  * default) and on `{"action":"sync"}`; `{"action":"test_sync"}` shows what would change (a server-side
  * dry run). It emits `SyncSuccess`, `SyncFailure` and `KeysExcluded` in total and per cluster, and
- * raises `syncFailuresAlarm`.
+ * raises `syncFailuresAlarm`. A target may name the workloads that read its ConfigMap
+ * (`workloads`): when the data changes they are rolled, the primary region's clusters first (see
+ * `rollout`).
  *
  * The handler reaches each cluster with its IAM role through an EKS access entry with the
  * namespace-scoped `AmazonEKSEditPolicy`: created by this construct for clusters of this app in the
@@ -373,6 +397,15 @@ export class ConfigMapSyncer extends Construct {
   /** Messages in the dead-letter queue (Maximum ≥ 1); undefined when `createAlarms` is false. */
   public readonly deadLetterAlarm?: cloudwatch.IAlarm;
 
+  /**
+   * Workload rollouts that failed or workloads that could not be rolled (`RolloutsFailed` Sum ≥ 1 in
+   * 5 minutes); set only when a target names workloads and `createAlarms` is not false.
+   */
+  public readonly rolloutFailuresAlarm?: cloudwatch.IAlarm;
+
+  /** True when a target names workloads: the handler rolls them, and the rollout metrics and widgets exist. */
+  public readonly rollsWorkloads: boolean;
+
   private readonly alarmSet: AlarmSet;
   /** `Cluster` dimension values of the targets' clusters. */
   private readonly clusterDimensions: string[];
@@ -397,6 +430,10 @@ export class ConfigMapSyncer extends Construct {
       const schedule = props.schedule ?? DEFAULT_SCHEDULE;
       const configParameterName = this.validateProps(props, schedule);
       const resolvedTargets = resolveTargets(props);
+      this.rollsWorkloads = resolvedTargets.some((t) => t.workloads !== undefined);
+      if (props.rollout !== undefined && !this.rollsWorkloads) {
+        fail('rollout', 'is only used when a target names workloads (targets[].workloads)', props.rollout);
+      }
 
       const sources = [...(props.parameterPath !== undefined ? ['SSM parameters'] : []), ...(props.sourceSecret ? ['a secret'] : [])].join(' and ');
       const bundled = new BundledHandler(this, {
@@ -441,6 +478,7 @@ export class ConfigMapSyncer extends Construct {
       this.errorsAlarm = alarms.errorsAlarm;
       this.throttlesAlarm = alarms.throttlesAlarm;
       this.deadLetterAlarm = alarms.deadLetterAlarm;
+      if (this.rollsWorkloads) this.rolloutFailuresAlarm = createRolloutAlarm(this.alarmSet, (o) => this.metricRolloutsFailed(o));
       this.alarms = this.alarmSet.alarms;
       bundled.addConfiguredAlarmActions();
 
@@ -499,7 +537,13 @@ export class ConfigMapSyncer extends Construct {
       const key = clusterDimension(t.cluster);
       const previous = clusters.get(key);
       clusters.set(key, { cluster: t.cluster, bound, createsNamespace: (previous?.createsNamespace ?? false) || t.createNamespace });
-      return { cluster: bound.config, namespace: t.namespace, configMapName: t.configMapName, createNamespace: t.createNamespace };
+      return {
+        cluster: bound.config,
+        namespace: t.namespace,
+        configMapName: t.configMapName,
+        createNamespace: t.createNamespace,
+        ...(t.workloads ? { workloads: t.workloads } : {}),
+      };
     });
     return { targetConfigs, clusters };
   }
@@ -514,6 +558,7 @@ export class ConfigMapSyncer extends Construct {
         ...(props.sourceSecret ? { [SyncEnv.SOURCE_SECRET_ARN]: props.sourceSecret.secretFullArn ?? props.sourceSecret.secretArn } : {}),
         [SyncEnv.EXCLUDE_SENSITIVE_KEYS]: String(props.excludeSensitiveKeys ?? true),
         [SyncEnv.FORCE_CONFLICTS]: String(props.forceConflicts ?? false),
+        ...(this.rollsWorkloads ? { [SyncEnv.ROLLOUT]: JSON.stringify(rolloutConfig(props.rollout ?? {}, props.timeout ?? DEFAULT_TIMEOUT)) } : {}),
         [SyncEnv.METRIC_NAMESPACE]: this.metricNamespace,
         [SyncEnv.SERVICE_NAME]: this.serviceName,
       },
@@ -566,6 +611,7 @@ export class ConfigMapSyncer extends Construct {
         namespace: t.namespace,
         configMapName: t.configMapName,
         createNamespace: t.createNamespace,
+        ...(t.workloads ? { workloads: t.workloads } : {}),
       })),
       forceConflicts: props.forceConflicts ?? false,
     };
@@ -597,6 +643,34 @@ export class ConfigMapSyncer extends Construct {
    */
   public metricKeysExcluded(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric {
     return this.metric(SyncMetric.KEYS_EXCLUDED, cloudwatch.Stats.MAXIMUM, props);
+  }
+
+  /**
+   * Workloads whose pod template annotation the handler changed to roll their pods.
+   *
+   * @default - Sum over 5 minutes, all targets
+   */
+  public metricRolloutsStarted(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric {
+    return this.metric(RolloutMetric.ROLLOUTS_STARTED, cloudwatch.Stats.SUM, props);
+  }
+
+  /**
+   * Rollouts seen complete (the controller observed the change and every replica is updated and available).
+   *
+   * @default - Sum over 5 minutes, all targets
+   */
+  public metricRolloutsCompleted(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric {
+    return this.metric(RolloutMetric.ROLLOUTS_COMPLETED, cloudwatch.Stats.SUM, props);
+  }
+
+  /**
+   * Rollouts not complete within `rollout.rolloutTimeout` (counted once each), and workloads that
+   * could not be read or patched (counted at every sync: denied, missing, conflict).
+   *
+   * @default - Sum over 5 minutes, all targets
+   */
+  public metricRolloutsFailed(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric {
+    return this.metric(RolloutMetric.ROLLOUTS_FAILED, cloudwatch.Stats.SUM, props);
   }
 
 
@@ -741,6 +815,7 @@ interface ResolvedTarget {
   readonly namespace: string;
   readonly configMapName: string;
   readonly createNamespace: boolean;
+  readonly workloads?: WorkloadSelectorConfig[];
 }
 
 /** `<projectName>-<environmentName>-config`, when both are set. */
@@ -776,7 +851,8 @@ function resolveTargets(props: ConfigMapSyncerProps): ResolvedTarget[] {
     if (configMapName === undefined) {
       fail(`${prop}.configMapName`, 'must be set when neither configMapName nor projectName and environmentName are set', undefined);
     }
-    return { cluster: t.cluster, namespace, configMapName, createNamespace: t.createNamespace ?? false };
+    const workloads = bindWorkloads(prop, t.workloads, configMapName);
+    return { cluster: t.cluster, namespace, configMapName, createNamespace: t.createNamespace ?? false, ...(workloads ? { workloads } : {}) };
   });
   validateDistinct('targets', resolved.map((t) => `${clusterDimension(t.cluster)} ${t.namespace}/${t.configMapName}`));
   return resolved;

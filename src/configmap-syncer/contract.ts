@@ -22,6 +22,8 @@ export const SyncEnv = {
   EXCLUDE_SENSITIVE_KEYS: 'EXCLUDE_SENSITIVE_KEYS',
   /** `true` or `false`: take over keys another field manager owns (server-side apply `force`). */
   FORCE_CONFLICTS: 'FORCE_CONFLICTS',
+  /** JSON `RolloutConfig`; absent when no target names workloads. */
+  ROLLOUT: 'ROLLOUT',
   /** CloudWatch namespace for the EMF metrics (read by Powertools Metrics). */
   METRIC_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
   /** Value of the `service` dimension on every metric (read by Powertools). */
@@ -37,6 +39,31 @@ export interface SyncTargetConfig {
   readonly configMapName: string;
   /** Create the namespace when it does not exist (needs cluster-scoped access to namespaces). */
   readonly createNamespace: boolean;
+  /** Workloads in `namespace` whose pods read the ConfigMap and are rolled when its data changes; absent means none. */
+  readonly workloads?: WorkloadSelectorConfig[];
+}
+
+/** Workloads of one kind, by name or by label selector, in the target's namespace. */
+export interface WorkloadSelectorConfig {
+  readonly kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  /** Exactly one of `name` and `labelSelector`. */
+  readonly name?: string;
+  /** A Kubernetes label selector (`app=web,tier in (front)`). */
+  readonly labelSelector?: string;
+}
+
+/** How rollouts proceed across clusters (see README, "Rolling workloads"). */
+export interface RolloutConfig {
+  /** `primary-first`: the primary region's clusters, then all others at once; `region-by-region`: then one region at a time. */
+  readonly waves: 'primary-first' | 'region-by-region';
+  /** A new content hash rolls only once the ConfigMap has kept it this long (s): changes within it make one rollout. */
+  readonly pauseSeconds: number;
+  /** A rollout not complete this long (s) after it started has failed: later waves do not start. */
+  readonly rolloutTimeoutSeconds: number;
+  /** Start the next wave this long (s) after the previous one started, complete or not; absent means only when it completed. */
+  readonly waveWaitSeconds?: number;
+  /** Longest time (s) one invocation keeps polling to move waves on; later waves wait for the next invocation. */
+  readonly pollSeconds: number;
 }
 
 /**
@@ -52,11 +79,37 @@ export const SyncMetric = {
   KEYS_EXCLUDED: 'KeysExcluded',
 } as const;
 
+/**
+ * Metrics of the workload rollout (only emitted when a target names workloads), each once as a
+ * total and once per cluster, like `SyncMetric`.
+ */
+export const RolloutMetric = {
+  /** Workloads whose pod template annotation was changed to roll their pods (counted per cluster). */
+  ROLLOUTS_STARTED: 'RolloutsStarted',
+  /** Rollouts seen complete: observedGeneration current and every replica updated and available. */
+  ROLLOUTS_COMPLETED: 'RolloutsCompleted',
+  /** Rollouts not complete within their timeout, and workloads that could not be read or patched. */
+  ROLLOUTS_FAILED: 'RolloutsFailed',
+} as const;
+
 /** Dimension of the per-target metrics: `<region>/<cluster name>`. */
 export const CLUSTER_DIMENSION = 'Cluster';
 
 /** Annotation holding the SHA-256 of the synced data, so Reloader-style controllers can roll out. */
 export const CONTENT_HASH_ANNOTATION = 'cross-region-config.dev/content-hash';
+/**
+ * Annotation prefixes of a rolled workload, each followed by `/<configMapName>`: the content hash on
+ * the pod template (the change that rolls the pods) and on the object (the hash the pods have: rolled
+ * or adopted), the rollout's state (`adopted`, `rolling`, `complete`, `failed`) and its start time.
+ */
+export const ROLLOUT_ANNOTATION = {
+  HASH: 'rollout.cross-region-config.dev',
+  STATE: 'rollout-state.cross-region-config.dev',
+  STARTED: 'rollout-started.cross-region-config.dev',
+} as const;
+/** Field manager of a workload's rollout annotations for one ConfigMap: this prefix and the ConfigMap's name. */
+export const ROLLOUT_FIELD_MANAGER_PREFIX = 'cross-region-config-rollout.';
+
 /** Field manager of the syncer's server-side applies (shared with the drift detector's remediation). */
 export { CONFIGMAP_FIELD_MANAGER } from '../private/kubernetes-contract';
 

@@ -12,9 +12,14 @@ export interface SyncerDashboardSource extends IConstruct {
   readonly targetClusters: KubernetesCluster[];
   readonly handler: lambda.IFunction;
   readonly alarms: cloudwatch.IAlarm[];
+  /** True when a target names workloads: the section then shows the rollouts. */
+  readonly rollsWorkloads?: boolean;
   metricSyncSuccess(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
   metricSyncFailure(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
   metricKeysExcluded(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
+  metricRolloutsStarted?(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
+  metricRolloutsCompleted?(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
+  metricRolloutsFailed?(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
 }
 
 /**
@@ -50,7 +55,16 @@ export function syncerDashboardWidgets(
     `ConfigMap sync from **${syncer.primaryRegion}** to ${clusters.length} cluster(s), each shown as \`<region>/<cluster name>\`: the sync `
     + 'status of each cluster in the time range, ConfigMaps synced and not synced, and sensitive-looking keys refused; then the handler\'s '
     + 'invocations, errors and duration.');
-  return rows([header], [status], [synced, failed, excluded], [handler, alarms]);
+  const rollouts = syncer.rollsWorkloads && syncer.metricRolloutsStarted && syncer.metricRolloutsCompleted && syncer.metricRolloutsFailed
+    ? [
+      graph('Workload rollouts started, by cluster', perCluster((o) => syncer.metricRolloutsStarted!(o))),
+      graph('Workload rollouts completed, by cluster', perCluster((o) => syncer.metricRolloutsCompleted!(o))),
+      graph('Workload rollouts failed or workloads not rolled, by cluster', perCluster((o) => syncer.metricRolloutsFailed!(o))),
+    ]
+    : undefined;
+  return rollouts
+    ? rows([header], [status], [synced, failed, excluded], rollouts, [handler, alarms])
+    : rows([header], [status], [synced, failed, excluded], [handler, alarms]);
 }
 
 /**

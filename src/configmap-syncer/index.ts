@@ -1,2 +1,3 @@
 export * from './configmap-syncer';
 export * from './metric-options';
+export * from './rollout-options';

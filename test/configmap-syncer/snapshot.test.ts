@@ -1,7 +1,8 @@
+import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ConfigMapSyncer, KubernetesCluster } from '../../src';
+import { ConfigMapSyncer, KubernetesCluster, WorkloadKind, WorkloadSelection } from '../../src';
 import { newStack } from '../secret-replicator/util';
 
 /** Replaces asset hashes (which change with every handler change) with a placeholder. */
@@ -35,4 +36,28 @@ test('synthesizes the representative stack of the snapshot', () => {
   const template = Template.fromStack(stack).toJSON();
   expect(JSON.stringify(template)).toMatch(/[0-9a-f]{64}/);
   expect(withoutAssetHashes(template)).toMatchSnapshot();
+});
+
+test('synthesizes the representative stack of a syncer that rolls workloads', () => {
+  const stack = newStack();
+  const local = eks.Cluster.fromClusterAttributes(stack, 'Cluster', {
+    clusterName: 'genai-demo-us',
+    clusterEndpoint: 'https://0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com',
+    clusterCertificateAuthorityData: 'Y2E=',
+  });
+  new ConfigMapSyncer(stack, 'ConfigMapSyncer', {
+    parameterPath: '/genai-demo/production/config',
+    projectName: 'genai-demo',
+    environmentName: 'production',
+    targets: [
+      { cluster: KubernetesCluster.fromCluster(local), workloads: [WorkloadSelection.named(WorkloadKind.DEPLOYMENT, 'web')] },
+      {
+        cluster: KubernetesCluster.fromClusterAttributes({ clusterName: 'genai-demo-eu', region: 'eu-west-1' }),
+        namespace: 'genai-demo',
+        workloads: [WorkloadSelection.byLabels(WorkloadKind.DEPLOYMENT, 'app.kubernetes.io/part-of=genai-demo')],
+      },
+    ],
+    rollout: { regionByRegion: true, pause: Duration.minutes(1), rolloutTimeout: Duration.minutes(15) },
+  });
+  expect(withoutAssetHashes(Template.fromStack(stack).toJSON())).toMatchSnapshot();
 });

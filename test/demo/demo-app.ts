@@ -11,6 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
   ConfigMapSyncer, CrossRegionConfigDashboard, DeploymentStrategy, HealthCheck, KubernetesCluster, MultiRegionPipeline, PipelineSource, TrafficSwitch,
+  WorkloadKind, WorkloadSelection,
 } from '../../src';
 import { ConfigStack, EXAMPLE_PARAMETER_PATH } from '../integ/integ.config-drift-detector';
 import { EXAMPLE_ACCOUNT, EXAMPLE_REGIONS, ExampleServiceStages } from '../integ/integ.multi-region-pipeline';
@@ -22,6 +23,8 @@ export const DEMO_PARAMETER_PREFIX = '/genai-demo/production';
 export const DEMO_CLUSTER = { clusterName: 'genai-demo', region: 'eu-west-1' };
 export const DEMO_NAMESPACE = 'genai-demo';
 export const DEMO_CONFIGMAP = 'app-config';
+/** The Deployment that reads the ConfigMap: the syncer rolls it when the data changes. */
+export const DEMO_DEPLOYMENT = 'genai-demo-api';
 /** The name of the demo's CloudWatch dashboard. */
 export const DEMO_DASHBOARD_NAME = 'genai-demo-production-cross-region-config';
 /** The parameter the service routes itself by, in each region: `blue` or `green`. */
@@ -36,10 +39,15 @@ export class DemoConfigStack extends ConfigStack {
     super(scope, id, props);
     this.syncer = new ConfigMapSyncer(this, 'ConfigMapSyncer', {
       parameterPath: EXAMPLE_PARAMETER_PATH,
-      targets: [{ cluster: KubernetesCluster.fromClusterAttributes(DEMO_CLUSTER) }],
+      targets: [{
+        cluster: KubernetesCluster.fromClusterAttributes(DEMO_CLUSTER),
+        workloads: [WorkloadSelection.named(WorkloadKind.DEPLOYMENT, DEMO_DEPLOYMENT)],
+      }],
       namespace: DEMO_NAMESPACE,
       configMapName: DEMO_CONFIGMAP,
       parameterPrefix: DEMO_PARAMETER_PREFIX,
+      // Changes within 5 seconds make one rollout (the default is 30 seconds).
+      rollout: { pause: Duration.seconds(5) },
     });
     this.syncer.addAlarmAction(new actions.SnsAction(this.alerts));
   }

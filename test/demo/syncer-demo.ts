@@ -8,12 +8,15 @@
 import { randomUUID } from 'node:crypto';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { Stack } from 'aws-cdk-lib';
-import { DEMO_CLUSTER, DEMO_CONFIGMAP, DEMO_NAMESPACE } from './demo-app';
+import { DEMO_CLUSTER, DEMO_CONFIGMAP, DEMO_DEPLOYMENT, DEMO_NAMESPACE } from './demo-app';
 import { PARAMETERS } from './replicator-demo';
 import {
   bundleOf, cfnProperties, Demo, describeFunction, elapsed, invokeRecorded, logicalId, metricSum, step, synthesizedEnvironment,
 } from './support';
-import { CLUSTER_DIMENSION, CONFIGMAP_FIELD_MANAGER, CONTENT_HASH_ANNOTATION, SyncEnv, SyncMetric, SyncTargetConfig } from '../../src/configmap-syncer/contract';
+import {
+  CLUSTER_DIMENSION, CONFIGMAP_FIELD_MANAGER, CONTENT_HASH_ANNOTATION, ROLLOUT_ANNOTATION, RolloutMetric, SyncEnv, SyncMetric, SyncTargetConfig,
+} from '../../src/configmap-syncer/contract';
+import { rolloutManifests } from '../../src/configmap-syncer/rollout-rbac';
 import type { KubeCluster, StsKeyring } from '../harness/kube';
 import { EXAMPLE_PARAMETER_PATH } from '../integ/integ.config-drift-detector';
 import { EXAMPLE_ACCOUNT } from '../integ/integ.multi-region-pipeline';
@@ -54,6 +57,8 @@ export async function runConfigMapSyncer(demo: Demo, clusterReady: Promise<KubeC
   for (const command of syncer.clusterAccessCommands.flatMap((c) => renderTokens(stack, c).split('\n'))) console.log(`  in AWS, run once: ${command}`);
   await cluster.grant(DEMO_NAMESPACE, roleArn, 'edit');
   console.log(`  here: namespace ${DEMO_NAMESPACE} and an RBAC Role with the edit verbs on its ConfigMaps, bound to ${roleArn} (the role stands in for the generated one)`);
+  const deployment = await createDemoDeployment(cluster, roleArn);
+  console.log(`  Deployment ${DEMO_NAMESPACE}/${DEMO_DEPLOYMENT} (2 replicas) applied by argocd-controller, and the rollout Role (get, patch on it only) bound to the role`);
 
   // The targets as synthesized name the cluster only (in AWS the handler calls eks:DescribeCluster);
   // moto's EKS cannot point at the local apiserver, so its endpoint and CA stand in.
@@ -81,6 +86,9 @@ export async function runConfigMapSyncer(demo: Demo, clusterReady: Promise<KubeC
     const refusedLog = demo.logLines.slice(mark).find((l) => l.includes('"source keys refused'));
     const reasons: Record<string, string> = refusedLog ? JSON.parse(refusedLog).reasons ?? {} : {};
     Object.assign(refused, reasons);
+    for (const w of result.rollout?.workloads ?? []) {
+      console.log(`  rollout: ${w.cluster} ${w.kind}/${w.name} (wave ${w.wave}) ${w.outcome}${w.errorName ? ` ${w.errorName}` : ''}`);
+    }
     for (const t of result.targets) {
       const excluded = t.keysExcluded.map((k: string) => `${k} (${reasons[k] ?? 'sensitive'})`).join(', ');
       console.log(`${label}: ${t.cluster} ${t.namespace}/${t.configMapName} ${t.outcome}${t.errorName ? ` ${t.errorName}: ${t.errorMessage ?? ''}` : ''}, `
@@ -114,11 +122,24 @@ export async function runConfigMapSyncer(demo: Demo, clusterReady: Promise<KubeC
   const upstream = `${EXAMPLE_PARAMETER_PATH}/upstream-url`;
   await demo.world.putParameter(EXAMPLE_PRIMARY, upstream, `https://svc:${demo.world.newValue('pw')}@upstream.internal:8443/v1`);
   console.log(`  ${upstream} written in ${EXAMPLE_PRIMARY}: a URL with a user and password in it`);
-  await sync(`change of ${upstream}`, parameterChange(upstream));
+  const beforeFlags = await sync(`change of ${upstream}`, parameterChange(upstream));
+  if (beforeFlags.rollout?.workloads[0]?.outcome !== 'unchanged') throw new Error('expected no rollout: the refused key changed no data');
   const flags = `${EXAMPLE_PARAMETER_PATH}/${PARAMETERS[0][0]}`;
   await demo.world.putParameter(EXAMPLE_PRIMARY, flags, demo.world.newValue('flags-v2'));
-  await sync(`change of ${flags}`, parameterChange(flags));
+  console.log(`  the handler waits for the 5-second pause, rolls ${DEMO_DEPLOYMENT} and watches it; here the demo plays kube-controller-manager`);
+  const controller = deployment.playController();
+  const rolled = await sync(`change of ${flags}`, parameterChange(flags)).finally(() => controller.stop());
   const last = await show();
+  const api = await deployment.read();
+  const template = api.spec.template.metadata.annotations?.[`${ROLLOUT_ANNOTATION.HASH}/${DEMO_CONFIGMAP}`];
+  if (rolled.rollout?.completed !== 1 || template !== last.metadata.annotations?.[CONTENT_HASH_ANNOTATION]) {
+    throw new Error(`expected one completed rollout to the new content hash, got ${JSON.stringify(rolled.rollout)}`);
+  }
+  const rolloutDimension = `${DEMO_CLUSTER.region}/${DEMO_CLUSTER.clusterName}`;
+  console.log(`  ${DEMO_DEPLOYMENT}: pod template annotation ${ROLLOUT_ANNOTATION.HASH}/${DEMO_CONFIGMAP} = ${template.slice(0, 12)}… (the ConfigMap's hash), `
+    + `image ${api.spec.template.spec.containers[0].image} left to argocd-controller; field managers ${api.metadata.managedFields.map((f: any) => f.manager).join(', ')}; `
+    + `${RolloutMetric.ROLLOUTS_STARTED}=${metricSum(demo.logLines, RolloutMetric.ROLLOUTS_STARTED, CLUSTER_DIMENSION, rolloutDimension)}, `
+    + `${RolloutMetric.ROLLOUTS_COMPLETED}=${metricSum(demo.logLines, RolloutMetric.ROLLOUTS_COMPLETED, CLUSTER_DIMENSION, rolloutDimension)}`);
   const excludedCount = metricSum(demo.logLines, SyncMetric.KEYS_EXCLUDED, CLUSTER_DIMENSION, `${DEMO_CLUSTER.region}/${DEMO_CLUSTER.clusterName}`);
   const hash = (cm: any) => cm.metadata.annotations?.[CONTENT_HASH_ANNOTATION];
   if (hash(last) === hash(first)) throw new Error('expected the content hash to change with the setting');
@@ -126,6 +147,52 @@ export async function runConfigMapSyncer(demo: Demo, clusterReady: Promise<KubeC
     + `${SyncMetric.KEYS_EXCLUDED}{${CLUSTER_DIMENSION}=${DEMO_CLUSTER.region}/${DEMO_CLUSTER.clusterName}} summed over the runs = ${excludedCount}`);
 
   return { keys: Object.keys(last.data ?? {}).sort(), refused };
+}
+
+/**
+ * Creates the demo Deployment as a GitOps controller would (server-side apply as `argocd-controller`)
+ * and grants `roleArn` the rollout Role the construct documents. No controller runs in the local
+ * apiserver: `playController` writes the status kube-controller-manager would once the new pods run.
+ */
+async function createDemoDeployment(cluster: KubeCluster, roleArn: string) {
+  const path = `/apis/apps/v1/namespaces/${DEMO_NAMESPACE}/deployments/${DEMO_DEPLOYMENT}`;
+  const labels = { app: DEMO_DEPLOYMENT };
+  await cluster.admin.apply(path, {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: DEMO_DEPLOYMENT, namespace: DEMO_NAMESPACE },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers: [{ name: 'api', image: 'public.ecr.aws/genai-demo/api:1.4.2' }] } },
+    },
+  }, 'argocd-controller');
+  const [role, binding] = rolloutManifests(DEMO_NAMESPACE, [{ kind: 'Deployment', name: DEMO_DEPLOYMENT }]) as any[];
+  const rbac = `/apis/rbac.authorization.k8s.io/v1/namespaces/${DEMO_NAMESPACE}`;
+  await cluster.admin.apply(`${rbac}/roles/${role.metadata.name}`, role);
+  // The local webhook maps the role to its ARN and no group: bind the user.
+  await cluster.admin.apply(`${rbac}/rolebindings/${binding.metadata.name}`, {
+    ...binding, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: roleArn }],
+  });
+  const read = async () => (await cluster.admin.request('GET', path)).body;
+  return {
+    read,
+    playController() {
+      let running = true;
+      const loop = (async () => {
+        while (running) {
+          const d = await read();
+          if (d.metadata.generation > (d.status?.observedGeneration ?? 0)) {
+            await cluster.admin.request('PATCH', `${path}/status`, {
+              status: { observedGeneration: d.metadata.generation, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 },
+            }, 'application/merge-patch+json');
+          }
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      })();
+      return { stop: async () => { running = false; await loop; } };
+    },
+  };
 }
 
 /**

@@ -3,4 +3,4 @@
  * (./load.ts), never with a static import: the bundlers then evaluate the client's modules on
  * first use instead of at every cold start.
  */
-export { ApiException, CoreV1Api, KubeConfig, Observable, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+export { ApiException, CoreV1Api, HttpMethod, IsomorphicFetchHttpLibrary, RequestContext, KubeConfig, Observable, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';

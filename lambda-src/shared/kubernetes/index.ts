@@ -5,8 +5,8 @@
  */
 export { KubernetesAccess } from './access';
 export type { KubernetesAccessOptions } from './access';
-export { KubernetesClient } from './client';
-export type { ApplyConfigMapRequest, ConfigMapObject, ManagedFieldsEntry } from './client';
+export { KubernetesClient, WORKLOAD_RESOURCES } from './client';
+export type { ApplyConfigMapRequest, ApplyWorkloadAnnotationsRequest, ConfigMapObject, ManagedFieldsEntry, WorkloadKind, WorkloadObject } from './client';
 export { KubernetesApiError } from './errors';
 export { CLUSTER_ID_HEADER, EKS_TOKEN_PREFIX, eksToken, PRESIGN_EXPIRES_SECONDS, resolveStsEndpoint } from './token';
 export type { EksToken, EksTokenRequest, StsEndpoint } from './token';
