@@ -1,5 +1,5 @@
-import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ParameterReplicaTargetConfig } from '../../src/parameter-replicator/contract';
 import { ClientCache, ClientTarget } from '../shared/clients';

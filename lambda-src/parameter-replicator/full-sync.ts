@@ -20,7 +20,9 @@ export const IN_SYNC: ReadonlySet<ParameterOutcome> = new Set<ParameterOutcome>(
 export class FullSyncTracker {
   private readonly lastAgreed = new Map<string, number>();
 
-  record(regions: readonly string[], results: readonly ParameterResult[], unreachable: ReadonlySet<string>, complete: boolean, at: Date): Map<string, number | undefined> {
+  record(
+    regions: readonly string[], results: readonly ParameterResult[], unreachable: ReadonlySet<string>, complete: boolean, at: Date,
+  ): Map<string, number | undefined> {
     const ages = new Map<string, number | undefined>();
     for (const region of new Set(regions)) {
       const agreed = complete && !unreachable.has(region) && results.every((r) => r.region !== region || IN_SYNC.has(r.outcome));

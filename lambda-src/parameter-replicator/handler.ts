@@ -126,7 +126,9 @@ export interface RunSummary {
   readonly cursor?: ReconcileCursor;
 }
 
-export function summarize(action: string, results: readonly ParameterResult[], startedAt: number, dryRun: boolean, cursor?: ReconcileCursor): RunSummary {
+export function summarize(
+  action: string, results: readonly ParameterResult[], startedAt: number, dryRun: boolean, cursor?: ReconcileCursor,
+): RunSummary {
   const outcomes: Partial<Record<ParameterOutcome, number>> = {};
   for (const r of results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
   return {
@@ -225,7 +227,8 @@ function buildHandler(env: NodeJS.ProcessEnv, options: HandlerOptions): (event: 
           const run = await active.reconcile({ dryRun, ...(options.shouldContinue ? { shouldContinue: options.shouldContinue } : {}) });
           const summary = summarize(invocation.action, run.results, started, dryRun, run.cursor);
           if (!dryRun) {
-            emitFullSyncAges(fullSync.record(settings.targets.map((t) => t.region), run.results, run.unreachable, run.cursor === undefined, new Date()));
+            const regions = settings.targets.map((t) => t.region);
+            emitFullSyncAges(fullSync.record(regions, run.results, run.unreachable, run.cursor === undefined, new Date()));
           }
           // Failures are counted and alarmed; the next scheduled reconciliation retries them.
           logger.info('reconciliation finished', { ...summary });

@@ -26,6 +26,9 @@ import { addSplitMetric, errorFields, logger, MetricUnit, MetricUnitType } from 
 import { AdaptiveRateLimiter, Clock, PacedRetryStrategy, pacedWrite, REAL_CLOCK } from './pacing';
 import { ParameterSelection } from './selection';
 
+/** One replica region (and account). */
+type Target = ParameterReplicaTargetConfig;
+
 /** GetParametersByPath page size: the API maximum. */
 export const PAGE_SIZE = 10;
 /** GetParameters takes at most 10 names. */
@@ -38,7 +41,7 @@ const MAX_ROUNDS = 4;
 /** Settings of one parameter replicator deployment (from its contract). */
 export interface ParameterReplicatorSettings {
   readonly primaryRegion: string;
-  readonly targets: readonly ParameterReplicaTargetConfig[];
+  readonly targets: readonly Target[];
   readonly selection: ParameterSelectionConfig;
   readonly overrides: readonly ParameterOverrideConfig[];
   readonly conflictPolicy: ConflictPolicyName;
@@ -158,6 +161,8 @@ export class ParameterReplicator {
   private readonly limiters = new Map<string, AdaptiveRateLimiter>();
   private readonly overrides = new Map<string, string>();
   private emitMetrics = true;
+  /** Metadata, tags and history of each primary read, read once (memory only). */
+  private readonly detailCache = new WeakMap<PrimaryParameter, Promise<PrimaryDetails>>();
   private readonly clock: Clock;
   private readonly now: () => Date;
 
@@ -174,7 +179,7 @@ export class ParameterReplicator {
   }
 
   /** The limiter of a target's account and region (shared by every write there). */
-  limiter(target: ParameterReplicaTargetConfig): AdaptiveRateLimiter {
+  limiter(target: Target): AdaptiveRateLimiter {
     const key = `${target.region}|${target.roleArn ?? ''}`;
     let limiter = this.limiters.get(key);
     if (!limiter) {
@@ -185,7 +190,7 @@ export class ParameterReplicator {
   }
 
   /** Throttling answers seen in a region since the last call, for the metric. */
-  takeThrottles(target: ParameterReplicaTargetConfig): number {
+  takeThrottles(target: Target): number {
     const limiter = this.limiter(target);
     const n = limiter.throttles;
     limiter.throttles = 0;
@@ -196,7 +201,7 @@ export class ParameterReplicator {
     return this.primaryClients.get(SSMClient, { region: this.settings.primaryRegion });
   }
 
-  targetClient(target: ParameterReplicaTargetConfig): SSMClient {
+  targetClient(target: Target): SSMClient {
     const key = `${target.region}|${target.roleArn ?? ''}`;
     let cache = this.targetClients.get(key);
     if (!cache) {
@@ -282,7 +287,9 @@ export class ParameterReplicator {
         const written: string[] = [];
         for (const name of names) {
           if (after !== undefined && name <= after) continue;
-          if (!shouldContinue()) return { results, unreachable, cursor: { targetIndex: t, after: results.length > 0 ? lastName(results, target.region, after) : after } };
+          if (!shouldContinue()) {
+            return { results, unreachable, cursor: { targetIndex: t, after: lastName(results, target.region, after) } };
+          }
           const primary = primaries.get(name)!;
           const result = await this.settle(name, target, () => this.apply(primary, target, replicas.get(name) ?? null, dryRun));
           if (isWrite(result.outcome)) written.push(name);
@@ -307,7 +314,7 @@ export class ParameterReplicator {
    * Reads the primaries of the parameters just written again (GetParameters, 10 a call): any that
    * changed since the listing is replicated once more, so a run never leaves its own stale copy.
    */
-  private async recheck(written: string[], primaries: Map<string, PrimaryParameter>, target: ParameterReplicaTargetConfig, results: ParameterResult[]): Promise<void> {
+  private async recheck(written: string[], primaries: Map<string, PrimaryParameter>, target: Target, results: ParameterResult[]): Promise<void> {
     for (const names of chunk(written, GET_PARAMETERS_SIZE)) {
       const answer = await this.primaryClient().send(new GetParametersCommand({ Names: names }));
       const versions = new Map((answer.Parameters ?? []).map((p) => [p.Name!, p.Version!]));
@@ -322,7 +329,7 @@ export class ParameterReplicator {
   }
 
   /** One (parameter, region) pair of an event: reads the replica, then applies. */
-  private async syncTarget(name: string, primary: PrimaryParameter | undefined, target: ParameterReplicaTargetConfig, dryRun: boolean): Promise<ParameterResult> {
+  private async syncTarget(name: string, primary: PrimaryParameter | undefined, target: Target, dryRun: boolean): Promise<ParameterResult> {
     const replica = await this.readReplica(name, target);
     if (!primary) {
       if (!replica) return this.result(name, target, 'absent');
@@ -336,7 +343,7 @@ export class ParameterReplicator {
    * the region holds (`null`: nothing). With `full`, metadata and tags are compared too (events);
    * otherwise value, type and data type (the reconciliation's listing).
    */
-  async apply(primary: PrimaryParameter, target: ParameterReplicaTargetConfig, replica: ReplicaParameter | null, dryRun: boolean, full = false): Promise<ParameterResult> {
+  async apply(primary: PrimaryParameter, target: Target, replica: ReplicaParameter | null, dryRun: boolean, full = false): Promise<ParameterResult> {
     const name = primary.name;
     const expected = this.expectedValue(primary, target);
     const valueAgrees = replica !== null && replica.value === expected && replica.type === primary.type && replica.dataType === primary.dataType;
@@ -408,7 +415,7 @@ export class ParameterReplicator {
   }
 
   /** PutParameter with Overwrite; an Advanced replica is never asked to become Standard. */
-  private async overwrite(primary: PrimaryParameter, details: PrimaryDetails, target: ParameterReplicaTargetConfig, value: string, tier: ParameterTierName): Promise<void> {
+  private async overwrite(primary: PrimaryParameter, details: PrimaryDetails, target: Target, value: string, tier: ParameterTierName): Promise<void> {
     const client = this.targetClient(target);
     const put = (t: ParameterTierName) => pacedWrite(this.limiter(target), () => client.send(new PutParameterCommand({
       ...this.putFields(primary, details, target, value, t), Overwrite: true,
@@ -425,7 +432,7 @@ export class ParameterReplicator {
     }
   }
 
-  private putFields(primary: PrimaryParameter, details: PrimaryDetails, target: ParameterReplicaTargetConfig, value: string, tier: ParameterTierName) {
+  private putFields(primary: PrimaryParameter, details: PrimaryDetails, target: Target, value: string, tier: ParameterTierName) {
     return {
       Name: primary.name,
       Value: value,
@@ -442,7 +449,9 @@ export class ParameterReplicator {
    * Metadata of the replica's current version (GetParameterHistory, last page) against the
    * primary's: description, allowed pattern, KMS key (SecureString) and tier (never downgraded).
    */
-  private async metadataAgrees(name: string, target: ParameterReplicaTargetConfig, details: PrimaryDetails, primary: PrimaryParameter, tier: ParameterTierName): Promise<boolean> {
+  private async metadataAgrees(
+    name: string, target: Target, details: PrimaryDetails, primary: PrimaryParameter, tier: ParameterTierName,
+  ): Promise<boolean> {
     const current = (await this.history(this.targetClient(target), name, false)).at(-1);
     if (!current) return false;
     const key = target.kmsKeyId ?? DEFAULT_SECURE_STRING_KEY;
@@ -452,7 +461,9 @@ export class ParameterReplicator {
       && (current.Tier === tier || (current.Tier === 'Advanced' && tier !== 'Advanced') || tier === 'Intelligent-Tiering');
   }
 
-  private async writeTags(name: string, target: ParameterReplicaTargetConfig, desired: Record<string, string>, toTag: string[], toUntag: string[], valueWritten: boolean): Promise<void> {
+  private async writeTags(
+    name: string, target: Target, desired: Record<string, string>, toTag: string[], toUntag: string[], valueWritten: boolean,
+  ): Promise<void> {
     const client = this.targetClient(target);
     // After a value write the provenance tags are written even when they read the same: the
     // HMAC and source version describe the write just made.
@@ -474,7 +485,7 @@ export class ParameterReplicator {
    * this replicator's unchanged copy; a replica changed in its region is a conflict (deleted
    * anyway under PRIMARY_WINS); a replica the replicator did not make is left alone.
    */
-  private async removeReplica(name: string, target: ParameterReplicaTargetConfig, replica: ReplicaParameter, dryRun: boolean): Promise<ParameterResult> {
+  private async removeReplica(name: string, target: Target, replica: ReplicaParameter, dryRun: boolean): Promise<ParameterResult> {
     if (!this.settings.propagateDeletions) return this.result(name, target, 'deletion-not-propagated');
     const tags = await this.replicaTags(name, target);
     if (tags[ParameterProvenanceTag.SOURCE_REGION] !== this.settings.primaryRegion) return this.result(name, target, 'deletion-not-propagated');
@@ -495,7 +506,7 @@ export class ParameterReplicator {
     return this.result(name, target, 'deleted');
   }
 
-  private expectedValue(primary: PrimaryParameter, target: ParameterReplicaTargetConfig): string {
+  private expectedValue(primary: PrimaryParameter, target: Target): string {
     const override = this.overrideFor(primary.name, target.region);
     if (override !== undefined) return override;
     if (primary.dataType !== COPIED_DATA_TYPE) {
@@ -505,7 +516,7 @@ export class ParameterReplicator {
     return primary.value;
   }
 
-  private desiredTags(primary: PrimaryParameter, details: PrimaryDetails, target: ParameterReplicaTargetConfig, value: string): Record<string, string> {
+  private desiredTags(primary: PrimaryParameter, details: PrimaryDetails, target: Target, value: string): Record<string, string> {
     const tags: Record<string, string> = {};
     if (this.settings.replicateTags) {
       for (const [k, v] of Object.entries(details.tags)) if (!k.startsWith('aws:') && !k.startsWith(PROVENANCE_TAG_PREFIX)) tags[k] = v;
@@ -547,7 +558,7 @@ export class ParameterReplicator {
     }
   }
 
-  private async readReplica(name: string, target: ParameterReplicaTargetConfig): Promise<ReplicaParameter | undefined> {
+  private async readReplica(name: string, target: Target): Promise<ReplicaParameter | undefined> {
     try {
       const p = (await this.targetClient(target).send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter!;
       return toReplica(p);
@@ -557,13 +568,12 @@ export class ParameterReplicator {
     }
   }
 
-  private async replicaTags(name: string, target: ParameterReplicaTargetConfig): Promise<Record<string, string>> {
+  private async replicaTags(name: string, target: Target): Promise<Record<string, string>> {
     const answer = await this.targetClient(target).send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name }));
     return tagMap(answer.TagList);
   }
 
   /** Metadata, tags and history of a primary, read once per primary read. */
-  private readonly detailCache = new WeakMap<PrimaryParameter, Promise<PrimaryDetails>>();
   private details(primary: PrimaryParameter): Promise<PrimaryDetails> {
     let pending = this.detailCache.get(primary);
     if (!pending) {
@@ -593,7 +603,9 @@ export class ParameterReplicator {
     const out: ParameterHistory[] = [];
     let token: string | undefined;
     do {
-      const page = await client.send(new GetParameterHistoryCommand({ Name: name, WithDecryption: withDecryption, MaxResults: HISTORY_PAGE_SIZE, NextToken: token }));
+      const page = await client.send(new GetParameterHistoryCommand({
+        Name: name, WithDecryption: withDecryption, MaxResults: HISTORY_PAGE_SIZE, NextToken: token,
+      }));
       out.push(...(page.Parameters ?? []));
       token = page.NextToken;
     } while (token);
@@ -614,7 +626,7 @@ export class ParameterReplicator {
     return found;
   }
 
-  private async listReplicas(target: ParameterReplicaTargetConfig): Promise<Map<string, ReplicaParameter>> {
+  private async listReplicas(target: Target): Promise<Map<string, ReplicaParameter>> {
     const found = new Map<string, ReplicaParameter>();
     for (const p of await this.listAll(this.targetClient(target))) found.set(p.Name!, toReplica(p));
     return found;
@@ -636,7 +648,7 @@ export class ParameterReplicator {
   }
 
   /** Runs one pair's work; an error becomes a counted, value-free failure. */
-  private async settle(name: string, target: ParameterReplicaTargetConfig, work: () => Promise<ParameterResult>): Promise<ParameterResult> {
+  private async settle(name: string, target: Target, work: () => Promise<ParameterResult>): Promise<ParameterResult> {
     try {
       return await work();
     } catch (e) {
@@ -644,11 +656,11 @@ export class ParameterReplicator {
     }
   }
 
-  private targetOf(region: string): ParameterReplicaTargetConfig {
+  private targetOf(region: string): Target {
     return this.settings.targets.find((t) => t.region === region) ?? { region };
   }
 
-  private result(name: string, target: ParameterReplicaTargetConfig, outcome: ParameterOutcome, latencyMs?: number): ParameterResult {
+  private result(name: string, target: Target, outcome: ParameterOutcome, latencyMs?: number): ParameterResult {
     return {
       parameterName: name,
       region: target.region,
@@ -658,13 +670,16 @@ export class ParameterReplicator {
     };
   }
 
-  private failureResult(name: string, target: ParameterReplicaTargetConfig, error: unknown, errorName?: string): ParameterResult {
+  private failureResult(name: string, target: Target, error: unknown, errorName?: string): ParameterResult {
     this.metric(ParameterReplicatorMetric.REPLICATION_FAILURES, MetricUnit.Count, 1, target);
     const fields = errorFields(error);
     const permanent = error instanceof PermanentReplicationError;
     // Our own messages name the parameter and the rule, never the value; SDK messages are not logged.
     logger.error('replication failed', {
-      parameterName: name, region: target.region, ...fields, ...(errorName ? { errorName } : {}),
+      parameterName: name,
+      region: target.region,
+      ...fields,
+      ...(errorName ? { errorName } : {}),
       ...(permanent ? { reason: (error as Error).message, permanent } : {}),
     });
     return { ...this.result(name, target, 'failed'), errorName: errorName ?? fields.errorName, ...(permanent ? { permanent } : {}) };
@@ -685,12 +700,12 @@ export class ParameterReplicator {
   }
 
   /** Emits the throttling answers seen in a region since the last emission. */
-  emitThrottles(target: ParameterReplicaTargetConfig): void {
+  emitThrottles(target: Target): void {
     const n = this.takeThrottles(target);
     if (n > 0) this.metric(ParameterReplicatorMetric.THROTTLED_REQUESTS, MetricUnit.Count, n, target);
   }
 
-  private metric(name: string, unit: MetricUnitType, value: number, target: ParameterReplicaTargetConfig): void {
+  private metric(name: string, unit: MetricUnitType, value: number, target: Target): void {
     if (this.emitMetrics) addSplitMetric(name, unit, value, REPLICA_REGION_DIMENSION, target.region);
   }
 
