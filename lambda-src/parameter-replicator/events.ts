@@ -1,4 +1,4 @@
-import type { ParameterEventOperation, ParameterManualAction } from '../../src/parameter-replicator/contract';
+import type { ParameterEventOperation, ParameterManualAction, ParameterReconcileCursor } from '../../src/parameter-replicator/contract';
 import { PARAMETER_EVENT_DETAIL_TYPE, PARAMETER_EVENT_OPERATIONS, PARAMETER_EVENT_SOURCE } from '../../src/parameter-replicator/contract';
 
 /** A Parameter Store change delivered by EventBridge (`Parameter Store Change`). */
@@ -11,7 +11,7 @@ export interface ParameterChange {
 /** What an invocation asks for. */
 export type Invocation =
   | { readonly kind: 'change'; readonly change: ParameterChange }
-  | { readonly kind: 'manual'; readonly action: ParameterManualAction }
+  | { readonly kind: 'manual'; readonly action: ParameterManualAction; readonly cursor?: ParameterReconcileCursor }
   | { readonly kind: 'ignored'; readonly reason: string };
 
 /** Characters of an unrecognised input echoed in an error or log line. */
@@ -50,7 +50,17 @@ export function parseInvocation(payload: unknown): Invocation {
     if (typeof event.action !== 'string' || !MANUAL_ACTIONS.includes(event.action)) {
       throw new MalformedInvocation(`unknown action ${typeof event.action === 'string' ? echo(event.action) : `of type ${typeof event.action}`}; expected one of ${MANUAL_ACTIONS.join(', ')}`);
     }
-    return { kind: 'manual', action: event.action as ParameterManualAction };
+    if (event.cursor === undefined) return { kind: 'manual', action: event.action as ParameterManualAction };
+    const cursor = event.cursor;
+    if (event.action === 'connectivity_test' || cursor === null || typeof cursor !== 'object' || !Number.isInteger(cursor.targetIndex) || cursor.targetIndex < 0
+      || (cursor.after !== undefined && (typeof cursor.after !== 'string' || cursor.after.length > MAX_NAME_CHARS))) {
+      throw new MalformedInvocation('cursor must be {"targetIndex": integer >= 0, "after"?: parameter name}, with the action reconcile or test_sync');
+    }
+    return {
+      kind: 'manual',
+      action: event.action as ParameterManualAction,
+      cursor: { targetIndex: cursor.targetIndex, ...(cursor.after !== undefined ? { after: cursor.after } : {}) },
+    };
   }
   if (event['detail-type'] === 'Scheduled Event') return { kind: 'manual', action: 'reconcile' };
   if (event.source !== PARAMETER_EVENT_SOURCE || event['detail-type'] !== PARAMETER_EVENT_DETAIL_TYPE) {

@@ -224,7 +224,11 @@ function buildHandler(env: NodeJS.ProcessEnv, options: HandlerOptions): (event: 
           }
           const dryRun = invocation.action === 'test_sync';
           const active = await getReplicator();
-          const run = await active.reconcile({ dryRun, ...(options.shouldContinue ? { shouldContinue: options.shouldContinue } : {}) });
+          const run = await active.reconcile({
+            dryRun,
+            ...(options.shouldContinue ? { shouldContinue: options.shouldContinue } : {}),
+            ...(invocation.cursor ? { cursor: invocation.cursor } : {}),
+          });
           const summary = summarize(invocation.action, run.results, started, dryRun, run.cursor);
           if (!dryRun) {
             const regions = settings.targets.map((t) => t.region);

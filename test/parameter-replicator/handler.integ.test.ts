@@ -16,11 +16,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { RemoveTagsFromResourceCommand } from '@aws-sdk/client-ssm';
+import { contractEnv, linesWithValues, parameterEvent, ParametersWorld } from './world';
 import { ParameterProvenanceTag, ParameterReplicatorEnv as Env } from '../../src/parameter-replicator/contract';
 import { FaultProxy, startFaultProxy } from '../harness/fault-proxy';
 import { awsTestEnv, MotoServer, REPO_ROOT, startMotoServer } from '../harness/moto';
 import { OutputCapture } from '../harness/world';
-import { contractEnv, linesWithValues, parameterEvent, ParametersWorld } from './world';
 
 const PRIMARY = 'us-east-1';
 const REPLICAS = ['eu-west-1', 'ap-southeast-2'];
@@ -365,8 +365,12 @@ describe('between two OS processes running the shipped bundle', () => {
     const script = `require(${JSON.stringify(BUNDLE)}).handler(${JSON.stringify(payload)})`
       + '.then((r) => process.stderr.write("RESULT" + JSON.stringify(r) + "\\n"), (e) => process.stderr.write("RESULT" + JSON.stringify({ error: e.name }) + "\\n"))';
     const childEnv = {
-      PATH: process.env.PATH, ...awsTestEnv(proxy.endpoint), ...contractEnv(handlerEnv), AWS_SDK_UA_APP_ID: appId,
-      [Env.METRIC_NAMESPACE]: 'CrossRegionConfig', [Env.SERVICE_NAME]: SERVICE,
+      PATH: process.env.PATH,
+      ...awsTestEnv(proxy.endpoint),
+      ...contractEnv(handlerEnv),
+      AWS_SDK_UA_APP_ID: appId,
+      [Env.METRIC_NAMESPACE]: 'CrossRegionConfig',
+      [Env.SERVICE_NAME]: SERVICE,
     };
     return new Promise((resolve, reject) => {
       execFile(process.execPath, ['-e', script], { env: childEnv as NodeJS.ProcessEnv, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -564,7 +568,7 @@ describe('targets and failures', () => {
     const handler = createHandler(env(['/']));
     const ignored = await handler({ 'source': 'aws.ssm', 'detail-type': 'Parameter Store Change', 'detail': { operation: 'Archive', name: `${root}/x` } });
     expect(ignored.action).toBe('ignored');
-    const settings = `/cdk-cross-region-config/Stack/Fn/abc/0`;
+    const settings = '/cdk-cross-region-config/Stack/Fn/abc/0';
     await world.put(PRIMARY, { Name: settings, Value: world.newValue('settings'), Overwrite: true });
     expect((await handler(parameterEvent(settings))).outcomes).toEqual({});
     const outside = createHandler(env([`${root}/only`]));
@@ -625,6 +629,12 @@ describe('manual actions and the reconciliation', () => {
     expect(first.complete).toBe(false);
     expect(first.cursor).toEqual({ targetIndex: 0, after: `${root}/c2` });
     expect(first.outcomes).toEqual({ created: 3 });
+
+    const rest = await createHandler(env([root]))({ action: 'reconcile', cursor: first.cursor });
+    expect(rest.complete).toBe(true);
+    // The rest of the first region (c3 to c5), then the whole second region.
+    expect(rest.outcomes).toEqual({ created: 9 });
+    for (let i = 0; i < 6; i++) for (const region of REPLICAS) await expectReplica(region, `${root}/c${i}`, (await world.get(PRIMARY, `${root}/c${i}`))!.Value);
   });
 });
 

@@ -3,13 +3,13 @@
  * selection, pacing and the full-sync age. The engine itself is tested against moto
  * (handler.integ.test.ts, convergence.integ.test.ts).
  */
-import { ParameterReplicatorEnv as Env } from '../../src/parameter-replicator/contract';
 import { MalformedInvocation, parseInvocation } from '../../lambda-src/parameter-replicator/events';
 import { FullSyncTracker } from '../../lambda-src/parameter-replicator/full-sync';
 import { readSettings, summarize } from '../../lambda-src/parameter-replicator/handler';
 import { AdaptiveRateLimiter, Clock, isThrottling, pacedWrite } from '../../lambda-src/shared/parameters/pacing';
 import { tierLimit, valueBytes } from '../../lambda-src/shared/parameters/replicator';
 import { normalizePath, ParameterSelection } from '../../lambda-src/shared/parameters/selection';
+import { ParameterReplicatorEnv as Env } from '../../src/parameter-replicator/contract';
 
 const VALID: NodeJS.ProcessEnv = {
   [Env.PRIMARY_REGION]: 'us-east-1',
@@ -88,6 +88,9 @@ describe('parseInvocation', () => {
     expect(parseInvocation({ action: 'test_sync' })).toEqual({ kind: 'manual', action: 'test_sync' });
     expect(parseInvocation({ action: 'connectivity_test' })).toEqual({ kind: 'manual', action: 'connectivity_test' });
     expect(parseInvocation({ 'detail-type': 'Scheduled Event' })).toEqual({ kind: 'manual', action: 'reconcile' });
+    expect(parseInvocation({ action: 'reconcile', cursor: { targetIndex: 1, after: '/a/b' } })).toEqual({
+      kind: 'manual', action: 'reconcile', cursor: { targetIndex: 1, after: '/a/b' },
+    });
   });
 
   test.each([
@@ -96,6 +99,8 @@ describe('parseInvocation', () => {
     [{ action: 'x'.repeat(500) }, 'unknown action "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" (first 64 of 500 characters)'],
     [{ 'source': 'aws.ssm', 'detail-type': 'Parameter Store Change', 'detail': 'x' }, 'carries no detail'],
     [{ 'source': 'aws.ssm', 'detail-type': 'Parameter Store Change', 'detail': { operation: 'Update', name: '' } }, 'carries no valid detail.name'],
+    [{ action: 'reconcile', cursor: { targetIndex: -1 } }, 'cursor must be {"targetIndex": integer >= 0'],
+    [{ action: 'connectivity_test', cursor: { targetIndex: 0 } }, 'with the action reconcile or test_sync'],
   ])('malformed %#: %s', (payload, message) => {
     expect(() => parseInvocation(payload)).toThrow(MalformedInvocation);
     expect(() => parseInvocation(payload)).toThrow(message);

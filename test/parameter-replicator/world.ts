@@ -50,7 +50,7 @@ export class ParametersWorld {
     return answer.Version!;
   }
 
-  async get(region: string, name: string, roleArn?: string): Promise<{ Value: string; Type: string; DataType?: string; Version: number } | undefined> {
+  async get(region: string, name: string, roleArn?: string): Promise<ParameterState | undefined> {
     try {
       const p = (await this.client(region, roleArn).send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter!;
       return { Value: p.Value!, Type: p.Type!, DataType: p.DataType, Version: p.Version! };
@@ -82,6 +82,14 @@ export class ParametersWorld {
   async delete(region: string, name: string): Promise<void> {
     await this.client(region).send(new DeleteParameterCommand({ Name: name }));
   }
+}
+
+/** What GetParameter answers of a parameter. */
+export interface ParameterState {
+  readonly Value: string;
+  readonly Type: string;
+  readonly DataType?: string;
+  readonly Version: number;
 }
 
 /** A `Parameter Store Change` event as EventBridge delivers it. */

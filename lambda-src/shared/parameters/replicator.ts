@@ -13,7 +13,7 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import type {
-  ConflictPolicyName, ParameterOverrideConfig, ParameterReplicaTargetConfig, ParameterSelectionConfig, ParameterTierName,
+  ConflictPolicyName, ParameterOverrideConfig, ParameterReconcileCursor, ParameterReplicaTargetConfig, ParameterSelectionConfig, ParameterTierName,
 } from '../../../src/parameter-replicator/contract';
 import {
   ADVANCED_TIER_MAX_BYTES, COPIED_DATA_TYPE, DEFAULT_SECURE_STRING_KEY, ParameterProvenanceTag, ParameterReplicatorMetric,
@@ -100,10 +100,7 @@ export interface ParameterResult {
 }
 
 /** Where a reconciliation stopped early: resume with the region at `targetIndex`, after the name `after`. */
-export interface ReconcileCursor {
-  readonly targetIndex: number;
-  readonly after?: string;
-}
+export type ReconcileCursor = ParameterReconcileCursor;
 
 /** Options of `reconcile()`. */
 export interface ReconcileOptions {
