@@ -478,6 +478,24 @@ describe('deletion', () => {
   });
 });
 
+test('a primary deleted and created again starts its versions anew: its replica is updated, not taken for a newer copy', async () => {
+  const root = freshPath();
+  const name = `${root}/reborn`;
+  const handler = createHandler(env([root]));
+  await world.put(PRIMARY, { Name: name, Value: world.newValue('r1') });
+  await handler(parameterEvent(name, 'Create'));
+  for (let i = 0; i < 3; i++) {
+    await world.put(PRIMARY, { Name: name, Value: world.newValue('rn'), Overwrite: true });
+    await handler(parameterEvent(name));
+  }
+  expect((await world.tags('eu-west-1', name))[ParameterProvenanceTag.SOURCE_VERSION]).toBe('4');
+  await world.delete(PRIMARY, name);
+  const again = world.newValue('reborn');
+  await world.put(PRIMARY, { Name: name, Value: again });
+  expect((await handler(parameterEvent(name, 'Create'))).outcomes).toEqual({ updated: 2 });
+  for (const region of REPLICAS) await expectReplica(region, name, again);
+});
+
 describe('targets and failures', () => {
   test('cross-account: replicas are written through the assumed role into the other account', async () => {
     const root = freshPath();

@@ -79,6 +79,8 @@ interface PrimaryDetails {
   readonly tags: Record<string, string>;
   /** Every value the primary held in its kept history (memory only): a replica holding one is the replicator's copy. */
   readonly history: ReadonlySet<string>;
+  /** The kept history by version number (memory only). */
+  readonly versions: ReadonlyMap<number, string>;
 }
 
 /** What happened to one parameter in one replica region. */
@@ -381,8 +383,11 @@ export class ParameterReplicator {
     if (!valueAgreesNow) {
       const hmacMatches = tags[ParameterProvenanceTag.CONTENT_HMAC] === this.contentHmac(name, target.region, replica.value);
       const copiedVersion = Number(tags[ParameterProvenanceTag.SOURCE_VERSION]);
-      if (hmacMatches && Number.isFinite(copiedVersion) && copiedVersion > primary.version) {
-        // Another run read a newer primary and copied it: never go back.
+      if (hmacMatches && copiedVersion > primary.version && primary.dataType === COPIED_DATA_TYPE
+        && this.overrideFor(name, target.region) === undefined && details.versions.get(copiedVersion) === replica.value) {
+        // Another run read a newer version of this same primary (its history holds that version
+        // with that value; a primary deleted and created again starts its versions anew) and
+        // copied it: never go back.
         return this.result(name, target, 'stale-skipped');
       }
       const ours = hmacMatches || replica.value === primary.value || details.history.has(replica.value)
@@ -587,6 +592,7 @@ export class ParameterReplicator {
           tier: (current?.Tier as ParameterTierName | undefined) ?? 'Standard',
           tags: tagMap(tags.TagList),
           history: new Set(history.map((h) => h.Value ?? '')),
+          versions: new Map(history.map((h) => [h.Version ?? 0, h.Value ?? ''])),
         };
       })();
       pending.catch(() => this.detailCache.delete(primary));
