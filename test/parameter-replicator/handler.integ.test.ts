@@ -18,6 +18,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { RemoveTagsFromResourceCommand } from '@aws-sdk/client-ssm';
 import { contractEnv, linesWithValues, parameterEvent, ParametersWorld } from './world';
 import { ParameterProvenanceTag, ParameterReplicatorEnv as Env } from '../../src/parameter-replicator/contract';
+import { SETTINGS_CHUNK_MAGIC, SETTINGS_DOCUMENT_ENV } from '../../src/private/settings-contract';
 import { FaultProxy, startFaultProxy } from '../harness/fault-proxy';
 import { awsTestEnv, MotoServer, REPO_ROOT, startMotoServer } from '../harness/moto';
 import { OutputCapture } from '../harness/world';
@@ -653,6 +654,58 @@ describe('manual actions and the reconciliation', () => {
     // The rest of the first region (c3 to c5), then the whole second region.
     expect(rest.outcomes).toEqual({ created: 9 });
     for (let i = 0; i < 6; i++) for (const region of REPLICAS) await expectReplica(region, `${root}/c${i}`, (await world.get(PRIMARY, `${root}/c${i}`))!.Value);
+  });
+});
+
+describe('settings and the cross-region-config document', () => {
+  test('growable settings read from a settings document; its own parameters are never replicated, even with the path "/"', async () => {
+    const root = freshPath();
+    const name = `${root}/from-document`;
+    const euValue = world.newValue('doc-override');
+    await world.put(PRIMARY, { Name: name, Value: world.newValue('doc') });
+    const version = `v${testNumber}abcdef`;
+    const docPath = `/cdk-cross-region-config/Stack/ParamReplicator/${version}`;
+    const variables = {
+      [Env.REPLICA_TARGETS]: REPLICAS.map((region) => ({ region })),
+      [Env.SELECTION]: { paths: ['/'], namePatterns: [`${root}/**`, '/cdk-cross-region-config/**'] },
+      [Env.OVERRIDES]: [{ name, region: 'eu-west-1', value: euValue }],
+    };
+    await world.put(PRIMARY, { Name: `${docPath}/0`, Value: `${SETTINGS_CHUNK_MAGIC} ${version} 0/1\n${JSON.stringify(variables)}` });
+    const base = env(['/unused']);
+    for (const v of Object.keys(variables)) delete base[v];
+    const handler = createHandler({
+      ...base,
+      [SETTINGS_DOCUMENT_ENV]: JSON.stringify({ path: docPath, version, chunks: 1, variables: Object.keys(variables) }),
+    });
+
+    expect((await handler(parameterEvent(name, 'Create'))).outcomes).toEqual({ created: 2 });
+    await expectReplica('eu-west-1', name, euValue);
+    expect((await handler(parameterEvent(`${docPath}/0`))).outcomes).toEqual({});
+    const reconciled = await handler({ action: 'reconcile' });
+    expect(reconciled.failures).toEqual([]);
+    for (const region of REPLICAS) expect(await world.get(region, `${docPath}/0`)).toBeUndefined();
+  });
+
+  test('lastSyncTimestamp moves after a run in which every region agreed, and not after a skipped conflict', async () => {
+    const root = freshPath();
+    const name = `${root}/synced`;
+    const config = `${root}-config/cross-region-config`;
+    const stale = '2020-01-01T00:00:00Z';
+    const document = { primaryRegion: PRIMARY, replicationRegions: [...REPLICAS].reverse(), lastSyncTimestamp: stale, syncInterval: 'PT6H' };
+    await world.put(PRIMARY, { Name: config, Value: JSON.stringify(document) });
+    await world.put(PRIMARY, { Name: name, Value: world.newValue('ls') });
+    const handler = createHandler(env([root], { [Env.CONFIG_PARAMETER_NAME]: config, [Env.CONFLICT_POLICY]: 'SKIP_AND_ALARM' }));
+    const stamp = async () => JSON.parse((await world.get(PRIMARY, config))!.Value).lastSyncTimestamp as string;
+
+    await world.put('eu-west-1', { Name: name, Value: world.newValue('ls-human') });
+    await handler({ action: 'reconcile' });
+    expect(await stamp()).toBe(stale);
+
+    await world.delete('eu-west-1', name);
+    const before = Date.now();
+    expect((await handler({ action: 'reconcile' })).failures).toEqual([]);
+    expect(Date.parse(await stamp())).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(JSON.parse((await world.get(PRIMARY, config))!.Value).syncInterval).toBe('PT6H');
   });
 });
 
