@@ -497,6 +497,28 @@ test('a primary deleted and created again starts its versions anew: its replica 
   for (const region of REPLICAS) await expectReplica(region, name, again);
 });
 
+test('selection by path, name pattern, tags and excluded path, for events and the reconciliation', async () => {
+  const root = freshPath();
+  const selection = { paths: [root], namePatterns: [`${root}/*/url`, `${root}/db/**`], tags: { replicate: 'yes' }, excludedPaths: [`${root}/db/local`] };
+  const handler = createHandler(env([root], { [Env.SELECTION]: JSON.stringify(selection) }));
+  const tagged = [{ Key: 'replicate', Value: 'yes' }];
+  const cases: Array<[string, boolean, typeof tagged | undefined]> = [
+    [`${root}/web/url`, true, tagged],
+    [`${root}/db/a/b`, true, tagged],
+    [`${root}/web/key`, false, tagged],
+    [`${root}/web2/url`, false, [{ Key: 'replicate', Value: 'no' }]],
+    [`${root}/api/url`, false, undefined],
+    [`${root}/db/local/x`, false, tagged],
+  ];
+  for (const [name, , tags] of cases) await world.put(PRIMARY, { Name: name, Value: world.newValue('sel'), ...(tags ? { Tags: tags } : {}) });
+  for (const [name, selected] of cases) expect((await handler(parameterEvent(name, 'Create'))).outcomes).toEqual(selected ? { created: 2 } : {});
+  await world.put(PRIMARY, { Name: `${root}/late/url`, Value: world.newValue('sel-late'), Tags: tagged });
+  expect((await handler({ action: 'reconcile' })).outcomes).toEqual({ 'in-sync': 4, 'created': 2 });
+  for (const [name, selected] of [...cases, [`${root}/late/url`, true] as const]) {
+    for (const region of REPLICAS) expect(await world.get(region, name) !== undefined).toBe(selected);
+  }
+});
+
 describe('targets and failures', () => {
   test('cross-account: replicas are written through the assumed role into the other account', async () => {
     const root = freshPath();
