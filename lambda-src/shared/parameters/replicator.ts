@@ -692,7 +692,9 @@ export class ParameterReplicator {
     const target = this.targetOf(result.region);
     this.metric(ParameterReplicatorMetric.REPLICATED_PARAMETERS, MetricUnit.Count, 1, target);
     if (result.latencyMs !== undefined) this.metric(ParameterReplicatorMetric.REPLICATION_LATENCY, MetricUnit.Milliseconds, result.latencyMs, target);
-    logger.info('replica written', { parameterName: result.parameterName, region: result.region, outcome: result.outcome });
+    logger.info('replica written', {
+      parameterName: result.parameterName, region: result.region, ...(result.account ? { account: result.account } : {}), outcome: result.outcome,
+    });
     return result;
   }
 
