@@ -620,12 +620,17 @@ describe('targets and failures', () => {
 
     const summary = await handler({ action: 'reconcile' });
     // TooManyUpdates (concurrent updates of one parameter) is retried by the handler itself.
-    proxy.addRule({ service: 'ssm', operation: 'PutParameter', fault: 'throttle', probability: 0.3 });
-    const event = await handler(parameterEvent(names[0]));
+    proxy.clearRules();
+    proxy.addRule({ service: 'ssm', operation: 'PutParameter', fault: 'too-many-updates', probability: 0.3 });
+    proxy.addRule({ service: 'ssm', operation: 'AddTagsToResource', fault: 'too-many-updates', probability: 0.3 });
+    for (const name of names.slice(0, 8)) await world.put(PRIMARY, { Name: name, Value: world.newValue('thr2'), Overwrite: true });
+    const injectedBefore = proxy.stats().injected;
+    const events = await Promise.all(names.slice(0, 8).map((name) => handler(parameterEvent(name))));
 
     expect(summary.failures).toEqual([]);
     expect(summary.outcomes).toEqual({ created: 50 });
-    expect(event.failures).toEqual([]);
+    for (const event of events) expect(event.failures).toEqual([]);
+    expect(proxy.stats().injected).toBeGreaterThan(injectedBefore);
     for (const name of names) for (const region of REPLICAS) await expectReplica(region, name, (await world.get(PRIMARY, name))!.Value);
     expect(metric('ThrottledRequests', undefined, mark)).toBeGreaterThan(0);
     expect(proxy.stats().injected).toBeGreaterThan(20);
