@@ -15,7 +15,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { RemoveTagsFromResourceCommand } from '@aws-sdk/client-ssm';
+import { LabelParameterVersionCommand, RemoveTagsFromResourceCommand } from '@aws-sdk/client-ssm';
 import { contractEnv, linesWithValues, parameterEvent, ParametersWorld } from './world';
 import { ParameterProvenanceTag, ParameterReplicatorEnv as Env } from '../../src/parameter-replicator/contract';
 import { SETTINGS_CHUNK_MAGIC, SETTINGS_DOCUMENT_ENV } from '../../src/private/settings-contract';
@@ -564,6 +564,24 @@ test('selection by path, name pattern, tags and excluded path, for events and th
   for (const [name, selected] of [...cases, [`${root}/late/url`, true] as const]) {
     for (const region of REPLICAS) expect(await world.get(region, name) !== undefined).toBe(selected);
   }
+});
+
+test('a label change is a change event too: labels are not replicated, the replica is checked and left in agreement; a new replica key is applied', async () => {
+  const root = freshPath();
+  const name = `${root}/labelled`;
+  const value = world.newValue('label');
+  await world.put(PRIMARY, { Name: name, Value: value, Type: 'SecureString' });
+  await createHandler(env([root]))(parameterEvent(name, 'Create', 'SecureString'));
+  await world.client(PRIMARY).send(new LabelParameterVersionCommand({ Name: name, ParameterVersion: 1, Labels: ['stable'] }));
+  expect((await createHandler(env([root]))(parameterEvent(name, 'LabelParameterVersion'))).outcomes).toEqual({ 'in-sync': 2 });
+  for (const region of REPLICAS) expect((await world.current(region, name))?.Labels ?? []).toEqual([]);
+
+  // The deployment now names a key for eu-west-1: the next event re-encrypts the replica there.
+  const targets = [{ region: 'eu-west-1', kmsKeyId: 'alias/eu-new' }, { region: 'ap-southeast-2' }];
+  const summary = await createHandler(env([root], { [Env.REPLICA_TARGETS]: JSON.stringify(targets) }))(parameterEvent(name));
+  expect(summary.outcomes).toEqual({ 'metadata-updated': 1, 'in-sync': 1 });
+  expect((await world.current('eu-west-1', name))?.KeyId).toBe('alias/eu-new');
+  await expectReplica('eu-west-1', name, value, 'SecureString');
 });
 
 describe('targets and failures', () => {
