@@ -120,8 +120,8 @@ function checkedWrites(factory: (env: NodeJS.ProcessEnv, options?: any) => Handl
       // The engine logs every write it reports ('replica written', value-free).
       const written = output.lines.slice(mark).filter((l) => l.includes('"replica written"')).map((l) => JSON.parse(l));
       for (const w of written) {
-        const target = targets.find((t) => t.region === w.region && (w.account === undefined || t.roleArn?.includes(w.account)))
-          ?? { region: w.region };
+        const target: { region: string; roleArn?: string } = targets.find((t) => t.region === w.region
+          && (w.account === undefined || t.roleArn?.includes(w.account))) ?? { region: w.region };
         const expected = overrides.find((o) => o.name === w.parameterName && o.region === w.region)?.value
           ?? (await world.get(PRIMARY, w.parameterName))?.Value;
         const actual = (await world.get(w.region, w.parameterName, target.roleArn))?.Value;
