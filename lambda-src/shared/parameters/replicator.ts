@@ -14,11 +14,11 @@ import {
 } from '@aws-sdk/client-ssm';
 import type {
   ConflictPolicyName, ParameterOverrideConfig, ParameterReconcileCursor, ParameterReplicaTargetConfig, ParameterSelectionConfig, ParameterTierName,
-} from '../../../src/parameter-replicator/contract';
+} from './contract';
 import {
   ADVANCED_TIER_MAX_BYTES, COPIED_DATA_TYPE, DEFAULT_SECURE_STRING_KEY, ParameterProvenanceTag, ParameterReplicatorMetric,
   PROVENANCE_TAG_PREFIX, REPLICA_REGION_DIMENSION, STANDARD_TIER_MAX_BYTES,
-} from '../../../src/parameter-replicator/contract';
+} from './contract';
 import { ClientCache } from '../clients';
 import { chunk } from '../concurrency';
 import { KeyedHasher } from '../hmac';
