@@ -208,26 +208,27 @@ function buildHandler(env: NodeJS.ProcessEnv, deps: HandlerDependencies): (event
   };
 }
 
-/** `ConfigParity`, `ParityDifferences` and `ParityUnreadable` for one region (dimensions `service` and `TargetRegion`). */
+/** `ConfigParity`, `ParityDifferences` and `ParityUnreadable` for one region, in total and with `TargetRegion`. */
 function emit(result: ParityResult): void {
   const unreadable = result.differences.filter((d) => d.driftType === 'SCAN_FAILED').length;
-  // Without TargetRegion too: the parity alarm's Minimum sees every region checked in its period.
-  metrics.addMetric(ParityMetric.CONFIG_PARITY, MetricUnit.Count, result.verdict === 'PASS' ? 1 : 0);
-  metrics.addMetric(ParityMetric.DIFFERENCES, MetricUnit.Count, result.differences.length - unreadable);
-  metrics.addMetric(ParityMetric.UNREADABLE, MetricUnit.Count, unreadable);
-  const single = metrics.singleMetric();
-  single.addDimension(TARGET_REGION_DIMENSION, result.targetRegion);
-  single.addMetric(ParityMetric.CONFIG_PARITY, MetricUnit.Count, result.verdict === 'PASS' ? 1 : 0);
-  single.addMetric(ParityMetric.DIFFERENCES, MetricUnit.Count, result.differences.length - unreadable);
-  single.addMetric(ParityMetric.UNREADABLE, MetricUnit.Count, unreadable);
+  emitRegion(result.targetRegion, result.verdict === 'PASS' ? 1 : 0, result.differences.length - unreadable, unreadable);
 }
 
 /** A region whose check threw: it does not agree as far as anyone can tell. */
 function emitFailure(region: string): void {
-  metrics.addMetric(ParityMetric.CONFIG_PARITY, MetricUnit.Count, 0);
-  metrics.addMetric(ParityMetric.UNREADABLE, MetricUnit.Count, 1);
-  const single = metrics.singleMetric();
-  single.addDimension(TARGET_REGION_DIMENSION, region);
-  single.addMetric(ParityMetric.CONFIG_PARITY, MetricUnit.Count, 0);
-  single.addMetric(ParityMetric.UNREADABLE, MetricUnit.Count, 1);
+  emitRegion(region, 0, 0, 1);
+}
+
+function emitRegion(region: string, parity: number, differences: number, unreadable: number): void {
+  const values: Array<[string, number]> = [
+    [ParityMetric.CONFIG_PARITY, parity], [ParityMetric.DIFFERENCES, differences], [ParityMetric.UNREADABLE, unreadable],
+  ];
+  for (const [name, value] of values) {
+    // Without TargetRegion too: the parity alarm's Minimum sees every region checked in its period.
+    metrics.addMetric(name, MetricUnit.Count, value);
+    // A single metric is flushed on its first addMetric: one per metric.
+    const single = metrics.singleMetric();
+    single.addDimension(TARGET_REGION_DIMENSION, region);
+    single.addMetric(name, MetricUnit.Count, value);
+  }
 }
