@@ -10,8 +10,8 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
-  ConfigMapSyncer, ConfigParityCheck, CrossRegionConfigDashboard, DeploymentStrategy, HealthCheck, KubernetesCluster, MultiRegionPipeline, PipelineSource,
-  SecretSelection, TrafficSwitch,
+  ConfigMapSyncer, ConfigParityCheck, CrossRegionConfigDashboard, DeploymentStrategy, HealthCheck, KubernetesCluster, MultiRegionPipeline,
+  PipelineSource, SecretSelection, TrafficSwitch,
 } from '../../src';
 import { ConfigStack, EXAMPLE_PARAMETER_PATH } from '../integ/integ.config-drift-detector';
 import { EXAMPLE_ACCOUNT, EXAMPLE_REGIONS, ExampleServiceStages } from '../integ/integ.multi-region-pipeline';

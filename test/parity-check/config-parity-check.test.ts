@@ -158,7 +158,9 @@ describe('pipeline gate', () => {
     return { stack, parityCheck, pipeline, template: Template.fromStack(stack) };
   };
   const parityRules = (s: any) => (s.BeforeEntry?.Conditions ?? []).flatMap((c: any) => c.Rules.filter((r: any) => r.RuleTypeId.Provider === 'LambdaInvoke')
-    .map((r: any) => ({ result: c.Result, name: r.Name, region: JSON.parse(r.Configuration.UserParameters).region, fn: r.Configuration.FunctionName })));
+    .map((r: any) => ({
+      result: c.Result, name: r.Name, region: JSON.parse(r.Configuration.UserParameters).region, fn: r.Configuration.FunctionName,
+    })));
 
   test('sequential: a LambdaInvoke entry condition before each replica region, none before the primary', () => {
     const { stack, parityCheck, template } = withGate();

@@ -50,7 +50,9 @@ beforeAll(async () => {
   restoreEnv = applyEnv({ ...awsTestEnv(moto.endpoint, 'us-east-1'), POWERTOOLS_SERVICE_NAME: 'ParityConfigMaps', POWERTOOLS_METRICS_NAMESPACE: 'Test/ConfigParity' });
   const assumed = await new STSClient({ region: 'us-east-1' }).send(new AssumeRoleCommand({ RoleArn: ROLE_ARN, RoleSessionName: 'parity-check' }));
   const credentials = {
-    accessKeyId: assumed.Credentials!.AccessKeyId!, secretAccessKey: assumed.Credentials!.SecretAccessKey!, sessionToken: assumed.Credentials!.SessionToken!,
+    accessKeyId: assumed.Credentials!.AccessKeyId!,
+    secretAccessKey: assumed.Credentials!.SecretAccessKey!,
+    sessionToken: assumed.Credentials!.SessionToken!,
   };
   keyring.register(credentials);
   Object.assign(process.env, {

@@ -45,7 +45,10 @@ function env(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
     [ParityEnv.TARGETS]: JSON.stringify([{ region: EU }, { region: AP }]),
     [ParityEnv.SECRET_SELECTION]: JSON.stringify({ rules: [{ namePrefixes: ['app/'] }] }),
     [ParityEnv.PARAMETER_PATHS]: JSON.stringify(['/app']),
-    [ParityEnv.PARAMETER_OVERRIDES]: JSON.stringify([{ name: OVERRIDDEN, region: EU, value: euValue }, { name: OVERRIDDEN, region: AP, value: apValue }]),
+    [ParityEnv.PARAMETER_OVERRIDES]: JSON.stringify([
+      { name: OVERRIDDEN, region: EU, value: euValue },
+      { name: OVERRIDDEN, region: AP, value: apValue },
+    ]),
     [ParityEnv.GRACE_WINDOW_SECONDS]: '0',
     ...overrides,
   };
@@ -244,7 +247,8 @@ describe('ARC Region switch custom action step', () => {
     await expect(handler(step(`ConfigParity-${AP}`))).rejects.toThrow(`secret ${secretName(3)}: MISSING_IN_REPLICA`);
     await expect(handler(step(`ConfigParity-${AP}`))).rejects.toMatchObject({ name: 'ConfigParityError' });
     expect((await handler(step(`ConfigParity-${EU}`))).verdict).toBe('PASS');
-    await world.client(AP).send(new CreateSecretCommand({ Name: secretName(3), SecretString: (await world.value(PRIMARY, secretName(3))) as string }));
+    const repaired = (await world.value(PRIMARY, secretName(3))) as string;
+    await world.client(AP).send(new CreateSecretCommand({ Name: secretName(3), SecretString: repaired }));
     expect((await handler(step(`ConfigParity-${AP}`))).verdict).toBe('PASS');
   });
 
