@@ -63,6 +63,7 @@ export class DemoPipelineStack extends Stack {
       replicaKmsKeys: [{ region: 'eu-west-1', aliasName: 'alias/app-secrets' }],
       parameterPaths: [EXAMPLE_PARAMETER_PATH],
     });
+    this.parity.addAlarmAction(new actions.SnsAction(this.alerts));
     this.pipeline = new MultiRegionPipeline(this, 'Pipeline', {
       source: PipelineSource.connection({
         connectionArn: `arn:aws:codeconnections:us-east-1:${EXAMPLE_ACCOUNT}:connection/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d`,

@@ -6,7 +6,7 @@
  * the primary has and ap-southeast-2 lacks holds the deployment at ap-southeast-2's gate, by name,
  * until the region is repaired; then the same rule lets it in.
  */
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { bundleOf, cfnProperties, Demo, describeFunction, invokeRecorded, metricSum, step, synthesizedEnvironment } from './support';
 import { ParityEnv, TARGET_REGION_DIMENSION } from '../../src/parity-check/contract';
 import { startFakeCodePipeline } from '../harness/fake-codepipeline';
@@ -73,12 +73,19 @@ export async function runParityGate(demo: Demo): Promise<ParityFacts> {
   }
 
   step('The next execution reaches each region\'s entry condition');
-  if (!await gate('eu-west-1', 'first')) throw new Error('expected eu-west-1 to agree with the primary');
-  if (await gate(HELD_REGION, 'first')) throw new Error(`expected ${HELD_REGION} to be held: it lacks ${NEW_SECRET}`);
+  const held: string[] = [];
+  for (const region of ['eu-west-1', HELD_REGION]) if (!await gate(region, 'first')) held.push(region);
+  if (!held.includes(HELD_REGION)) throw new Error(`expected ${HELD_REGION} to be held: it lacks ${NEW_SECRET}`);
 
-  step(`Repair: ${NEW_SECRET} is created in ${HELD_REGION} with the primary's value; CodePipeline re-evaluates the condition`);
-  await demo.world.client(HELD_REGION).send(new CreateSecretCommand({ Name: NEW_SECRET, SecretString: value }));
-  if (!await gate(HELD_REGION, 'retry')) throw new Error(`expected ${HELD_REGION} to agree after the repair`);
+  step(`Repair: each item the checks named is copied from ${EXAMPLE_PRIMARY} (values in memory only); CodePipeline re-evaluates the conditions`);
+  for (const region of held) {
+    const check = await invokeRecorded(demo, bundle, env, { action: 'check', region });
+    for (const d of check.result.differences) {
+      await repair(demo, d.kind, d.name, region);
+      console.log(`  repaired ${d.kind} ${d.name} in ${region} (${d.driftType})`);
+    }
+  }
+  for (const region of held) if (!await gate(region, 'retry')) throw new Error(`expected ${region} to agree after the repair`);
 
   step('Failover readiness: the schedule checks every region and publishes ConfigParity');
   const scheduled = await invokeRecorded(demo, bundle, env, { action: 'check_all' });
@@ -86,4 +93,22 @@ export async function runParityGate(demo: Demo): Promise<ParityFacts> {
     console.log(`  ${r.targetRegion}: ConfigParity ${metricSum(scheduled.logs, 'ConfigParity', TARGET_REGION_DIMENSION, r.targetRegion)} (${r.summary})`);
   }
   return { codePipelineCalls };
+}
+
+/** Copies one item from the primary into `region`, as an operator would (the value never leaves memory). */
+async function repair(demo: Demo, kind: string, name: string, region: string): Promise<void> {
+  if (kind === 'parameter') {
+    const primary = (await demo.world.parameter(EXAMPLE_PRIMARY, name))!;
+    await demo.world.putParameter(region, name, primary.value!, primary.type as any);
+    return;
+  }
+  if (kind !== 'secret') throw new Error(`the demo repairs secrets and parameters, not ${kind}`);
+  const value = (await demo.world.value(EXAMPLE_PRIMARY, name)) as string;
+  const kmsKey = region === 'eu-west-1' ? { KmsKeyId: 'alias/app-secrets' } : {};
+  try {
+    await demo.world.client(region).send(new CreateSecretCommand({ Name: name, SecretString: value, ...kmsKey }));
+  } catch (e) {
+    if ((e as Error).name !== 'ResourceExistsException') throw e;
+    await demo.world.client(region).send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+  }
 }

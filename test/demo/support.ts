@@ -78,8 +78,12 @@ export function synthesizedEnvironment(fn: any, refs: Record<string, string>): R
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(fn.Environment.Variables as Record<string, unknown>)) {
     const ref = (value as { Ref?: string })?.Ref;
+    // A JSON list with a deploy-time name in it (EXCLUDED_PARAMETERS): {"Fn::Join": ["", [strings and Refs]]}.
+    const join = (value as { 'Fn::Join'?: [string, unknown[]] })?.['Fn::Join'];
+    const part = (p: unknown) => (typeof p === 'string' ? p : refs[(p as { Ref?: string })?.Ref ?? '']);
     if (typeof value === 'string') env[name] = value;
     else if (ref !== undefined && refs[ref] !== undefined) env[name] = refs[ref];
+    else if (join && join[1].every((p) => part(p) !== undefined)) env[name] = join[1].map(part).join(join[0]);
     else throw new Error(`${name} is a deploy-time value the demo does not stand in for: ${JSON.stringify(value)}`);
   }
   return env;
