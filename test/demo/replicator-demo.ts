@@ -53,7 +53,9 @@ export async function runReplicatorAndDetector(demo: Demo): Promise<DriftFacts> 
   demo.refs[provenanceKeyId] = keyArn;
   const env: NodeJS.ProcessEnv = { ...demo.awsEnv, ...synthesizedEnvironment(fn, demo.refs) };
   // The settings parameter's name (the drift detector never compares it) is a Ref to it: its name.
-  if (stack.replicator.configParameter && env.CONFIG_PARAMETER_NAME) demo.refs[logicalId(stack.replicator.configParameter)] = env.CONFIG_PARAMETER_NAME;
+  if (stack.replicator.configParameter && env.CONFIG_PARAMETER_NAME) {
+    demo.refs[logicalId(stack.replicator.configParameter)] = env.CONFIG_PARAMETER_NAME;
+  }
   // The cross-region-config document as CloudFormation would create it, so the handler can keep
   // its lastSyncTimestamp current.
   const documentName = env.CONFIG_PARAMETER_NAME;
