@@ -9,11 +9,11 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ConfigMapScopeConfig, ParityEnv, ParityMetric, ReplicaTargetConfig, TARGET_REGION_DIMENSION } from './contract';
+import { parityCheckDashboardWidgets } from './dashboard';
 import { ParityCheckFunction } from './parity-check-function';
 import { addHandlerAlarms, AlarmSet } from '../core/alarms';
 import { BundledHandler, explicitRegion } from '../core/bundled-handler';
 import { DashboardWidgetOptions } from '../core/dashboard-options';
-import { ConstructWidgets, graph, rows, singleValues } from '../core/dashboard-widgets';
 import { HandlerOptions } from '../core/handler-options';
 import { TRACING_ACTIONS } from '../core/hardened-function';
 import { DriftIgnoreRule } from '../core/ignore-rule';
@@ -442,20 +442,7 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
    * the handler's invocations, errors and duration, and the status of `alarms`.
    */
   public dashboardWidgets(options: DashboardWidgetOptions = {}): cloudwatch.IWidget[] {
-    const widgets = new ConstructWidgets(this, options);
-    const regions = this.checkedRegions;
-    const status = singleValues('Config parity by region (1 = agrees with the primary)',
-      regions.map((region) => widgets.metric(this.metricConfigParity({ label: region, targetRegion: region }))), false);
-    const differences = graph('Items that differ from the primary, by region',
-      regions.map((region) => widgets.metric(this.metricParityDifferences({ ...widgets.options(region), targetRegion: region }))));
-    const unreadable = graph('Parts the check could not read, by region',
-      regions.map((region) => widgets.metric(this.metricParityUnreadable({ ...widgets.options(region), targetRegion: region }))));
-    const handler = widgets.handlerGraph('Config parity check function: invocations, errors and duration', [{ label: 'parity check', fn: this.handler }]);
-    const alarms = widgets.alarmStatus('Config parity alarms', this.alarms);
-    const header = widgets.header(`Config parity check ${this.node.path}`,
-      `Whether ${regions.join(', ')} agree with the primary **${this.primaryRegion}**: the latest verdict per region, the items that differ `
-      + 'and what could not be read; then the handler\'s invocations, errors and duration.');
-    return rows([header], [status, differences, unreadable], [handler, alarms]);
+    return parityCheckDashboardWidgets(this, options);
   }
 
   /** Adds actions to every alarm of this construct, including alarms created later. */

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import {
-  ConfigParityCheck, ConfigParityCheckProps, CrossRegionSecretReplicator, DeploymentStrategy, DriftIgnoreRule, KubernetesCluster, MultiRegionPipeline,
+  ConfigParityCheck, ConfigParityCheckProps, CrossRegionConfigDashboard, CrossRegionSecretReplicator, DeploymentStrategy, DriftIgnoreRule, KubernetesCluster, MultiRegionPipeline,
   ParameterOverride, SecretSelection,
 } from '../../src';
 import { ParityEnv } from '../../src/parity-check/contract';
@@ -274,4 +274,25 @@ test('warns when the check fails open', () => {
   const warnings = check.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
   expect(warnings.some((w) => w.includes('failWhenUnreadable is false'))).toBe(true);
   void PRIMARY;
+});
+
+describe('dashboards', () => {
+  test('its own widgets: the verdict per region, differences, unreadable parts, the handler and the alarms', () => {
+    const check = build({ regions: ['eu-west-1', 'ap-southeast-2'] });
+    const json = JSON.stringify(Stack.of(check).resolve(check.dashboardWidgets().map((w) => w.toJson())));
+    expect(json).toContain('Config parity by region (1 = agrees with the primary)');
+    expect(json).toContain('"ConfigParity","TargetRegion","ap-southeast-2"');
+    expect(json).toContain('Config parity alarms');
+  });
+
+  test('CrossRegionConfigDashboard takes it: a section and a ConfigParity tile per checked region', () => {
+    const stack = newStack();
+    const check = new ConfigParityCheck(stack, 'Parity', { regions: ['eu-west-1'], parameterPaths: ['/app/prod'] });
+    new CrossRegionConfigDashboard(stack, 'Dashboard', { parityCheck: check });
+    const [dashboard] = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard')) as any[];
+    const body = JSON.stringify(stack.resolve(dashboard.Properties.DashboardBody));
+    expect(body).toContain('the config parity check (eu-west-1 against us-east-1)');
+    expect(body).toContain('Config parity (1 = agrees)');
+    expect(body).toContain('Config parity check TestStack/Parity');
+  });
 });
