@@ -3,8 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import {
-  ConfigParityCheck, ConfigParityCheckProps, CrossRegionConfigDashboard, CrossRegionSecretReplicator, DeploymentStrategy, DriftIgnoreRule, KubernetesCluster, MultiRegionPipeline,
-  ParameterOverride, SecretSelection,
+  ConfigParityCheck, ConfigParityCheckProps, CrossRegionConfigDashboard, CrossRegionSecretReplicator, DeploymentStrategy, DriftIgnoreRule,
+  KubernetesCluster, MultiRegionPipeline, ParameterOverride, SecretSelection,
 } from '../../src';
 import { ParityEnv } from '../../src/parity-check/contract';
 import { at } from '../core/messages';
