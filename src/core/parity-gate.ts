@@ -18,7 +18,7 @@ export interface IConfigParityGate extends IConstruct {
    * The function a CodePipeline `LambdaInvoke` rule invokes with `UserParameters`
    * `{"region": "<region>"}`; it reports the verdict with PutJobSuccessResult or PutJobFailureResult.
    */
-  readonly handler: lambda.IFunction;
+  readonly handler: lambda.Function;
 
   /** Grants `grantee` permission to invoke the check (`lambda:InvokeFunction`). */
   grantInvoke(grantee: iam.IGrantable): iam.Grant;
