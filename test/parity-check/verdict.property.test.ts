@@ -17,6 +17,7 @@ const CASES = 300;
 
 /** A small seeded generator (mulberry32). */
 function rng(seed: number): () => number {
+  /* eslint-disable no-bitwise -- the algorithm is defined in 32-bit integer arithmetic */
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -25,6 +26,7 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  /* eslint-enable no-bitwise */
 }
 
 const scope: Scope = {
