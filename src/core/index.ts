@@ -7,3 +7,4 @@ export * from './conflict-policy';
 export * from './secret-replicator-ref';
 export * from './parameter-override';
 export * from './parity-gate';
+export * from './comparison-source';

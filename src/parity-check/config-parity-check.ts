@@ -13,6 +13,7 @@ import { parityCheckDashboardWidgets } from './dashboard';
 import { ParityCheckFunction } from './parity-check-function';
 import { addHandlerAlarms, AlarmSet } from '../core/alarms';
 import { BundledHandler, explicitRegion } from '../core/bundled-handler';
+import { IConfigComparisonSource } from '../core/comparison-source';
 import { DashboardWidgetOptions } from '../core/dashboard-options';
 import { HandlerOptions } from '../core/handler-options';
 import { TRACING_ACTIONS } from '../core/hardened-function';
@@ -85,6 +86,15 @@ export interface ConfigMapParityScope {
  * Props of `ConfigParityCheck`.
  */
 export interface ConfigParityCheckProps extends HandlerOptions {
+  /**
+   * A drift detector (or another comparison) whose secrets, regions, replica KMS keys, source keys,
+   * parameter paths, ignore rules and replicator the check takes; the props below override each.
+   * Its ConfigMap scopes are not taken: give `configMaps`.
+   *
+   * @default - no drift detector: give what to compare here
+   */
+  readonly driftDetector?: IConfigComparisonSource;
+
   /**
    * A secret replicator whose secrets, replica regions and replica KMS keys must agree.
    *
@@ -365,8 +375,8 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
           [ParityEnv.PARAMETER_PATHS]: s.parameterPaths.length ? s.parameterPaths : undefined,
           [ParityEnv.PARAMETER_OVERRIDES]: s.overrides.length ? s.overrides : undefined,
           [ParityEnv.CONFIGMAP_SCOPES]: configMapScopes.length ? configMapScopes : undefined,
-          [ParityEnv.IGNORE_RULES]: props.ignoreRules?.length ? props.ignoreRules.map((r) => r._config) : undefined,
-          [ParityEnv.EXCLUDED_PARAMETERS]: s.replicator?.configParameter ? [s.replicator.configParameter.parameterName] : undefined,
+          [ParityEnv.IGNORE_RULES]: s.ignoreRules.length ? s.ignoreRules.map((r) => r._config) : undefined,
+          [ParityEnv.EXCLUDED_PARAMETERS]: s.excludedParameters.length ? s.excludedParameters : undefined,
         },
       });
       this.settingsParameters = bundled.settingsParameters;
@@ -477,11 +487,15 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
 
   private validateProps(props: ConfigParityCheckProps) {
     const primary = this.primaryRegion;
-    const replicator = props.replicator;
+    const detector = props.driftDetector;
+    if (detector && !Token.isUnresolved(detector.primaryRegion) && detector.primaryRegion !== primary) {
+      fail('driftDetector', `must compare with the check's region ${primary}`, detector.primaryRegion);
+    }
+    const replicator = props.replicator ?? detector?.comparedReplicator;
     if (replicator && Stack.of(replicator).region !== primary) fail('replicator', `must be in the check's region ${primary}`, Stack.of(replicator).region);
-    const regions = props.regions ?? replicator?.replicaRegions;
-    const secrets = props.secrets ?? replicator?.secrets;
-    const parameterPaths = props.parameterPaths ?? [];
+    const regions = props.regions ?? (detector?.comparedRegions.length ? detector.comparedRegions : undefined) ?? replicator?.replicaRegions;
+    const secrets = props.secrets ?? detector?.comparedSecrets ?? replicator?.secrets;
+    const parameterPaths = props.parameterPaths ?? detector?.comparedParameterPaths ?? [];
     const configMaps = props.configMaps ?? [];
     if (regions === undefined && (secrets !== undefined || parameterPaths.length > 0)) {
       fail('regions', 'must be set when no replicator is given and secrets or parameterPaths are compared', regions);
@@ -490,7 +504,8 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
     if (secrets === undefined && parameterPaths.length === 0 && configMaps.length === 0) {
       fail('secrets', 'or parameterPaths, configMaps or replicator must give the check something to compare', undefined);
     }
-    const replicaKmsKeys = props.replicaKmsKeys ?? (replicator?.replicaKmsKeys ?? []).filter((k) => (regions ?? []).includes(k.region));
+    const inheritedKeys = detector?.comparedReplicaKmsKeys ?? replicator?.replicaKmsKeys ?? [];
+    const replicaKmsKeys = props.replicaKmsKeys ?? inheritedKeys.filter((k) => (regions ?? []).includes(k.region));
     const kmsByRegion = validateReplicaKmsKeys(replicaKmsKeys, regions ?? []);
     validateDistinct('parameterPaths', parameterPaths);
     for (const path of parameterPaths) {
@@ -513,7 +528,8 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
     }
     for (const [i, scope] of configMaps.entries()) validateConfigMapScope(`configMaps[${i}]`, scope, primary);
     const checked = [...(regions ?? []), ...configMaps.flatMap((c) => c.replicaClusters.map((r) => r.region))];
-    (props.ignoreRules ?? []).forEach((rule, i) => {
+    const ignoreRules = props.ignoreRules ?? detector?.comparedIgnoreRules ?? [];
+    ignoreRules.forEach((rule, i) => {
       const unknown = (rule._config.regions ?? []).filter((r) => !Token.isUnresolved(r) && !checked.includes(r));
       if (unknown.length > 0) fail(`ignoreRules[${i}] replicaRegions`, `must be checked regions ${JSON.stringify([...new Set(checked)])}`, unknown);
     });
@@ -540,7 +556,13 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
       kmsByRegion,
       graceWindowSeconds,
       schedule,
-      sourceEncryptionKeys: props.sourceEncryptionKeys ?? replicator?.sourceEncryptionKeys ?? [],
+      sourceEncryptionKeys: props.sourceEncryptionKeys ?? detector?.comparedSourceEncryptionKeys ?? replicator?.sourceEncryptionKeys ?? [],
+      ignoreRules,
+      // This library's settings parameters under the compared paths: never compared (each region's are its own).
+      excludedParameters: [...new Set([
+        ...(detector?.comparedExcludedParameters ?? []),
+        ...(replicator?.configParameter ? [replicator.configParameter.parameterName] : []),
+      ])],
     };
   }
 

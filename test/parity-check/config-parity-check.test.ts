@@ -3,8 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import {
-  ConfigParityCheck, ConfigParityCheckProps, CrossRegionConfigDashboard, CrossRegionSecretReplicator, DeploymentStrategy, DriftIgnoreRule,
-  KubernetesCluster, MultiRegionPipeline, ParameterOverride, SecretSelection,
+  ConfigDriftDetector, ConfigParityCheck, ConfigParityCheckProps, CrossRegionConfigDashboard, CrossRegionSecretReplicator, DeploymentStrategy,
+  DriftIgnoreRule, KubernetesCluster, MultiRegionPipeline, ParameterOverride, SecretSelection,
 } from '../../src';
 import { ParityEnv } from '../../src/parity-check/contract';
 import { at } from '../core/messages';
@@ -81,6 +81,38 @@ describe('defaults', () => {
     expect(env[ParityEnv.TARGETS]).toBe('[{"region":"eu-west-1","kmsKeyId":"alias/secrets"},{"region":"ap-southeast-2"}]');
     expect(env[ParityEnv.SECRET_SELECTION]).toContain('prod/');
     expect(stack.resolve(env[ParityEnv.EXCLUDED_SECRET_ARN])).toEqual(stack.resolve(replicator.provenanceKey.secretArn));
+  });
+
+  test('inherits what a drift detector compares: secrets, regions, keys, paths, ignore rules, and skips its settings parameters', () => {
+    const stack = newStack();
+    const replicator = new CrossRegionSecretReplicator(stack, 'Replicator', {
+      secrets: SecretSelection.byNamePrefix('prod/'),
+      replicaRegions: ['eu-west-1', 'ap-southeast-2'],
+      replicaKmsKeys: [{ region: 'eu-west-1', aliasName: 'alias/secrets' }],
+    });
+    const driftDetector = new ConfigDriftDetector(stack, 'Detector', {
+      replicator,
+      parameterPaths: ['/app/prod'],
+      ignoreRules: [DriftIgnoreRule.parameters('/app/prod/regional/**')],
+      parameterPrefix: '/app/prod',
+    });
+    const check = new ConfigParityCheck(stack, 'Parity', { driftDetector });
+    expect(check.checkedRegions).toEqual(['eu-west-1', 'ap-southeast-2']);
+    const env = envOf(Template.fromStack(stack));
+    expect(env[ParityEnv.TARGETS]).toBe('[{"region":"eu-west-1","kmsKeyId":"alias/secrets"},{"region":"ap-southeast-2"}]');
+    expect(env[ParityEnv.SECRET_SELECTION]).toContain('prod/');
+    expect(env[ParityEnv.PARAMETER_PATHS]).toBe('["/app/prod"]');
+    expect(JSON.parse(env[ParityEnv.IGNORE_RULES])).toEqual([{ kind: 'parameter', namePattern: '/app/prod/regional/**' }]);
+    expect(JSON.parse(env[ParityEnv.EXCLUDED_PARAMETERS])).toEqual(['/app/prod/global/secrets/drift-detection-config']);
+    expect(stack.resolve(env[ParityEnv.EXCLUDED_SECRET_ARN])).toEqual(stack.resolve(replicator.provenanceKey.secretArn));
+  });
+
+  test('props override what the drift detector gives', () => {
+    const stack = newStack();
+    const driftDetector = new ConfigDriftDetector(stack, 'Detector', { replicaRegions: ['eu-west-1', 'ap-southeast-2'], parameterPaths: ['/app/prod'] });
+    const check = new ConfigParityCheck(stack, 'Parity', { driftDetector, regions: ['eu-west-1'], parameterPaths: ['/app/other'] });
+    expect(check.checkedRegions).toEqual(['eu-west-1']);
+    expect(envOf(Template.fromStack(stack))[ParityEnv.PARAMETER_PATHS]).toBe('["/app/other"]');
   });
 
   test('declared per-region values and ignore rules reach the handler', () => {
