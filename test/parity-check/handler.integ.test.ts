@@ -6,11 +6,16 @@
  * the grace window, the ARC Region switch step, the schedule's metrics, a check stopped at a
  * cursor and resumed, and a scan of every output line for values.
  */
+import { tmpdir } from 'node:os';
 import { CreateSecretCommand, DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { ConfigParityCheck, ParameterOverride, SecretSelection } from '../../src';
 import { ParityEnv } from '../../src/parity-check/contract';
 import { ConfigWorld, inParallel } from '../drift-detector/world';
 import { FakeCodePipeline, startFakeCodePipeline } from '../harness/fake-codepipeline';
 import { startFaultProxy } from '../harness/fault-proxy';
+import { evaluateGroups } from '../harness/iam-evaluation';
+import { IamRecorder } from '../harness/iam-recorder';
 import { startMotoServer } from '../harness/moto';
 import { OutputCapture, recordingHandlers, TestHandler } from '../harness/world';
 
@@ -27,6 +32,7 @@ let moto: Awaited<ReturnType<typeof startMotoServer>>;
 let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
 let codepipeline: FakeCodePipeline;
 let world: ConfigWorld;
+let recorder: IamRecorder;
 let euValue: string;
 let apValue: string;
 let primaryValue: string;
@@ -76,6 +82,8 @@ beforeAll(async () => {
   moto = await startMotoServer();
   proxy = await startFaultProxy({ target: moto.endpoint, seed: 18 });
   codepipeline = await startFakeCodePipeline();
+  recorder = new IamRecorder(moto.endpoint);
+  recorder.attach(proxy);
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: proxy.endpoint,
     AWS_ENDPOINT_URL_CODEPIPELINE: codepipeline.endpoint,
@@ -290,6 +298,44 @@ describe('a check stopped at a cursor', () => {
     const rest = await checker.check(EU, { cursor: first.cursor });
     expect(rest).toMatchObject({ complete: true, verdict: 'PASS', compared: PARAMETERS + 1 });
   });
+});
+
+describe('IAM', () => {
+  test('every call the handler made is allowed by the synthesized role policy of the same configuration', async () => {
+    const calls = await recorder.calls();
+    expect(calls.length).toBeGreaterThan(20);
+    await recorder.writeJsonLines(`${process.env.IAM_RECORDING_DIR ?? tmpdir()}/iam-calls-parity-check.jsonl`);
+    const app = new App();
+    const stack = new Stack(app, 'IamEvaluation', { env: { account: '123456789012', region: PRIMARY } });
+    const check = new ConfigParityCheck(stack, 'Parity', {
+      regions: [EU, AP],
+      secrets: SecretSelection.byNamePrefix('app/'),
+      parameterPaths: ['/app'],
+      parameterOverrides: [ParameterOverride.forRegion(OVERRIDDEN, EU, 'eu'), ParameterOverride.forRegion(OVERRIDDEN, AP, 'ap')],
+    });
+    const { summary, failures } = await evaluateGroups([{
+      role: 'parity check',
+      calls,
+      target: {
+        template: app.synth().getStackByName(stack.stackName).template,
+        roleLogicalId: stack.getLogicalId(check.role.node.defaultChild as CfnElement),
+        region: PRIMARY,
+      },
+      // The check never writes, and reads nothing outside its selection and paths.
+      negatives: [
+        ['secretsmanager:PutSecretValue', `arn:aws:secretsmanager:${EU}:123456789012:secret:app/s001-AbCdEf`],
+        ['secretsmanager:CreateSecret', `arn:aws:secretsmanager:${AP}:123456789012:secret:app/s001-AbCdEf`],
+        ['secretsmanager:GetSecretValue', `arn:aws:secretsmanager:${EU}:123456789012:secret:other/s001-AbCdEf`],
+        ['ssm:PutParameter', `arn:aws:ssm:${EU}:123456789012:parameter/app/p001`],
+        ['ssm:GetParametersByPath', `arn:aws:ssm:${EU}:123456789012:parameter/other`],
+        ['ssm:GetParameter', `arn:aws:ssm:sa-east-1:123456789012:parameter/app/p001`],
+      ].map(([action, resource]) => ({ action, resource, context: {}, describe: `${action} on ${resource}` })),
+    }]);
+    output.stop();
+    console.log([...summary, ...failures.map((f) => `  ${f}`)].join('\n'));
+    output.start();
+    expect(failures).toEqual([]);
+  }, 300_000);
 });
 
 describe('no value leaks', () => {
