@@ -328,7 +328,7 @@ describe('IAM', () => {
         ['secretsmanager:GetSecretValue', `arn:aws:secretsmanager:${EU}:123456789012:secret:other/s001-AbCdEf`],
         ['ssm:PutParameter', `arn:aws:ssm:${EU}:123456789012:parameter/app/p001`],
         ['ssm:GetParametersByPath', `arn:aws:ssm:${EU}:123456789012:parameter/other`],
-        ['ssm:GetParameter', `arn:aws:ssm:sa-east-1:123456789012:parameter/app/p001`],
+        ['ssm:GetParameter', 'arn:aws:ssm:sa-east-1:123456789012:parameter/app/p001'],
       ].map(([action, resource]) => ({ action, resource, context: {}, describe: `${action} on ${resource}` })),
     }]);
     output.stop();
