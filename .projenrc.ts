@@ -136,6 +136,7 @@ const HANDLERS = [
   { folder: 'configmap-syncer', constructFile: 'syncer-function.ts', constructName: 'SyncerFunction', kubernetes: true },
   { folder: 'multi-region-pipeline', constructFile: 'pipeline-function.ts', constructName: 'PipelineFunction' },
   { folder: 'parameter-replicator', constructFile: 'parameter-replicator-function.ts', constructName: 'ParameterReplicatorFunction' },
+  { folder: 'parity-check', constructFile: 'parity-check-function.ts', constructName: 'ParityCheckFunction', kubernetes: true },
 ];
 for (const h of HANDLERS) {
   const aliases = h.kubernetes ? Object.fromEntries(KUBERNETES_CLIENT_UNUSED.map((pkg) => [`--alias:${pkg}=${NOT_BUNDLED_STUB}`, true])) : {};
@@ -190,6 +191,7 @@ bench.exec('node -r ts-node/register test/bench/drift.bench.ts');
 bench.exec('node -r ts-node/register test/bench/pipeline.bench.ts');
 bench.exec('node -r ts-node/register test/bench/configmap-sync.bench.ts');
 bench.exec('node -r ts-node/register test/bench/parameter-replicator.bench.ts');
+bench.exec('node -r ts-node/register test/bench/parity.bench.ts');
 
 bench.exec('node -r ts-node/register test/bench/settings.bench.ts');
 for (const ignored of ['/lambda-src/', '/.ci/', '/.venv-moto/', '/.cache/', '/test/']) {

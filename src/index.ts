@@ -5,3 +5,4 @@ export * from './configmap-syncer';
 export * from './multi-region-pipeline';
 export * from './config-management';
 export * from './dashboard';
+export * from './parity-check';

@@ -18,6 +18,7 @@ import { SecretSelection } from '../core/secret-selection';
 import { CrossRegionConfigDashboard } from '../dashboard';
 import { ConfigDriftDetector, ConfigMapDriftScope, DriftIgnoreRule, DriftRemediation } from '../drift-detector';
 import { MultiRegionPipeline } from '../multi-region-pipeline';
+import { ConfigParityCheck } from '../parity-check';
 import { claimParameterName, claimProject } from '../private/uniqueness';
 import { fail, validateDistinct, validateNotEmpty, validatePattern, validateRegionName, validateRegionNames, validationScope, WARNING } from '../private/validation';
 import { CrossAccountReplica, CrossRegionSecretReplicator } from '../secret-replicator';
@@ -248,6 +249,15 @@ export interface CrossRegionConfigManagementProps extends HandlerOptions {
   readonly pipeline?: MultiRegionPipeline;
 
   /**
+   * Whether to create a config parity check of what the drift detector compares (or the replicated
+   * secrets): `ConfigParity` per replica region, its alarm, a dashboard section, and a check to give
+   * a `MultiRegionPipeline` (`parityCheck`) or an ARC Region switch plan.
+   *
+   * @default false
+   */
+  readonly configParity?: boolean;
+
+  /**
    * Whether to create a CloudWatch dashboard of every piece.
    *
    * @default true
@@ -283,6 +293,8 @@ export class CrossRegionConfigManagement extends Construct {
   public readonly driftDetector?: ConfigDriftDetector;
   /** The ConfigMap syncer; set when `enableMultiRegion` is true and `configMapSync` is given. */
   public readonly configMapSyncer?: ConfigMapSyncer;
+  /** The config parity check; set when `enableMultiRegion` and `configParity` are true. */
+  public readonly configParity?: ConfigParityCheck;
   /** The attached pipeline, when it is in the same stack (its alarms are routed with the others). */
   private readonly pipeline?: MultiRegionPipeline;
   /** The dashboard; set when `dashboard` is true and a piece exists. */
@@ -318,13 +330,18 @@ export class CrossRegionConfigManagement extends Construct {
         this.replicator = created.replicator;
         this.driftDetector = created.driftDetector;
         this.configMapSyncer = created.configMapSyncer;
+        if (props.configParity) {
+          this.configParity = new ConfigParityCheck(this, 'ConfigParity', this.driftDetector
+            ? { driftDetector: this.driftDetector }
+            : { replicator: this.replicator });
+        }
       }
 
       const { parameters, pipeline } = this.createDocuments(props, documentsPath);
       this.configParameters = parameters;
       this.pipeline = pipeline;
 
-      for (const piece of [this.replicator, this.driftDetector, this.configMapSyncer]) piece?.addAlarmAction(...this.alarmActions);
+      for (const piece of [this.replicator, this.driftDetector, this.configMapSyncer, this.configParity]) piece?.addAlarmAction(...this.alarmActions);
 
       if ((props.dashboard ?? true) && (this.replicator || props.pipeline)) {
         this.dashboard = new CrossRegionConfigDashboard(this, 'Dashboard', {
@@ -333,6 +350,7 @@ export class CrossRegionConfigManagement extends Construct {
           driftDetector: this.driftDetector,
           configMapSyncer: this.configMapSyncer,
           pipeline: props.pipeline,
+          parityCheck: this.configParity,
         });
       }
     } finally {

@@ -6,3 +6,5 @@ export * from './replica-kms-key';
 export * from './conflict-policy';
 export * from './secret-replicator-ref';
 export * from './parameter-override';
+export * from './parity-gate';
+export * from './comparison-source';

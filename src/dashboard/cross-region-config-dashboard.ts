@@ -10,6 +10,8 @@ import type { ConfigDriftDetector } from '../drift-detector/config-drift-detecto
 import { driftDetectorDashboardWidgets } from '../drift-detector/dashboard';
 import { pipelineDashboardWidgets } from '../multi-region-pipeline/dashboard';
 import type { MultiRegionPipeline } from '../multi-region-pipeline/multi-region-pipeline';
+import type { ConfigParityCheck } from '../parity-check/config-parity-check';
+import { parityCheckDashboardWidgets } from '../parity-check/dashboard';
 import { fail, validateLength, validatePattern, validationScope } from '../private/validation';
 import { replicatorDashboardWidgets } from '../secret-replicator/dashboard';
 import type { CrossRegionSecretReplicator } from '../secret-replicator/secret-replicator';
@@ -51,6 +53,14 @@ export interface CrossRegionConfigDashboardProps {
    * @default - no pipeline section
    */
   readonly pipeline?: MultiRegionPipeline;
+
+  /**
+   * A config parity check to show: whether each checked region agrees with the primary
+   * (`ConfigParity`), the items that differ and what could not be read.
+   *
+   * @default - no parity check section
+   */
+  readonly parityCheck?: ConfigParityCheck;
 
   /**
    * Name of the dashboard: 1 to 255 of the characters A-Z a-z 0-9 - _.
@@ -101,8 +111,8 @@ export class CrossRegionConfigDashboard extends Construct {
     // Ends the validation scope even when construction throws an error of another kind.
     try {
 
-      const { replicator, driftDetector, configMapSyncer, pipeline } = props;
-      if (!replicator && !driftDetector && !configMapSyncer && !pipeline) {
+      const { replicator, driftDetector, configMapSyncer, pipeline, parityCheck } = props;
+      if (!replicator && !driftDetector && !configMapSyncer && !pipeline && !parityCheck) {
         fail('replicator, driftDetector, configMapSyncer or pipeline', 'must be set: the dashboard needs a construct to show', undefined);
       }
       if (props.dashboardName !== undefined) {
@@ -119,6 +129,7 @@ export class CrossRegionConfigDashboard extends Construct {
       if (driftDetector) this.dashboard.addWidgets(...driftDetectorDashboardWidgets(driftDetector, options, this));
       if (configMapSyncer) this.dashboard.addWidgets(...syncerDashboardWidgets(configMapSyncer, options, this));
       if (pipeline) this.dashboard.addWidgets(...pipelineDashboardWidgets(pipeline, options, this));
+      if (parityCheck) this.dashboard.addWidgets(...parityCheckDashboardWidgets(parityCheck, options, this));
     } finally {
       validated();
     }
@@ -131,6 +142,7 @@ export class CrossRegionConfigDashboard extends Construct {
       ...(props.driftDetector ? [`the drift detector (${props.driftDetector.primaryRegion} against ${listOf(props.driftDetector.replicaRegions)})`] : []),
       ...(props.configMapSyncer ? [`the ConfigMap syncer (${props.configMapSyncer.primaryRegion} to ${syncerTargetClusters(props.configMapSyncer).length} cluster(s))`] : []),
       ...(props.pipeline ? [`the pipeline ${props.pipeline.pipelineName} (${props.pipeline.regions.join(' → ')})`] : []),
+      ...(props.parityCheck ? [`the config parity check (${listOf(props.parityCheck.checkedRegions)} against ${props.parityCheck.primaryRegion})`] : []),
     ];
     return [new cloudwatch.TextWidget({
       markdown: `# Cross-region configuration\nHealth of ${listOf(shown)}. `
@@ -145,7 +157,7 @@ export class CrossRegionConfigDashboard extends Construct {
    * dashboard can show, then a tile per region with its failures in the time range.
    */
   private overview(props: CrossRegionConfigDashboardProps): cloudwatch.IWidget[] {
-    const { replicator, driftDetector, configMapSyncer, pipeline } = props;
+    const { replicator, driftDetector, configMapSyncer, pipeline, parityCheck } = props;
     const totals: cloudwatch.IMetric[] = [];
     const alarms: cloudwatch.IAlarm[] = [];
     const elsewhere: string[] = [];
@@ -189,6 +201,12 @@ export class CrossRegionConfigDashboard extends Construct {
         for (const region of stage.region.split('+')) {
           tile(region, w.metric(pipeline.metricRollbackPerformed({ label, deploymentRegion: stage.region })));
         }
+      }
+    }
+    if (parityCheck) {
+      const w = widgetsOf(parityCheck, 'the config parity check', parityCheck.alarms);
+      for (const region of parityCheck.checkedRegions) {
+        tile(region, w.metric(parityCheck.metricConfigParity({ label: 'Config parity (1 = agrees)', targetRegion: region })));
       }
     }
 

@@ -21,6 +21,7 @@ import { DriftRemediation, DriftResourceType } from './remediation-mode';
 import { AlarmSet } from '../core/alarms';
 import { BundledHandler, explicitRegion, HandlerConfiguration } from '../core/bundled-handler';
 import { addCompanion, COMPANION_DRIFT_DETECTION } from '../core/companions';
+import { IConfigComparisonSource } from '../core/comparison-source';
 import { DashboardWidgetOptions } from '../core/dashboard-options';
 import { HandlerOptions } from '../core/handler-options';
 import { TRACING_ACTIONS } from '../core/hardened-function';
@@ -344,7 +345,7 @@ function validateIgnoreRuleRegions(rules: DriftIgnoreRule[], replicaRegions: str
  *   ignoreRules: [DriftIgnoreRule.parameters('/my-app/production/regional/**')],
  * });
  */
-export class ConfigDriftDetector extends Construct {
+export class ConfigDriftDetector extends Construct implements IConfigComparisonSource {
   /** Region holding the source of truth: this stack's region. */
   public readonly primaryRegion: string;
 
@@ -353,6 +354,38 @@ export class ConfigDriftDetector extends Construct {
 
   /** Resource types this detector compares. */
   public readonly resourceTypes: DriftResourceType[];
+
+  /** Regions whose secrets and parameters are compared (`replicaRegions` without the ConfigMap clusters' regions). */
+  public readonly comparedRegions: string[];
+
+  /**
+   * Secrets compared: `secrets`, or the replicator's selection.
+   *
+   * @default - secrets are not compared
+   */
+  public readonly comparedSecrets?: SecretSelection;
+
+  /** KMS keys the replicas are expected to use: `replicaKmsKeys`, or the replicator's in the compared regions. */
+  public readonly comparedReplicaKmsKeys: ReplicaKmsKey[];
+
+  /** Customer managed keys of the primary secrets: `sourceEncryptionKeys`, or the replicator's. */
+  public readonly comparedSourceEncryptionKeys: kms.IKey[];
+
+  /** SSM parameter paths compared (`parameterPaths`). */
+  public readonly comparedParameterPaths: string[];
+
+  /** Expected differences (`ignoreRules`). */
+  public readonly comparedIgnoreRules: DriftIgnoreRule[];
+
+  /** Parameters never compared: this detector's and the replicator's settings parameters. */
+  public readonly comparedExcludedParameters: string[];
+
+  /**
+   * The replicator whose secrets are compared (`replicator`).
+   *
+   * @default - no replicator
+   */
+  public readonly comparedReplicator?: ISecretReplicator;
 
   /**
    * Value of the `service` dimension of the handler's metrics (also `POWERTOOLS_SERVICE_NAME`);
@@ -459,6 +492,14 @@ export class ConfigDriftDetector extends Construct {
       this.reportPrefix = props.reportPrefix ?? DEFAULT_REPORT_PREFIX;
       const settings = this.validateProps(props);
       const { replicator, secrets, remediation } = settings;
+      this.comparedRegions = [...settings.replicaRegions];
+      this.comparedSecrets = secrets;
+      this.comparedReplicaKmsKeys = [...settings.kmsByRegion.values()];
+      this.comparedSourceEncryptionKeys = [...settings.sourceEncryptionKeys];
+      this.comparedParameterPaths = [...settings.parameterPaths];
+      this.comparedIgnoreRules = [...(props.ignoreRules ?? [])];
+      this.comparedReplicator = replicator;
+      this.comparedExcludedParameters = excludedParameters(settings.configParameterName, replicator?.configParameter) ?? [];
       const selection = secrets ? new BoundSelection(secrets, Stack.of(this)) : undefined;
       const clusterRegions = settings.scopes.flatMap((s) => s.replicaClusters.map((c) => c.region));
       this.replicaRegions = [...new Set([...settings.replicaRegions, ...clusterRegions])];

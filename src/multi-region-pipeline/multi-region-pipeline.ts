@@ -30,6 +30,7 @@ import { DashboardWidgetOptions } from '../core/dashboard-options';
 import { HandlerOptions } from '../core/handler-options';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, TRACING_ACTIONS } from '../core/hardened-function';
 import { acknowledgeNagFindings, flattenReference, INLINE_POLICY_REASON, NIST_800_53_R5 } from '../core/nag';
+import { IConfigParityGate } from '../core/parity-gate';
 import { claimParameterName } from '../private/uniqueness';
 import { domainSuffixOf, fail, validateDistinct, validateLength, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName, validateRegionNames, validateSamePartition, validateWholeDuration, validationScope, WARNING } from '../private/validation';
 
@@ -285,6 +286,18 @@ export interface MultiRegionPipelineProps extends HandlerOptions {
    * @default - none; add them with `addAlarmAction()`
    */
   readonly alarmActions?: cloudwatch.IAlarmAction[];
+
+  /**
+   * A configuration parity check (such as a `ConfigParityCheck`) put before each replica region's
+   * stages as an entry condition: a CodePipeline `LambdaInvoke` rule asks it whether the region's
+   * secrets, parameters and ConfigMaps agree with the primary's, and a region that disagrees (or
+   * cannot be read) is not entered; the rule's output carries the check's summary, which names each
+   * item and drift type. Under blue-green the condition guards the green slot's stage, before
+   * anything is deployed there. It must check every replica region; the primary region has none.
+   *
+   * @default - no parity condition
+   */
+  readonly parityCheck?: IConfigParityGate;
 }
 
 /** The pipeline's props, validated and with their defaults. */
@@ -433,6 +446,8 @@ export class MultiRegionPipeline extends Construct {
       this.regionalStages = regional;
       this.applicationStages = applicationStages;
       this.grantBakeAlarmReads(codePipeline, settings);
+      // The LambdaInvoke rules run with the pipeline's role.
+      props.parityCheck?.grantInvoke(codePipeline.role);
 
       const watcher = this.createWatcherFunction(props, settings, regional);
       this.watcherFunction = watcher.handler;
@@ -510,6 +525,7 @@ export class MultiRegionPipeline extends Construct {
     validatePattern('pipelineName', this.pipelineName, PIPELINE_NAME, 'must be 1 to 100 of the characters A-Z a-z 0-9 . @ - _');
     validateMetricNamespace(this.metricNamespace);
     if (props.parameterPrefix !== undefined) validateParameterPrefix(props.parameterPrefix);
+    if (props.parityCheck) validateParityCheck(props.parityCheck, this.primaryRegion, props.replicaRegions, Stack.of(this).region);
     return { blueGreen, automaticRollback, healthChecks, bakeAlarmNames, createAlarms, bakeMinutes, synthCommands };
   }
 
@@ -625,21 +641,34 @@ export class MultiRegionPipeline extends Construct {
         configuration: { AlarmName: substitute(template, region, slot), WaitTime: String(bakeMinutes) },
       }));
     const failureResult = automaticRollback ? codepipeline.Result.ROLLBACK : codepipeline.Result.FAIL;
-    const setConditions = (stageName: string, options: { first: boolean; bake?: codepipeline.Rule[] }) => {
+    const parityCondition = (stageName: string, regions: string[]): codepipeline.Condition[] => {
+      const gated = regions.filter((region) => region !== this.primaryRegion);
+      if (!props.parityCheck || gated.length === 0) return [];
+      return [{
+        result: codepipeline.Result.FAIL,
+        rules: gated.map((region) => new codepipeline.Rule({
+          name: ruleName(gated.length === 1 ? `Parity-${stageName}` : `Parity-${stageName}-${region}`),
+          provider: 'LambdaInvoke',
+          version: '1',
+          configuration: { FunctionName: props.parityCheck!.handler.functionName, UserParameters: JSON.stringify({ region }) },
+        })),
+      }];
+    };
+    const setConditions = (stageName: string, options: { first: boolean; bake?: codepipeline.Rule[]; regions?: string[] }) => {
+      const beforeEntry: codepipeline.Condition[] = [
+        ...(props.deploymentWindow && options.first ? [{
+          result: codepipeline.Result.FAIL,
+          rules: [new codepipeline.Rule({
+            name: ruleName(`Window-${stageName}`),
+            provider: 'DeploymentWindow',
+            version: '1',
+            configuration: { Cron: props.deploymentWindow.cron, TimeZone: props.deploymentWindow.timeZone ?? 'UTC' },
+          })],
+        }] : []),
+        ...(options.first ? parityCondition(stageName, options.regions ?? []) : []),
+      ];
       conditionsOf.set(stageName, {
-        ...(props.deploymentWindow && options.first ? {
-          beforeEntry: {
-            conditions: [{
-              result: codepipeline.Result.FAIL,
-              rules: [new codepipeline.Rule({
-                name: ruleName(`Window-${stageName}`),
-                provider: 'DeploymentWindow',
-                version: '1',
-                configuration: { Cron: props.deploymentWindow.cron, TimeZone: props.deploymentWindow.timeZone ?? 'UTC' },
-              })],
-            }],
-          },
-        } : {}),
+        ...(beforeEntry.length > 0 ? { beforeEntry: { conditions: beforeEntry } } : {}),
         ...(options.bake && options.bake.length > 0 ? { onSuccess: { conditions: [{ result: failureResult, rules: options.bake }] } } : {}),
         ...(automaticRollback ? { onFailure: { result: codepipeline.Result.ROLLBACK } } : {}),
       });
@@ -651,12 +680,16 @@ export class MultiRegionPipeline extends Construct {
       case DeploymentStrategyKind.PARALLEL: {
         const primary = this.primaryRegion;
         cdkPipeline.addWave(primary).addStage(newStage(primary, 0, primary), { post: healthStep(primary) });
-        setConditions(primary, { first: true, bake: bakeRules(primary, undefined, primary) });
+        setConditions(primary, { first: true, bake: bakeRules(primary, undefined, primary), regions: [primary] });
         regional.push({ region: primary, stageNames: [primary], rollbackStageNames: [primary] });
         const replicas = props.replicaRegions.length === 1 ? props.replicaRegions[0] : REPLICA_WAVE;
         const wave = cdkPipeline.addWave(replicas, { pre: approval(1, props.replicaRegions.join(', ')) });
         props.replicaRegions.forEach((region, i) => wave.addStage(newStage(region, i + 1, region), { post: healthStep(region) }));
-        setConditions(replicas, { first: true, bake: props.replicaRegions.flatMap((region) => bakeRules(region, undefined, `${replicas}-${region}`)) });
+        setConditions(replicas, {
+          first: true,
+          bake: props.replicaRegions.flatMap((region) => bakeRules(region, undefined, `${replicas}-${region}`)),
+          regions: props.replicaRegions,
+        });
         regional.push({ region: props.replicaRegions.join('+'), stageNames: [replicas], rollbackStageNames: [replicas] });
         break;
       }
@@ -668,7 +701,7 @@ export class MultiRegionPipeline extends Construct {
           // The new version in green, which has no traffic, then green's health checks.
           cdkPipeline.addWave(candidate, { pre: approval(position, region) })
             .addStage(newStage(region, position, candidate, CANDIDATE_SLOT), { post: healthStep(region, CANDIDATE_SLOT) });
-          setConditions(candidate, { first: true });
+          setConditions(candidate, { first: true, regions: [region] });
           // Traffic to green, then the bake. Its rollback (a failed bake) sends traffic back to blue,
           // which still runs the last good version: no redeploy.
           cdkPipeline.addWave(shift, { post: [switchStep(region, CANDIDATE_SLOT)] });
@@ -687,7 +720,7 @@ export class MultiRegionPipeline extends Construct {
         this.regions.forEach((region, position) => {
           cdkPipeline.addWave(region, { pre: approval(position, region) })
             .addStage(newStage(region, position, region), { post: healthStep(region) });
-          setConditions(region, { first: true, bake: bakeRules(region, undefined, region) });
+          setConditions(region, { first: true, bake: bakeRules(region, undefined, region), regions: [region] });
           regional.push({ region, stageNames: [region], rollbackStageNames: [region] });
         });
       }
@@ -1066,4 +1099,17 @@ function substitute(template: string, region: string, slot: SlotName | undefined
 /** Rule names are unique per pipeline, up to 100 of A-Z a-z 0-9 . @ - _. */
 function ruleName(name: string): string {
   return name.replace(/[^A-Za-z0-9.@_-]/g, '-').slice(0, MAX_STAGE_NAME_LENGTH);
+}
+
+/** The parity check compares with the pipeline's primary, checks every replica region, and runs in the pipeline's region (where its rules invoke it). */
+function validateParityCheck(gate: IConfigParityGate, primaryRegion: string, replicaRegions: string[], pipelineRegion: string): void {
+  if (!Token.isUnresolved(gate.primaryRegion) && gate.primaryRegion !== primaryRegion) {
+    fail('parityCheck', `must compare with the pipeline's primary region ${primaryRegion}`, gate.primaryRegion);
+  }
+  const unchecked = replicaRegions.filter((r) => !gate.checkedRegions.includes(r));
+  if (unchecked.length > 0) fail('parityCheck', `must check every replica region ${JSON.stringify(replicaRegions)}, but does not check`, unchecked);
+  const region = Stack.of(gate).region;
+  if (!Token.isUnresolved(region) && !Token.isUnresolved(pipelineRegion) && region !== pipelineRegion) {
+    fail('parityCheck', `must be in the pipeline's region ${pipelineRegion} (its LambdaInvoke rules run there)`, region);
+  }
 }

@@ -106,7 +106,7 @@ test('the graph covers every handler folder and the shared core', () => {
   const folders = new Set([...GRAPH.keys()].map(folderOf));
   expect([...folders].sort()).toEqual([
     'lambda-src/configmap-syncer', 'lambda-src/drift-detector', 'lambda-src/multi-region-pipeline', 'lambda-src/parameter-replicator',
-    'lambda-src/secret-replicator', 'lambda-src/shared',
+    'lambda-src/parity-check', 'lambda-src/secret-replicator', 'lambda-src/shared',
   ]);
   expect(EDGES.length).toBeGreaterThan(50);
 });

@@ -10,8 +10,8 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
-  ConfigMapSyncer, CrossRegionConfigDashboard, DeploymentStrategy, HealthCheck, KubernetesCluster, MultiRegionPipeline, PipelineSource, TrafficSwitch,
-  WorkloadKind, WorkloadSelection,
+  ConfigMapSyncer, ConfigParityCheck, CrossRegionConfigDashboard, DeploymentStrategy, HealthCheck, KubernetesCluster, MultiRegionPipeline,
+  PipelineSource, SecretSelection, TrafficSwitch, WorkloadKind, WorkloadSelection,
 } from '../../src';
 import { ConfigStack, EXAMPLE_PARAMETER_PATH } from '../integ/integ.config-drift-detector';
 import { EXAMPLE_ACCOUNT, EXAMPLE_REGIONS, ExampleServiceStages } from '../integ/integ.multi-region-pipeline';
@@ -58,10 +58,19 @@ export class DemoPipelineStack extends Stack {
   /** The topic the pipeline's alarms and coordinated-rollback reports go to. */
   public readonly alerts: sns.Topic;
   public readonly pipeline: MultiRegionPipeline;
+  /** The gate before each replica region: its secrets and parameters must agree with the primary's. */
+  public readonly parity: ConfigParityCheck;
 
   constructor(scope: Construct, id: string, props: StackProps) {
     super(scope, id, props);
     this.alerts = new sns.Topic(this, 'PipelineAlerts', { enforceSSL: true });
+    this.parity = new ConfigParityCheck(this, 'ConfigParity', {
+      regions: EXAMPLE_REGIONS.slice(1),
+      secrets: SecretSelection.byNamePrefix('prod/app/'),
+      replicaKmsKeys: [{ region: 'eu-west-1', aliasName: 'alias/app-secrets' }],
+      parameterPaths: [EXAMPLE_PARAMETER_PATH],
+    });
+    this.parity.addAlarmAction(new actions.SnsAction(this.alerts));
     this.pipeline = new MultiRegionPipeline(this, 'Pipeline', {
       source: PipelineSource.connection({
         connectionArn: `arn:aws:codeconnections:us-east-1:${EXAMPLE_ACCOUNT}:connection/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d`,
@@ -85,6 +94,7 @@ export class DemoPipelineStack extends Stack {
       bakeTime: Duration.minutes(15),
       notificationTopic: this.alerts,
       parameterPrefix: DEMO_PARAMETER_PREFIX,
+      parityCheck: this.parity,
     });
     this.pipeline.addAlarmAction(new actions.SnsAction(this.alerts));
   }

@@ -13,6 +13,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { IConstruct } from 'constructs';
 import { buildDemoApp, DEMO_CLUSTER, DEMO_CONFIGMAP, DEMO_NAMESPACE, DEMO_PARAMETER_PREFIX, DemoObservabilityStack } from './demo-app';
+import { runParityGate } from './parity-demo';
 import { PipelineFacts, runPipeline } from './pipeline-demo';
 import { DriftFacts, runReplicatorAndDetector } from './replicator-demo';
 import { CfnResources, cfnProperties, Demo, elapsed, logicalId, step } from './support';
@@ -78,11 +79,12 @@ async function main() {
     const drift = await runReplicatorAndDetector(demo);
     const synced = await runConfigMapSyncer(demo, clusterReady, keyring);
     const pipelineFacts = await runPipeline(demo);
+    const parity = await runParityGate(demo);
     await summarize(demo, observability, observabilityResources, drift, synced, pipelineFacts);
 
     const emf = demo.logLines.filter((l) => l.includes('"_aws"')).length;
     const leaked = demo.world.issuedValues.filter((v) => [...demo.logLines, ...demo.outputs].some((l) => l.includes(v))).length;
-    console.log(`\nDone in ${elapsed(started)}: ${proxy.stats().forwarded} AWS API calls served by moto and ${pipelineFacts.codePipelineCalls} by the fake CodePipeline; `
+    console.log(`\nDone in ${elapsed(started)}: ${proxy.stats().forwarded} AWS API calls served by moto and ${pipelineFacts.codePipelineCalls + parity.codePipelineCalls} by the fake CodePipeline; `
       + `${demo.logLines.length} handler log lines (${emf} EMF metric documents) and ${demo.outputs.length} results and reports scanned: `
       + `${leaked} of the ${demo.world.issuedValues.length} secret and parameter values the demo wrote found in them.`);
     if (leaked > 0) process.exitCode = 1;

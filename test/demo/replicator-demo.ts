@@ -52,6 +52,10 @@ export async function runReplicatorAndDetector(demo: Demo): Promise<DriftFacts> 
   const provenanceKeyId = logicalId(stack.replicator.provenanceKey);
   demo.refs[provenanceKeyId] = keyArn;
   const env: NodeJS.ProcessEnv = { ...demo.awsEnv, ...synthesizedEnvironment(fn, demo.refs) };
+  // The settings parameter's name (the drift detector never compares it) is a Ref to it: its name.
+  if (stack.replicator.configParameter && env.CONFIG_PARAMETER_NAME) {
+    demo.refs[logicalId(stack.replicator.configParameter)] = env.CONFIG_PARAMETER_NAME;
+  }
   // The cross-region-config document as CloudFormation would create it, so the handler can keep
   // its lastSyncTimestamp current.
   const documentName = env.CONFIG_PARAMETER_NAME;
@@ -128,8 +132,6 @@ export async function runReplicatorAndDetector(demo: Demo): Promise<DriftFacts> 
   const bucket = `${stack.stackName}-${bucketId}-demo`.toLowerCase();
   await world.createBucket(EXAMPLE_PRIMARY, bucket);
   demo.refs[bucketId] = bucket;
-  // The detector names the replicator's settings document by reference (never compared): its name.
-  if (documentName && stack.replicator.configParameter) demo.refs[logicalId(stack.replicator.configParameter)] = documentName;
   const synthesized = synthesizedEnvironment(detectorFn, demo.refs);
   const detectorEnv: NodeJS.ProcessEnv = { ...demo.awsEnv, ...synthesized };
   console.log(`  environment as synthesized: ${DriftEnv.REMEDIATION_MODE}=${synthesized[DriftEnv.REMEDIATION_MODE]}, `
