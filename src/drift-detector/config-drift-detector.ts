@@ -21,12 +21,14 @@ import { DriftRemediation, DriftResourceType } from './remediation-mode';
 import { AlarmSet } from '../core/alarms';
 import { BundledHandler, explicitRegion, HandlerConfiguration } from '../core/bundled-handler';
 import { addCompanion, COMPANION_DRIFT_DETECTION } from '../core/companions';
+import type { ParameterOverrideConfig } from '../core/comparison-contract';
 import { DashboardWidgetOptions } from '../core/dashboard-options';
 import { HandlerOptions } from '../core/handler-options';
 import { TRACING_ACTIONS } from '../core/hardened-function';
 import { bindKubernetesCluster, KubernetesAccessLevel } from '../core/kubernetes-access';
 import { KubernetesCluster } from '../core/kubernetes-cluster';
 import { acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../core/nag';
+import { bindParameterOverrides, ParameterOverride } from '../core/parameter-override';
 import { ReplicaKmsKey } from '../core/replica-kms-key';
 import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../core/replica-kms-keys';
 import { ISecretReplicator } from '../core/secret-replicator-ref';
@@ -144,6 +146,17 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
    * @default - parameters are not compared
    */
   readonly parameterPaths?: string[];
+
+  /**
+   * Declared per-region values of compared parameters: in its region, a replica of the parameter
+   * is expected to hold the override instead of the primary's value. A replica that holds its
+   * override is not drift; one that holds the primary's value (or any other) is a value drift, and
+   * auto-remediation writes the override. Each parameter must be under one of `parameterPaths`.
+   * Give the same overrides as the parameter replicator that writes the replicas.
+   *
+   * @default - every replica is expected to hold the primary's value
+   */
+  readonly parameterOverrides?: ParameterOverride[];
 
   /**
    * ConfigMaps compared across EKS clusters.
@@ -304,6 +317,7 @@ interface DetectorSettings {
   readonly replicaRegions: string[];
   readonly sourceEncryptionKeys: kms.IKey[];
   readonly parameterPaths: string[];
+  readonly parameterOverrides: ParameterOverrideConfig[];
   readonly configMaps: ConfigMapDriftScope[];
   readonly remediation: DriftRemediation;
   readonly schedule: events.Schedule;
@@ -565,6 +579,7 @@ export class ConfigDriftDetector extends Construct {
       fail('secrets', 'or parameterPaths, configMaps or replicator must give the detector something to compare', undefined);
     }
     validateParameterPaths(parameterPaths);
+    const parameterOverrides = this.validateParameterOverrides(props.parameterOverrides, parameterPaths, replicaRegions);
     const kmsByRegion = validateReplicaKmsKeys(replicaKmsKeys, replicaRegions);
     validateTagKeys(props.comparedTagKeys ?? []);
     if (props.comparedTagKeys?.length && secrets === undefined) {
@@ -597,6 +612,7 @@ export class ConfigDriftDetector extends Construct {
       replicaRegions,
       sourceEncryptionKeys,
       parameterPaths,
+      parameterOverrides,
       configMaps,
       remediation,
       schedule,
@@ -607,6 +623,25 @@ export class ConfigDriftDetector extends Construct {
       scopes,
       configParameterName,
     };
+  }
+
+  /**
+   * `parameterOverrides` in the handler's shape: for replica regions only, at most one per parameter
+   * and region, each parameter under a compared path.
+   */
+  private validateParameterOverrides(
+    overrides: ParameterOverride[] | undefined, parameterPaths: string[], replicaRegions: string[],
+  ): ParameterOverrideConfig[] {
+    if (!overrides?.length) return [];
+    if (parameterPaths.length === 0) {
+      fail('parameterOverrides', 'must be used with parameterPaths (overrides apply to compared parameters)',
+        overrides.map((o) => o.parameterName));
+    }
+    const uncovered = overrides.map((o) => o.parameterName).filter((name) => !parameterPaths.some((path) => isUnder(name, path)));
+    if (uncovered.length > 0) {
+      fail('parameterOverrides', `must name parameters under parameterPaths ${JSON.stringify(parameterPaths)}`, uncovered);
+    }
+    return bindParameterOverrides('parameterOverrides', overrides, replicaRegions);
   }
 
   /**
@@ -691,6 +726,7 @@ export class ConfigDriftDetector extends Construct {
         [DriftEnv.SECRET_SELECTION]: selection?.toConfig(),
         [DriftEnv.COMPARED_TAG_KEYS]: props.comparedTagKeys?.length ? props.comparedTagKeys : undefined,
         [DriftEnv.PARAMETER_PATHS]: parameterPaths.length ? parameterPaths : undefined,
+        [DriftEnv.PARAMETER_OVERRIDES]: settings.parameterOverrides.length ? settings.parameterOverrides : undefined,
         [DriftEnv.CONFIGMAP_SCOPES]: configMapScopes.length ? configMapScopes : undefined,
         [DriftEnv.IGNORE_RULES]: props.ignoreRules?.length ? props.ignoreRules.map((r) => r._config) : undefined,
         // The library's own documents: this detector's, and the linked replicator's (rewritten after every full sync).
@@ -1102,4 +1138,9 @@ function alarmPeriod(schedule: events.Schedule): Duration {
 function excludedParameters(own: string | undefined, replicatorParameter: ssm.StringParameter | undefined): string[] | undefined {
   const names = [...(own ? [own] : []), ...(replicatorParameter ? [replicatorParameter.parameterName] : [])];
   return names.length > 0 ? names : undefined;
+}
+
+/** Whether parameter `name` is below `path` (scanned recursively); a token path covers every name. */
+function isUnder(name: string, path: string): boolean {
+  return Token.isUnresolved(path) || name.startsWith(`${path}/`);
 }
