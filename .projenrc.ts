@@ -135,6 +135,7 @@ const HANDLERS = [
   { folder: 'drift-detector', constructFile: 'drift-detector-function.ts', constructName: 'DriftDetectorFunction', kubernetes: true },
   { folder: 'configmap-syncer', constructFile: 'syncer-function.ts', constructName: 'SyncerFunction', kubernetes: true },
   { folder: 'multi-region-pipeline', constructFile: 'pipeline-function.ts', constructName: 'PipelineFunction' },
+  { folder: 'parameter-replicator', constructFile: 'parameter-replicator-function.ts', constructName: 'ParameterReplicatorFunction' },
 ];
 for (const h of HANDLERS) {
   const aliases = h.kubernetes ? Object.fromEntries(KUBERNETES_CLIENT_UNUSED.map((pkg) => [`--alias:${pkg}=${NOT_BUNDLED_STUB}`, true])) : {};
