@@ -108,8 +108,13 @@ describe('CrossRegionParameterReplicator defaults', () => {
 
   test('the full-sync age alarm doubles the 6-hour schedule and treats missing data as breaching', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'SecondsSinceFullSync', Statistic: 'Maximum', Period: 43_200, Threshold: 43_200, EvaluationPeriods: 1,
-      ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'breaching',
+      MetricName: 'SecondsSinceFullSync',
+      Statistic: 'Maximum',
+      Period: 43_200,
+      Threshold: 43_200,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
     });
   });
 
@@ -161,7 +166,9 @@ describe('CrossRegionParameterReplicator props', () => {
     const { template } = synth({ replicaKmsKeys: [{ region: 'eu-west-1', keyArn }] });
     expect(JSON.parse(environmentOf(template).REPLICA_TARGETS)).toEqual([{ region: 'eu-west-1', kmsKeyId: keyArn }]);
     expect(statementsOf(template).filter((s) => actionsOf(s).includes('kms:Encrypt'))).toEqual([{
-      Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], Resource: keyArn,
+      Effect: 'Allow',
+      Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: keyArn,
       Condition: { StringEquals: { 'kms:ViaService': 'ssm.eu-west-1.amazonaws.com' } },
     }]);
   });
@@ -186,7 +193,9 @@ describe('CrossRegionParameterReplicator props', () => {
     const key = new kms.Key(stack, 'SourceKey');
     const { template } = synth({ sourceEncryptionKeys: [key] }, stack);
     expect(statementsOf(template).filter((s) => actionsOf(s).includes('kms:Decrypt'))).toEqual([{
-      Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] },
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] },
       Condition: { StringEquals: { 'kms:ViaService': 'ssm.us-east-1.amazonaws.com' } },
     }]);
   });
@@ -276,8 +285,14 @@ describe('CrossRegionParameterReplicator props', () => {
     const [parameter] = Object.values(template.findResources('AWS::SSM::Parameter')) as any[];
     expect(parameter.Properties).toMatchObject({ Name: name, Type: 'String', Tier: 'Standard' });
     expect(JSON.parse(parameter.Properties.Value)).toEqual({
-      primaryRegion: 'us-east-1', replicationRegions: ['eu-west-1'], parameterPaths: ['/app/prod'], syncEnabled: true,
-      driftDetectionEnabled: false, lastSyncTimestamp: null, conflictPolicy: 'PRIMARY_WINS', propagateDeletions: false,
+      primaryRegion: 'us-east-1',
+      replicationRegions: ['eu-west-1'],
+      parameterPaths: ['/app/prod'],
+      syncEnabled: true,
+      driftDetectionEnabled: false,
+      lastSyncTimestamp: null,
+      conflictPolicy: 'PRIMARY_WINS',
+      propagateDeletions: false,
       reconciliationSchedule: 'rate(6 hours)',
     });
     expect(environmentOf(template).CONFIG_PARAMETER_NAME).toBe(name);
