@@ -73,6 +73,7 @@ describe('CrossRegionConfigManagement parameterReplication', () => {
     });
     const template = Template.fromStack(stack);
     const ids = management.parameterReplicator!.alarms.map((a) => stack.getLogicalId((a as any).node.defaultChild));
-    for (const id of ids) expect(template.toJSON().Resources[id].Properties.AlarmActions).toEqual([{ Ref: stack.getLogicalId(topic.node.defaultChild as any) }]);
+    const topicRef = { Ref: stack.getLogicalId(topic.node.defaultChild as any) };
+    for (const id of ids) expect(template.toJSON().Resources[id].Properties.AlarmActions).toEqual([topicRef]);
   });
 });
