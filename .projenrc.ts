@@ -189,6 +189,7 @@ bench.exec('node -r ts-node/register test/bench/replicator.bench.ts');
 bench.exec('node -r ts-node/register test/bench/drift.bench.ts');
 bench.exec('node -r ts-node/register test/bench/pipeline.bench.ts');
 bench.exec('node -r ts-node/register test/bench/configmap-sync.bench.ts');
+bench.exec('node -r ts-node/register test/bench/parameter-replicator.bench.ts');
 
 bench.exec('node -r ts-node/register test/bench/settings.bench.ts');
 for (const ignored of ['/lambda-src/', '/.ci/', '/.venv-moto/', '/.cache/', '/test/']) {

@@ -172,6 +172,21 @@ export type ParameterManualAction = 'test_sync' | 'connectivity_test' | 'reconci
  */
 export interface ParameterManualInvocation {
   readonly action: ParameterManualAction;
+  /**
+   * `reconcile` and `test_sync` only: resume a reconciliation that stopped early, from the
+   * `cursor` its summary returned. @default - from the start
+   */
+  readonly cursor?: ParameterReconcileCursor;
+}
+
+/**
+ * Where a reconciliation stopped early (its summary has `complete: false` and this `cursor`):
+ * the next one resumes with the replica region at `targetIndex` (of `REPLICA_TARGETS`), after the
+ * parameter name `after` (names are processed in code-point order).
+ */
+export interface ParameterReconcileCursor {
+  readonly targetIndex: number;
+  readonly after?: string;
 }
 
 /** Default KMS key of SecureString replicas. */

@@ -76,6 +76,19 @@ export interface SecretsManagerStandIns {
    */
   readonly singleCurrentStage?: boolean;
 }
+/**
+ * Stand-ins for documented Parameter Store behaviour that moto lacks. All off by default.
+ */
+export interface ParameterStoreStandIns {
+  /**
+   * moto accepts a PutParameter value of any length in any tier and lets an Advanced parameter be
+   * overwritten as Standard. With this on, a value longer than its tier allows (Standard 4,096
+   * bytes, Advanced and Intelligent-Tiering 8,192) and an overwrite asking an Advanced parameter
+   * for the Standard tier are answered with Parameter Store's ValidationException.
+   */
+  readonly tierLimits?: boolean;
+}
+
 /** Request counts for one `${service}:${region}:${operation}` key, or for all requests. */
 export interface RequestCounts {
   forwarded: number;
@@ -141,6 +154,8 @@ export interface FaultProxyOptions {
   readonly seed?: number;
   /** Secrets Manager behaviour moto lacks, supplied by the proxy. @default - none */
   readonly standIns?: SecretsManagerStandIns;
+  /** Parameter Store behaviour moto lacks, supplied by the proxy. @default - none */
+  readonly ssmStandIns?: ParameterStoreStandIns;
 }
 
 /** How the proxy understands a request. */
@@ -212,6 +227,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const answerLocally = async (
     id: RequestIdentity, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, fault: Fault | undefined,
   ): Promise<boolean> => {
+    if (options.ssmStandIns?.tierLimits && id.service === 'ssm' && id.operation === 'PutParameter' && fault === undefined) {
+      return refuseBeyondTier(target, req, res, parseJson(body));
+    }
     if (id.service !== 'secretsmanager' || id.protocol !== 'json') return false;
     if (fault === 'ignore-write' && WRITE_OPERATIONS.has(id.operation)) {
       const input = parseJson(body);
@@ -507,6 +525,29 @@ function callUpstreamJson(target: URL, clientHeaders: http.IncomingHttpHeaders, 
     upstream.once('error', reject);
     upstream.end(body);
   });
+}
+
+/** Parameter Store's tier rules for one PutParameter (see `ParameterStoreStandIns.tierLimits`); true when it answered. */
+async function refuseBeyondTier(target: URL, req: http.IncomingMessage, res: http.ServerResponse, input: Record<string, any>): Promise<boolean> {
+  const refuse = (message: string) => {
+    send(res, 400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'ValidationException' },
+      JSON.stringify({ __type: 'ValidationException', message }));
+    return true;
+  };
+  const bytes = Buffer.byteLength(String(input.Value ?? ''), 'utf8');
+  const tier = input.Tier ?? 'Standard';
+  if (tier === 'Standard' && bytes > 4096) {
+    return refuse('Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier.');
+  }
+  if (bytes > 8192) return refuse('Advanced tier parameters support a maximum parameter value of 8192 characters.');
+  if (tier === 'Standard' && input.Overwrite) {
+    const history = await callUpstreamJson(target, req.headers, 'AmazonSSM.GetParameterHistory', { Name: input.Name, MaxResults: 50 });
+    const versions: Array<{ Tier?: string }> = history.json.Parameters ?? [];
+    if (history.status === 200 && versions.at(-1)?.Tier === 'Advanced') {
+      return refuse('This parameter uses the advanced-parameter tier. You can\'t downgrade a parameter from the advanced-parameter tier to the standard-parameter tier.');
+    }
+  }
+  return false;
 }
 
 function sendRaw(res: http.ServerResponse, answer: UpstreamAnswer): void {

@@ -1,0 +1,249 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { connectivityReport, RegionReport } from './connectivity';
+import { MalformedInvocation, parseInvocation } from './events';
+import { emitFullSyncAges, FullSyncTracker } from './full-sync';
+import type {
+  ConflictPolicyName, ParameterOverrideConfig, ParameterReplicaTargetConfig, ParameterSelectionConfig,
+} from '../../src/parameter-replicator/contract';
+import {
+  DEFAULT_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND, MIN_WRITES_PER_SECOND, ParameterReplicatorEnv as Env, ParameterReplicatorMetric,
+} from '../../src/parameter-replicator/contract';
+import { ClientCache } from '../shared/clients';
+import { booleanEnv, ConfigurationError, integerEnv, requireEnv } from '../shared/env';
+import { KeyedHasher } from '../shared/hmac';
+import { errorFields, logger, metrics, MetricUnit } from '../shared/observability';
+import {
+  ParameterOutcome, ParameterReplicator, ParameterReplicatorSettings, ParameterResult, ReconcileCursor,
+} from '../shared/parameters/replicator';
+import { SettingsClient, withSettings } from '../shared/settings';
+
+const CONFLICT_POLICIES: readonly string[] = ['PRIMARY_WINS', 'SKIP_AND_ALARM'];
+const TIERS: readonly string[] = ['Standard', 'Advanced', 'Intelligent-Tiering'];
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/** Parses a JSON variable without ever quoting its text (it may carry parameter values). */
+function jsonEnv(name: string, env: NodeJS.ProcessEnv): unknown {
+  const raw = requireEnv(name, env);
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new ConfigurationError(`environment variable ${name} must be JSON`);
+  }
+}
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((s) => typeof s === 'string');
+}
+
+function readTargets(env: NodeJS.ProcessEnv): ParameterReplicaTargetConfig[] {
+  const name = Env.REPLICA_TARGETS;
+  const targets = jsonEnv(name, env);
+  if (!Array.isArray(targets) || targets.length === 0) {
+    throw new ConfigurationError(`environment variable ${name} must be a non-empty JSON array of {"region", "kmsKeyId"?, "roleArn"?, "tier"?}`);
+  }
+  const seen = new Set<string>();
+  targets.forEach((t: any, i) => {
+    if (typeof t?.region !== 'string' || !REGION.test(t.region)) throw new ConfigurationError(`environment variable ${name}[${i}].region must be a region name such as eu-west-1`);
+    for (const field of ['kmsKeyId', 'roleArn']) {
+      if (t[field] !== undefined && (typeof t[field] !== 'string' || t[field] === '')) throw new ConfigurationError(`environment variable ${name}[${i}].${field} must be a non-empty string when set`);
+    }
+    if (t.tier !== undefined && !TIERS.includes(t.tier)) throw new ConfigurationError(`environment variable ${name}[${i}].tier must be one of ${TIERS.join(', ')} when set`);
+    const key = `${t.region}|${t.roleArn ?? ''}`;
+    if (seen.has(key)) throw new ConfigurationError(`environment variable ${name}[${i}] repeats region ${t.region}${t.roleArn ? ' with the same role' : ''}`);
+    seen.add(key);
+  });
+  return targets as ParameterReplicaTargetConfig[];
+}
+
+function readSelection(env: NodeJS.ProcessEnv): ParameterSelectionConfig {
+  const name = Env.SELECTION;
+  const s = jsonEnv(name, env) as any;
+  if (s === null || typeof s !== 'object' || !isStringArray(s.paths) || s.paths.length === 0 || s.paths.some((p: string) => !p.startsWith('/'))) {
+    throw new ConfigurationError(`environment variable ${name} must be JSON {"paths": [at least one path starting with "/"], "namePatterns"?, "tags"?, "excludedPaths"?}`);
+  }
+  if (s.namePatterns !== undefined && !isStringArray(s.namePatterns)) throw new ConfigurationError(`environment variable ${name}.namePatterns must be an array of strings`);
+  if (s.excludedPaths !== undefined && (!isStringArray(s.excludedPaths) || s.excludedPaths.some((p: string) => !p.startsWith('/')))) {
+    throw new ConfigurationError(`environment variable ${name}.excludedPaths must be an array of paths starting with "/"`);
+  }
+  if (s.tags !== undefined && (s.tags === null || typeof s.tags !== 'object' || Array.isArray(s.tags) || Object.values(s.tags).some((v) => typeof v !== 'string'))) {
+    throw new ConfigurationError(`environment variable ${name}.tags must be an object of tag key to string value`);
+  }
+  return s as ParameterSelectionConfig;
+}
+
+function readOverrides(env: NodeJS.ProcessEnv, targets: readonly ParameterReplicaTargetConfig[]): ParameterOverrideConfig[] {
+  const name = Env.OVERRIDES;
+  if (env[name] === undefined || env[name] === '') return [];
+  const overrides = jsonEnv(name, env);
+  if (!Array.isArray(overrides)) throw new ConfigurationError(`environment variable ${name} must be a JSON array of {"name", "region", "value"}`);
+  const regions = new Set(targets.map((t) => t.region));
+  const seen = new Set<string>();
+  overrides.forEach((o: any, i) => {
+    if (typeof o?.name !== 'string' || typeof o.region !== 'string' || typeof o.value !== 'string' || o.value === '') {
+      throw new ConfigurationError(`environment variable ${name}[${i}] must be {"name", "region", "value"} with a non-empty value`);
+    }
+    if (!regions.has(o.region)) throw new ConfigurationError(`environment variable ${name}[${i}] names region ${o.region}, which is not a replica region`);
+    const key = `${o.name}\u0000${o.region}`;
+    if (seen.has(key)) throw new ConfigurationError(`environment variable ${name}[${i}] repeats parameter ${o.name} in ${o.region}`);
+    seen.add(key);
+  });
+  return overrides as ParameterOverrideConfig[];
+}
+
+/** Reads and checks the handler's configuration; throws a `ConfigurationError` naming the first bad variable (never a value). */
+export function readSettings(env: NodeJS.ProcessEnv): ParameterReplicatorSettings & { readonly provenanceKeySecretArn: string } {
+  const conflictPolicy = env[Env.CONFLICT_POLICY] || 'PRIMARY_WINS';
+  if (!CONFLICT_POLICIES.includes(conflictPolicy)) {
+    throw new ConfigurationError(`environment variable ${Env.CONFLICT_POLICY} must be one of ${CONFLICT_POLICIES.join(', ')}, but got ${JSON.stringify(conflictPolicy.slice(0, 64))}`);
+  }
+  const primaryRegion = requireEnv(Env.PRIMARY_REGION, env);
+  if (!REGION.test(primaryRegion)) throw new ConfigurationError(`environment variable ${Env.PRIMARY_REGION} must be a region name such as us-east-1`);
+  const targets = readTargets(env);
+  return {
+    primaryRegion,
+    targets,
+    selection: readSelection(env),
+    overrides: readOverrides(env, targets),
+    conflictPolicy: conflictPolicy as ConflictPolicyName,
+    replicateTags: booleanEnv(Env.REPLICATE_TAGS, true, env),
+    propagateDeletions: booleanEnv(Env.PROPAGATE_DELETIONS, false, env),
+    writesPerSecond: integerEnv(Env.WRITES_PER_SECOND, DEFAULT_WRITES_PER_SECOND, MIN_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND, env),
+    provenanceKeySecretArn: requireEnv(Env.PROVENANCE_KEY_SECRET_ARN, env),
+    ...(env[Env.DEPLOYMENT_ID] ? { deploymentId: env[Env.DEPLOYMENT_ID] } : {}),
+  };
+}
+
+/** The value-free summary every action returns. */
+export interface RunSummary {
+  readonly action: string;
+  readonly parameters: number;
+  readonly outcomes: Partial<Record<ParameterOutcome, number>>;
+  readonly failures: readonly ParameterResult[];
+  readonly durationMs: number;
+  readonly dryRun: boolean;
+  /** False when a reconciliation stopped early; `cursor` says where to resume. */
+  readonly complete: boolean;
+  readonly cursor?: ReconcileCursor;
+}
+
+export function summarize(
+  action: string, results: readonly ParameterResult[], startedAt: number, dryRun: boolean, cursor?: ReconcileCursor,
+): RunSummary {
+  const outcomes: Partial<Record<ParameterOutcome, number>> = {};
+  for (const r of results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  return {
+    action,
+    parameters: new Set(results.map((r) => r.parameterName)).size,
+    outcomes,
+    failures: results.filter((r) => r.outcome === 'failed'),
+    durationMs: Date.now() - startedAt,
+    dryRun,
+    complete: cursor === undefined,
+    ...(cursor ? { cursor } : {}),
+  };
+}
+
+/** What the handler returns: a value-free summary or the connectivity report. */
+export type HandlerResult = RunSummary | { readonly action: 'connectivity_test'; readonly regions: readonly RegionReport[] };
+
+/** Options of `createHandler`. */
+export interface HandlerOptions {
+  /** Client for the settings document. @default - an SSMClient for AWS_REGION */
+  readonly settingsClient?: SettingsClient;
+  /**
+   * Asked by a reconciliation before each region and parameter; `false` stops it there and the
+   * summary carries the cursor (see `ReconcileOptions.shouldContinue`). @default - never stops
+   */
+  readonly shouldContinue?: () => boolean;
+}
+
+/**
+ * Builds the Lambda handler. Configuration is validated now (cold start), or on the first
+ * invocation once the settings document is read (see `withSettings`); the provenance HMAC key is
+ * read from the primary once, on first use, and kept for the life of the environment.
+ */
+export function createHandler(env: NodeJS.ProcessEnv = process.env, options: HandlerOptions = {}): (event: unknown) => Promise<HandlerResult> {
+  return withSettings(env, (complete) => buildHandler(complete, options), { client: options.settingsClient });
+}
+
+function buildHandler(env: NodeJS.ProcessEnv, options: HandlerOptions): (event: unknown) => Promise<HandlerResult> {
+  const settings = readSettings(env);
+  const clients = new ClientCache(settings.primaryRegion);
+  const fullSync = new FullSyncTracker();
+  let replicator: Promise<ParameterReplicator> | undefined;
+  const getReplicator = () => {
+    replicator ??= clients.get(SecretsManagerClient, { region: settings.primaryRegion })
+      .send(new GetSecretValueCommand({ SecretId: settings.provenanceKeySecretArn }))
+      .then((key) => new ParameterReplicator(settings, new KeyedHasher(key.SecretString ?? '')))
+      .catch((e) => {
+        replicator = undefined; // the next invocation tries again
+        throw e;
+      });
+    return replicator;
+  };
+
+  return async (event: unknown) => {
+    const started = Date.now();
+    try {
+      let invocation;
+      try {
+        invocation = parseInvocation(event);
+      } catch (e) {
+        // Counted, logged without the payload, and thrown: Lambda's retries and dead-letter queue keep the event.
+        metrics.addMetric(ParameterReplicatorMetric.REPLICATION_FAILURES, MetricUnit.Count, 1);
+        logger.error('invocation payload rejected', { errorName: (e as Error).name, errorMessage: (e as MalformedInvocation).message });
+        throw e;
+      }
+      switch (invocation.kind) {
+        case 'ignored':
+          logger.info('event ignored', { reason: invocation.reason });
+          return summarize('ignored', [], started, false);
+        case 'change': {
+          const { change } = invocation;
+          const active = await getReplicator();
+          const results = await active.syncOne(change.name);
+          for (const target of settings.targets) active.emitThrottles(target);
+          const summary = summarize(change.operation, results, started, false);
+          if (results.length === 0) logger.info('parameter not selected; nothing to do', { parameterName: change.name.slice(0, 2048) });
+          else logger.info('change replicated', { parameterName: change.name, ...summary });
+          const retriable = summary.failures.filter((f) => !f.permanent);
+          if (retriable.length > 0) {
+            // Fail the invocation so Lambda retries it and, after the retries, dead-letters it.
+            // A retry is cheap: regions already in agreement are left alone.
+            throw new Error(`replication of ${change.name} failed in ${retriable.map((f) => f.region).join(', ')}`);
+          }
+          return summary;
+        }
+        case 'manual': {
+          if (invocation.action === 'connectivity_test') {
+            const active = await getReplicator().catch(() => undefined);
+            const regions = await connectivityReport(clients, settings.primaryRegion, settings.targets,
+              active?.selection.roots ?? settings.selection.paths, settings.provenanceKeySecretArn);
+            logger.info('connectivity test', { regions });
+            return { action: 'connectivity_test', regions };
+          }
+          const dryRun = invocation.action === 'test_sync';
+          const active = await getReplicator();
+          const run = await active.reconcile({
+            dryRun,
+            ...(options.shouldContinue ? { shouldContinue: options.shouldContinue } : {}),
+            ...(invocation.cursor ? { cursor: invocation.cursor } : {}),
+          });
+          const summary = summarize(invocation.action, run.results, started, dryRun, run.cursor);
+          if (!dryRun) {
+            const regions = settings.targets.map((t) => t.region);
+            emitFullSyncAges(fullSync.record(regions, run.results, run.unreachable, run.cursor === undefined, new Date()));
+          }
+          // Failures are counted and alarmed; the next scheduled reconciliation retries them.
+          logger.info('reconciliation finished', { ...summary });
+          return summary;
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof MalformedInvocation)) logger.error('invocation failed', { ...errorFields(e) });
+      throw e;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
