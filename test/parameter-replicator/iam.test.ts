@@ -76,6 +76,7 @@ test('the role can replicate a selected parameter and cannot touch one outside i
   await verdicts('parameter replicator', false, ({ sourceKeyArn: sourceKey, provenanceKeyArn }) => [
     ...selectedReads(PRIMARY),
     scenario('GetParametersByPath on the selected path itself', 'ssm:GetParametersByPath', parameter(PRIMARY, '/app/prod'), PRIMARY),
+    scenario('GetParameters (the re-read after a write) on a selected primary', 'ssm:GetParameters', parameter(PRIMARY, '/app/prod/db/endpoint'), PRIMARY),
     ...[EU, AP].flatMap((region) => [
       ...selectedReads(region),
       ...ParameterReplicatorActions.REPLICA_WRITE.map((action) =>
@@ -92,6 +93,7 @@ test('the role can replicate a selected parameter and cannot touch one outside i
     negative('read a parameter outside the paths', 'ssm:GetParameter', parameter(PRIMARY, '/app/staging/db/endpoint'), PRIMARY),
     negative('read a sibling whose name only starts like a path', 'ssm:GetParameter', parameter(PRIMARY, '/app/production-copy/x'), PRIMARY),
     negative('list a parent path', 'ssm:GetParametersByPath', parameter(PRIMARY, '/app'), PRIMARY),
+    negative('GetParameters on a parameter outside the paths', 'ssm:GetParameters', parameter(PRIMARY, '/app/staging/x'), PRIMARY),
     negative('write a selected parameter in the primary region', 'ssm:PutParameter', parameter(PRIMARY, '/app/prod/db/endpoint'), PRIMARY),
     negative('write a parameter outside the paths in a replica region', 'ssm:PutParameter', parameter(EU, '/app/staging/x'), EU),
     negative('write the selected path in a region that is not a replica region', 'ssm:PutParameter', parameter(ELSEWHERE, '/app/prod/x'), ELSEWHERE),

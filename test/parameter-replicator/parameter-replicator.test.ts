@@ -81,7 +81,7 @@ describe('CrossRegionParameterReplicator defaults', () => {
     expect(ssmStatements).toEqual([
       {
         Effect: 'Allow',
-        Action: ['ssm:GetParametersByPath', 'ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:ListTagsForResource'],
+        Action: ['ssm:GetParametersByPath', 'ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:ListTagsForResource', 'ssm:GetParameters'],
         Resource: [parameterArn('us-east-1', 'app/prod'), parameterArn('us-east-1', 'app/prod/*')],
       },
       {
