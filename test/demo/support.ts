@@ -75,12 +75,21 @@ export function describeFunction(name: string, fn: any, bundle: string, assembly
  * unresolved value fails, so the demo never runs with an environment the stack would not give.
  */
 export function synthesizedEnvironment(fn: any, refs: Record<string, string>): Record<string, string> {
+  // A literal, a stood-in reference, or a join of those; undefined for anything else.
+  const resolve = (value: unknown): string | undefined => {
+    if (typeof value === 'string') return value;
+    const ref = (value as { Ref?: string })?.Ref;
+    if (ref !== undefined) return refs[ref];
+    const join = (value as { 'Fn::Join'?: [string, unknown[]] })?.['Fn::Join'];
+    if (join === undefined) return undefined;
+    const parts = join[1].map(resolve);
+    return parts.every((p) => p !== undefined) ? parts.join(join[0]) : undefined;
+  };
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(fn.Environment.Variables as Record<string, unknown>)) {
-    const ref = (value as { Ref?: string })?.Ref;
-    if (typeof value === 'string') env[name] = value;
-    else if (ref !== undefined && refs[ref] !== undefined) env[name] = refs[ref];
-    else throw new Error(`${name} is a deploy-time value the demo does not stand in for: ${JSON.stringify(value)}`);
+    const resolved = resolve(value);
+    if (resolved === undefined) throw new Error(`${name} is a deploy-time value the demo does not stand in for: ${JSON.stringify(value)}`);
+    env[name] = resolved;
   }
   return env;
 }
