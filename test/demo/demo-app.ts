@@ -11,8 +11,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DEMO_ENDPOINT_PARAMETER, DEMO_ENDPOINT_TEMPLATE, DEMO_REPLICATED_PATH } from './parameter-demo';
 import {
-  ConfigMapSyncer, CrossRegionConfigDashboard, CrossRegionParameterReplicator, DeploymentStrategy, HealthCheck, KubernetesCluster, MultiRegionPipeline,
-  ParameterOverride, ParameterSelection, PipelineSource, TrafficSwitch,
+  ConfigMapSyncer, CrossRegionConfigDashboard, CrossRegionParameterReplicator, DeploymentStrategy, HealthCheck, KubernetesCluster,
+  MultiRegionPipeline, ParameterOverride, ParameterSelection, PipelineSource, TrafficSwitch,
 } from '../../src';
 import { ConfigStack, EXAMPLE_PARAMETER_PATH } from '../integ/integ.config-drift-detector';
 import { EXAMPLE_ACCOUNT, EXAMPLE_REGIONS, ExampleServiceStages } from '../integ/integ.multi-region-pipeline';
