@@ -1,7 +1,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { connectivityReport, RegionReport } from './connectivity';
 import { MalformedInvocation, parseInvocation } from './events';
-import { emitFullSyncAges, FullSyncTracker } from './full-sync';
+import { emitFullSyncAges, FullSyncTracker, IN_SYNC } from './full-sync';
 import type {
   ConflictPolicyName, ParameterOverrideConfig, ParameterReplicaTargetConfig, ParameterSelectionConfig,
 } from '../../src/parameter-replicator/contract';
@@ -11,6 +12,7 @@ import {
 import { ClientCache } from '../shared/clients';
 import { booleanEnv, ConfigurationError, integerEnv, requireEnv } from '../shared/env';
 import { KeyedHasher } from '../shared/hmac';
+import { recordLastSync } from '../shared/last-sync';
 import { errorFields, logger, metrics, MetricUnit } from '../shared/observability';
 import {
   ParameterOutcome, ParameterReplicator, ParameterReplicatorSettings, ParameterResult, ReconcileCursor,
@@ -90,8 +92,15 @@ function readOverrides(env: NodeJS.ProcessEnv, targets: readonly ParameterReplic
   return overrides as ParameterOverrideConfig[];
 }
 
+/** The handler's settings: the engine's, and what the handler itself needs. */
+export interface HandlerSettings extends ParameterReplicatorSettings {
+  readonly provenanceKeySecretArn: string;
+  /** The cross-region-config parameter whose `lastSyncTimestamp` the handler keeps current, if any. */
+  readonly configParameterName?: string;
+}
+
 /** Reads and checks the handler's configuration; throws a `ConfigurationError` naming the first bad variable (never a value). */
-export function readSettings(env: NodeJS.ProcessEnv): ParameterReplicatorSettings & { readonly provenanceKeySecretArn: string } {
+export function readSettings(env: NodeJS.ProcessEnv): HandlerSettings {
   const conflictPolicy = env[Env.CONFLICT_POLICY] || 'PRIMARY_WINS';
   if (!CONFLICT_POLICIES.includes(conflictPolicy)) {
     throw new ConfigurationError(`environment variable ${Env.CONFLICT_POLICY} must be one of ${CONFLICT_POLICIES.join(', ')}, but got ${JSON.stringify(conflictPolicy.slice(0, 64))}`);
@@ -110,7 +119,16 @@ export function readSettings(env: NodeJS.ProcessEnv): ParameterReplicatorSetting
     writesPerSecond: integerEnv(Env.WRITES_PER_SECOND, DEFAULT_WRITES_PER_SECOND, MIN_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND, env),
     provenanceKeySecretArn: requireEnv(Env.PROVENANCE_KEY_SECRET_ARN, env),
     ...(env[Env.DEPLOYMENT_ID] ? { deploymentId: env[Env.DEPLOYMENT_ID] } : {}),
+    ...(env[Env.CONFIG_PARAMETER_NAME] ? { configParameterName: readParameterName(env) } : {}),
   };
+}
+
+function readParameterName(env: NodeJS.ProcessEnv): string {
+  const name = env[Env.CONFIG_PARAMETER_NAME]!;
+  if (!/^(\/[A-Za-z0-9_.-]+)+$/.test(name)) {
+    throw new ConfigurationError(`environment variable ${Env.CONFIG_PARAMETER_NAME} must be a parameter name starting with "/", but got ${JSON.stringify(name.slice(0, 2048))}`);
+  }
+  return name;
 }
 
 /** The value-free summary every action returns. */
@@ -182,6 +200,22 @@ function buildHandler(env: NodeJS.ProcessEnv, options: HandlerOptions): (event: 
     return replicator;
   };
 
+  // A run after which every region agreed moves the document's lastSyncTimestamp; failing to do so
+  // is logged and never fails the replication.
+  const noteSync = async (at: Date) => {
+    if (settings.configParameterName === undefined) return;
+    try {
+      const own = { primaryRegion: settings.primaryRegion, replicationRegions: settings.targets.map((t) => t.region) };
+      const outcome = await recordLastSync(clients.get(SSMClient, { region: settings.primaryRegion }), settings.configParameterName, at, own);
+      if (outcome === 'not-a-document' || outcome === 'other-settings') {
+        logger.warn('lastSyncTimestamp not updated', { parameter: settings.configParameterName, reason: outcome });
+      }
+    } catch (e) {
+      logger.warn('lastSyncTimestamp not updated', { parameter: settings.configParameterName, ...errorFields(e) });
+    }
+  };
+  const allAgree = (results: readonly ParameterResult[]) => results.every((r) => IN_SYNC.has(r.outcome));
+
   return async (event: unknown) => {
     const started = Date.now();
     try {
@@ -212,6 +246,7 @@ function buildHandler(env: NodeJS.ProcessEnv, options: HandlerOptions): (event: 
             // A retry is cheap: regions already in agreement are left alone.
             throw new Error(`replication of ${change.name} failed in ${retriable.map((f) => f.region).join(', ')}`);
           }
+          if (results.length > 0 && allAgree(results)) await noteSync(new Date());
           return summary;
         }
         case 'manual': {
@@ -236,6 +271,7 @@ function buildHandler(env: NodeJS.ProcessEnv, options: HandlerOptions): (event: 
           }
           // Failures are counted and alarmed; the next scheduled reconciliation retries them.
           logger.info('reconciliation finished', { ...summary });
+          if (!dryRun && run.cursor === undefined && run.unreachable.size === 0 && allAgree(run.results)) await noteSync(new Date());
           return summary;
         }
       }

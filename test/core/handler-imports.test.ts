@@ -15,6 +15,7 @@ const LAMBDA_SRC = path.join(REPO_ROOT, 'lambda-src');
  */
 const SHARED_CONTRACT_IMPORTS: ReadonlyArray<readonly [string, string]> = [
   ['lambda-src/shared/secrets/contract.ts', 'src/secret-replicator/contract.ts'],
+  ['lambda-src/shared/parameters/contract.ts', 'src/parameter-replicator/contract.ts'],
 ];
 
 const IMPORT_PATTERN = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g;
@@ -104,7 +105,7 @@ const EDGES = [...GRAPH].flatMap(([from, targets]) => targets.map((to) => ({ fro
 test('the graph covers every handler folder and the shared core', () => {
   const folders = new Set([...GRAPH.keys()].map(folderOf));
   expect([...folders].sort()).toEqual([
-    'lambda-src/configmap-syncer', 'lambda-src/drift-detector', 'lambda-src/multi-region-pipeline',
+    'lambda-src/configmap-syncer', 'lambda-src/drift-detector', 'lambda-src/multi-region-pipeline', 'lambda-src/parameter-replicator',
     'lambda-src/secret-replicator', 'lambda-src/shared',
   ]);
   expect(EDGES.length).toBeGreaterThan(50);

@@ -12,7 +12,9 @@ import * as net from 'node:net';
  *   network error (`ECONNRESET` / socket hang up). A true `ECONNREFUSED` is impossible for one
  *   region only, because every region shares the proxy's single listening endpoint.
  */
-export type Fault = 'throttle' | 'server-error' | 'connection-refused' | 'access-denied' | 'ignore-write';
+export type Fault = 'throttle' | 'server-error' | 'connection-refused' | 'access-denied' | 'ignore-write' | 'too-many-updates';
+// - `too-many-updates`: HTTP 400 `TooManyUpdates` (JSON), as Parameter Store answers concurrent
+//   updates of one parameter; the SDK takes it for a client error and does not retry it.
 // - `access-denied`: HTTP 400 `AccessDeniedException` (JSON) / `AccessDenied` (query), as IAM answers
 //   a call the role's policy does not allow (moto enforces no IAM).
 // - `ignore-write`: a Secrets Manager write (CreateSecret, UpdateSecret, PutSecretValue) is answered
@@ -453,6 +455,11 @@ function injectFault(fault: Fault, id: RequestIdentity, req: http.IncomingMessag
     const contentType = requestType.startsWith('application/x-amz-json-') ? requestType : 'application/x-amz-json-1.1';
     send(res, 400, { 'content-type': contentType, 'x-amzn-requestid': requestId, 'x-amzn-errortype': 'AccessDeniedException' },
       JSON.stringify({ __type: 'AccessDeniedException', message: 'injected: not authorized' }));
+    return;
+  }
+  if (fault === 'too-many-updates') {
+    send(res, 400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, 'x-amzn-errortype': 'TooManyUpdates' },
+      JSON.stringify({ __type: 'TooManyUpdates', message: 'There are concurrent updates for a resource that supports one update at a time.' }));
     return;
   }
   const throttle = fault === 'throttle';

@@ -15,9 +15,10 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { RemoveTagsFromResourceCommand } from '@aws-sdk/client-ssm';
+import { LabelParameterVersionCommand, RemoveTagsFromResourceCommand } from '@aws-sdk/client-ssm';
 import { contractEnv, linesWithValues, parameterEvent, ParametersWorld } from './world';
 import { ParameterProvenanceTag, ParameterReplicatorEnv as Env } from '../../src/parameter-replicator/contract';
+import { SETTINGS_CHUNK_MAGIC, SETTINGS_DOCUMENT_ENV } from '../../src/private/settings-contract';
 import { FaultProxy, startFaultProxy } from '../harness/fault-proxy';
 import { awsTestEnv, MotoServer, REPO_ROOT, startMotoServer } from '../harness/moto';
 import { OutputCapture } from '../harness/world';
@@ -38,6 +39,8 @@ const output = new OutputCapture();
 const savedEnv = { ...process.env };
 let createHandler: (env: NodeJS.ProcessEnv, options?: any) => Handler;
 let testNumber = 0;
+/** Writes the handler reported and `checkedWrites` found holding the expected value. */
+let checkedWriteCount = 0;
 
 /** The environment of a handler replicating `path` (each test its own path). */
 function env(paths: string[], overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -79,7 +82,7 @@ beforeAll(async () => {
   world.values.add(HMAC_KEY);
   // Imported only now: Powertools reads POWERTOOLS_* when the module loads.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  createHandler = require('../../lambda-src/parameter-replicator/handler').createHandler;
+  createHandler = checkedWrites(require('../../lambda-src/parameter-replicator/handler').createHandler);
   output.start();
 }, 60_000);
 
@@ -91,6 +94,47 @@ afterAll(async () => {
 });
 
 afterEach(() => proxy.clearRules());
+
+/**
+ * Wraps the handler factory so that every invocation's reported writes are checked at once: a
+ * (parameter, region) reported `created`, `updated` or `conflict-overwritten` holds the primary's
+ * current value, or the override declared for the region (no test changes a primary while an
+ * in-process handler runs).
+ */
+function checkedWrites(factory: (env: NodeJS.ProcessEnv, options?: any) => Handler): (env: NodeJS.ProcessEnv, options?: any) => Handler {
+  return (handlerEnv, options) => {
+    const handler = factory(handlerEnv, options);
+    let overrides: Array<{ name: string; region: string; value: string }> = JSON.parse(handlerEnv[Env.OVERRIDES] ?? '[]');
+    let targets: Array<{ region: string; roleArn?: string }> = JSON.parse(handlerEnv[Env.REPLICA_TARGETS] ?? '[]');
+    return async (event) => {
+      if (handlerEnv[SETTINGS_DOCUMENT_ENV]) {
+        // The growable settings are in the document (one chunk in these tests).
+        const ref = JSON.parse(handlerEnv[SETTINGS_DOCUMENT_ENV]!);
+        const chunk = (await world.get(PRIMARY, `${ref.path}/0`))!.Value;
+        const variables = JSON.parse(chunk.slice(chunk.indexOf('\n') + 1));
+        overrides = variables[Env.OVERRIDES] ?? [];
+        targets = variables[Env.REPLICA_TARGETS] ?? [];
+      }
+      const mark = output.lines.length;
+      const summary = await handler(event);
+      // The engine logs every write it reports ('replica written', value-free).
+      const written = output.lines.slice(mark).filter((l) => l.includes('"replica written"')).map((l) => JSON.parse(l));
+      for (const w of written) {
+        const target: { region: string; roleArn?: string } = targets.find((t) => t.region === w.region
+          && (w.account === undefined || t.roleArn?.includes(w.account))) ?? { region: w.region };
+        const expected = overrides.find((o) => o.name === w.parameterName && o.region === w.region)?.value
+          ?? (await world.get(PRIMARY, w.parameterName))?.Value;
+        const actual = (await world.get(w.region, w.parameterName, target.roleArn))?.Value;
+        if (actual === undefined || actual !== expected) {
+          const where = `${w.region}${target.roleArn ? ' (other account)' : ''}`;
+          throw new Error(`${w.parameterName} was reported ${w.outcome} in ${where}, but does not hold the expected value`);
+        }
+        checkedWriteCount++;
+      }
+      return summary;
+    };
+  };
+}
 
 /** The replica holds exactly `value` (and the type) in `region`. */
 async function expectReplica(region: string, name: string, value: string, type = 'String'): Promise<void> {
@@ -410,8 +454,12 @@ describe('between two OS processes running the shipped bundle', () => {
     expect(aResult.failures).toEqual([]);
     for (const region of REPLICAS) await expectReplica(region, name, v3);
     expect(metric('Conflicts', undefined, mark)).toBe(0);
-    // A wrote eu-west-1 twice (its stale copy, then the current value); B's write to ap-southeast-2 stood.
-    expect(aResult.outcomes).toEqual({ 'updated': 1, 'in-sync': 1 });
+    // A's last round wrote the current value or found it there (which, depends on how far A got
+    // in ap-southeast-2 before B wrote it): never a conflict, never a failure.
+    expect(Object.keys(aResult.outcomes).every((o) => ['updated', 'in-sync', 'stale-skipped'].includes(o))).toBe(true);
+    expect(Object.values(aResult.outcomes as Record<string, number>).reduce((x, y) => x + y, 0)).toBe(2);
+    // A wrote its stale copy to eu-west-1 after B had finished, and then the current value again.
+    expect(proxy.stats().byOperation['ssm:eu-west-1:PutParameter']?.forwarded).toBeGreaterThanOrEqual(3);
   }, 60_000);
 });
 
@@ -496,6 +544,46 @@ test('a primary deleted and created again starts its versions anew: its replica 
   for (const region of REPLICAS) await expectReplica(region, name, again);
 });
 
+test('selection by path, name pattern, tags and excluded path, for events and the reconciliation', async () => {
+  const root = freshPath();
+  const selection = { paths: [root], namePatterns: [`${root}/*/url`, `${root}/db/**`], tags: { replicate: 'yes' }, excludedPaths: [`${root}/db/local`] };
+  const handler = createHandler(env([root], { [Env.SELECTION]: JSON.stringify(selection) }));
+  const tagged = [{ Key: 'replicate', Value: 'yes' }];
+  const cases: Array<[string, boolean, typeof tagged | undefined]> = [
+    [`${root}/web/url`, true, tagged],
+    [`${root}/db/a/b`, true, tagged],
+    [`${root}/web/key`, false, tagged],
+    [`${root}/web2/url`, false, [{ Key: 'replicate', Value: 'no' }]],
+    [`${root}/api/url`, false, undefined],
+    [`${root}/db/local/x`, false, tagged],
+  ];
+  for (const [name, , tags] of cases) await world.put(PRIMARY, { Name: name, Value: world.newValue('sel'), ...(tags ? { Tags: tags } : {}) });
+  for (const [name, selected] of cases) expect((await handler(parameterEvent(name, 'Create'))).outcomes).toEqual(selected ? { created: 2 } : {});
+  await world.put(PRIMARY, { Name: `${root}/late/url`, Value: world.newValue('sel-late'), Tags: tagged });
+  expect((await handler({ action: 'reconcile' })).outcomes).toEqual({ 'in-sync': 4, 'created': 2 });
+  for (const [name, selected] of [...cases, [`${root}/late/url`, true] as const]) {
+    for (const region of REPLICAS) expect(await world.get(region, name) !== undefined).toBe(selected);
+  }
+});
+
+test('a label change is a change event too: labels are not replicated, the replica is checked and left in agreement; a new replica key is applied', async () => {
+  const root = freshPath();
+  const name = `${root}/labelled`;
+  const value = world.newValue('label');
+  await world.put(PRIMARY, { Name: name, Value: value, Type: 'SecureString' });
+  await createHandler(env([root]))(parameterEvent(name, 'Create', 'SecureString'));
+  await world.client(PRIMARY).send(new LabelParameterVersionCommand({ Name: name, ParameterVersion: 1, Labels: ['stable'] }));
+  expect((await createHandler(env([root]))(parameterEvent(name, 'LabelParameterVersion'))).outcomes).toEqual({ 'in-sync': 2 });
+  for (const region of REPLICAS) expect((await world.current(region, name))?.Labels ?? []).toEqual([]);
+
+  // The deployment now names a key for eu-west-1: the next event re-encrypts the replica there.
+  const targets = [{ region: 'eu-west-1', kmsKeyId: 'alias/eu-new' }, { region: 'ap-southeast-2' }];
+  const summary = await createHandler(env([root], { [Env.REPLICA_TARGETS]: JSON.stringify(targets) }))(parameterEvent(name));
+  expect(summary.outcomes).toEqual({ 'metadata-updated': 1, 'in-sync': 1 });
+  expect((await world.current('eu-west-1', name))?.KeyId).toBe('alias/eu-new');
+  await expectReplica('eu-west-1', name, value, 'SecureString');
+});
+
 describe('targets and failures', () => {
   test('cross-account: replicas are written through the assumed role into the other account', async () => {
     const root = freshPath();
@@ -550,12 +638,17 @@ describe('targets and failures', () => {
 
     const summary = await handler({ action: 'reconcile' });
     // TooManyUpdates (concurrent updates of one parameter) is retried by the handler itself.
-    proxy.addRule({ service: 'ssm', operation: 'PutParameter', fault: 'throttle', probability: 0.3 });
-    const event = await handler(parameterEvent(names[0]));
+    proxy.clearRules();
+    proxy.addRule({ service: 'ssm', operation: 'PutParameter', fault: 'too-many-updates', probability: 0.3 });
+    proxy.addRule({ service: 'ssm', operation: 'AddTagsToResource', fault: 'too-many-updates', probability: 0.3 });
+    for (const name of names.slice(0, 8)) await world.put(PRIMARY, { Name: name, Value: world.newValue('thr2'), Overwrite: true });
+    const injectedBefore = proxy.stats().injected;
+    const events = await Promise.all(names.slice(0, 8).map((name) => handler(parameterEvent(name))));
 
     expect(summary.failures).toEqual([]);
     expect(summary.outcomes).toEqual({ created: 50 });
-    expect(event.failures).toEqual([]);
+    for (const event of events) expect(event.failures).toEqual([]);
+    expect(proxy.stats().injected).toBeGreaterThan(injectedBefore);
     for (const name of names) for (const region of REPLICAS) await expectReplica(region, name, (await world.get(PRIMARY, name))!.Value);
     expect(metric('ThrottledRequests', undefined, mark)).toBeGreaterThan(0);
     expect(proxy.stats().injected).toBeGreaterThan(20);
@@ -656,10 +749,64 @@ describe('manual actions and the reconciliation', () => {
   });
 });
 
+describe('settings and the cross-region-config document', () => {
+  test('growable settings read from a settings document; its own parameters are never replicated, even with the path "/"', async () => {
+    const root = freshPath();
+    const name = `${root}/from-document`;
+    const euValue = world.newValue('doc-override');
+    await world.put(PRIMARY, { Name: name, Value: world.newValue('doc') });
+    const version = `v${testNumber}abcdef`;
+    const docPath = `/cdk-cross-region-config/Stack/ParamReplicator/${version}`;
+    const variables = {
+      [Env.REPLICA_TARGETS]: REPLICAS.map((region) => ({ region })),
+      [Env.SELECTION]: { paths: ['/'], namePatterns: [`${root}/**`, '/cdk-cross-region-config/**'] },
+      [Env.OVERRIDES]: [{ name, region: 'eu-west-1', value: euValue }],
+    };
+    await world.put(PRIMARY, { Name: `${docPath}/0`, Value: `${SETTINGS_CHUNK_MAGIC} ${version} 0/1\n${JSON.stringify(variables)}` });
+    const base = env(['/unused']);
+    for (const v of Object.keys(variables)) delete base[v];
+    const handler = createHandler({
+      ...base,
+      [SETTINGS_DOCUMENT_ENV]: JSON.stringify({ path: docPath, version, chunks: 1, variables: Object.keys(variables) }),
+    });
+
+    expect((await handler(parameterEvent(name, 'Create'))).outcomes).toEqual({ created: 2 });
+    await expectReplica('eu-west-1', name, euValue);
+    expect((await handler(parameterEvent(`${docPath}/0`))).outcomes).toEqual({});
+    const reconciled = await handler({ action: 'reconcile' });
+    expect(reconciled.failures).toEqual([]);
+    for (const region of REPLICAS) expect(await world.get(region, `${docPath}/0`)).toBeUndefined();
+  });
+
+  test('lastSyncTimestamp moves after a run in which every region agreed, and not after a skipped conflict', async () => {
+    const root = freshPath();
+    const name = `${root}/synced`;
+    const config = `${root}-config/cross-region-config`;
+    const stale = '2020-01-01T00:00:00Z';
+    const document = { primaryRegion: PRIMARY, replicationRegions: [...REPLICAS].reverse(), lastSyncTimestamp: stale, syncInterval: 'PT6H' };
+    await world.put(PRIMARY, { Name: config, Value: JSON.stringify(document) });
+    await world.put(PRIMARY, { Name: name, Value: world.newValue('ls') });
+    const handler = createHandler(env([root], { [Env.CONFIG_PARAMETER_NAME]: config, [Env.CONFLICT_POLICY]: 'SKIP_AND_ALARM' }));
+    const stamp = async () => JSON.parse((await world.get(PRIMARY, config))!.Value).lastSyncTimestamp as string;
+
+    await world.put('eu-west-1', { Name: name, Value: world.newValue('ls-human') });
+    await handler({ action: 'reconcile' });
+    expect(await stamp()).toBe(stale);
+
+    await world.delete('eu-west-1', name);
+    const before = Date.now();
+    expect((await handler({ action: 'reconcile' })).failures).toEqual([]);
+    expect(Date.parse(await stamp())).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(JSON.parse((await world.get(PRIMARY, config))!.Value).syncInterval).toBe('PT6H');
+  });
+});
+
 test('no log line, metric or result holds a parameter value', () => {
   // Values longer than 40 characters are searched by their distinctive first 40.
   const needles = new Set([...world.values].map((v) => (v.length > 40 ? v.slice(0, 40) : v)).filter((v) => v.length >= 12));
   expect(needles.size).toBeGreaterThan(50);
   expect(output.lines.length).toBeGreaterThan(100);
   expect(linesWithValues(output.lines, needles)).toBe(0);
+  // And every write reported done was found holding its value (see checkedWrites).
+  expect(checkedWriteCount).toBeGreaterThan(100);
 });

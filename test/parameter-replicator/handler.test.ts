@@ -6,6 +6,7 @@
 import { MalformedInvocation, parseInvocation } from '../../lambda-src/parameter-replicator/events';
 import { FullSyncTracker } from '../../lambda-src/parameter-replicator/full-sync';
 import { readSettings, summarize } from '../../lambda-src/parameter-replicator/handler';
+import { recordLastSync } from '../../lambda-src/shared/last-sync';
 import { AdaptiveRateLimiter, Clock, isThrottling, pacedWrite } from '../../lambda-src/shared/parameters/pacing';
 import { tierLimit, valueBytes } from '../../lambda-src/shared/parameters/replicator';
 import { normalizePath, ParameterSelection } from '../../lambda-src/shared/parameters/selection';
@@ -238,5 +239,38 @@ describe('FullSyncTracker and summaries', () => {
     ], Date.now(), false, { targetIndex: 1, after: '/a' });
     expect(s).toEqual(expect.objectContaining({ parameters: 1, outcomes: { created: 1, failed: 1 }, complete: false, cursor: { targetIndex: 1, after: '/a' } }));
     expect(s.failures).toHaveLength(1);
+  });
+});
+
+describe('recordLastSync (lambda-src/shared/last-sync.ts)', () => {
+  /** A stand-in for the one parameter the function reads and writes. */
+  function fakeClient(value: string) {
+    const puts: string[] = [];
+    return {
+      puts,
+      send: async (command: any) => {
+        if (command.constructor.name === 'GetParameterCommand') return { Parameter: { Value: value } };
+        puts.push(command.input.Value);
+        return {};
+      },
+    };
+  }
+  const own = { primaryRegion: 'us-east-1', replicationRegions: ['eu-west-1', 'ap-southeast-2'] };
+  const doc = (extra: Record<string, unknown> = {}) => JSON.stringify({ primaryRegion: 'us-east-1', replicationRegions: ['ap-southeast-2', 'eu-west-1'], ...extra });
+
+  test('stamps the document, keeping its other fields', async () => {
+    const client = fakeClient(doc({ lastSyncTimestamp: '2020-01-01T00:00:00Z', syncInterval: 'PT6H' }));
+    expect(await recordLastSync(client as any, '/c', new Date('2026-01-02T03:04:05.678Z'), own)).toBe('updated');
+    expect(JSON.parse(client.puts[0])).toEqual(expect.objectContaining({ lastSyncTimestamp: '2026-01-02T03:04:05Z', syncInterval: 'PT6H' }));
+  });
+
+  test('leaves a recent stamp, another deployment\'s settings and a value that is not a document alone', async () => {
+    const recent = fakeClient(doc({ lastSyncTimestamp: '2026-01-02T03:04:00Z' }));
+    expect(await recordLastSync(recent as any, '/c', new Date('2026-01-02T03:04:30Z'), own)).toBe('recent');
+    const other = fakeClient(doc({ primaryRegion: 'us-west-2' }));
+    expect(await recordLastSync(other as any, '/c', new Date(), own)).toBe('other-settings');
+    const text = fakeClient('not json');
+    expect(await recordLastSync(text as any, '/c', new Date(), own)).toBe('not-a-document');
+    expect([...recent.puts, ...other.puts, ...text.puts]).toEqual([]);
   });
 });

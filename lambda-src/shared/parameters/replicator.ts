@@ -14,11 +14,11 @@ import {
 } from '@aws-sdk/client-ssm';
 import type {
   ConflictPolicyName, ParameterOverrideConfig, ParameterReconcileCursor, ParameterReplicaTargetConfig, ParameterSelectionConfig, ParameterTierName,
-} from '../../../src/parameter-replicator/contract';
+} from './contract';
 import {
   ADVANCED_TIER_MAX_BYTES, COPIED_DATA_TYPE, DEFAULT_SECURE_STRING_KEY, ParameterProvenanceTag, ParameterReplicatorMetric,
   PROVENANCE_TAG_PREFIX, REPLICA_REGION_DIMENSION, STANDARD_TIER_MAX_BYTES,
-} from '../../../src/parameter-replicator/contract';
+} from './contract';
 import { ClientCache } from '../clients';
 import { chunk } from '../concurrency';
 import { KeyedHasher } from '../hmac';
@@ -692,7 +692,9 @@ export class ParameterReplicator {
     const target = this.targetOf(result.region);
     this.metric(ParameterReplicatorMetric.REPLICATED_PARAMETERS, MetricUnit.Count, 1, target);
     if (result.latencyMs !== undefined) this.metric(ParameterReplicatorMetric.REPLICATION_LATENCY, MetricUnit.Milliseconds, result.latencyMs, target);
-    logger.info('replica written', { parameterName: result.parameterName, region: result.region, outcome: result.outcome });
+    logger.info('replica written', {
+      parameterName: result.parameterName, region: result.region, ...(result.account ? { account: result.account } : {}), outcome: result.outcome,
+    });
     return result;
   }
 

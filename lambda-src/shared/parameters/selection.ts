@@ -1,4 +1,4 @@
-import type { ParameterSelectionConfig } from '../../../src/parameter-replicator/contract';
+import type { ParameterSelectionConfig } from './contract';
 import { globToRegExp } from '../glob';
 import { isSettingsParameter } from '../settings';
 
