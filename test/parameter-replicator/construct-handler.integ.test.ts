@@ -43,6 +43,7 @@ function synthesize() {
     conflictPolicy: ConflictPolicy.PRIMARY_WINS,
     propagateDeletions: true,
     maxWritesPerSecond: 50,
+    parameterPrefix: '/ch-settings/production',
   });
   const template = Template.fromStack(stack).toJSON();
   const [fn] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')) as any[];
@@ -52,8 +53,9 @@ function synthesize() {
   expect(Object.keys(variables).filter((k) => typeof variables[k] !== 'string')).toEqual([Env.PROVENANCE_KEY_SECRET_ARN]);
   const target = { template, roleLogicalId: stack.getLogicalId(replicator.role.node.defaultChild as CfnElement), region: PRIMARY };
   // The ARN the evaluation gives the template's provenance key secret (test/harness/iam-evaluation.ts).
+  const documentValue = (Object.values(template.Resources) as any[]).find((r) => r.Type === 'AWS::SSM::Parameter').Properties.Value as string;
   const provenanceKeyArn = `arn:aws:secretsmanager:${PRIMARY}:${MOTO_ACCOUNT}:secret:${stack.getLogicalId(replicator.provenanceKey.node.defaultChild as CfnElement)}-AbCdEf`;
-  return { environment, target, provenanceKeyArn };
+  return { environment, target, provenanceKeyArn, documentValue };
 }
 
 const construct = synthesize();
@@ -73,6 +75,8 @@ beforeAll(async () => {
   const sm = new SecretsManagerClient({ region: PRIMARY, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
   keyArn = (await sm.send(new CreateSecretCommand({ Name: 'ReplicatorProvenanceKey', SecretString: HMAC_KEY }))).ARN!;
   world.values.add(HMAC_KEY);
+  // The settings document as CloudFormation creates it, for the handler to keep lastSyncTimestamp current.
+  await world.put(PRIMARY, { Name: construct.environment[Env.CONFIG_PARAMETER_NAME], Value: construct.documentValue });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   createHandler = require('../../lambda-src/parameter-replicator/handler').createHandler;
   output.start();
@@ -96,6 +100,9 @@ test('with the synthesized environment the handler replicates the selection, wri
 
   const summary = await createHandler(handlerEnv())({ action: 'reconcile' });
   expect(summary.failures).toEqual([]);
+  // A reconcile in which every region agreed sets lastSyncTimestamp in the construct's settings document.
+  const document = JSON.parse((await world.get(PRIMARY, construct.environment[Env.CONFIG_PARAMETER_NAME]))!.Value);
+  expect(document).toMatchObject({ primaryRegion: PRIMARY, replicationRegions: [EU, AP], lastSyncTimestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
   for (const region of [EU, AP]) {
     expect((await world.get(region, '/ch/app/db/url'))?.Value).toBe(url);
     expect((await world.get(region, '/ch/app/hosts'))?.Type).toBe('StringList');
@@ -136,6 +143,8 @@ test('every call the handler made is allowed by the synthesized role; calls outs
   expect(result.ignoredKeys).toEqual([]);
   // Every kind of call was seen: reads in the primary, writes, tags and deletions in the replicas.
   const actions = new Set(calls.map((c) => c.action));
+  const documentCalls = calls.filter((c) => c.resource.endsWith(':parameter/ch-settings/production/global/secrets/parameter-replication-config'));
+  expect([...new Set(documentCalls.map((c) => c.action))].sort()).toEqual(['ssm:GetParameter', 'ssm:PutParameter']);
   for (const action of ['ssm:GetParametersByPath', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:AddTagsToResource', 'ssm:DeleteParameter', 'secretsmanager:GetSecretValue']) {
     expect({ action, seen: actions.has(action) }).toEqual({ action, seen: true });
   }
