@@ -6,3 +6,4 @@ export * from './replica-kms-key';
 export * from './conflict-policy';
 export * from './secret-replicator-ref';
 export * from './parameter-override';
+export * from './parameter-replicator-ref';

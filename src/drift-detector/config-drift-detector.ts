@@ -29,6 +29,7 @@ import { bindKubernetesCluster, KubernetesAccessLevel } from '../core/kubernetes
 import { KubernetesCluster } from '../core/kubernetes-cluster';
 import { acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../core/nag';
 import { bindParameterOverrides, ParameterOverride } from '../core/parameter-override';
+import { IParameterReplicator } from '../core/parameter-replicator-ref';
 import { ReplicaKmsKey } from '../core/replica-kms-key';
 import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../core/replica-kms-keys';
 import { ISecretReplicator } from '../core/secret-replicator-ref';
@@ -109,6 +110,15 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
    * @default - no replicator: give `replicaRegions` (and `secrets` to compare secrets)
    */
   readonly replicator?: ISecretReplicator;
+
+  /**
+   * A parameter replicator whose paths the detector compares (unless `parameterPaths` is given),
+   * expecting its overrides (unless `parameterOverrides` is given) and ignoring its excluded paths.
+   * Its replica regions are compared when neither `replicaRegions` nor `replicator` gives them.
+   *
+   * @default - no parameter replicator: give `parameterPaths` to compare parameters
+   */
+  readonly parameterReplicator?: IParameterReplicator;
 
   /**
    * Regions compared with the primary (this stack's region). Required without `replicator`.
@@ -318,6 +328,9 @@ interface DetectorSettings {
   readonly sourceEncryptionKeys: kms.IKey[];
   readonly parameterPaths: string[];
   readonly parameterOverrides: ParameterOverrideConfig[];
+  /** Ignore rules the detector adds: the linked parameter replicator's excluded paths. */
+  readonly linkedIgnoreRules: DriftIgnoreRule[];
+  readonly parameterReplicator?: IParameterReplicator;
   readonly configMaps: ConfigMapDriftScope[];
   readonly remediation: DriftRemediation;
   readonly schedule: events.Schedule;
@@ -558,13 +571,20 @@ export class ConfigDriftDetector extends Construct {
       fail('replicator', `must be in the detector's region ${primary}`, Stack.of(replicator).region);
     }
     if (replicator) addCompanion(replicator, COMPANION_DRIFT_DETECTION);
-    const regions = props.replicaRegions ?? replicator?.replicaRegions;
+    const parameterReplicator = props.parameterReplicator;
+    if (parameterReplicator && Stack.of(parameterReplicator).region !== primary) {
+      fail('parameterReplicator', `must be in the detector's region ${primary}`, Stack.of(parameterReplicator).region);
+    }
+    if (parameterReplicator) addCompanion(parameterReplicator, COMPANION_DRIFT_DETECTION);
+    const regions = props.replicaRegions ?? replicator?.replicaRegions ?? parameterReplicator?.replicaRegions;
     const secrets = props.secrets ?? replicator?.secrets;
     // Inherited keys follow the regions actually compared (replicaRegions may narrow the replicator's).
     const replicaKmsKeys = props.replicaKmsKeys
       ?? (replicator?.replicaKmsKeys ?? []).filter((k) => (props.replicaRegions ?? replicator!.replicaRegions).includes(k.region));
     const sourceEncryptionKeys = props.sourceEncryptionKeys ?? replicator?.sourceEncryptionKeys ?? [];
-    const parameterPaths = props.parameterPaths ?? [];
+    // A replicator of every parameter ("/") leaves the paths to compare to parameterPaths.
+    const linked = parameterReplicator && !parameterReplicator.parameterPaths.includes('/') ? parameterReplicator : undefined;
+    const parameterPaths = props.parameterPaths ?? linked?.parameterPaths ?? [];
     const configMaps = props.configMaps ?? [];
     const remediation = props.autoRemediation ?? DriftRemediation.OFF;
     const schedule = props.schedule ?? DEFAULT_SCHEDULE;
@@ -579,7 +599,11 @@ export class ConfigDriftDetector extends Construct {
       fail('secrets', 'or parameterPaths, configMaps or replicator must give the detector something to compare', undefined);
     }
     validateParameterPaths(parameterPaths);
-    const parameterOverrides = this.validateParameterOverrides(props.parameterOverrides, parameterPaths, replicaRegions);
+    const compared = (name: string) => parameterPaths.some((path) => isUnder(name, path));
+    const parameterOverrides = this.validateParameterOverrides(
+      props.parameterOverrides ?? linked?.overrides.filter((o) => compared(o.parameterName)), parameterPaths, replicaRegions);
+    const linkedIgnoreRules = linked && props.parameterPaths === undefined
+      ? linked.excludedParameterPaths.map((path) => DriftIgnoreRule.parameters(`${path}/**`)) : [];
     const kmsByRegion = validateReplicaKmsKeys(replicaKmsKeys, replicaRegions);
     validateTagKeys(props.comparedTagKeys ?? []);
     if (props.comparedTagKeys?.length && secrets === undefined) {
@@ -613,6 +637,8 @@ export class ConfigDriftDetector extends Construct {
       sourceEncryptionKeys,
       parameterPaths,
       parameterOverrides,
+      linkedIgnoreRules,
+      parameterReplicator,
       configMaps,
       remediation,
       schedule,
@@ -695,6 +721,7 @@ export class ConfigDriftDetector extends Construct {
     props: ConfigDriftDetectorProps, settings: DetectorSettings, selection: BoundSelection | undefined, configMapScopes: ConfigMapScopeConfig[],
   ): HandlerConfiguration {
     const { replicator, remediation, parameterPaths, configParameterName } = settings;
+    const ignoreRules = [...(props.ignoreRules ?? []), ...settings.linkedIgnoreRules];
     const replicaTargets: ReplicaTargetConfig[] = settings.replicaRegions.map((region) => {
       const key = settings.kmsByRegion.get(region);
       const kmsKeyId = key?.keyArn ?? key?.aliasName;
@@ -728,9 +755,10 @@ export class ConfigDriftDetector extends Construct {
         [DriftEnv.PARAMETER_PATHS]: parameterPaths.length ? parameterPaths : undefined,
         [DriftEnv.PARAMETER_OVERRIDES]: settings.parameterOverrides.length ? settings.parameterOverrides : undefined,
         [DriftEnv.CONFIGMAP_SCOPES]: configMapScopes.length ? configMapScopes : undefined,
-        [DriftEnv.IGNORE_RULES]: props.ignoreRules?.length ? props.ignoreRules.map((r) => r._config) : undefined,
+        [DriftEnv.IGNORE_RULES]: ignoreRules.length ? ignoreRules.map((r) => r._config) : undefined,
         // The library's own documents: this detector's, and the linked replicator's (rewritten after every full sync).
-        [DriftEnv.EXCLUDED_PARAMETERS]: excludedParameters(configParameterName, replicator?.configParameter),
+        [DriftEnv.EXCLUDED_PARAMETERS]: excludedParameters(
+          configParameterName, replicator?.configParameter, settings.parameterReplicator?.configParameter),
       },
     };
   }
@@ -1135,8 +1163,8 @@ function alarmPeriod(schedule: events.Schedule): Duration {
 }
 
 /** The settings parameters the library writes that a scan of `parameterPaths` must not compare; `undefined` when none. */
-function excludedParameters(own: string | undefined, replicatorParameter: ssm.StringParameter | undefined): string[] | undefined {
-  const names = [...(own ? [own] : []), ...(replicatorParameter ? [replicatorParameter.parameterName] : [])];
+function excludedParameters(own: string | undefined, ...replicatorParameters: Array<ssm.StringParameter | undefined>): string[] | undefined {
+  const names = [...(own ? [own] : []), ...replicatorParameters.flatMap((p) => (p ? [p.parameterName] : []))];
   return names.length > 0 ? names : undefined;
 }
 

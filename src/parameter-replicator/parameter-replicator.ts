@@ -30,6 +30,7 @@ import { HandlerOptions } from '../core/handler-options';
 import { TRACING_ACTIONS } from '../core/hardened-function';
 import { acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../core/nag';
 import { bindParameterOverrides, ParameterOverride } from '../core/parameter-override';
+import { IParameterReplicator } from '../core/parameter-replicator-ref';
 import { ReplicaKmsKey } from '../core/replica-kms-key';
 import { SSM_MANAGED_ALIAS, validateKeyReference, validateReplicaKmsKeys } from '../core/replica-kms-keys';
 import { estimateJson } from '../private/estimate';
@@ -304,7 +305,7 @@ interface ParameterReplicatorSettings {
  *   overrides: [ParameterOverride.template('/my-app/production/api-endpoint', 'https://api.{region}.example.com')],
  * });
  */
-export class CrossRegionParameterReplicator extends Construct {
+export class CrossRegionParameterReplicator extends Construct implements IParameterReplicator {
   /** Region the parameters are read from: this stack's region. */
   public readonly primaryRegion: string;
 
@@ -377,6 +378,12 @@ export class CrossRegionParameterReplicator extends Construct {
   /** Replica regions of this account (`replicaRegions` prop). */
   public readonly replicaRegions: string[];
 
+  /** Paths of the selected parameters (`parameters.paths`); a `ConfigDriftDetector` given this replicator compares them. */
+  public readonly parameterPaths: string[];
+
+  /** Paths excluded from the selection (`parameters.excludedPaths`). */
+  public readonly excludedParameterPaths: string[];
+
   /** Every region a replica is written to: `replicaRegions` and the cross-account replicas' regions. */
   public readonly targetRegions: string[];
 
@@ -397,6 +404,8 @@ export class CrossRegionParameterReplicator extends Construct {
       this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
       this.parameters = props.parameters;
       this.replicaRegions = [...props.replicaRegions];
+      this.parameterPaths = [...props.parameters.paths];
+      this.excludedParameterPaths = [...props.parameters.excludedPaths];
       this.overrides = [...(props.overrides ?? [])];
       this.conflictPolicy = props.conflictPolicy ?? ConflictPolicy.PRIMARY_WINS;
       const settings = this.validateProps(props);

@@ -1,5 +1,8 @@
-import { Template } from 'aws-cdk-lib/assertions';
-import { ConfigDriftDetector, ConfigDriftDetectorProps, ParameterOverride, SecretSelection } from '../../src';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import {
+  ConfigDriftDetector, ConfigDriftDetectorProps, CrossRegionParameterReplicator, ParameterOverride, ParameterSelection, SecretSelection,
+} from '../../src';
 import { DriftEnv } from '../../src/drift-detector/contract';
 import { at } from '../core/messages';
 import { newStack } from '../secret-replicator/util';
@@ -58,5 +61,61 @@ describe('parameterOverrides', () => {
         parameterOverrides: [ParameterOverride.forRegion('/app/prod/x', 'eu-west-1', 'a'), ParameterOverride.template('/app/prod/x', '{region}-b')],
       })).toThrow(at('TestStack/Detector', 'parameterOverrides must declare at most one value per parameter and region, but got "/app/prod/x in eu-west-1 twice"'));
     });
+  });
+});
+
+describe('parameterReplicator', () => {
+  function linked(detectorProps: Partial<ConfigDriftDetectorProps> = {}, paths = ['/app/prod']) {
+    const stack = newStack();
+    const replicator = new CrossRegionParameterReplicator(stack, 'Parameters', {
+      parameters: ParameterSelection.fromPaths(paths, paths.includes('/') ? {} : { excludedPaths: [`${paths[0]}/local`] }),
+      replicaRegions: ['eu-west-1', 'ap-southeast-2'],
+      overrides: [ParameterOverride.template(`${paths[0] === '/' ? '' : paths[0]}/endpoint`, 'https://{region}.example.com')],
+      parameterPrefix: '/app/settings',
+    });
+    const detector = new ConfigDriftDetector(stack, 'Detector', { parameterReplicator: replicator, ...detectorProps });
+    const [fn] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('^Detects') },
+    })) as any[];
+    return { replicator, detector, environment: fn.Properties.Environment.Variables, template: Template.fromStack(stack) };
+  }
+
+  test('compares the replicator\'s paths and regions, expects its overrides and ignores its excluded paths and settings document', () => {
+    const { detector, environment, template, replicator } = linked();
+    expect(detector.replicaRegions).toEqual(['eu-west-1', 'ap-southeast-2']);
+    expect(JSON.parse(environment[DriftEnv.PARAMETER_PATHS])).toEqual(['/app/prod']);
+    expect(JSON.parse(environment[DriftEnv.PARAMETER_OVERRIDES])).toEqual([
+      { name: '/app/prod/endpoint', region: 'eu-west-1', value: 'https://eu-west-1.example.com' },
+      { name: '/app/prod/endpoint', region: 'ap-southeast-2', value: 'https://ap-southeast-2.example.com' },
+    ]);
+    expect(JSON.parse(environment[DriftEnv.IGNORE_RULES])).toEqual([{ kind: 'parameter', namePattern: '/app/prod/local/**' }]);
+    // The replicator's settings document (a reference to its parameter) is never compared.
+    const documentId = Stack.of(replicator).getLogicalId(replicator.configParameter!.node.defaultChild as any);
+    expect(JSON.stringify(environment[DriftEnv.EXCLUDED_PARAMETERS])).toContain(`{"Ref":"${documentId}"}`);
+    // The replicator's settings document says a detector works with it.
+    const document = template.toJSON().Resources[documentId].Properties.Value;
+    expect(JSON.parse(typeof document === 'string' ? document : JSON.stringify(document)).driftDetectionEnabled).toBe(true);
+  });
+
+  test('parameterPaths and parameterOverrides given to the detector win', () => {
+    const { environment } = linked({ parameterPaths: ['/app/prod/db'], parameterOverrides: [] });
+    expect(JSON.parse(environment[DriftEnv.PARAMETER_PATHS])).toEqual(['/app/prod/db']);
+    expect(environment).not.toHaveProperty(DriftEnv.PARAMETER_OVERRIDES);
+    expect(environment).not.toHaveProperty(DriftEnv.IGNORE_RULES);
+  });
+
+  test('a replicator of every parameter ("/") leaves the paths to parameterPaths', () => {
+    expect(() => linked({}, ['/'])).toThrow(at('TestStack/Detector',
+      'secrets or parameterPaths, configMaps or replicator must give the detector something to compare, but got undefined'));
+    expect(JSON.parse(linked({ parameterPaths: ['/app'], parameterOverrides: [] }, ['/']).environment[DriftEnv.PARAMETER_PATHS])).toEqual(['/app']);
+  });
+
+  test('fails if the replicator is in another region', () => {
+    const app = new App();
+    const replicator = new CrossRegionParameterReplicator(new Stack(app, 'Eu', { env: { region: 'eu-west-1' } }), 'Parameters', {
+      parameters: ParameterSelection.fromPaths(['/app']), replicaRegions: ['us-east-1'],
+    });
+    expect(() => new ConfigDriftDetector(new Stack(app, 'Us', { env: { region: 'us-east-1' } }), 'Detector', { parameterReplicator: replicator }))
+      .toThrow(at('Us/Detector', 'parameterReplicator must be in the detector\'s region us-east-1, but got "eu-west-1"'));
   });
 });
