@@ -24,9 +24,10 @@ interface Type {
 const assembly = JSON.parse(fs.readFileSync(ASSEMBLY, 'utf8')) as { types: Record<string, Type> };
 const types = Object.values(assembly.types);
 
-test('the assembly has the five constructs and their types', () => {
+test('the assembly has the constructs and their types', () => {
   const names = types.map((t) => t.fqn.split('.').pop());
-  for (const name of ['CrossRegionSecretReplicator', 'ConfigDriftDetector', 'ConfigMapSyncer', 'MultiRegionPipeline', 'CrossRegionConfigManagement']) {
+  for (const name of ['CrossRegionSecretReplicator', 'ConfigDriftDetector', 'ConfigMapSyncer', 'MultiRegionPipeline', 'CrossRegionConfigManagement',
+    'CrossRegionParameterReplicator', 'ParameterSelection', 'ParameterOverride']) {
     expect(names).toContain(name);
   }
 });

@@ -7,7 +7,7 @@ import {
   summarizeDrifts, writeReport,
 } from './report';
 import type {
-  ConfigMapScopeConfig, IgnoreRuleConfig, RemediationModeName, ReplicaTargetConfig, ResourceKindName, SelectionConfig,
+  ConfigMapScopeConfig, IgnoreRuleConfig, ParameterOverrideConfig, RemediationModeName, ReplicaTargetConfig, ResourceKindName, SelectionConfig,
 } from '../../src/drift-detector/contract';
 import { ClientCache } from '../shared/clients';
 import { compareScope, LocationRead, ScopeComparison } from '../shared/comparison/compare';
@@ -34,6 +34,8 @@ export interface DetectorSettings {
   readonly selection?: SelectionConfig;
   readonly comparedTagKeys: readonly string[];
   readonly parameterPaths: readonly string[];
+  /** Declared per-region parameter values, expected instead of the primary's. */
+  readonly parameterOverrides?: readonly ParameterOverrideConfig[];
   readonly configMapScopes: readonly ConfigMapScopeConfig[];
   readonly ignoreRules: readonly IgnoreRuleConfig[];
   readonly graceWindowSeconds: number;
@@ -189,6 +191,7 @@ export class DriftDetector {
         digest,
         keepForRemediation: keep,
         excludedNames: new Set(s.excludedParameters),
+        overrides: s.parameterOverrides ?? [],
       }));
     }
     if (s.configMapScopes.length > 0) {
@@ -278,6 +281,7 @@ export class DriftDetector {
       replicaKeys: new Map(this.settings.targets.map((t) => [t.region, t.kmsKeyId ?? DEFAULT_SECRETS_KEY])),
       parameterTypes,
       parameterDataTypes,
+      overriddenParameters: new Set((this.settings.parameterOverrides ?? []).map((o) => `${o.region}\u0000${o.name}`)),
       binarySecrets,
       ignoredConfigMapKeys: (name, region) => (configMapKeys.get(name) ?? []).filter((key) => this.ignore.ignoresKey('configmap', name, key, region)),
     };

@@ -20,6 +20,8 @@ export interface GuidanceContext {
   readonly parameterTypes: ReadonlyMap<string, string>;
   /** The primary's parameter data type (`text`, `aws:ec2:image`, ...), by parameter name. */
   readonly parameterDataTypes?: ReadonlyMap<string, string>;
+  /** `<region>\u0000<parameter name>` of the parameters with a declared value in that replica region. */
+  readonly overriddenParameters?: ReadonlySet<string>;
   /** Names of the secrets whose value is binary (`SecretBinary`) in the primary. */
   readonly binarySecrets: ReadonlySet<string>;
   /** The ConfigMap data keys ignore rules keep out of a copy to `region`. */
@@ -100,6 +102,16 @@ function parameterGuidance(d: Omit<Drift, 'remediation'>, context: GuidanceConte
   const copy = `aws ssm put-parameter --region ${d.replicaRegion} --name ${name} --type ${type}`
     + `${dataType && dataType !== 'text' ? ` --data-type ${sh(dataType)}` : ''} --tier Intelligent-Tiering --overwrite `
     + `--value "$(aws ssm get-parameter --region ${d.primaryRegion} --name ${name} --with-decryption --query Parameter.Value --output text)"`;
+  if (context.overriddenParameters?.has(`${d.replicaRegion}\u0000${d.name}`)
+    && ['MISSING_IN_REPLICA', 'VALUE_MISMATCH', 'METADATA_MISMATCH'].includes(d.driftType)) {
+    // The declared value is in the app's parameter overrides; guidance never carries values.
+    return {
+      guidance: `The parameter has a declared value for ${d.replicaRegion} (a parameter override), which the replica does not hold. `
+        + 'Write the declared value, not the primary\'s.',
+      commands: [`aws ssm put-parameter --region ${d.replicaRegion} --name ${name} --type ${type}`
+        + `${dataType && dataType !== 'text' ? ` --data-type ${sh(dataType)}` : ''} --tier Intelligent-Tiering --overwrite --value "<the declared value>"`],
+    };
+  }
   switch (d.driftType) {
     case 'MISSING_IN_REPLICA':
       return { guidance: `The parameter exists in ${d.primaryRegion} but not in ${d.replicaRegion}. Copy it from the primary.`, commands: [copy] };

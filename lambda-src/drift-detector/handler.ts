@@ -1,6 +1,6 @@
 import { DetectorSettings, DriftDetector } from './detector';
 import { ScanResult } from './report';
-import type { ConfigMapScopeConfig, IgnoreRuleConfig, RemediationModeName, ReplicaTargetConfig, SelectionConfig } from '../../src/drift-detector/contract';
+import type { ConfigMapScopeConfig, IgnoreRuleConfig, ParameterOverrideConfig, RemediationModeName, ReplicaTargetConfig, SelectionConfig } from '../../src/drift-detector/contract';
 import { DEFAULT_REPORT_PREFIX, DriftEnv } from '../../src/drift-detector/contract';
 import { ClientCache } from '../shared/clients';
 import { booleanEnv, integerEnv, requireEnv, requireJsonEnv } from '../shared/env';
@@ -48,12 +48,19 @@ export function readSettings(env: NodeJS.ProcessEnv): DetectorSettings {
   if (!Array.isArray(ignoreRules) || ignoreRules.some((r) => typeof r?.namePattern !== 'string' || !['secret', 'parameter', 'configmap'].includes(r.kind))) {
     throw new Error(`environment variable ${DriftEnv.IGNORE_RULES} must be a JSON array of {"kind", "namePattern"}`);
   }
+  const parameterOverrides = optionalJson<ParameterOverrideConfig[]>(DriftEnv.PARAMETER_OVERRIDES, []);
+  if (!Array.isArray(parameterOverrides)
+    || parameterOverrides.some((o) => typeof o?.name !== 'string' || typeof o.region !== 'string' || typeof o.value !== 'string')) {
+    // Value-free: the variable may hold declared values.
+    throw new Error(`environment variable ${DriftEnv.PARAMETER_OVERRIDES} must be a JSON array of {"name", "region", "value"} strings`);
+  }
   return {
     primaryRegion: requireEnv(DriftEnv.PRIMARY_REGION, env),
     targets,
     selection,
     comparedTagKeys: stringArray(DriftEnv.COMPARED_TAG_KEYS),
     parameterPaths: stringArray(DriftEnv.PARAMETER_PATHS),
+    parameterOverrides,
     configMapScopes,
     ignoreRules,
     graceWindowSeconds: integerEnv(DriftEnv.GRACE_WINDOW_SECONDS, 600, 0, MAX_GRACE_WINDOW_SECONDS, env),

@@ -5,7 +5,7 @@ import { ClientCache } from '../shared/clients';
 import { ConfigMapSource, ConfigMapsScope } from '../shared/comparison/configmaps';
 import { IgnoreRules } from '../shared/comparison/ignore';
 import { Drift, Item, Location, RemediationStatus, Scope } from '../shared/comparison/model';
-import { ParameterSource } from '../shared/comparison/parameters';
+import { ParameterSource, ParametersScope } from '../shared/comparison/parameters';
 import { SecretSource } from '../shared/comparison/secrets';
 import { mapSettled } from '../shared/concurrency';
 import { KubernetesAccess } from '../shared/kubernetes';
@@ -43,7 +43,7 @@ const REPAIRED_OUTCOMES: ReadonlySet<Outcome> = new Set<Outcome>(['created', 'up
 const DRY_RUN_OUTCOMES: ReadonlySet<Outcome> = new Set<Outcome>(['would-create', 'would-update']);
 
 /**
- * Opt-in auto-remediation: copies the primary's value to a drifted replica. Secrets go through the
+ * Opt-in auto-remediation: copies the primary's value (or a parameter's declared per-region value) to a drifted replica. Secrets go through the
  * replication engine's `apply`, the one the secret replicator runs (same provenance tags, idempotent
  * version ids, primary wins); parameters are overwritten and tagged with their source region;
  * ConfigMaps are server-side applied under this library's field manager (keys of other managers are
@@ -114,9 +114,11 @@ export class Remediator {
     if (!source) return 'not-remediable';
     if (dryRun) return 'would-repair';
     const client = this.options.clients.get(SSMClient, { region: t.location.region });
+    // A parameter with a declared value for this region gets that value, not the primary's.
+    const override = t.scope instanceof ParametersScope ? t.scope.overrideFor(t.primary!.name, t.location.region) : undefined;
     await client.send(new PutParameterCommand({
       Name: t.primary!.name,
-      Value: source.value,
+      Value: override ?? source.value,
       Type: source.type as ParameterType,
       ...(source.dataType ? { DataType: source.dataType } : {}),
       Overwrite: true,
@@ -131,7 +133,7 @@ export class Remediator {
         { Key: ProvenanceTag.SYNCED_AT, Value: this.options.now().toISOString() },
       ],
     }));
-    logger.info('parameter repaired', { name: t.primary!.name, region: t.location.region });
+    logger.info('parameter repaired', { name: t.primary!.name, region: t.location.region, declaredOverride: override !== undefined });
     return 'repaired';
   }
 

@@ -13,12 +13,14 @@ import { explicitRegion } from '../core/bundled-handler';
 import { addCompanion, COMPANION_CONFIGMAP_SYNC } from '../core/companions';
 import { ConflictPolicy } from '../core/conflict-policy';
 import { HandlerOptions } from '../core/handler-options';
+import { ParameterOverride } from '../core/parameter-override';
 import { ReplicaKmsKey } from '../core/replica-kms-key';
 import { SecretSelection } from '../core/secret-selection';
 import { CrossRegionConfigDashboard } from '../dashboard';
 import { ConfigDriftDetector, ConfigMapDriftScope, DriftIgnoreRule, DriftRemediation } from '../drift-detector';
 import { MultiRegionPipeline } from '../multi-region-pipeline';
 import { ConfigParityCheck } from '../parity-check';
+import { CrossRegionParameterReplicator, ParameterSelection } from '../parameter-replicator';
 import { claimParameterName, claimProject } from '../private/uniqueness';
 import { fail, validateDistinct, validateNotEmpty, validatePattern, validateRegionName, validateRegionNames, validationScope, WARNING } from '../private/validation';
 import { CrossAccountReplica, CrossRegionSecretReplicator } from '../secret-replicator';
@@ -33,6 +35,59 @@ const LONGEST_FUNCTION_SUFFIX = 'cross-region-sync';
 /** `<projectName>-<environment>-<suffix>`: the name of a piece's function or dashboard. */
 function functionName(props: CrossRegionConfigManagementProps, suffix: string): string {
   return `${props.projectName}-${props.environment}-${suffix}`;
+}
+
+/** Options of the parameter replication piece (`parameterReplication`). */
+export interface ParameterReplicationOptions {
+  /**
+   * The parameters to replicate.
+   *
+   * @default - every parameter below `/<projectName>/<environment>`, except the settings documents
+   * below `/<projectName>/<environment>/global/secrets`
+   */
+  readonly parameters?: ParameterSelection;
+
+  /**
+   * Declared per-region values; the drift detector expects them too.
+   *
+   * @default - every replica holds the primary's value
+   */
+  readonly overrides?: ParameterOverride[];
+
+  /**
+   * KMS keys of SecureString replicas per replica region.
+   *
+   * @default - the `aws/ssm` key of each region
+   */
+  readonly replicaKmsKeys?: ReplicaKmsKey[];
+
+  /**
+   * What to do with a replica changed in its own region.
+   *
+   * @default ConflictPolicy.PRIMARY_WINS
+   */
+  readonly conflictPolicy?: ConflictPolicy;
+
+  /**
+   * Delete replicas when their primary is deleted.
+   *
+   * @default false
+   */
+  readonly propagateDeletions?: boolean;
+
+  /**
+   * Parameter Store writes per second the handler allows itself in each replica region (1 to 1000).
+   *
+   * @default 2
+   */
+  readonly maxWritesPerSecond?: number;
+
+  /**
+   * When to reconcile every selected parameter.
+   *
+   * @default events.Schedule.rate(Duration.hours(6))
+   */
+  readonly reconciliationSchedule?: events.Schedule;
 }
 
 /** Options of the secret replication piece. */
@@ -235,6 +290,17 @@ export interface CrossRegionConfigManagementProps extends HandlerOptions {
   readonly driftDetection?: DriftDetectionOptions;
 
   /**
+   * Replicate Parameter Store parameters too, with a `CrossRegionParameterReplicator`
+   * (`parameterReplicator`). Its settings document is
+   * `/<projectName>/<environment>/global/secrets/parameter-replication-config`, and the drift
+   * detector compares its paths (unless `driftDetection.parameterPaths` is given) expecting its
+   * overrides.
+   *
+   * @default - parameters are not replicated
+   */
+  readonly parameterReplication?: ParameterReplicationOptions;
+
+  /**
    * ConfigMap sync into EKS clusters.
    *
    * @default - no ConfigMap sync
@@ -295,6 +361,8 @@ export class CrossRegionConfigManagement extends Construct {
   public readonly configMapSyncer?: ConfigMapSyncer;
   /** The config parity check; set when `enableMultiRegion` and `configParity` are true. */
   public readonly configParity?: ConfigParityCheck;
+  /** The parameter replicator; set when `enableMultiRegion` is true and `parameterReplication` is given. */
+  public readonly parameterReplicator?: CrossRegionParameterReplicator;
   /** The attached pipeline, when it is in the same stack (its alarms are routed with the others). */
   private readonly pipeline?: MultiRegionPipeline;
   /** The dashboard; set when `dashboard` is true and a piece exists. */
@@ -321,7 +389,7 @@ export class CrossRegionConfigManagement extends Construct {
       if (!this.multiRegionEnabled) {
         Annotations.of(this).addInfo('enableMultiRegion is false: no secret replicator, drift detector or ConfigMap syncer is created; '
           + `the settings documents under ${documentsPath}/ say so (syncEnabled and enabled are false).`);
-        const ignored = (['replication', 'driftDetection', 'configMapSync'] as const).filter((option) => props[option] !== undefined);
+        const ignored = (['replication', 'driftDetection', 'configMapSync', 'parameterReplication'] as const).filter((option) => props[option] !== undefined);
         if (ignored.length > 0) {
           Annotations.of(this).addWarningV2(`${WARNING}optionsIgnored`, `${ignored.join(', ')} ignored because enableMultiRegion is false.`);
         }
@@ -335,18 +403,20 @@ export class CrossRegionConfigManagement extends Construct {
             ? { driftDetector: this.driftDetector }
             : { replicator: this.replicator });
         }
+        this.parameterReplicator = created.parameterReplicator;
       }
 
       const { parameters, pipeline } = this.createDocuments(props, documentsPath);
-      this.configParameters = parameters;
+      this.configParameters = [...parameters, ...(this.parameterReplicator?.configParameter ? [this.parameterReplicator.configParameter] : [])];
       this.pipeline = pipeline;
 
-      for (const piece of [this.replicator, this.driftDetector, this.configMapSyncer, this.configParity]) piece?.addAlarmAction(...this.alarmActions);
+      for (const piece of this.pieces()) piece.addAlarmAction(...this.alarmActions);
 
       if ((props.dashboard ?? true) && (this.replicator || props.pipeline)) {
         this.dashboard = new CrossRegionConfigDashboard(this, 'Dashboard', {
           dashboardName: functionName(props, 'cross-region-config'),
           replicator: this.replicator,
+          parameterReplicator: this.parameterReplicator,
           driftDetector: this.driftDetector,
           configMapSyncer: this.configMapSyncer,
           pipeline: props.pipeline,
@@ -390,7 +460,10 @@ export class CrossRegionConfigManagement extends Construct {
 
   /** The secret replicator, the drift detector (unless disabled) and the ConfigMap syncer (with `configMapSync`). */
   private createPieces(props: CrossRegionConfigManagementProps, documentsPath: string): {
-    replicator: CrossRegionSecretReplicator; driftDetector?: ConfigDriftDetector; configMapSyncer?: ConfigMapSyncer;
+    replicator: CrossRegionSecretReplicator;
+    driftDetector?: ConfigDriftDetector;
+    configMapSyncer?: ConfigMapSyncer;
+    parameterReplicator?: CrossRegionParameterReplicator;
   } {
     const name = (suffix: string) => functionName(props, suffix);
     const handlerOptions: HandlerOptions = {
@@ -419,15 +492,22 @@ export class CrossRegionConfigManagement extends Construct {
       functionName: name('cross-region-sync'),
     });
 
+    const parameterReplicator = props.parameterReplication
+      ? this.createParameterReplicator(props.parameterReplication, props.replicationRegions, handlerOptions, documentsPath,
+        name('parameter-sync'))
+      : undefined;
+    const parameterDrift = this.parameterDriftScope(drift, parameterReplicator);
+
     let driftDetector: ConfigDriftDetector | undefined;
     if (drift.enabled ?? true) {
       driftDetector = new ConfigDriftDetector(this, 'DriftDetector', {
         ...handlerOptions,
         replicator,
-        parameterPaths: drift.parameterPaths,
+        parameterPaths: parameterDrift.paths,
+        parameterOverrides: parameterDrift.overrides,
         configMaps: drift.configMaps,
         // The documents below exist in the primary region only, by design.
-        ignoreRules: [...(drift.ignoreRules ?? []), DriftIgnoreRule.parameters(`${documentsPath}/**`)],
+        ignoreRules: [...(drift.ignoreRules ?? []), ...parameterDrift.ignoreRules, DriftIgnoreRule.parameters(`${documentsPath}/**`)],
         autoRemediation: drift.autoRemediation,
         schedule: drift.schedule,
         alertThreshold: drift.alertThreshold,
@@ -454,7 +534,44 @@ export class CrossRegionConfigManagement extends Construct {
       });
       addCompanion(replicator, COMPANION_CONFIGMAP_SYNC);
     }
-    return { replicator, driftDetector, configMapSyncer };
+    return { replicator, driftDetector, configMapSyncer, parameterReplicator };
+  }
+
+  /** The parameter replicator of `parameterReplication`, writing its settings document next to the others. */
+  private createParameterReplicator(
+    options: ParameterReplicationOptions, replicaRegions: string[], handlerOptions: HandlerOptions, documentsPath: string,
+    functionNameOfPiece: string,
+  ): CrossRegionParameterReplicator {
+    const parameters = options.parameters ?? ParameterSelection.fromPaths([this.parameterPrefix], { excludedPaths: [documentsPath] });
+    return new CrossRegionParameterReplicator(this, 'ParameterReplicator', {
+      ...handlerOptions,
+      parameters,
+      replicaRegions,
+      overrides: options.overrides,
+      replicaKmsKeys: options.replicaKmsKeys,
+      conflictPolicy: options.conflictPolicy,
+      propagateDeletions: options.propagateDeletions,
+      maxWritesPerSecond: options.maxWritesPerSecond,
+      reconciliationSchedule: options.reconciliationSchedule,
+      parameterPrefix: this.parameterPrefix,
+      functionName: functionNameOfPiece,
+    });
+  }
+
+  /**
+   * What the drift detector compares of Parameter Store: `driftDetection.parameterPaths` when given,
+   * otherwise the parameter replicator's paths (with its excluded paths ignored); with the
+   * replicator's overrides of the compared parameters.
+   */
+  private parameterDriftScope(drift: DriftDetectionOptions, replicator: CrossRegionParameterReplicator | undefined): {
+    paths?: string[]; overrides?: ParameterOverride[]; ignoreRules: DriftIgnoreRule[];
+  } {
+    if (!replicator || replicator.parameters.paths.includes('/')) return { paths: drift.parameterPaths, ignoreRules: [] };
+    const paths = drift.parameterPaths ?? replicator.parameters.paths;
+    const compared = (name: string) => paths.some((path) => name.startsWith(`${path}/`));
+    const overrides = replicator.overrides.filter((o) => compared(o.parameterName));
+    const ignoreRules = drift.parameterPaths ? [] : replicator.parameters.excludedPaths.map((path) => DriftIgnoreRule.parameters(`${path}/**`));
+    return { paths, overrides: overrides.length ? overrides : undefined, ignoreRules };
   }
 
   /**
@@ -504,7 +621,7 @@ export class CrossRegionConfigManagement extends Construct {
 
   /** Every alarm of every piece this construct created, and of an attached pipeline of the same stack. */
   public get alarms(): cloudwatch.IAlarm[] {
-    return [this.replicator, this.driftDetector, this.configMapSyncer, this.pipeline].flatMap((piece) => piece?.alarms ?? []);
+    return [...this.pieces(), ...(this.pipeline ? [this.pipeline] : [])].flatMap((piece) => piece.alarms);
   }
 
   /**
@@ -513,7 +630,12 @@ export class CrossRegionConfigManagement extends Construct {
    */
   public addAlarmAction(...alarmActions: cloudwatch.IAlarmAction[]): void {
     this.alarmActions.push(...alarmActions);
-    for (const piece of [this.replicator, this.driftDetector, this.configMapSyncer, this.pipeline]) piece?.addAlarmAction(...alarmActions);
+    for (const piece of [...this.pieces(), ...(this.pipeline ? [this.pipeline] : [])]) piece.addAlarmAction(...alarmActions);
+  }
+
+  /** The pieces this construct created. */
+  private pieces(): Array<{ readonly alarms: cloudwatch.IAlarm[]; addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void }> {
+    return [this.replicator, this.driftDetector, this.configMapSyncer, this.parameterReplicator, this.configParity].filter((p) => p !== undefined);
   }
 
   /**

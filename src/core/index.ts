@@ -8,3 +8,4 @@ export * from './secret-replicator-ref';
 export * from './parameter-override';
 export * from './parity-gate';
 export * from './comparison-source';
+export * from './parameter-replicator-ref';

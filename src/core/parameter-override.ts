@@ -1,8 +1,11 @@
 import type { ParameterOverrideConfig } from './comparison-contract';
-import { fail, isUnresolved } from '../private/validation';
+import { fail, isUnresolved, validateOutsideSettingsRoot } from '../private/validation';
 
 /** Placeholder a `ParameterOverride.template` replaces with the replica region's name. */
 const REGION_PLACEHOLDER = '{region}';
+
+/** Deepest parameter hierarchy Parameter Store accepts, in levels. */
+const MAX_HIERARCHY_LEVELS = 15;
 
 /** Longest value Parameter Store accepts (an Advanced-tier parameter). */
 const MAX_PARAMETER_VALUE_BYTES = 8192;
@@ -123,6 +126,14 @@ function validateName(name: string): void {
       name,
     );
   }
+  // A hierarchical name is fully qualified: the handlers list names as `/a/b`, so `a/b` would never match.
+  if (name.includes('/') && (!name.startsWith('/') || name.endsWith('/') || name.includes('//'))) {
+    fail('ParameterOverride parameterName', 'must be fully qualified when hierarchical: start with "/", with no empty level and no trailing "/"', name);
+  }
+  if (name.split('/').length - 1 > MAX_HIERARCHY_LEVELS) {
+    fail('ParameterOverride parameterName', `must have at most ${MAX_HIERARCHY_LEVELS} levels`, name);
+  }
+  validateOutsideSettingsRoot('ParameterOverride parameterName', name);
 }
 
 function validateValue(prop: string, value: string): void {

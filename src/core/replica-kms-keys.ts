@@ -12,8 +12,16 @@ const ALIAS_NAME_PATTERN = /^alias\/[A-Za-z0-9/_-]+$/;
 /** Alias of the AWS managed key Secrets Manager uses by default; needs no IAM permission. */
 export const SECRETS_MANAGER_MANAGED_ALIAS = 'alias/aws/secretsmanager';
 
-/** Validates `replicaKmsKeys` against `replicaRegions`; returns the keys by region. */
-export function validateReplicaKmsKeys(keys: ReplicaKmsKey[], replicaRegions: string[]): Map<string, ReplicaKmsKey> {
+/** Alias of the AWS managed key Parameter Store uses for SecureString parameters by default; needs no IAM permission. */
+export const SSM_MANAGED_ALIAS = 'alias/aws/ssm';
+
+/**
+ * Validates `replicaKmsKeys` against `replicaRegions`; returns the keys by region. `managedAlias`
+ * is the one AWS managed key alias allowed: the service's own default key.
+ */
+export function validateReplicaKmsKeys(
+  keys: ReplicaKmsKey[], replicaRegions: string[], managedAlias: string = SECRETS_MANAGER_MANAGED_ALIAS,
+): Map<string, ReplicaKmsKey> {
   const byRegion = new Map<string, ReplicaKmsKey>();
   keys.forEach((key, i) => {
     const prop = `replicaKmsKeys[${i}]`;
@@ -26,7 +34,7 @@ export function validateReplicaKmsKeys(keys: ReplicaKmsKey[], replicaRegions: st
         : '';
       fail(prop, `must set exactly one of keyArn and aliasName${hint}`, key);
     }
-    validateKeyReference(prop, key.region, key.keyArn, key.aliasName);
+    validateKeyReference(prop, key.region, key.keyArn, key.aliasName, managedAlias);
     if (byRegion.has(key.region)) {
       fail('replicaKmsKeys', 'must not name a region twice', keys.map((k) => k.region));
     }
@@ -36,7 +44,9 @@ export function validateReplicaKmsKeys(keys: ReplicaKmsKey[], replicaRegions: st
 }
 
 /** Validates a key given as `keyArn` (a key ARN in `region`) or `aliasName` (`alias/...`). */
-export function validateKeyReference(prop: string, region: string, keyArn: string | undefined, aliasName: string | undefined): void {
+export function validateKeyReference(
+  prop: string, region: string, keyArn: string | undefined, aliasName: string | undefined, managedAlias: string = SECRETS_MANAGER_MANAGED_ALIAS,
+): void {
   if (keyArn !== undefined && !Token.isUnresolved(keyArn)) {
     const example = `"arn:${partitionOf(region) ?? 'aws'}:kms:${region}:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"`;
     const match = KEY_ARN_PATTERN.exec(keyArn);
@@ -46,8 +56,8 @@ export function validateKeyReference(prop: string, region: string, keyArn: strin
   }
   if (aliasName !== undefined && !Token.isUnresolved(aliasName)) {
     validatePattern(`${prop}.aliasName`, aliasName, ALIAS_NAME_PATTERN, 'must be a KMS alias name starting with "alias/" such as "alias/secrets"');
-    if (aliasName.startsWith('alias/aws/') && aliasName !== SECRETS_MANAGER_MANAGED_ALIAS) {
-      fail(`${prop}.aliasName`, `must be a customer managed key alias or ${JSON.stringify(SECRETS_MANAGER_MANAGED_ALIAS)}`, aliasName);
+    if (aliasName.startsWith('alias/aws/') && aliasName !== managedAlias) {
+      fail(`${prop}.aliasName`, `must be a customer managed key alias or ${JSON.stringify(managedAlias)}`, aliasName);
     }
   }
 }

@@ -12,6 +12,8 @@ import { pipelineDashboardWidgets } from '../multi-region-pipeline/dashboard';
 import type { MultiRegionPipeline } from '../multi-region-pipeline/multi-region-pipeline';
 import type { ConfigParityCheck } from '../parity-check/config-parity-check';
 import { parityCheckDashboardWidgets } from '../parity-check/dashboard';
+import { parameterReplicatorDashboardWidgets } from '../parameter-replicator/dashboard';
+import type { CrossRegionParameterReplicator } from '../parameter-replicator/parameter-replicator';
 import { fail, validateLength, validatePattern, validationScope } from '../private/validation';
 import { replicatorDashboardWidgets } from '../secret-replicator/dashboard';
 import type { CrossRegionSecretReplicator } from '../secret-replicator/secret-replicator';
@@ -32,6 +34,14 @@ export interface CrossRegionConfigDashboardProps {
    * @default - no replicator section
    */
   readonly replicator?: CrossRegionSecretReplicator;
+
+  /**
+   * A parameter replicator to show: Parameter Store writes, failures, conflicts, throttled requests
+   * and latency per replica region.
+   *
+   * @default - no parameter replicator section
+   */
+  readonly parameterReplicator?: CrossRegionParameterReplicator;
 
   /**
    * A drift detector to show: drift status and drifted items per replica region and resource type.
@@ -111,9 +121,9 @@ export class CrossRegionConfigDashboard extends Construct {
     // Ends the validation scope even when construction throws an error of another kind.
     try {
 
-      const { replicator, driftDetector, configMapSyncer, pipeline, parityCheck } = props;
-      if (!replicator && !driftDetector && !configMapSyncer && !pipeline && !parityCheck) {
-        fail('replicator, driftDetector, configMapSyncer or pipeline', 'must be set: the dashboard needs a construct to show', undefined);
+      const { replicator, parameterReplicator, driftDetector, configMapSyncer, pipeline, parityCheck } = props;
+      if (!replicator && !parameterReplicator && !driftDetector && !configMapSyncer && !pipeline && !parityCheck) {
+        fail('replicator, parameterReplicator, driftDetector, configMapSyncer, pipeline or parityCheck', 'must be set: the dashboard needs a construct to show', undefined);
       }
       if (props.dashboardName !== undefined) {
         validateLength('dashboardName', props.dashboardName, 1, MAX_DASHBOARD_NAME_LENGTH);
@@ -126,6 +136,7 @@ export class CrossRegionConfigDashboard extends Construct {
       this.dashboard.addWidgets(...this.title(props));
       this.dashboard.addWidgets(...this.overview(props));
       if (replicator) this.dashboard.addWidgets(...replicatorDashboardWidgets(replicator, options, this));
+      if (parameterReplicator) this.dashboard.addWidgets(...parameterReplicatorDashboardWidgets(parameterReplicator, options, this));
       if (driftDetector) this.dashboard.addWidgets(...driftDetectorDashboardWidgets(driftDetector, options, this));
       if (configMapSyncer) this.dashboard.addWidgets(...syncerDashboardWidgets(configMapSyncer, options, this));
       if (pipeline) this.dashboard.addWidgets(...pipelineDashboardWidgets(pipeline, options, this));
@@ -139,6 +150,8 @@ export class CrossRegionConfigDashboard extends Construct {
   private title(props: CrossRegionConfigDashboardProps): cloudwatch.IWidget[] {
     const shown = [
       ...(props.replicator ? [`the secret replicator (${props.replicator.primaryRegion} → ${listOf(props.replicator.targetRegions)})`] : []),
+      ...(props.parameterReplicator
+        ? [`the parameter replicator (${props.parameterReplicator.primaryRegion} → ${listOf(props.parameterReplicator.targetRegions)})`] : []),
       ...(props.driftDetector ? [`the drift detector (${props.driftDetector.primaryRegion} against ${listOf(props.driftDetector.replicaRegions)})`] : []),
       ...(props.configMapSyncer ? [`the ConfigMap syncer (${props.configMapSyncer.primaryRegion} to ${syncerTargetClusters(props.configMapSyncer).length} cluster(s))`] : []),
       ...(props.pipeline ? [`the pipeline ${props.pipeline.pipelineName} (${props.pipeline.regions.join(' → ')})`] : []),
@@ -157,7 +170,7 @@ export class CrossRegionConfigDashboard extends Construct {
    * dashboard can show, then a tile per region with its failures in the time range.
    */
   private overview(props: CrossRegionConfigDashboardProps): cloudwatch.IWidget[] {
-    const { replicator, driftDetector, configMapSyncer, pipeline, parityCheck } = props;
+    const { replicator, parameterReplicator, driftDetector, configMapSyncer, pipeline, parityCheck } = props;
     const totals: cloudwatch.IMetric[] = [];
     const alarms: cloudwatch.IAlarm[] = [];
     const elsewhere: string[] = [];
@@ -175,6 +188,13 @@ export class CrossRegionConfigDashboard extends Construct {
       totals.push(w.metric(replicator.metricReplicationFailures({ label: 'Replication failures' })));
       for (const region of replicator.targetRegions) {
         tile(region, w.metric(replicator.metricReplicationFailures({ label: 'Replication failures', replicaRegion: region })));
+      }
+    }
+    if (parameterReplicator) {
+      const w = widgetsOf(parameterReplicator, 'the parameter replicator', parameterReplicator.alarms);
+      totals.push(w.metric(parameterReplicator.metricReplicationFailures({ label: 'Parameter replication failures' })));
+      for (const region of parameterReplicator.targetRegions) {
+        tile(region, w.metric(parameterReplicator.metricReplicationFailures({ label: 'Parameter replication failures', replicaRegion: region })));
       }
     }
     if (driftDetector) {

@@ -22,12 +22,15 @@ import { AlarmSet } from '../core/alarms';
 import { BundledHandler, explicitRegion, HandlerConfiguration } from '../core/bundled-handler';
 import { addCompanion, COMPANION_DRIFT_DETECTION } from '../core/companions';
 import { IConfigComparisonSource } from '../core/comparison-source';
+import type { ParameterOverrideConfig } from '../core/comparison-contract';
 import { DashboardWidgetOptions } from '../core/dashboard-options';
 import { HandlerOptions } from '../core/handler-options';
 import { TRACING_ACTIONS } from '../core/hardened-function';
 import { bindKubernetesCluster, KubernetesAccessLevel } from '../core/kubernetes-access';
 import { KubernetesCluster } from '../core/kubernetes-cluster';
 import { acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../core/nag';
+import { bindParameterOverrides, ParameterOverride } from '../core/parameter-override';
+import { IParameterReplicator } from '../core/parameter-replicator-ref';
 import { ReplicaKmsKey } from '../core/replica-kms-key';
 import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../core/replica-kms-keys';
 import { ISecretReplicator } from '../core/secret-replicator-ref';
@@ -110,6 +113,15 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
   readonly replicator?: ISecretReplicator;
 
   /**
+   * A parameter replicator whose paths the detector compares (unless `parameterPaths` is given),
+   * expecting its overrides (unless `parameterOverrides` is given) and ignoring its excluded paths.
+   * Its replica regions are compared when neither `replicaRegions` nor `replicator` gives them.
+   *
+   * @default - no parameter replicator: give `parameterPaths` to compare parameters
+   */
+  readonly parameterReplicator?: IParameterReplicator;
+
+  /**
    * Regions compared with the primary (this stack's region). Required without `replicator`.
    *
    * @default - the replicator's replica regions
@@ -145,6 +157,17 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
    * @default - parameters are not compared
    */
   readonly parameterPaths?: string[];
+
+  /**
+   * Declared per-region values of compared parameters: in its region, a replica of the parameter
+   * is expected to hold the override instead of the primary's value. A replica that holds its
+   * override is not drift; one that holds the primary's value (or any other) is a value drift, and
+   * auto-remediation writes the override. Each parameter must be under one of `parameterPaths`.
+   * Give the same overrides as the parameter replicator that writes the replicas.
+   *
+   * @default - every replica is expected to hold the primary's value
+   */
+  readonly parameterOverrides?: ParameterOverride[];
 
   /**
    * ConfigMaps compared across EKS clusters.
@@ -305,6 +328,10 @@ interface DetectorSettings {
   readonly replicaRegions: string[];
   readonly sourceEncryptionKeys: kms.IKey[];
   readonly parameterPaths: string[];
+  readonly parameterOverrides: ParameterOverrideConfig[];
+  /** Ignore rules the detector adds: the linked parameter replicator's excluded paths. */
+  readonly linkedIgnoreRules: DriftIgnoreRule[];
+  readonly parameterReplicator?: IParameterReplicator;
   readonly configMaps: ConfigMapDriftScope[];
   readonly remediation: DriftRemediation;
   readonly schedule: events.Schedule;
@@ -585,13 +612,20 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
       fail('replicator', `must be in the detector's region ${primary}`, Stack.of(replicator).region);
     }
     if (replicator) addCompanion(replicator, COMPANION_DRIFT_DETECTION);
-    const regions = props.replicaRegions ?? replicator?.replicaRegions;
+    const parameterReplicator = props.parameterReplicator;
+    if (parameterReplicator && Stack.of(parameterReplicator).region !== primary) {
+      fail('parameterReplicator', `must be in the detector's region ${primary}`, Stack.of(parameterReplicator).region);
+    }
+    if (parameterReplicator) addCompanion(parameterReplicator, COMPANION_DRIFT_DETECTION);
+    const regions = props.replicaRegions ?? replicator?.replicaRegions ?? parameterReplicator?.replicaRegions;
     const secrets = props.secrets ?? replicator?.secrets;
     // Inherited keys follow the regions actually compared (replicaRegions may narrow the replicator's).
     const replicaKmsKeys = props.replicaKmsKeys
       ?? (replicator?.replicaKmsKeys ?? []).filter((k) => (props.replicaRegions ?? replicator!.replicaRegions).includes(k.region));
     const sourceEncryptionKeys = props.sourceEncryptionKeys ?? replicator?.sourceEncryptionKeys ?? [];
-    const parameterPaths = props.parameterPaths ?? [];
+    // A replicator of every parameter ("/") leaves the paths to compare to parameterPaths.
+    const linked = parameterReplicator && !parameterReplicator.parameterPaths.includes('/') ? parameterReplicator : undefined;
+    const parameterPaths = props.parameterPaths ?? linked?.parameterPaths ?? [];
     const configMaps = props.configMaps ?? [];
     const remediation = props.autoRemediation ?? DriftRemediation.OFF;
     const schedule = props.schedule ?? DEFAULT_SCHEDULE;
@@ -606,6 +640,11 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
       fail('secrets', 'or parameterPaths, configMaps or replicator must give the detector something to compare', undefined);
     }
     validateParameterPaths(parameterPaths);
+    const compared = (name: string) => parameterPaths.some((path) => isUnder(name, path));
+    const parameterOverrides = this.validateParameterOverrides(
+      props.parameterOverrides ?? linked?.overrides.filter((o) => compared(o.parameterName)), parameterPaths, replicaRegions);
+    const linkedIgnoreRules = linked && props.parameterPaths === undefined
+      ? linked.excludedParameterPaths.map((path) => DriftIgnoreRule.parameters(`${path}/**`)) : [];
     const kmsByRegion = validateReplicaKmsKeys(replicaKmsKeys, replicaRegions);
     validateTagKeys(props.comparedTagKeys ?? []);
     if (props.comparedTagKeys?.length && secrets === undefined) {
@@ -638,6 +677,9 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
       replicaRegions,
       sourceEncryptionKeys,
       parameterPaths,
+      parameterOverrides,
+      linkedIgnoreRules,
+      parameterReplicator,
       configMaps,
       remediation,
       schedule,
@@ -648,6 +690,25 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
       scopes,
       configParameterName,
     };
+  }
+
+  /**
+   * `parameterOverrides` in the handler's shape: for replica regions only, at most one per parameter
+   * and region, each parameter under a compared path.
+   */
+  private validateParameterOverrides(
+    overrides: ParameterOverride[] | undefined, parameterPaths: string[], replicaRegions: string[],
+  ): ParameterOverrideConfig[] {
+    if (!overrides?.length) return [];
+    if (parameterPaths.length === 0) {
+      fail('parameterOverrides', 'must be used with parameterPaths (overrides apply to compared parameters)',
+        overrides.map((o) => o.parameterName));
+    }
+    const uncovered = overrides.map((o) => o.parameterName).filter((name) => !parameterPaths.some((path) => isUnder(name, path)));
+    if (uncovered.length > 0) {
+      fail('parameterOverrides', `must name parameters under parameterPaths ${JSON.stringify(parameterPaths)}`, uncovered);
+    }
+    return bindParameterOverrides('parameterOverrides', overrides, replicaRegions);
   }
 
   /**
@@ -701,6 +762,7 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
     props: ConfigDriftDetectorProps, settings: DetectorSettings, selection: BoundSelection | undefined, configMapScopes: ConfigMapScopeConfig[],
   ): HandlerConfiguration {
     const { replicator, remediation, parameterPaths, configParameterName } = settings;
+    const ignoreRules = [...(props.ignoreRules ?? []), ...settings.linkedIgnoreRules];
     const replicaTargets: ReplicaTargetConfig[] = settings.replicaRegions.map((region) => {
       const key = settings.kmsByRegion.get(region);
       const kmsKeyId = key?.keyArn ?? key?.aliasName;
@@ -732,10 +794,12 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
         [DriftEnv.SECRET_SELECTION]: selection?.toConfig(),
         [DriftEnv.COMPARED_TAG_KEYS]: props.comparedTagKeys?.length ? props.comparedTagKeys : undefined,
         [DriftEnv.PARAMETER_PATHS]: parameterPaths.length ? parameterPaths : undefined,
+        [DriftEnv.PARAMETER_OVERRIDES]: settings.parameterOverrides.length ? settings.parameterOverrides : undefined,
         [DriftEnv.CONFIGMAP_SCOPES]: configMapScopes.length ? configMapScopes : undefined,
-        [DriftEnv.IGNORE_RULES]: props.ignoreRules?.length ? props.ignoreRules.map((r) => r._config) : undefined,
+        [DriftEnv.IGNORE_RULES]: ignoreRules.length ? ignoreRules.map((r) => r._config) : undefined,
         // The library's own documents: this detector's, and the linked replicator's (rewritten after every full sync).
-        [DriftEnv.EXCLUDED_PARAMETERS]: excludedParameters(configParameterName, replicator?.configParameter),
+        [DriftEnv.EXCLUDED_PARAMETERS]: excludedParameters(
+          configParameterName, replicator?.configParameter, settings.parameterReplicator?.configParameter),
       },
     };
   }
@@ -1140,7 +1204,12 @@ function alarmPeriod(schedule: events.Schedule): Duration {
 }
 
 /** The settings parameters the library writes that a scan of `parameterPaths` must not compare; `undefined` when none. */
-function excludedParameters(own: string | undefined, replicatorParameter: ssm.StringParameter | undefined): string[] | undefined {
-  const names = [...(own ? [own] : []), ...(replicatorParameter ? [replicatorParameter.parameterName] : [])];
+function excludedParameters(own: string | undefined, ...replicatorParameters: Array<ssm.StringParameter | undefined>): string[] | undefined {
+  const names = [...(own ? [own] : []), ...replicatorParameters.flatMap((p) => (p ? [p.parameterName] : []))];
   return names.length > 0 ? names : undefined;
+}
+
+/** Whether parameter `name` is below `path` (scanned recursively); a token path covers every name. */
+function isUnder(name: string, path: string): boolean {
+  return Token.isUnresolved(path) || name.startsWith(`${path}/`);
 }

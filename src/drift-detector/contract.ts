@@ -4,7 +4,7 @@
  * manual invocation payload. Internal: not exported from the package entry point. The handler
  * imports it as types and constants only.
  */
-import type { ConfigMapScopeConfig, DriftTypeName, IgnoreRuleConfig, ResourceKindName } from '../core/comparison-contract';
+import type { ConfigMapScopeConfig, DriftTypeName, IgnoreRuleConfig, ParameterOverrideConfig, ResourceKindName } from '../core/comparison-contract';
 import { DriftType } from '../core/comparison-contract';
 import type { ReplicaTargetConfig, SelectionConfig } from '../core/secrets-contract';
 import type { KubernetesClusterConfig } from '../private/kubernetes-contract';
@@ -21,6 +21,11 @@ export const DriftEnv = {
   COMPARED_TAG_KEYS: 'COMPARED_TAG_KEYS',
   /** JSON `string[]` of SSM parameter path prefixes scanned recursively; absent when parameters are not scanned. */
   PARAMETER_PATHS: 'PARAMETER_PATHS',
+  /**
+   * JSON `ParameterOverrideConfig[]`: declared per-region parameter values, expected in their
+   * region instead of the primary's value (and written there by remediation); absent when none.
+   */
+  PARAMETER_OVERRIDES: 'PARAMETER_OVERRIDES',
   /** JSON `ConfigMapScopeConfig[]`; absent when ConfigMaps are not scanned. */
   CONFIGMAP_SCOPES: 'CONFIGMAP_SCOPES',
   /** JSON `IgnoreRuleConfig[]`. */
@@ -54,7 +59,7 @@ export const DriftEnv = {
 } as const;
 
 export type { ReplicaTargetConfig, SelectionConfig, KubernetesClusterConfig };
-export type { ConfigMapScopeConfig, ResourceKindName, IgnoreRuleConfig, DriftTypeName };
+export type { ConfigMapScopeConfig, ResourceKindName, IgnoreRuleConfig, DriftTypeName, ParameterOverrideConfig };
 export { DriftType };
 
 /** Wire names of the remediation modes. */

@@ -20,6 +20,7 @@ import { BundledHandler, explicitRegion, HandlerConfiguration } from '../core/bu
 import { COMPANION_CONFIGMAP_SYNC, COMPANION_DRIFT_DETECTION, hasCompanion } from '../core/companions';
 import { ConflictPolicy } from '../core/conflict-policy';
 import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { fullSyncAlarmThreshold } from '../core/full-sync-threshold';
 import { HandlerOptions } from '../core/handler-options';
 import { TRACING_ACTIONS } from '../core/hardened-function';
 import { acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../core/nag';
@@ -29,7 +30,7 @@ import { ISecretReplicator } from '../core/secret-replicator-ref';
 import { SecretSelection } from '../core/secret-selection';
 import { BoundSelection, EventMatcher } from '../core/selection-binding';
 import { estimateJson } from '../private/estimate';
-import { maximumIntervalSeconds, validateScheduleInterval } from '../private/schedule';
+import { validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
 import { describe, domainSuffixOf, fail, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateWholeDuration, validationScope, failIn, WARNING } from '../private/validation';
 
@@ -930,34 +931,4 @@ function warnAboutSecretNames(scope: Construct, selection: SecretSelection): voi
       `Secret names ${describe(ambiguous)} end with a hyphen and six characters, like the random suffix of a secret ARN; `
       + 'Secrets Manager may resolve them to another secret when used as a partial ARN. Consider renaming them.');
   }
-}
-
-/** The shortest and longest `fullSyncAlarmThreshold`, in minutes: one alarm period of at most a day. */
-const MIN_FULL_SYNC_THRESHOLD_MINUTES = 10;
-const MAX_FULL_SYNC_THRESHOLD_MINUTES = 24 * 60;
-/** Without a `rate()` schedule to double: twice the default interval of 6 hours. */
-const DEFAULT_FULL_SYNC_THRESHOLD = Duration.hours(12);
-
-/** `fullSyncAlarmThreshold`, validated, or its default for `schedule`. */
-function fullSyncAlarmThreshold(scope: Construct, given: Duration | undefined, schedule: events.Schedule): Duration {
-  if (given !== undefined) {
-    const minutes = validateWholeDuration('fullSyncAlarmThreshold', given, 'minutes', MIN_FULL_SYNC_THRESHOLD_MINUTES, MAX_FULL_SYNC_THRESHOLD_MINUTES);
-    return minutes === undefined ? given : Duration.minutes(minutes);
-  }
-  const seconds = maximumIntervalSeconds(schedule);
-  if (seconds === undefined) {
-    Annotations.of(scope).addWarningV2(`${WARNING}fullSyncAlarmThresholdUnknown`,
-      `The reconciliation schedule ${schedule.expressionString} does not run at a fixed interval every day, so the full-sync alarm cannot `
-      + `double it: it is set to ${DEFAULT_FULL_SYNC_THRESHOLD.toHumanString()}. Set fullSyncAlarmThreshold to at least twice the longest `
-      + 'gap between two reconciliations, or the alarm goes off between runs.');
-    return DEFAULT_FULL_SYNC_THRESHOLD;
-  }
-  const interval = Duration.seconds(seconds);
-  const twice = Math.ceil(interval.toSeconds() * 2 / 60);
-  if (twice > MAX_FULL_SYNC_THRESHOLD_MINUTES) {
-    Annotations.of(scope).addWarningV2(`${WARNING}fullSyncAlarmThresholdCapped`,
-      `The reconciliation runs every ${interval.toHumanString()}, but the full-sync alarm evaluates at most one day: it is set to 1 day and `
-      + 'goes off in a day without a reconciliation. Reconcile at least every 12 hours, or set fullSyncAlarmThreshold.');
-  }
-  return Duration.minutes(Math.max(MIN_FULL_SYNC_THRESHOLD_MINUTES, Math.min(twice, MAX_FULL_SYNC_THRESHOLD_MINUTES)));
 }

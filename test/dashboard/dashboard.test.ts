@@ -374,7 +374,7 @@ describe('validation', () => {
 
   test('fails if no construct is given', () => {
     expect(() => new CrossRegionConfigDashboard(stack, 'None', {}))
-      .toThrow('replicator, driftDetector, configMapSyncer or pipeline must be set: the dashboard needs a construct to show, but got undefined');
+      .toThrow('replicator, parameterReplicator, driftDetector, configMapSyncer, pipeline or parityCheck must be set: the dashboard needs a construct to show, but got undefined');
   });
 
   test('fails if dashboardName has a character CloudWatch does not allow', () => {

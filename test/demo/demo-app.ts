@@ -9,13 +9,15 @@ import { App, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { DEMO_ENDPOINT_PARAMETER, DEMO_ENDPOINT_TEMPLATE, DEMO_REPLICATED_PATH } from './parameter-demo';
 import {
-  ConfigMapSyncer, ConfigParityCheck, CrossRegionConfigDashboard, DeploymentStrategy, HealthCheck, KubernetesCluster, MultiRegionPipeline,
-  PipelineSource, SecretSelection, TrafficSwitch, WorkloadKind, WorkloadSelection,
+  ConfigMapSyncer, ConfigParityCheck, CrossRegionConfigDashboard, CrossRegionParameterReplicator, DeploymentStrategy, HealthCheck,
+  KubernetesCluster, MultiRegionPipeline, ParameterOverride, ParameterSelection, PipelineSource, SecretSelection, TrafficSwitch,
+  WorkloadKind, WorkloadSelection,
 } from '../../src';
 import { ConfigStack, EXAMPLE_PARAMETER_PATH } from '../integ/integ.config-drift-detector';
 import { EXAMPLE_ACCOUNT, EXAMPLE_REGIONS, ExampleServiceStages } from '../integ/integ.multi-region-pipeline';
-import { EXAMPLE_PRIMARY } from '../integ/integ.secret-replicator';
+import { EXAMPLE_PRIMARY, EXAMPLE_REPLICAS } from '../integ/integ.secret-replicator';
 
 /** The prefix of every settings document of the demo app. */
 export const DEMO_PARAMETER_PREFIX = '/genai-demo/production';
@@ -34,9 +36,17 @@ export const LIVE_SLOT_PARAMETER = '/example-service/live-slot';
 export class DemoConfigStack extends ConfigStack {
   /** Syncs the parameters under `EXAMPLE_PARAMETER_PATH` into a ConfigMap of `DEMO_CLUSTER`. */
   public readonly syncer: ConfigMapSyncer;
+  /** Replicates the parameters under `DEMO_REPLICATED_PATH`, with each region's own API endpoint. */
+  public readonly parameters: CrossRegionParameterReplicator;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
+    this.parameters = new CrossRegionParameterReplicator(this, 'ParameterReplicator', {
+      parameters: ParameterSelection.fromPaths([DEMO_REPLICATED_PATH]),
+      replicaRegions: EXAMPLE_REPLICAS,
+      overrides: [ParameterOverride.template(DEMO_ENDPOINT_PARAMETER, DEMO_ENDPOINT_TEMPLATE)],
+      alarmActions: [new actions.SnsAction(this.alerts)],
+    });
     this.syncer = new ConfigMapSyncer(this, 'ConfigMapSyncer', {
       parameterPath: EXAMPLE_PARAMETER_PATH,
       targets: [{
@@ -108,6 +118,7 @@ export class DemoObservabilityStack extends Stack {
     super(scope, id, props);
     this.dashboard = new CrossRegionConfigDashboard(this, 'Dashboard', {
       replicator: config.replicator,
+      parameterReplicator: config.parameters,
       driftDetector: config.detector,
       configMapSyncer: config.syncer,
       pipeline: pipeline.pipeline,

@@ -14,6 +14,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { IConstruct } from 'constructs';
 import { buildDemoApp, DEMO_CLUSTER, DEMO_CONFIGMAP, DEMO_NAMESPACE, DEMO_PARAMETER_PREFIX, DemoObservabilityStack } from './demo-app';
 import { runParityGate } from './parity-demo';
+import { runParameterReplicator } from './parameter-demo';
 import { PipelineFacts, runPipeline } from './pipeline-demo';
 import { DriftFacts, runReplicatorAndDetector } from './replicator-demo';
 import { CfnResources, cfnProperties, Demo, elapsed, logicalId, step } from './support';
@@ -72,11 +73,15 @@ async function main() {
     },
     logLines: [],
     outputs: [],
-    refs: {},
+    // A Parameter Store parameter's Ref is its name, known at synth.
+    refs: Object.fromEntries(Object.entries(configResources)
+      .filter(([, r]) => r.Type === 'AWS::SSM::Parameter' && typeof r.Properties?.Name === 'string')
+      .map(([id, r]) => [id, r.Properties.Name as string])),
   };
 
   try {
     const drift = await runReplicatorAndDetector(demo);
+    await runParameterReplicator(demo);
     const synced = await runConfigMapSyncer(demo, clusterReady, keyring);
     const pipelineFacts = await runPipeline(demo);
     const parity = await runParityGate(demo);
@@ -137,6 +142,7 @@ async function summarize(
   const alarmLine = (owner: IConstruct, ownAlarms: cloudwatch.IAlarm[], topic: IConstruct) => console.log(
     `  ${owner.node.path}: ${ownAlarms.map((a) => a.node.path.slice(owner.node.path.length + 1)).join(', ')} -> ${topic.node.path}`);
   alarmLine(config.replicator, config.replicator.alarms, config.alerts);
+  alarmLine(config.parameters, config.parameters.alarms, config.alerts);
   alarmLine(detector, detector.alarms, config.alerts);
   alarmLine(config.syncer, config.syncer.alarms, config.alerts);
   alarmLine(pipelineStack.pipeline, pipelineStack.pipeline.alarms, pipelineStack.alerts);

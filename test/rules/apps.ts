@@ -17,8 +17,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import {
-  ConfigDriftDetector, ConfigMapSyncer, ConflictPolicy, CrossRegionConfigDashboard, CrossRegionConfigManagement, CrossRegionSecretReplicator,
-  DriftIgnoreRule, DriftRemediation, KubernetesCluster, MultiRegionPipeline, SecretSelection,
+  ConfigDriftDetector, ConfigMapSyncer, ConflictPolicy, CrossRegionConfigDashboard, CrossRegionConfigManagement, CrossRegionParameterReplicator,
+  CrossRegionSecretReplicator, DriftIgnoreRule, DriftRemediation, KubernetesCluster, MultiRegionPipeline, ParameterOverride, ParameterSelection,
+  SecretSelection,
 } from '../../src';
 import { buildDemoApp } from '../demo/demo-app';
 import { buildConfigExampleApp } from '../integ/integ.config-drift-detector';
@@ -47,6 +48,8 @@ export interface RuleExpectation {
   readonly secrets?: SecretExpectation;
   /** Parameter Store: the path whose parameter and descendants the rule must match. */
   readonly parameterPath?: string;
+  /** Parameter Store: paths whose descendants (not the path itself) the rule must match. */
+  readonly parameterTrees?: string[];
   /** CodePipeline: the pipeline name, and the states per detail-type the watcher acts on. */
   readonly pipeline?: { name: string; executionStates: string[]; stageStates: string[] };
   /** A schedule: the rule matches no event pattern. */
@@ -143,6 +146,36 @@ export function representativeApps(outdir: string): RepresentativeApp[] {
     return [
       { rulePath: 'RulesStack/Replicator/Rule', secrets: { any: true } },
       { rulePath: 'RulesStack/Replicator/Schedule', schedule: true },
+    ];
+  });
+
+  add('parameter-replicator-defaults', (app) => {
+    const stack = stackIn(app);
+    new CrossRegionParameterReplicator(stack, 'Parameters', { parameters: ParameterSelection.fromPaths(['/app/prod']), replicaRegions: ['eu-west-1'] });
+    return [
+      { rulePath: 'RulesStack/Parameters/Rule', parameterTrees: ['/app/prod'] },
+      { rulePath: 'RulesStack/Parameters/Schedule', schedule: true },
+    ];
+  });
+
+  add('parameter-replicator-options', (app) => {
+    const stack = stackIn(app);
+    new CrossRegionParameterReplicator(stack, 'Parameters', {
+      parameters: ParameterSelection.fromPaths(['/app/production', '/shared/config'], {
+        namePatterns: ['/app/production/**'], tags: { replicate: 'yes' }, excludedPaths: ['/app/production/local'],
+      }),
+      replicaRegions: ['eu-west-1', 'ap-southeast-1'],
+      replicaKmsKeys: [{ region: 'eu-west-1', aliasName: 'alias/parameters' }],
+      overrides: [ParameterOverride.template('/app/production/endpoint', 'https://{region}.example.com')],
+      crossAccountReplicas: [{ region: 'us-west-2', roleArn: 'arn:aws:iam::444455556666:role/parameter-writer' }],
+      conflictPolicy: ConflictPolicy.SKIP_AND_ALARM,
+      propagateDeletions: true,
+      parameterPrefix: '/app/production',
+      ...securityOptions(stack),
+    });
+    return [
+      { rulePath: 'RulesStack/Parameters/Rule', parameterTrees: ['/app/production', '/shared/config'] },
+      { rulePath: 'RulesStack/Parameters/Schedule', schedule: true },
     ];
   });
 

@@ -6,8 +6,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, NagPack, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import {
-  ConfigDriftDetector, ConfigMapSyncer, CrossRegionConfigManagement, CrossRegionSecretReplicator, DriftRemediation, HandlerOptions, KubernetesCluster,
-  MultiRegionPipeline, SecretSelection,
+  ConfigDriftDetector, ConfigMapSyncer, CrossRegionConfigManagement, CrossRegionParameterReplicator, CrossRegionSecretReplicator, DriftRemediation,
+  HandlerOptions, KubernetesCluster, MultiRegionPipeline, ParameterSelection, SecretSelection,
 } from '../../src';
 import { blueGreenProps } from '../multi-region-pipeline/util';
 
@@ -78,6 +78,14 @@ const SUBJECTS: Subject[] = [
     name: 'CrossRegionSecretReplicator',
     build: (stack, secure) => new CrossRegionSecretReplicator(stack, 'Subject', {
       secrets: SecretSelection.anyOf(SecretSelection.fromNames('app/db'), SecretSelection.byTags({ replicate: 'true' })),
+      replicaRegions: ['eu-west-1'],
+      ...(secure ? securityOptions(stack) : {}),
+    }),
+  },
+  {
+    name: 'CrossRegionParameterReplicator',
+    build: (stack, secure) => new CrossRegionParameterReplicator(stack, 'Subject', {
+      parameters: ParameterSelection.fromPaths(['/app/prod']),
       replicaRegions: ['eu-west-1'],
       ...(secure ? securityOptions(stack) : {}),
     }),

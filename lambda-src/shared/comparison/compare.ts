@@ -109,7 +109,7 @@ export function compareScope(scope: Scope, primary: LocationRead, replicas: read
         drifts.push(base(r.location, name, DriftType.MISSING_IN_REPLICA));
         continue;
       }
-      const valueDetails = valueDifferences(scope, p, replica, region, options);
+      const valueDetails = valueDifferences(scope, p, replica, r.location, options);
       if (valueDetails) {
         drifts.push({ ...base(r.location, name, DriftType.VALUE_MISMATCH), ...(valueDetails.length ? { details: valueDetails } : {}) });
       }
@@ -130,9 +130,12 @@ export function compareScope(scope: Scope, primary: LocationRead, replicas: read
  * `undefined` when the values agree; otherwise the differing ConfigMap keys (names only), or an
  * empty list for single-valued items.
  */
-function valueDifferences(scope: Scope, primary: Item, replica: Item, region: string, options: CompareOptions): DriftDetail[] | undefined {
+function valueDifferences(scope: Scope, primary: Item, replica: Item, location: Location, options: CompareOptions): DriftDetail[] | undefined {
+  const region = location.region;
   if (!primary.keyDigests || !replica.keyDigests) {
-    return primary.digest === replica.digest ? undefined : [];
+    // A declared per-region value replaces the primary's as the expected one.
+    const expected = scope.expectedDigest?.(primary, location) ?? primary.digest;
+    return expected === replica.digest ? undefined : [];
   }
   const counted = (key: string) => !options.ignore.ignoresKey(scope.kind, primary.name, key, region);
   const details: DriftDetail[] = [];

@@ -55,6 +55,11 @@ export interface Scope {
   read(location: Location, role: 'primary' | 'replica', primaryNames?: ReadonlySet<string>): Promise<Inventory>;
   /** The metadata a replica of `primary` is expected to have in `location`. */
   expectedMetadata(primary: Item, location: Location): Record<string, string>;
+  /**
+   * The digest a replica of `primary` is expected to hold in `location` when it differs from the
+   * primary's by declaration (a parameter's per-region override); `undefined` means the primary's.
+   */
+  expectedDigest?(primary: Item, location: Location): string | undefined;
 }
 
 /** A detail of a metadata mismatch or of a ConfigMap value mismatch; names and metadata only. */

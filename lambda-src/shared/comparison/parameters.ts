@@ -1,6 +1,7 @@
 import { GetParameterCommand, GetParametersByPathCommand, GetParametersCommand, Parameter, SSMClient } from '@aws-sdk/client-ssm';
 import { RunDigest } from './digest';
 import { Inventory, Item, Location, ReadFailure, Scope } from './model';
+import type { ParameterOverrideConfig } from '../../../src/core/comparison-contract';
 import { ClientCache } from '../clients';
 import { chunk } from '../concurrency';
 import { errorFields, logger } from '../observability';
@@ -22,6 +23,13 @@ export interface ParametersScopeOptions {
   readonly keepForRemediation: boolean;
   /** Parameter names never compared. */
   readonly excludedNames: ReadonlySet<string>;
+  /**
+   * Declared per-region values: in its region, a replica of the named parameter is expected to
+   * hold the override instead of the primary's value.
+   *
+   * @default - none: every replica is expected to hold the primary's value
+   */
+  readonly overrides?: readonly ParameterOverrideConfig[];
 }
 
 /** The state auto-remediation copies: the primary parameter as read (memory only). */
@@ -44,10 +52,37 @@ export class ParametersScope implements Scope {
   readonly primary: Location;
   readonly replicas: Location[];
 
+  /** Override values by region, then parameter name (memory only). */
+  private readonly overrides = new Map<string, Map<string, string>>();
+  /** Digests of the override values, computed once per scan. */
+  private readonly overrideDigests = new Map<string, string>();
+
   constructor(private readonly options: ParametersScopeOptions) {
     this.label = options.path;
     this.primary = { region: options.primaryRegion };
     this.replicas = options.replicaRegions.map((region) => ({ region }));
+    for (const o of options.overrides ?? []) {
+      const byName = this.overrides.get(o.region) ?? new Map<string, string>();
+      byName.set(o.name, o.value);
+      this.overrides.set(o.region, byName);
+    }
+  }
+
+  /** The value declared for parameter `name` in `region`, if any: what remediation writes there instead of the primary's. */
+  overrideFor(name: string, region: string): string | undefined {
+    return this.overrides.get(region)?.get(name);
+  }
+
+  expectedDigest(primary: Item, location: Location): string | undefined {
+    const value = this.overrideFor(primary.name, location.region);
+    if (value === undefined) return undefined;
+    const key = `${location.region}\u0000${primary.name}`;
+    let digest = this.overrideDigests.get(key);
+    if (digest === undefined) {
+      digest = this.options.digest.ofString(value);
+      this.overrideDigests.set(key, digest);
+    }
+    return digest;
   }
 
   async read(location: Location, role: 'primary' | 'replica'): Promise<Inventory> {

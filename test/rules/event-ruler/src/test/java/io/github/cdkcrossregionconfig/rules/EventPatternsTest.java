@@ -282,10 +282,13 @@ class EventPatternsTest {
   private static Set<String> parameterNames() {
     Set<String> names = new TreeSet<>(List.of("/unrelated/parameter"));
     for (JsonNode rule : RULES) {
-      if (!rule.hasNonNull("parameterPath")) continue;
-      String path = rule.get("parameterPath").asText();
-      names.addAll(List.of(path, path + "/log_level", path + "/nested/cache_ttl", path + "x", path + "-old/key",
-          path.substring(0, path.lastIndexOf('/')), "/other" + path));
+      List<String> paths = new ArrayList<>();
+      if (rule.hasNonNull("parameterPath")) paths.add(rule.get("parameterPath").asText());
+      for (JsonNode tree : rule.path("parameterTrees")) paths.add(tree.asText());
+      for (String path : paths) {
+        names.addAll(List.of(path, path + "/log_level", path + "/nested/cache_ttl", path + "x", path + "-old/key",
+            path.substring(0, path.lastIndexOf('/')), "/other" + path));
+      }
     }
     return names;
   }
@@ -367,6 +370,12 @@ class EventPatternsTest {
       String path = rule.get("parameterPath").asText();
       return s.kind().equals("parameter") && (s.parameterName().equals(path) || s.parameterName().startsWith(path + "/"));
     }
+    if (rule.has("parameterTrees")) {
+      // The parameters below each path, not the path itself (GetParametersByPath does not return it).
+      if (!s.kind().equals("parameter")) return false;
+      for (JsonNode tree : rule.get("parameterTrees")) if (s.parameterName().startsWith(tree.asText() + "/")) return true;
+      return false;
+    }
     if (rule.has("pipeline")) {
       JsonNode p = rule.get("pipeline");
       if (!s.kind().equals("pipeline") || !s.pipeline().equals(p.get("name").asText())) return false;
@@ -431,7 +440,7 @@ class EventPatternsTest {
       for (String id : MATCHED.get(i)) {
         JsonNode rule = RULES.stream().filter(r -> r.get("id").asText().equals(id)).findFirst().orElseThrow();
         boolean sameService = rule.has("secrets") ? s.kind().equals("secret")
-            : rule.hasNonNull("parameterPath") ? s.kind().equals("parameter") : s.kind().equals("pipeline");
+            : rule.hasNonNull("parameterPath") || rule.has("parameterTrees") ? s.kind().equals("parameter") : s.kind().equals("pipeline");
         if (!sameService) wrong.computeIfAbsent(id, k -> new LinkedHashSet<>()).add(s.label());
       }
     }

@@ -1,0 +1,3 @@
+export * from './parameter-replicator';
+export * from './parameter-selection';
+export * from './metric-options';
