@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FullSyncTracker, emitFullSyncAges } from './full-sync';
 import { IN_SYNC } from './last-sync';
 import { RunMetric } from '../../src/core/run-contract';
-import { ContinuationInvoker, handOver, HopLimitReached, nextHop, PassState, startPass } from '../shared/continuation';
+import { ContinuationInvoker, handOver, HopLimitReached, MAX_HOPS, nextHop, PassState, startPass } from '../shared/continuation';
 import { HeldLease, RunLease } from '../shared/lease';
 import { errorFields, logger, metrics, MetricUnit } from '../shared/observability';
 import { RunBudget } from '../shared/run-budget';
@@ -29,6 +29,8 @@ export interface ReconcilePassCursor {
 
 /** How long a handed-over lease waits for its continuation to start: Lambda starts a queued invocation in seconds. */
 export const HANDOVER_LEASE_MS = 5 * 60_000;
+/** Lambda's longest timeout: no invocation runs longer. */
+const MAX_INVOCATION_MS = 15 * 60_000;
 /** Added to the invocation's time left for the lease of a working invocation. */
 const LEASE_SLACK_MS = 30_000;
 
@@ -39,7 +41,7 @@ export interface PassSummary extends RunSummary {
   /** (secret, replica region) pairs worked by this invocation. */
   readonly processed: number;
   /** Set when another run held the lease: this invocation did nothing. */
-  readonly skipped?: 'lease-held';
+  readonly skipped?: 'lease-held' | 'stale-continuation';
   readonly pass?: {
     readonly runId: string;
     readonly hop: number;
@@ -76,14 +78,17 @@ export async function runReconcilePass(
 ): Promise<PassSummary> {
   const now = deps.now ?? Date.now;
   const owner = continuation?.runId ?? randomUUID();
-  const acquired = await deps.lease.acquire(owner, deps.budget.remainingMs() + LEASE_SLACK_MS, continuation?.generation);
+  const leaseMs = Math.min(deps.budget.remainingMs(), MAX_INVOCATION_MS) + LEASE_SLACK_MS;
+  const acquired = await deps.lease.acquire({ owner, hop: continuation?.hop ?? 0 }, leaseMs);
   if (acquired.kind === 'busy') {
-    logger.info('another reconciliation holds the run lease; nothing to do', {
+    logger.info(acquired.reason === 'stale'
+      ? 'this continuation was delivered before or its reconciliation moved on; nothing to do'
+      : 'another reconciliation holds the run lease; nothing to do', {
       leaseUntil: new Date(acquired.leaseUntil).toISOString(), continuation: continuation !== undefined,
     });
-    return { ...summarize('reconcile', [], started, false), partial: false, processed: 0, skipped: 'lease-held' };
+    return { ...summarize('reconcile', [], started, false), partial: false, processed: 0, skipped: acquired.reason === 'stale' ? 'stale-continuation' : 'lease-held' };
   }
-  let held: HeldLease = acquired;
+  const held: HeldLease = acquired;
   deps.budget.stopWhen(() => now() >= held.leaseUntil - deps.budget.marginMs);
   const pass: PassState<ReconcilePassCursor> = continuation ? { ...continuation, generation: held.generation } : startPass(owner, held.generation, now());
   const carried = pass.cursor;
@@ -117,7 +122,8 @@ export async function runReconcilePass(
       lastAgreedAt: deps.fullSync.known(),
     };
     try {
-      held = (await deps.lease.extend(held, HANDOVER_LEASE_MS)) ?? held;
+      if (nextHop(pass, cursor).hop >= MAX_HOPS) throw new HopLimitReached(pass.hop + 1);
+      if (!await deps.lease.handOver(held, HANDOVER_LEASE_MS)) throw Object.assign(new Error('the run lease expired'), { name: 'LeaseExpired' });
       await handOver(deps.invoker, 'reconcile', nextHop(pass, cursor, held.generation));
     } catch (e) {
       handOverFailed = errorFields(e).errorName;

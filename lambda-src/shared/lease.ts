@@ -5,21 +5,27 @@ import { RUN_LEASE_PATH_PREFIX } from '../../src/core/run-contract';
 /**
  * The lease that keeps runs of one construct from overlapping: only the holder of the lease works
  * a pass, so two runs never work the same item at the same time, whatever starts them (the
- * schedule, a manual invocation, a continuation that arrives late).
+ * schedule, a manual invocation, a continuation Lambda delivers twice or late).
  *
  * The lease is a chain of create-only records in Parameter Store, `<path>/<generation>`: creating
  * generation n+1 (PutParameter without Overwrite, which Parameter Store refuses atomically with
- * ParameterAlreadyExists) is the only way to take the lease, and it is allowed only once
- * generation n was released or its `leaseUntil` has passed. The holder alone overwrites its own
- * record: to extend it (only while it has not expired, with `CLOCK_SKEW_MS` to spare) and to
- * release it. A holder never starts work after its `leaseUntil` (see `RunBudget.stopWhen`).
+ * ParameterAlreadyExists) is the only way to hold the lease, and every invocation that works
+ * creates one. It may when generation n was released or its `leaseUntil` has passed, or when
+ * generation n handed the pass over to exactly this invocation (the same pass, the next hop). So
+ * of two copies of one continuation only one creates the next generation, and a copy that arrives
+ * after its pass moved on is refused. The holder alone overwrites its own record, to hand over and
+ * to release, and only while it has not expired (with `CLOCK_SKEW_MS` to spare); it starts no work
+ * after its `leaseUntil` (see `RunBudget.stopWhen`).
  *
- * Records are JSON with ids and times only. Older generations are deleted as new ones are taken.
+ * Records are JSON with ids, hop numbers and times only. Older generations are deleted as new ones
+ * are taken.
  *
  * @example
- * const lease = new RunLease(ssm, '/cdk-cross-region-config/runs/my-service');
- * const held = await lease.acquire(runId, 12 * 60_000);
- * if (held.kind === 'busy') return; // another run holds it until held.leaseUntil
+ * const lease = new RunLease(ssm, leasePath(serviceName));
+ * const held = await lease.acquire({ owner: pass.runId, hop: pass.hop }, 12 * 60_000);
+ * if (held.kind === 'busy') return; // another run holds it, or this continuation is stale
+ * // ... work ...
+ * await lease.handOver(held, HANDOVER_LEASE_MS); // then send the continuation of hop + 1
  */
 export class RunLease {
   constructor(
@@ -30,47 +36,47 @@ export class RunLease {
   ) {}
 
   /**
-   * Takes the lease for `owner` until `leaseMs` from now, or extends it when `owner` already holds
-   * it (generation `generation`, as a continuation carries it). `busy` when another owner holds a
-   * live lease, or won the race for the next generation.
+   * Takes the lease for hop `claim.hop` of the pass `claim.owner` until `leaseMs` from now.
+   * `busy` when another run holds a live lease, this hop's continuation was already taken (a
+   * duplicate delivery) or the pass has moved past it.
    */
-  async acquire(owner: string, leaseMs: number, generation?: number): Promise<LeaseResult> {
+  async acquire(claim: LeaseClaim, leaseMs: number): Promise<LeaseResult> {
     const latest = await this.latest();
     const now = this.now();
-    if (latest && latest.record.owner === owner && latest.generation === generation && latest.record.state === 'held'
-      && latest.record.leaseUntil - CLOCK_SKEW_MS > now) {
-      const leaseUntil = now + leaseMs;
-      await this.write(latest.generation, { state: 'held', owner, leaseUntil }, true);
-      return { kind: 'held', generation: latest.generation, owner, leaseUntil };
+    if (latest) {
+      const r = latest.record;
+      const live = r.state !== 'released' && r.leaseUntil + CLOCK_SKEW_MS > now;
+      const handedToThis = r.state === 'handed-over' && r.owner === claim.owner && r.nextHop === claim.hop && r.leaseUntil - CLOCK_SKEW_MS > now;
+      const stale = r.owner === claim.owner && claim.hop <= r.hop;
+      if (stale) return { kind: 'busy', reason: 'stale', leaseUntil: r.leaseUntil };
+      if (live && !handedToThis) return { kind: 'busy', reason: 'held', leaseUntil: r.leaseUntil };
     }
-    if (latest && latest.record.state === 'held' && latest.record.leaseUntil + CLOCK_SKEW_MS > now) {
-      return { kind: 'busy', leaseUntil: latest.record.leaseUntil };
-    }
-    const next = (latest?.generation ?? 0) + 1;
+    const generation = (latest?.generation ?? 0) + 1;
     const leaseUntil = now + leaseMs;
-    if (!await this.write(next, { state: 'held', owner, leaseUntil }, false)) {
-      return { kind: 'busy', leaseUntil };
+    if (!await this.write(generation, { state: 'held', owner: claim.owner, hop: claim.hop, leaseUntil }, false)) {
+      return { kind: 'busy', reason: 'held', leaseUntil };
     }
-    if (latest) await this.deleteBefore(next);
-    return { kind: 'held', generation: next, owner, leaseUntil };
+    if (latest) await this.deleteBefore(generation);
+    return { kind: 'held', generation, owner: claim.owner, hop: claim.hop, leaseUntil };
   }
 
   /**
-   * Extends a held lease to `leaseMs` from now; false (and nothing written) when it has expired
-   * or is about to, since another run may then take it.
+   * Marks the pass handed over to its next hop, which may take the lease within `leaseMs`; false
+   * (and nothing written) when the lease has expired or is about to, since another run may hold it.
    */
-  async extend(held: HeldLease, leaseMs: number): Promise<HeldLease | undefined> {
+  async handOver(held: HeldLease, leaseMs: number): Promise<boolean> {
     const now = this.now();
-    if (held.leaseUntil - CLOCK_SKEW_MS <= now) return undefined;
-    const leaseUntil = now + leaseMs;
-    await this.write(held.generation, { state: 'held', owner: held.owner, leaseUntil }, true);
-    return { ...held, leaseUntil };
+    if (held.leaseUntil - CLOCK_SKEW_MS <= now) return false;
+    await this.write(held.generation, {
+      state: 'handed-over', owner: held.owner, hop: held.hop, nextHop: held.hop + 1, leaseUntil: now + leaseMs,
+    }, true);
+    return true;
   }
 
   /** Releases a held lease, unless it has expired (another run may hold the next generation by then). */
   async release(held: HeldLease): Promise<void> {
     if (held.leaseUntil - CLOCK_SKEW_MS <= this.now()) return;
-    await this.write(held.generation, { state: 'released', owner: held.owner, leaseUntil: 0 }, true);
+    await this.write(held.generation, { state: 'released', owner: held.owner, hop: held.hop, leaseUntil: 0 }, true);
   }
 
   private name(generation: number): string {
@@ -139,21 +145,34 @@ export class RunLease {
   }
 }
 
+/** Who asks for the lease: a pass and its hop (0 for a pass that starts). */
+export interface LeaseClaim {
+  readonly owner: string;
+  readonly hop: number;
+}
+
 /** A lease this run holds. */
 export interface HeldLease {
   readonly generation: number;
   readonly owner: string;
+  readonly hop: number;
   /** Ms since the epoch; the holder starts no work after it. */
   readonly leaseUntil: number;
 }
 
 /** What `RunLease.acquire` found. */
-export type LeaseResult = ({ readonly kind: 'held' } & HeldLease) | { readonly kind: 'busy'; readonly leaseUntil: number };
+export type LeaseResult =
+  | ({ readonly kind: 'held' } & HeldLease)
+  /** `held`: another run holds a live lease; `stale`: this hop of the pass was taken already, or the pass moved on. */
+  | { readonly kind: 'busy'; readonly reason: 'held' | 'stale'; readonly leaseUntil: number };
 
 /** The stored state of one generation. */
 interface LeaseRecord {
-  readonly state: 'held' | 'released';
+  readonly state: 'held' | 'handed-over' | 'released';
   readonly owner: string;
+  readonly hop: number;
+  /** For `handed-over`: the hop that may take the lease next. */
+  readonly nextHop?: number;
   readonly leaseUntil: number;
 }
 
