@@ -88,7 +88,9 @@ function buildHandler(env: NodeJS.ProcessEnv, runtime: HandlerRuntime): (event: 
   const clients = new ClientCache(settings.primaryRegion, undefined, runtime.pacer ?? new Pacer());
   const invoker = runtime.invoker ?? new LambdaSelfInvoker(settings.primaryRegion);
   const lease = new RunLease(clients.get(SSMClient, { region: settings.primaryRegion }), leasePath(requireEnv(ReplicatorEnv.SERVICE_NAME, env)));
-  const budgetOf = (context: RemainingTime | undefined) => (context?.getRemainingTimeInMillis ? RunBudget.fromContext(context) : runtime.budget?.() ?? RunBudget.unbounded());
+  const budgetOf = (context: RemainingTime | undefined) => (context?.getRemainingTimeInMillis
+    ? RunBudget.fromContext(context)
+    : runtime.budget?.() ?? RunBudget.unbounded());
   const fullSync = new FullSyncTracker();
   let replicator: Promise<SecretReplicator> | undefined;
   const getReplicator = () => {
@@ -149,7 +151,8 @@ function buildHandler(env: NodeJS.ProcessEnv, runtime: HandlerRuntime): (event: 
           if (invocation.action === 'reconcile') {
             // A pass: holds the run lease, stops in time and hands the rest over (pass.ts).
             const regions = settings.targets.map((t) => t.region);
-            const passSummary = await runReconcilePass({ replicator: await getReplicator(), lease, invoker, budget, fullSync, regions }, continuation, started);
+            const deps = { replicator: await getReplicator(), lease, invoker, budget, fullSync, regions };
+            const passSummary = await runReconcilePass(deps, continuation, started);
             if (passSummary.pass?.agreed) await noteSync(new Date());
             return passSummary;
           }

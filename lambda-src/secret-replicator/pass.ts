@@ -90,7 +90,9 @@ export async function runReconcilePass(
   }
   const held: HeldLease = acquired;
   deps.budget.stopWhen(() => now() >= held.leaseUntil - deps.budget.marginMs);
-  const pass: PassState<ReconcilePassCursor> = continuation ? { ...continuation, generation: held.generation } : startPass(owner, held.generation, now());
+  const pass: PassState<ReconcilePassCursor> = continuation
+    ? { ...continuation, generation: held.generation }
+    : startPass(owner, held.generation, now());
   const carried = pass.cursor;
   for (const [region, at] of Object.entries(carried?.lastAgreedAt ?? {})) deps.fullSync.remember(region, at);
 

@@ -34,13 +34,16 @@ export interface QuotaGroup {
 export const DOCUMENTED_QUOTAS: readonly QuotaGroup[] = [
   { name: 'secretsmanager:CreateSecret', service: 'secretsmanager', operations: ['CreateSecret'], perSecond: 50 },
   {
-    name: 'secretsmanager:write', service: 'secretsmanager',
-    operations: ['PutSecretValue', 'UpdateSecret', 'UpdateSecretVersionStage'], perSecond: 50,
+    name: 'secretsmanager:write',
+    service: 'secretsmanager',
+    operations: ['PutSecretValue', 'UpdateSecret', 'UpdateSecretVersionStage'],
+    perSecond: 50,
   },
   { name: 'secretsmanager:tag', service: 'secretsmanager', operations: ['TagResource', 'UntagResource'], perSecond: 50 },
   { name: 'secretsmanager:DeleteSecret', service: 'secretsmanager', operations: ['DeleteSecret'], perSecond: 50 },
   { name: 'secretsmanager:RestoreSecret', service: 'secretsmanager', operations: ['RestoreSecret'], perSecond: 50 },
   { name: 'secretsmanager:BatchGetSecretValue', service: 'secretsmanager', operations: ['BatchGetSecretValue'], perSecond: 100 },
+  { name: 'secretsmanager:ListSecrets', service: 'secretsmanager', operations: ['ListSecrets'], perSecond: 100 },
   { name: 'ssm:GetParametersByPath', service: 'ssm', operations: ['GetParametersByPath'], perSecond: 40 },
 ];
 

@@ -15,11 +15,14 @@
  * - metrics add up: `ItemsProcessed` sums to the pairs, `RunPartial` is 1 for every invocation that
  *   handed over and 0 for the last, `OldestUnprocessedItemAge` is 0 only when the pass completed,
  *   and the pass summary's totals equal the sum of its invocations' summaries;
- * - a duplicated continuation and a racing run never work at the same time as the chain.
+ * - a duplicated continuation and a racing run never work at the same time as the chain;
+ * - both ways of knowing the replicas are used: listing them, and (when the listing takes more than
+ *   its share of a budget this small) describing each page's replicas.
  *
  * HANDOVER_SEED sets the first case's PRNG sequence number (default: time-based; printed), and
  * HANDOVER_CASES (default 4) how many cases run. A failure names the case's sequence number.
  */
+import * as fs from 'node:fs';
 import { DeleteSecretCommand, UpdateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { ReplicatorEnv } from '../../src/secret-replicator/contract';
@@ -99,6 +102,7 @@ afterAll(async () => {
 afterEach(() => proxy.clearRules());
 
 /** mulberry32: a small, well-distributed 32-bit PRNG; returns numbers in [0, 1). */
+/* eslint-disable no-bitwise -- a PRNG is bit arithmetic */
 function mulberry32(n: number): () => number {
   let a = n >>> 0;
   return () => {
@@ -109,6 +113,7 @@ function mulberry32(n: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+/* eslint-enable no-bitwise */
 
 function env(prefix: string, service: string): NodeJS.ProcessEnv {
   return {
@@ -131,6 +136,8 @@ interface StopTally {
   midWrite: number;
   duplicatesRefused: number;
   racesRefused: number;
+  /** Hand-overs after the replicas were described page by page (their listing took too much of the budget). */
+  describing: number;
 }
 
 /** A Lambda context whose deadline is `deadlineMs` from now; records whether writes were in flight when the budget ran out. */
@@ -167,7 +174,9 @@ interface PassRecord {
  * delivered in order, some twice; with `race`, another handler instance (another execution
  * environment) sometimes sends `{"action":"reconcile"}` while an invocation of the chain runs.
  */
-async function boundedPass(handler: any, intruder: any, rng: () => number, queue: any[], tally: StopTally, race: boolean, label: string): Promise<PassRecord> {
+async function boundedPass(
+  handler: any, intruder: any, rng: () => number, queue: any[], tally: StopTally, race: boolean, label: string,
+): Promise<PassRecord> {
   const emfFrom = output.lines.length;
   const summaries: any[] = [];
   let event: any = { action: 'reconcile' };
@@ -201,6 +210,7 @@ async function boundedPass(handler: any, intruder: any, rng: () => number, queue
     const position = next.continuation.cursor.position;
     if (position.done > 0) tally.midPage++;
     if (position.done % REPLICAS.length !== 0) tally.midRegion++;
+    if (position.describeReplicas) tally.describing++;
     event = next;
   }
   const last = summaries.filter((s) => s.pass).at(-1);
@@ -234,7 +244,7 @@ function expectPassAddsUp(label: string, pass: PassRecord, pairs: number): Recor
   const docs = output.emf(pass.emfFrom);
   const values = (name: string): number[] => docs.flatMap((d) => (d[name] === undefined ? [] : [d[name]].flat()));
   const sum = (name: string) => values(name).reduce((n, v) => n + v, 0);
-  if (process.env.HANDOVER_DEBUG) require("fs").appendFileSync(process.env.HANDOVER_DEBUG, `${label}: items ${JSON.stringify(values('ItemsProcessed'))} summaries ${JSON.stringify(pass.summaries.map((s) => [s.processed, s.skipped, s.pass?.hop, s.pass?.runId?.slice(0, 4)]))}\n`);
+  if (process.env.HANDOVER_DEBUG) fs.appendFileSync(process.env.HANDOVER_DEBUG, `${label}: items ${JSON.stringify(values('ItemsProcessed'))} summaries ${JSON.stringify(pass.summaries.map((s) => [s.processed, s.skipped, s.pass?.hop, s.pass?.runId?.slice(0, 4)]))}\n`);
   // Every invocation that worked (also those of a pass a racing run replaced) reports its items.
   expect({ label, items: sum('ItemsProcessed') }).toEqual({ label, items: pass.summaries.filter((s) => s.pass).reduce((n, s) => n + s.processed, 0) });
   expect({ label, partialRuns: sum('RunPartial') }).toEqual({ label, partialRuns: pass.summaries.filter((s) => s.pass && s.partial).length });
@@ -245,7 +255,7 @@ function expectPassAddsUp(label: string, pass: PassRecord, pairs: number): Recor
 }
 
 describe('a reconciliation larger than one invocation', () => {
-  const tally: StopTally = { midPage: 0, midRegion: 0, midWrite: 0, duplicatesRefused: 0, racesRefused: 0 };
+  const tally: StopTally = { midPage: 0, midRegion: 0, midWrite: 0, duplicatesRefused: 0, racesRefused: 0, describing: 0 };
 
   for (let c = FIRST_CASE; c < FIRST_CASE + CASES; c++) {
     test(`hands over with random deadlines and ends where one unbounded run ends (case ${c})`, async () => {
@@ -311,18 +321,20 @@ describe('a reconciliation larger than one invocation', () => {
         expect({ label, suffix, state: a }).toEqual({ label, suffix, state: b });
         const primary = (a as any[])[0];
         for (const replica of (a as any[]).slice(1)) {
-          expect({ label, suffix, exists: replica.exists, value: replica.value }).toEqual({ label, suffix, exists: primary.exists, value: primary.value });
+          expect({ label, suffix, exists: replica.exists, value: replica.value })
+            .toEqual({ label, suffix, exists: primary.exists, value: primary.value });
         }
       }
     }, 600_000);
   }
 
   test('hand-overs happened mid-page, between the regions of one secret and with writes in flight; duplicates and races were refused', () => {
-    if (process.env.HANDOVER_DEBUG) require('fs').appendFileSync(process.env.HANDOVER_DEBUG, `tally ${JSON.stringify(tally)}\n`);
+    if (process.env.HANDOVER_DEBUG) fs.appendFileSync(process.env.HANDOVER_DEBUG, `tally ${JSON.stringify(tally)}\n`);
     expect(tally.midPage).toBeGreaterThan(0);
     expect(tally.midRegion).toBeGreaterThan(0);
     expect(tally.midWrite).toBeGreaterThan(0);
     expect(tally.duplicatesRefused).toBeGreaterThan(0);
+    expect(tally.describing).toBeGreaterThan(0);
   });
 });
 

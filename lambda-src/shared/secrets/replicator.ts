@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   BatchGetSecretValueCommand,
   CreateSecretCommand,
@@ -19,7 +20,6 @@ import { isProvenanceTag, LEGACY_PROVENANCE_TAGS, ProvenanceTag, userTags } from
 import { isSelected, nameFromArn, primaryListFilters, selectedByIdentity } from './selection';
 import { currentVersion, tagMap, toValue, valueFields } from './values';
 import { ReplicaVersionIds } from './version-id';
-import { createHash } from 'node:crypto';
 import { ClientCache } from '../clients';
 import { chunk, mapSettled } from '../concurrency';
 import { mapWhile } from '../continuation';
@@ -29,8 +29,30 @@ import { RunBudget } from '../run-budget';
 
 /** The default KMS key marker recorded in the provenance tag. */
 const DEFAULT_KMS_KEY = 'aws/secretsmanager';
-/** (secret, target) pairs in flight at once; keeps well under per-region write quotas (50 TPS). */
+/** (secret, target) pairs in flight at once per target; the pacer (pacing.ts) keeps the rate under the quotas. */
 const WRITE_CONCURRENCY = 8;
+/** DescribeSecret calls in flight per target when replicas are described page by page. */
+const DESCRIBE_CONCURRENCY = 16;
+/**
+ * Share of an invocation's working time the listing of the replicas may take: beyond it (about
+ * 25,000 secrets per target in a 10-minute invocation) describing the replicas of each page costs
+ * less than listing them all again in every invocation of the pass.
+ */
+const MAX_LISTING_SHARE = 0.25;
+
+/**
+ * Per target (in the order of the settings' targets): the replicas by name, `undefined` for none,
+ * an Error for one that could not be described; rejected when the target's replicas could not be listed.
+ */
+type KnownReplicas = Array<PromiseSettledResult<ReadonlyMap<string, ReplicaState | Error | undefined>>>;
+
+/** Listing the replicas would take too long; see `MAX_LISTING_SHARE`. */
+class ListingTooLong extends Error {
+  constructor() {
+    super('listing the replicas takes too long');
+    this.name = 'ListingTooLong';
+  }
+}
 
 /** Settings of one replicator deployment (from the environment). */
 export interface ReplicatorSettings {
@@ -134,6 +156,8 @@ export interface ReconcileCursor {
   readonly pageToken?: string;
   /** (secret, replica region) pairs of the page already done. */
   readonly done: number;
+  /** True once the replicas are described page by page rather than listed (see `reconcileWithin`). */
+  readonly describeReplicas?: boolean;
   /**
    * Digest of the page's selected secret names when the run stopped inside it: a page that lists
    * other secrets when it is read again is worked from its start (repeating is harmless, skipping is not).
@@ -254,13 +278,20 @@ export class SecretReplicator {
     let token = cursor?.pageToken;
     let skip = cursor?.done ?? 0;
     let expectedDigest = cursor?.pageDigest;
-    const here = (): ReconcileCursor => ({ ...(token !== undefined ? { pageToken: token } : {}), done: skip, ...(expectedDigest ? { pageDigest: expectedDigest } : {}) });
+    let describeReplicas = cursor?.describeReplicas ?? false;
+    const here = (): ReconcileCursor => ({
+      ...(token !== undefined ? { pageToken: token } : {}),
+      done: skip,
+      ...(expectedDigest ? { pageDigest: expectedDigest } : {}),
+      ...(describeReplicas ? { describeReplicas } : {}),
+    });
     if (!budget.shouldStartMore()) return { results, next: here() };
     const targets = this.settings.targets;
-    const replicaLists = await mapSettled(targets, targets.length, (t) => this.listManagedReplicas(t));
-    replicaLists.forEach((listed, i) => {
-      if (listed.status === 'rejected') this.unlisted.add(targets[i].region);
-    });
+    let replicaLists: Array<PromiseSettledResult<Map<string, ReplicaState>>> | undefined;
+    if (!describeReplicas) {
+      replicaLists = await this.listReplicasWithin(budget);
+      describeReplicas = replicaLists === undefined;
+    }
     for (;;) {
       if (!budget.shouldStartMore()) return { results, next: here() };
       const page = await this.listPrimaryPage(token);
@@ -273,23 +304,28 @@ export class SecretReplicator {
       // (secret, target) pairs in listing order: secret by secret, target by target.
       const pairs = page.primaries.flatMap((primary) => targets.map((target, t) => ({ primary, target, t })));
       const remaining = pairs.slice(skip);
+      const pending = [...new Set(remaining.map((w) => w.primary))];
+      const replicas: KnownReplicas = replicaLists ?? await this.describeReplicas(pending);
       // Values are read only for secrets some reachable replica lacks: a replica whose AWSCURRENT
       // version id is the replicator's copy of the primary's AWSCURRENT needs nothing.
-      const pending = [...new Set(remaining.map((w) => w.primary))];
       const needed = pending.filter((p) => !p.deleted && p.versionId !== undefined && targets.some((target, i) => {
-        const listed = replicaLists[i];
-        return listed.status === 'fulfilled'
-          && !this.versionIds.isCopyOf(listed.value.get(p.name)?.currentVersionId, p.arn, p.versionId!, target);
+        const known = replicas[i];
+        if (known.status !== 'fulfilled') return false;
+        const replica = known.value.get(p.name);
+        return !(replica instanceof Error) && !this.versionIds.isCopyOf(replica?.currentVersionId, p.arn, p.versionId!, target);
       }));
       const read = new Map<PrimarySecret, PrimarySecret>();
       const withValues = await this.withValues(pending, needed);
       pending.forEach((p, i) => read.set(p, withValues[i]));
-      const settled = await mapWhile(remaining, WRITE_CONCURRENCY * targets.length, () => budget.shouldStartMore(), async ({ primary, target, t }) => {
-        const listed = replicaLists[t];
+      const startMore = () => budget.shouldStartMore();
+      const settled = await mapWhile(remaining, WRITE_CONCURRENCY * targets.length, startMore, async ({ primary, target, t }) => {
+        const known = replicas[t];
         // The whole target is unreachable: one failure per secret, so every one is counted.
-        if (listed.status === 'rejected') throw listed.reason;
+        if (known.status === 'rejected') throw known.reason;
+        const described = known.value.get(primary.name);
+        if (described instanceof Error) throw described;
         // A replica missing from the managed listing may still exist unmanaged: `apply` finds out on create.
-        return this.apply(read.get(primary)!, target, listed.value.get(primary.name), dryRun);
+        return this.apply(read.get(primary)!, target, described, dryRun);
       });
       settled.forEach((s, i) => results.push(s.status === 'fulfilled' ? s.value : this.failure(remaining[i].primary.name, remaining[i].target, s.reason)));
       skip += settled.length;
@@ -301,6 +337,41 @@ export class SecretReplicator {
       if (page.nextToken === undefined) return { results };
       token = page.nextToken;
     }
+  }
+
+  /**
+   * The managed replicas of every target, listed (ListSecrets, 100 a page) when that takes at most
+   * `MAX_LISTING_SHARE` of the invocation's working time; `undefined` when it would take longer (a
+   * selection of many thousands of secrets), and the run then describes the replicas page by page.
+   */
+  private async listReplicasWithin(budget: RunBudget): Promise<Array<PromiseSettledResult<Map<string, ReplicaState>>> | undefined> {
+    const remaining = budget.remainingMs();
+    const giveUpAt = Number.isFinite(remaining) ? remaining - (remaining - budget.marginMs) * MAX_LISTING_SHARE : Number.NEGATIVE_INFINITY;
+    const tooLong = () => budget.remainingMs() < giveUpAt;
+    const targets = this.settings.targets;
+    const lists = await mapSettled(targets, targets.length, (t) => this.listManagedReplicas(t, tooLong));
+    if (lists.some((l) => l.status === 'rejected' && l.reason instanceof ListingTooLong)) {
+      logger.info('listing the replicas takes too long for this selection; describing them page by page instead');
+      return undefined;
+    }
+    lists.forEach((listed, i) => {
+      if (listed.status === 'rejected') this.unlisted.add(targets[i].region);
+    });
+    return lists;
+  }
+
+  /**
+   * DescribeSecret of each of `primaries` in every target (Secrets Manager allows 40,000 a second):
+   * per target a map from name to the replica (`undefined` when absent, the error when it could not
+   * be described).
+   */
+  private async describeReplicas(primaries: readonly PrimarySecret[]): Promise<KnownReplicas> {
+    return Promise.all(this.settings.targets.map(async (target) => {
+      const settled = await mapSettled(primaries, DESCRIBE_CONCURRENCY, (p) => this.describeReplica(target, p.name, { deniedMeansAbsent: true }));
+      const map = new Map<string, ReplicaState | Error | undefined>();
+      settled.forEach((s, i) => map.set(primaries[i].name, s.status === 'fulfilled' ? s.value : s.reason as Error));
+      return { status: 'fulfilled' as const, value: map };
+    }));
   }
 
   /**
@@ -725,8 +796,8 @@ export class SecretReplicator {
     });
   }
 
-  /** Replicas this deployment manages in a target, by name (one ListSecrets page per 100). */
-  private async listManagedReplicas(target: ReplicaTargetConfig): Promise<Map<string, ReplicaState>> {
+  /** Replicas this deployment manages in a target, by name (one ListSecrets page per 100); stops with `ListingTooLong` once `tooLong()`. */
+  private async listManagedReplicas(target: ReplicaTargetConfig, tooLong: () => boolean = () => false): Promise<Map<string, ReplicaState>> {
     const client = this.targetClient(target);
     const replicas = new Map<string, ReplicaState>();
     let nextToken: string | undefined;
@@ -748,6 +819,7 @@ export class SecretReplicator {
         });
       }
       nextToken = page.NextToken;
+      if (nextToken && tooLong()) throw new ListingTooLong();
     } while (nextToken);
     return replicas;
   }
