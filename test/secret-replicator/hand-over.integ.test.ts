@@ -17,7 +17,7 @@
  *   and the pass summary's totals equal the sum of its invocations' summaries;
  * - a duplicated continuation and a racing run never work at the same time as the chain;
  * - both ways of knowing the replicas are used: listing them, and (when the listing takes more than
- *   its share of a budget this small) describing each page's replicas.
+ *   its share of a budget this small) describing each replica as its pair is worked.
  *
  * HANDOVER_SEED sets the first case's PRNG sequence number (default: time-based; printed), and
  * HANDOVER_CASES (default 4) how many cases run. A failure names the case's sequence number.
@@ -35,8 +35,8 @@ const REPLICAS = ['eu-west-1', 'ap-southeast-2'];
 const FIRST_CASE = Number(process.env.HANDOVER_SEED ?? (Date.now() % 1_000_000));
 const CASES = Number(process.env.HANDOVER_CASES ?? 4);
 /** Invocation deadlines (ms): the budget keeps half of a deadline this short, so each does a few dozen pairs. */
-const MIN_DEADLINE_MS = 250;
-const MAX_DEADLINE_MS = 900;
+const MIN_DEADLINE_MS = 300;
+const MAX_DEADLINE_MS = 1200;
 /** Held on each replica write, so that writes are in flight when a deadline passes. */
 const WRITE_DELAY_MS = 12;
 const WRITE_OPERATIONS = new Set(['CreateSecret', 'PutSecretValue', 'UpdateSecret', 'TagResource', 'UntagResource']);
@@ -136,7 +136,7 @@ interface StopTally {
   midWrite: number;
   duplicatesRefused: number;
   racesRefused: number;
-  /** Hand-overs after the replicas were described page by page (their listing took too much of the budget). */
+  /** Hand-overs after the replicas were described pair by pair (their listing took too much of the budget). */
   describing: number;
 }
 

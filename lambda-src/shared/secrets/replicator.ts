@@ -31,20 +31,12 @@ import { RunBudget } from '../run-budget';
 const DEFAULT_KMS_KEY = 'aws/secretsmanager';
 /** (secret, target) pairs in flight at once per target; the pacer (pacing.ts) keeps the rate under the quotas. */
 const WRITE_CONCURRENCY = 8;
-/** DescribeSecret calls in flight per target when replicas are described page by page. */
-const DESCRIBE_CONCURRENCY = 16;
 /**
  * Share of an invocation's working time the listing of the replicas may take: beyond it (about
  * 25,000 secrets per target in a 10-minute invocation) describing the replicas of each page costs
  * less than listing them all again in every invocation of the pass.
  */
 const MAX_LISTING_SHARE = 0.25;
-
-/**
- * Per target (in the order of the settings' targets): the replicas by name, `undefined` for none,
- * an Error for one that could not be described; rejected when the target's replicas could not be listed.
- */
-type KnownReplicas = Array<PromiseSettledResult<ReadonlyMap<string, ReplicaState | Error | undefined>>>;
 
 /** Listing the replicas would take too long; see `MAX_LISTING_SHARE`. */
 class ListingTooLong extends Error {
@@ -156,7 +148,7 @@ export interface ReconcileCursor {
   readonly pageToken?: string;
   /** (secret, replica region) pairs of the page already done. */
   readonly done: number;
-  /** True once the replicas are described page by page rather than listed (see `reconcileWithin`). */
+  /** True once the replicas are described one by one rather than listed (see `reconcileWithin`). */
   readonly describeReplicas?: boolean;
   /**
    * Digest of the page's selected secret names when the run stopped inside it: a page that lists
@@ -261,7 +253,9 @@ export class SecretReplicator {
    * returns the cursor of the rest. Works the primary's listing page by page (ListSecrets, 100 a
    * page); for each page reads the values (BatchGetSecretValue, 20 a call) of only the secrets some
    * replica lacks and writes only what differs. The managed replicas of every target are listed once
-   * per call. Resuming at `cursor` repeats nothing that was done (unless its page changed).
+   * per call, unless that would take more than `MAX_LISTING_SHARE` of the budget: then each replica
+   * is described when its pair is worked. Each call works at least one pair. Resuming at `cursor`
+   * repeats nothing that was done (unless its page changed).
    */
   async reconcileWithin(budget: RunBudget, cursor: ReconcileCursor | undefined, options: { dryRun?: boolean } = {}): Promise<ReconcileProgress> {
     this.emitMetrics = !options.dryRun;
@@ -293,7 +287,7 @@ export class SecretReplicator {
       describeReplicas = replicaLists === undefined;
     }
     for (;;) {
-      if (!budget.shouldStartMore()) return { results, next: here() };
+      if (!budget.shouldStartMore() && results.length > 0) return { results, next: here() };
       const page = await this.listPrimaryPage(token);
       const digest = pageDigest(page.primaries);
       if (expectedDigest !== undefined && digest !== expectedDigest) {
@@ -305,27 +299,36 @@ export class SecretReplicator {
       const pairs = page.primaries.flatMap((primary) => targets.map((target, t) => ({ primary, target, t })));
       const remaining = pairs.slice(skip);
       const pending = [...new Set(remaining.map((w) => w.primary))];
-      const replicas: KnownReplicas = replicaLists ?? await this.describeReplicas(pending);
       // Values are read only for secrets some reachable replica lacks: a replica whose AWSCURRENT
-      // version id is the replicator's copy of the primary's AWSCURRENT needs nothing.
-      const needed = pending.filter((p) => !p.deleted && p.versionId !== undefined && targets.some((target, i) => {
-        const known = replicas[i];
-        if (known.status !== 'fulfilled') return false;
-        const replica = known.value.get(p.name);
-        return !(replica instanceof Error) && !this.versionIds.isCopyOf(replica?.currentVersionId, p.arn, p.versionId!, target);
-      }));
+      // version id is the replicator's copy of the primary's AWSCURRENT needs nothing. Without a
+      // listing of the replicas, every live secret's value is read (20 a call) and each pair
+      // describes its replica when it starts, so the cost follows the pairs worked.
+      const lacking = (p: PrimarySecret) => replicaLists === undefined || targets.some((target, i) => {
+        const listed = replicaLists[i];
+        return listed.status === 'fulfilled'
+          && !this.versionIds.isCopyOf(listed.value.get(p.name)?.currentVersionId, p.arn, p.versionId!, target);
+      });
+      const needed = pending.filter((p) => !p.deleted && p.versionId !== undefined && lacking(p));
       const read = new Map<PrimarySecret, PrimarySecret>();
       const withValues = await this.withValues(pending, needed);
       pending.forEach((p, i) => read.set(p, withValues[i]));
-      const startMore = () => budget.shouldStartMore();
+      // An invocation that got this far works at least one pair, so a chain always moves forward
+      // (the margin is kept for work in flight; one pair fits in it many times over).
+      let startedHere = 0;
+      const startMore = () => budget.shouldStartMore() || results.length + startedHere === 0;
       const settled = await mapWhile(remaining, WRITE_CONCURRENCY * targets.length, startMore, async ({ primary, target, t }) => {
-        const known = replicas[t];
-        // The whole target is unreachable: one failure per secret, so every one is counted.
-        if (known.status === 'rejected') throw known.reason;
-        const described = known.value.get(primary.name);
-        if (described instanceof Error) throw described;
-        // A replica missing from the managed listing may still exist unmanaged: `apply` finds out on create.
-        return this.apply(read.get(primary)!, target, described, dryRun);
+        startedHere++;
+        let known: ReplicaState | undefined;
+        if (replicaLists === undefined) {
+          known = await this.describeReplica(target, primary.name, { deniedMeansAbsent: true });
+        } else {
+          const listed = replicaLists[t];
+          // The whole target is unreachable: one failure per secret, so every one is counted.
+          if (listed.status === 'rejected') throw listed.reason;
+          // A replica missing from the managed listing may still exist unmanaged: `apply` finds out on create.
+          known = listed.value.get(primary.name);
+        }
+        return this.apply(read.get(primary)!, target, known, dryRun);
       });
       settled.forEach((s, i) => results.push(s.status === 'fulfilled' ? s.value : this.failure(remaining[i].primary.name, remaining[i].target, s.reason)));
       skip += settled.length;
@@ -342,7 +345,7 @@ export class SecretReplicator {
   /**
    * The managed replicas of every target, listed (ListSecrets, 100 a page) when that takes at most
    * `MAX_LISTING_SHARE` of the invocation's working time; `undefined` when it would take longer (a
-   * selection of many thousands of secrets), and the run then describes the replicas page by page.
+   * selection of many thousands of secrets), and the run then describes each replica as it works it.
    */
   private async listReplicasWithin(budget: RunBudget): Promise<Array<PromiseSettledResult<Map<string, ReplicaState>>> | undefined> {
     const remaining = budget.remainingMs();
@@ -351,27 +354,13 @@ export class SecretReplicator {
     const targets = this.settings.targets;
     const lists = await mapSettled(targets, targets.length, (t) => this.listManagedReplicas(t, tooLong));
     if (lists.some((l) => l.status === 'rejected' && l.reason instanceof ListingTooLong)) {
-      logger.info('listing the replicas takes too long for this selection; describing them page by page instead');
+      logger.info('listing the replicas takes too long for this selection; describing each one as it is worked instead');
       return undefined;
     }
     lists.forEach((listed, i) => {
       if (listed.status === 'rejected') this.unlisted.add(targets[i].region);
     });
     return lists;
-  }
-
-  /**
-   * DescribeSecret of each of `primaries` in every target (Secrets Manager allows 40,000 a second):
-   * per target a map from name to the replica (`undefined` when absent, the error when it could not
-   * be described).
-   */
-  private async describeReplicas(primaries: readonly PrimarySecret[]): Promise<KnownReplicas> {
-    return Promise.all(this.settings.targets.map(async (target) => {
-      const settled = await mapSettled(primaries, DESCRIBE_CONCURRENCY, (p) => this.describeReplica(target, p.name, { deniedMeansAbsent: true }));
-      const map = new Map<string, ReplicaState | Error | undefined>();
-      settled.forEach((s, i) => map.set(primaries[i].name, s.status === 'fulfilled' ? s.value : s.reason as Error));
-      return { status: 'fulfilled' as const, value: map };
-    }));
   }
 
   /**
