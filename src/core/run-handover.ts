@@ -2,7 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { acknowledgeNagFindings, wildcardResourceFinding } from './nag';
+import { acknowledgeNagFindings, INLINE_POLICY_REASON, NIST_800_53_R5, wildcardResourceFinding } from './nag';
 import { RUN_LEASE_PATH_PREFIX } from './run-contract';
 
 /** Inputs of `grantRunHandOver`. */
@@ -41,7 +41,7 @@ export function grantRunHandOver(scope: Construct, props: RunHandOverProps): iam
       new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources: [parameter(path)] }),
     ],
   });
-  acknowledgeNagFindings(policy, {
+  acknowledgeNagFindings(policy, { id: `${NIST_800_53_R5}-IAMNoInlinePolicy`, reason: INLINE_POLICY_REASON }, {
     id: wildcardResourceFinding(policy, records),
     reason: `The run lease is a chain of one parameter per generation under ${path}/ (created, read, extended and deleted by the `
       + 'handler only); the path is this construct\'s own.',
