@@ -260,7 +260,9 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
   readonly memorySize?: number;
 
   /**
-   * Timeout of one handler invocation (a reconciliation of every selected secret must fit in it).
+   * Timeout of one handler invocation. A reconciliation that needs longer stops before the timeout
+   * and hands the rest over to the next invocation (README, "Large selections"), so a longer
+   * timeout only means fewer hand-overs.
    *
    * @default Duration.minutes(10)
    */
