@@ -192,6 +192,8 @@ bench.exec('node -r ts-node/register test/bench/pipeline.bench.ts');
 bench.exec('node -r ts-node/register test/bench/configmap-sync.bench.ts');
 bench.exec('node -r ts-node/register test/bench/parameter-replicator.bench.ts');
 bench.exec('node -r ts-node/register test/bench/parity.bench.ts');
+// Initial copy of 20,000 secrets into two regions by a chain of deadline-bound invocations (about 5 minutes).
+bench.exec('node -r ts-node/register test/bench/fleet-scale.bench.ts');
 
 bench.exec('node -r ts-node/register test/bench/settings.bench.ts');
 for (const ignored of ['/lambda-src/', '/.ci/', '/.venv-moto/', '/.cache/', '/test/']) {

@@ -2,14 +2,19 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { connectivityReport, RegionReport } from './connectivity';
 import { parseInvocation } from './events';
-import { emitFullSyncAges, FullSyncTracker } from './full-sync';
+import { FullSyncTracker } from './full-sync';
 import { inSyncEverywhere, recordLastSync } from './last-sync';
+import { PassSummary, ReconcilePassCursor, runReconcilePass } from './pass';
 import type { ConflictPolicyName, ReplicaTargetConfig, SelectionConfig } from '../../src/secret-replicator/contract';
 import { ReplicatorEnv } from '../../src/secret-replicator/contract';
 import { ClientCache } from '../shared/clients';
+import { ContinuationInvoker, LambdaSelfInvoker, readContinuation } from '../shared/continuation';
 import { booleanEnv, integerEnv, requireEnv, requireJsonEnv } from '../shared/env';
 import { KeyedHasher } from '../shared/hmac';
+import { leasePath, RunLease } from '../shared/lease';
 import { errorFields, logger, metrics } from '../shared/observability';
+import { Pacer } from '../shared/pacing';
+import { RemainingTime, RunBudget } from '../shared/run-budget';
 import { ReplicatorSettings, RunSummary, SecretReplicator, summarize } from '../shared/secrets/replicator';
 import { SettingsClient, withSettings } from '../shared/settings';
 
@@ -53,20 +58,39 @@ function readParameterName(env: NodeJS.ProcessEnv): string {
 }
 
 /** What the handler returns: a value-free summary or the connectivity report. */
-export type HandlerResult = RunSummary | { readonly action: 'connectivity_test'; readonly regions: readonly RegionReport[] };
+export type HandlerResult = RunSummary | PassSummary | { readonly action: 'connectivity_test'; readonly regions: readonly RegionReport[] };
+
+/**
+ * What the handler uses besides its configuration; tests and benchmarks replace parts of it.
+ */
+export interface HandlerRuntime {
+  /** Sends continuations. @default - `LambdaSelfInvoker` (this function, InvocationType Event) */
+  readonly invoker?: ContinuationInvoker;
+  /** Paces AWS calls to the documented quotas. @default - `new Pacer()` */
+  readonly pacer?: Pacer;
+  /** The time budget of an invocation without a Lambda context. @default - unbounded */
+  readonly budget?: () => RunBudget;
+}
 
 /**
  * Builds the Lambda handler. Configuration is validated now (cold start), or on the first invocation
  * once the settings document is read (see `withSettings`); the provenance HMAC key
  * is read from the primary once, on first use, and kept for the life of the environment.
  */
-export function createHandler(env: NodeJS.ProcessEnv = process.env, settingsClient?: SettingsClient): (event: unknown) => Promise<HandlerResult> {
-  return withSettings(env, buildHandler, { client: settingsClient });
+export function createHandler(
+  env: NodeJS.ProcessEnv = process.env, settingsClient?: SettingsClient, runtime: HandlerRuntime = {},
+): (event: unknown, context?: RemainingTime) => Promise<HandlerResult> {
+  return withSettings(env, (complete) => buildHandler(complete, runtime), { client: settingsClient });
 }
 
-function buildHandler(env: NodeJS.ProcessEnv): (event: unknown) => Promise<HandlerResult> {
+function buildHandler(env: NodeJS.ProcessEnv, runtime: HandlerRuntime): (event: unknown, context?: RemainingTime) => Promise<HandlerResult> {
   const settings = readSettings(env);
-  const clients = new ClientCache(settings.primaryRegion);
+  const clients = new ClientCache(settings.primaryRegion, undefined, runtime.pacer ?? new Pacer());
+  const invoker = runtime.invoker ?? new LambdaSelfInvoker(settings.primaryRegion);
+  const lease = new RunLease(clients.get(SSMClient, { region: settings.primaryRegion }), leasePath(requireEnv(ReplicatorEnv.SERVICE_NAME, env)));
+  const budgetOf = (context: RemainingTime | undefined) => (context?.getRemainingTimeInMillis
+    ? RunBudget.fromContext(context)
+    : runtime.budget?.() ?? RunBudget.unbounded());
   const fullSync = new FullSyncTracker();
   let replicator: Promise<SecretReplicator> | undefined;
   const getReplicator = () => {
@@ -95,9 +119,10 @@ function buildHandler(env: NodeJS.ProcessEnv): (event: unknown) => Promise<Handl
     }
   };
 
-  return async (event: unknown) => {
+  return async (event: unknown, context?: RemainingTime) => {
     const started = Date.now();
     try {
+      const continuation = readContinuation<ReconcilePassCursor>(event);
       const invocation = parseInvocation(event);
       switch (invocation.kind) {
         case 'ignored':
@@ -122,16 +147,19 @@ function buildHandler(env: NodeJS.ProcessEnv): (event: unknown) => Promise<Handl
             logger.info('connectivity test', { regions });
             return { action: 'connectivity_test', regions };
           }
-          const dryRun = invocation.action === 'test_sync';
-          const active = await getReplicator();
-          const results = await active.reconcile({ dryRun });
-          const summary = summarize(invocation.action, results, started, dryRun);
-          if (!dryRun) {
-            emitFullSyncAges(fullSync.record(settings.targets.map((t) => t.region), results, active.unreachableRegions, new Date()));
+          const budget = budgetOf(context);
+          if (invocation.action === 'reconcile') {
+            // A pass: holds the run lease, stops in time and hands the rest over (pass.ts).
+            const regions = settings.targets.map((t) => t.region);
+            const deps = { replicator: await getReplicator(), lease, invoker, budget, fullSync, regions };
+            const passSummary = await runReconcilePass(deps, continuation, started);
+            if (passSummary.pass?.agreed) await noteSync(new Date());
+            return passSummary;
           }
-          // Failures are counted and alarmed; the next scheduled reconcile retries them.
-          logger.info('reconciliation finished', { ...summary });
-          if (!dryRun && inSyncEverywhere(results, false)) await noteSync(new Date());
+          // A rehearsal (test_sync): no lease, no hand-over; it reports what it reached.
+          const progress = await (await getReplicator()).reconcileWithin(budget, undefined, { dryRun: true });
+          const summary = { ...summarize(invocation.action, progress.results, started, true), partial: progress.next !== undefined };
+          logger.info('reconciliation rehearsed', { ...summary });
           return summary;
         }
       }

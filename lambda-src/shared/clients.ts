@@ -1,5 +1,7 @@
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { RetryStrategyV2 } from '@smithy/types';
+import type { MiddlewareClient, Pacer } from './pacing';
+import { paceClient } from './pacing';
 import { JitteredRetryStrategy } from './retry';
 
 /** Where a client talks to: a region, and optionally another account through a role. */
@@ -34,6 +36,8 @@ export class ClientCache {
     private readonly homeRegion: string,
     /** Shared by every client so retries are counted in one place. */
     public readonly retryStrategy: JitteredRetryStrategy = new JitteredRetryStrategy(),
+    /** Paces every client's calls to the documented quotas (see pacing.ts); none when undefined. */
+    public readonly pacer?: Pacer,
   ) {}
 
   get<C>(type: ClientConstructor<C>, target: ClientTarget): C {
@@ -52,6 +56,8 @@ export class ClientCache {
           }
           : {}),
       });
+      // The signing name: `SecretsManagerClient` signs as `secretsmanager`, `SSMClient` as `ssm`.
+      if (this.pacer) paceClient(client as unknown as MiddlewareClient, this.pacer, type.name.replace(/Client$/, '').toLowerCase(), target.region);
       this.clients.set(key, client);
     }
     return client;

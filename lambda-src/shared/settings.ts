@@ -137,7 +137,7 @@ export interface WithSettingsOptions<R> {
 }
 
 interface LoadedSettings<R> {
-  readonly handler: (event: unknown) => Promise<R>;
+  readonly handler: (event: unknown, context?: any) => Promise<R>;
   /** The document's variables as read, to rebuild the handler only when one changed. */
   readonly variables: string;
   readonly loadedAt: number;
@@ -164,9 +164,9 @@ function loadFailureFields(e: unknown): Record<string, unknown> {
  */
 export function withSettings<R>(
   env: NodeJS.ProcessEnv,
-  build: (env: NodeJS.ProcessEnv) => (event: unknown) => Promise<R>,
+  build: (env: NodeJS.ProcessEnv) => (event: unknown, context?: any) => Promise<R>,
   options: WithSettingsOptions<R> = {},
-): (event: unknown) => Promise<R> {
+): (event: unknown, context?: any) => Promise<R> {
   const ref = readDocumentReference(env);
   if (ref === undefined) return build(env);
   const lifetimeMs = options.lifetimeMs ?? SETTINGS_LIFETIME_MS;
@@ -180,7 +180,8 @@ export function withSettings<R>(
     if (current !== undefined && current.variables === variables) return { ...current, loadedAt };
     return { handler: build(complete), variables, loadedAt };
   };
-  return async (event: unknown) => {
+  // The Lambda context (time left, request id) is passed through to the handler.
+  return async (event: unknown, context?: any) => {
     if (current === undefined) {
       try {
         current = await (pending ??= load());
@@ -202,6 +203,6 @@ export function withSettings<R>(
         pending = undefined;
       }
     }
-    return current.handler(event);
+    return current.handler(event, context);
   };
 }

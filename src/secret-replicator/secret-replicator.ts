@@ -26,6 +26,8 @@ import { TRACING_ACTIONS } from '../core/hardened-function';
 import { acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../core/nag';
 import { ReplicaKmsKey } from '../core/replica-kms-key';
 import { SECRETS_MANAGER_MANAGED_ALIAS, validateKeyReference, validateReplicaKmsKeys } from '../core/replica-kms-keys';
+import { RunMetric } from '../core/run-contract';
+import { grantRunHandOver } from '../core/run-handover';
 import { ISecretReplicator } from '../core/secret-replicator-ref';
 import { SecretSelection } from '../core/secret-selection';
 import { BoundSelection, EventMatcher } from '../core/selection-binding';
@@ -259,7 +261,9 @@ export interface CrossRegionSecretReplicatorProps extends HandlerOptions {
   readonly memorySize?: number;
 
   /**
-   * Timeout of one handler invocation (a reconciliation of every selected secret must fit in it).
+   * Timeout of one handler invocation. A reconciliation that needs longer stops before the timeout
+   * and hands the rest over to the next invocation (README, "Large selections"), so a longer
+   * timeout only means fewer hand-overs.
    *
    * @default Duration.minutes(10)
    */
@@ -456,6 +460,8 @@ export class CrossRegionSecretReplicator extends Construct implements ISecretRep
       this.deadLetterQueue = bundled.deadLetterQueue;
       this.handler = bundled.createFunction(ReplicatorFunction, this.handlerConfiguration(props, settings, selection));
       this.settingsParameters = bundled.settingsParameters;
+      // A reconciliation longer than one invocation hands the rest over to the next (README, "Large selections").
+      grantRunHandOver(this, { handler: this.handler, role: this.role, serviceName: this.serviceName });
 
       const wildcards = new Map<string, string>();
       this.grantHandlerPermissions(selection, props, settings.replicaKeys, settings.crossAccount, settings.propagateDeletions, wildcards);
@@ -658,6 +664,41 @@ export class CrossRegionSecretReplicator extends Construct implements ISecretRep
    */
   public metricSecondsSinceFullSync(props?: ReplicatorMetricOptions): cloudwatch.Metric {
     return this.replicatorMetric(ReplicatorMetric.SECONDS_SINCE_FULL_SYNC, cloudwatch.Stats.MAXIMUM, cloudwatch.Unit.SECONDS, props);
+  }
+
+  /**
+   * (secret, replica region) pairs a reconciliation invocation worked. A reconciliation that needs
+   * longer than one invocation works in several, each reporting its own share.
+   *
+   * @default - Sum over 5 minutes
+   */
+  public metricItemsProcessed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.ITEMS_PROCESSED, cloudwatch.Stats.SUM, cloudwatch.Unit.COUNT, props);
+  }
+
+  /**
+   * 1 for a reconciliation invocation that stopped before its timeout with work left and handed
+   * the rest to the next invocation, 0 for one that finished the reconciliation.
+   *
+   * @default - Maximum over 5 minutes
+   */
+  public metricRunPartial(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.RUN_PARTIAL, cloudwatch.Stats.MAXIMUM, cloudwatch.Unit.COUNT, props);
+  }
+
+  /**
+   * Seconds the secrets not yet reconciled have been waiting: since the reconciliation that still
+   * has them started (0 when a reconciliation finished). `fullSyncAgeAlarm` watches the
+   * consequence, `metricSecondsSinceFullSync()`.
+   *
+   * @default - Maximum over 5 minutes
+   */
+  public metricOldestUnprocessedItemAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.OLDEST_UNPROCESSED_ITEM_AGE, cloudwatch.Stats.MAXIMUM, cloudwatch.Unit.SECONDS, props);
+  }
+
+  private runMetric(metricName: string, statistic: string, unit: cloudwatch.Unit, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return replicatorMetric({ namespace: this.metricNamespace, serviceName: this.serviceName, metricName, statistic, unit, options });
   }
 
 

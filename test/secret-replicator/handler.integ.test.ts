@@ -27,7 +27,8 @@ import { cloudTrailEvent, OutputCapture, recordingHandlers, SecretsWorld } from 
 
 const PRIMARY = 'us-east-1';
 const REPLICAS = ['eu-west-1', 'ap-southeast-2'];
-const SERVICE = 'ReplicatorUnderTest';
+/** The `service` of the handler: the evaluated stacks' own, so that the run lease's parameter path is the one their policies name. */
+let SERVICE = 'ReplicatorUnderTest';
 const KEY_NAME = 'cross-region-config/provenance-key';
 
 type Handler = (event: unknown) => Promise<any>;
@@ -66,6 +67,7 @@ beforeAll(async () => {
   proxy = await startFaultProxy({ target: moto.endpoint, seed: 7 });
   recorder = new IamRecorder(moto.endpoint);
   recorder.attach(proxy);
+  SERVICE = evaluationStack().replicator.serviceName;
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: proxy.endpoint,
     AWS_ACCESS_KEY_ID: 'testing',

@@ -278,6 +278,22 @@ describe('CrossRegionSecretReplicator events', () => {
 });
 
 describe('CrossRegionSecretReplicator IAM', () => {
+  test('may invoke itself and keep its run lease, in a policy of its own that the function does not depend on', () => {
+    const { stack, template, replicator } = synth();
+    const handlerId = stack.getLogicalId(replicator.handler.node.defaultChild as CfnResource);
+    const roleId = stack.getLogicalId(replicator.role.node.defaultChild as CfnResource);
+    const lease = `:parameter/cdk-cross-region-config/runs/${replicator.serviceName}`;
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('HandOverPolicy') } });
+    expect(Object.keys(policies)).toHaveLength(1);
+    const [policyId, policy] = Object.entries(policies)[0] as [string, any];
+    expect(policy.Properties.Roles).toEqual([{ Ref: roleId }]);
+    const statements = JSON.stringify(policy.Properties.PolicyDocument.Statement);
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [handlerId, 'Arn'] } });
+    expect(statements).toContain(`${lease}/*`);
+    expect(statements).toContain(`"ssm:GetParametersByPath","Effect":"Allow","Resource":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":ssm:us-east-1:",{"Ref":"AWS::AccountId"},"${lease}"]]}`);
+    expect(template.toJSON().Resources[handlerId].DependsOn ?? []).not.toContain(policyId);
+  });
+
   test('reads the selected secrets in the primary region only', () => {
     const { template } = synth({ secrets: SecretSelection.anyOf(SecretSelection.fromNames('app/db'), SecretSelection.byNamePrefix('prod/')) });
     expect(statementsAllowing(template, 'secretsmanager:GetSecretValue')).toContainEqual({
@@ -454,7 +470,9 @@ describe('CrossRegionSecretReplicator config parameter', () => {
     expect(fn.Properties.Environment.Variables.CONFIG_PARAMETER_NAME).toBe('/genai-demo/production/global/secrets/cross-region-config');
     const parameterRef = { Ref: stack.getLogicalId(replicator.configParameter!.node.defaultChild as CfnResource) };
     expect(JSON.stringify(resourcesAllowed(template, 'ssm:PutParameter'))).toContain(JSON.stringify(parameterRef));
-    expect(resourcesAllowed(template, 'ssm:PutParameter')).toHaveLength(1);
+    // Besides the settings parameter, only the run lease's own records (HandOverPolicy).
+    const others = resourcesAllowed(template, 'ssm:PutParameter').filter((r) => !JSON.stringify(r).includes(':parameter/cdk-cross-region-config/runs/'));
+    expect(others).toHaveLength(1);
   });
 
   test('says in the document when a drift detector works with the replicator', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   BatchGetSecretValueCommand,
   CreateSecretCommand,
@@ -7,7 +8,6 @@ import {
   GetSecretValueCommand,
   ListSecretsCommand,
   RestoreSecretCommand,
-  SecretListEntry,
   SecretsManagerClient,
   TagResourceCommand,
   UntagResourceCommand,
@@ -22,13 +22,29 @@ import { currentVersion, tagMap, toValue, valueFields } from './values';
 import { ReplicaVersionIds } from './version-id';
 import { ClientCache } from '../clients';
 import { chunk, mapSettled } from '../concurrency';
+import { mapWhile } from '../continuation';
 import { KeyedHasher, SecretValue } from '../hmac';
 import { addSplitMetric, errorFields, logger, MetricUnit, MetricUnitType } from '../observability';
+import { RunBudget } from '../run-budget';
 
 /** The default KMS key marker recorded in the provenance tag. */
 const DEFAULT_KMS_KEY = 'aws/secretsmanager';
-/** (secret, target) pairs in flight at once; keeps well under per-region write quotas (50 TPS). */
+/** (secret, target) pairs in flight at once per target; the pacer (pacing.ts) keeps the rate under the quotas. */
 const WRITE_CONCURRENCY = 8;
+/**
+ * Share of an invocation's working time the listing of the replicas may take: beyond it (about
+ * 25,000 secrets per target in a 10-minute invocation) describing the replicas of each page costs
+ * less than listing them all again in every invocation of the pass.
+ */
+const MAX_LISTING_SHARE = 0.25;
+
+/** Listing the replicas would take too long; see `MAX_LISTING_SHARE`. */
+class ListingTooLong extends Error {
+  constructor() {
+    super('listing the replicas takes too long');
+    this.name = 'ListingTooLong';
+  }
+}
 
 /** Settings of one replicator deployment (from the environment). */
 export interface ReplicatorSettings {
@@ -123,6 +139,32 @@ export interface RunSummary {
 }
 
 /**
+ * Where a reconciliation resumes: the primary's ListSecrets page being worked and how many of its
+ * (secret, replica region) pairs are done. Pairs are worked in listing order, secret by secret and
+ * region by region within a secret, and a run stops only between pairs, so the done ones are a prefix.
+ */
+export interface ReconcileCursor {
+  /** NextToken that lists the page; absent for the first page. */
+  readonly pageToken?: string;
+  /** (secret, replica region) pairs of the page already done. */
+  readonly done: number;
+  /** True once the replicas are described one by one rather than listed (see `reconcileWithin`). */
+  readonly describeReplicas?: boolean;
+  /**
+   * Digest of the page's selected secret names when the run stopped inside it: a page that lists
+   * other secrets when it is read again is worked from its start (repeating is harmless, skipping is not).
+   */
+  readonly pageDigest?: string;
+}
+
+/** What one bounded stretch of a reconciliation did. */
+export interface ReconcileProgress {
+  readonly results: TargetResult[];
+  /** Where the rest starts; `undefined` when the reconciliation reached the end of the listing. */
+  readonly next?: ReconcileCursor;
+}
+
+/**
  * The replication engine: copies secrets from the primary region to the targets. The secret
  * replicator's handler runs it for events and reconciliations, the drift detector's remediation runs
  * its `apply` for one drifted replica, so both write replicas the same way. One instance per
@@ -203,46 +245,122 @@ export class SecretReplicator {
    * a failed run left behind.
    */
   async reconcile(options: { dryRun?: boolean } = {}): Promise<TargetResult[]> {
+    return (await this.reconcileWithin(RunBudget.unbounded(), undefined, options)).results;
+  }
+
+  /**
+   * A reconciliation that stops starting work once `budget` says so, finishes what is in flight, and
+   * returns the cursor of the rest. Works the primary's listing page by page (ListSecrets, 100 a
+   * page); for each page reads the values (BatchGetSecretValue, 20 a call) of only the secrets some
+   * replica lacks and writes only what differs. The managed replicas of every target are listed once
+   * per call, unless that would take more than `MAX_LISTING_SHARE` of the budget: then each replica
+   * is described when its pair is worked. Each call works at least one pair. Resuming at `cursor`
+   * repeats nothing that was done (unless its page changed).
+   */
+  async reconcileWithin(budget: RunBudget, cursor: ReconcileCursor | undefined, options: { dryRun?: boolean } = {}): Promise<ReconcileProgress> {
     this.emitMetrics = !options.dryRun;
     try {
-      return await this.reconcileAll(options.dryRun ?? false);
+      return await this.reconcilePages(options.dryRun ?? false, budget, cursor);
     } finally {
       this.emitMetrics = true;
     }
   }
 
-  private async reconcileAll(dryRun: boolean): Promise<TargetResult[]> {
+  private async reconcilePages(dryRun: boolean, budget: RunBudget, cursor: ReconcileCursor | undefined): Promise<ReconcileProgress> {
     this.unlisted = new Set();
-    const listedPrimaries = await this.listPrimaries();
-    const replicaLists = await mapSettled(this.settings.targets, this.settings.targets.length, (t) => this.listManagedReplicas(t));
-    // Values are read only for secrets some reachable replica lacks: a replica whose AWSCURRENT
-    // version id is the replicator's copy of the primary's AWSCURRENT needs nothing.
-    const needed = listedPrimaries.filter((p) => !p.deleted && p.versionId !== undefined && this.settings.targets.some((target, i) => {
-      const listed = replicaLists[i];
-      return listed.status === 'fulfilled'
-        && !this.versionIds.isCopyOf(listed.value.get(p.name)?.currentVersionId, p.arn, p.versionId!, target);
-    }));
-    const primaries = await this.withValues(listedPrimaries, needed);
-
-    const work: Array<{ primary: PrimarySecret; target: ReplicaTargetConfig; replicas: Map<string, ReplicaState> }> = [];
     const results: TargetResult[] = [];
-    this.settings.targets.forEach((target, i) => {
-      const listed = replicaLists[i];
-      if (listed.status === 'rejected') {
-        // The whole target is unreachable: one failure per secret, so every one is counted.
-        this.unlisted.add(target.region);
-        for (const primary of primaries) results.push(this.failure(primary.name, target, listed.reason));
-        return;
+    let token = cursor?.pageToken;
+    let skip = cursor?.done ?? 0;
+    let expectedDigest = cursor?.pageDigest;
+    let describeReplicas = cursor?.describeReplicas ?? false;
+    const here = (): ReconcileCursor => ({
+      ...(token !== undefined ? { pageToken: token } : {}),
+      done: skip,
+      ...(expectedDigest ? { pageDigest: expectedDigest } : {}),
+      ...(describeReplicas ? { describeReplicas } : {}),
+    });
+    if (!budget.shouldStartMore()) return { results, next: here() };
+    const targets = this.settings.targets;
+    let replicaLists: Array<PromiseSettledResult<Map<string, ReplicaState>>> | undefined;
+    if (!describeReplicas) {
+      replicaLists = await this.listReplicasWithin(budget);
+      describeReplicas = replicaLists === undefined;
+    }
+    for (;;) {
+      if (!budget.shouldStartMore() && results.length > 0) return { results, next: here() };
+      const page = await this.listPrimaryPage(token);
+      const digest = pageDigest(page.primaries);
+      if (expectedDigest !== undefined && digest !== expectedDigest) {
+        logger.info('listing page changed since the last run stopped in it; working it from its start', { done: skip });
+        skip = 0;
       }
-      for (const primary of primaries) work.push({ primary, target, replicas: listed.value });
+      expectedDigest = undefined;
+      // (secret, target) pairs in listing order: secret by secret, target by target.
+      const pairs = page.primaries.flatMap((primary) => targets.map((target, t) => ({ primary, target, t })));
+      const remaining = pairs.slice(skip);
+      const pending = [...new Set(remaining.map((w) => w.primary))];
+      // Values are read only for secrets some reachable replica lacks: a replica whose AWSCURRENT
+      // version id is the replicator's copy of the primary's AWSCURRENT needs nothing. Without a
+      // listing of the replicas, every live secret's value is read (20 a call) and each pair
+      // describes its replica when it starts, so the cost follows the pairs worked.
+      const lacking = (p: PrimarySecret) => replicaLists === undefined || targets.some((target, i) => {
+        const listed = replicaLists[i];
+        return listed.status === 'fulfilled'
+          && !this.versionIds.isCopyOf(listed.value.get(p.name)?.currentVersionId, p.arn, p.versionId!, target);
+      });
+      const needed = pending.filter((p) => !p.deleted && p.versionId !== undefined && lacking(p));
+      const read = new Map<PrimarySecret, PrimarySecret>();
+      const withValues = await this.withValues(pending, needed);
+      pending.forEach((p, i) => read.set(p, withValues[i]));
+      // An invocation that got this far works at least one pair, so a chain always moves forward
+      // (the margin is kept for work in flight; one pair fits in it many times over).
+      let startedHere = 0;
+      const startMore = () => budget.shouldStartMore() || results.length + startedHere === 0;
+      const settled = await mapWhile(remaining, WRITE_CONCURRENCY * targets.length, startMore, async ({ primary, target, t }) => {
+        startedHere++;
+        let known: ReplicaState | undefined;
+        if (replicaLists === undefined) {
+          known = await this.describeReplica(target, primary.name, { deniedMeansAbsent: true });
+        } else {
+          const listed = replicaLists[t];
+          // The whole target is unreachable: one failure per secret, so every one is counted.
+          if (listed.status === 'rejected') throw listed.reason;
+          // A replica missing from the managed listing may still exist unmanaged: `apply` finds out on create.
+          known = listed.value.get(primary.name);
+        }
+        return this.apply(read.get(primary)!, target, known, dryRun);
+      });
+      settled.forEach((s, i) => results.push(s.status === 'fulfilled' ? s.value : this.failure(remaining[i].primary.name, remaining[i].target, s.reason)));
+      skip += settled.length;
+      if (skip < pairs.length) {
+        expectedDigest = digest;
+        return { results, next: here() };
+      }
+      skip = 0;
+      if (page.nextToken === undefined) return { results };
+      token = page.nextToken;
+    }
+  }
+
+  /**
+   * The managed replicas of every target, listed (ListSecrets, 100 a page) when that takes at most
+   * `MAX_LISTING_SHARE` of the invocation's working time; `undefined` when it would take longer (a
+   * selection of many thousands of secrets), and the run then describes each replica as it works it.
+   */
+  private async listReplicasWithin(budget: RunBudget): Promise<Array<PromiseSettledResult<Map<string, ReplicaState>>> | undefined> {
+    const remaining = budget.remainingMs();
+    const giveUpAt = Number.isFinite(remaining) ? remaining - (remaining - budget.marginMs) * MAX_LISTING_SHARE : Number.NEGATIVE_INFINITY;
+    const tooLong = () => budget.remainingMs() < giveUpAt;
+    const targets = this.settings.targets;
+    const lists = await mapSettled(targets, targets.length, (t) => this.listManagedReplicas(t, tooLong));
+    if (lists.some((l) => l.status === 'rejected' && l.reason instanceof ListingTooLong)) {
+      logger.info('listing the replicas takes too long for this selection; describing each one as it is worked instead');
+      return undefined;
+    }
+    lists.forEach((listed, i) => {
+      if (listed.status === 'rejected') this.unlisted.add(targets[i].region);
     });
-    const settled = await mapSettled(work, WRITE_CONCURRENCY * this.settings.targets.length, async ({ primary, target, replicas }) => {
-      const known = replicas.get(primary.name);
-      // A replica missing from the managed listing may still exist unmanaged: `apply` finds out on create.
-      return this.apply(primary, target, known, dryRun);
-    });
-    settled.forEach((s, i) => results.push(s.status === 'fulfilled' ? s.value : this.failure(work[i].primary.name, work[i].target, s.reason)));
-    return results;
+    return lists;
   }
 
   /**
@@ -619,32 +737,27 @@ export class SecretReplicator {
     }
   }
 
-  /** Lists the selection in the primary (metadata and AWSCURRENT version ids, no values). */
-  private async listPrimaries(): Promise<PrimarySecret[]> {
-    const client = this.primaryClient();
+  /** One ListSecrets page of the primary: the selected secrets on it (metadata and AWSCURRENT version ids, no values). */
+  private async listPrimaryPage(nextToken: string | undefined): Promise<{ primaries: PrimarySecret[]; nextToken?: string }> {
     const readAt = this.now();
-    const listed: SecretListEntry[] = [];
-    const filters = primaryListFilters(this.settings.selection);
-    let nextToken: string | undefined;
-    do {
-      const page = await client.send(new ListSecretsCommand({
-        MaxResults: LIST_SECRETS_PAGE_SIZE, NextToken: nextToken, IncludePlannedDeletion: true, Filters: filters,
-      }));
-      for (const entry of page.SecretList ?? []) {
-        if (entry.ARN === this.settings.provenanceKeySecretArn) continue;
-        if (isSelected(this.settings.selection, { name: entry.Name!, arn: entry.ARN!, tags: userTags(entry.Tags) })) listed.push(entry);
-      }
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return listed.map((entry) => ({
-      arn: entry.ARN!,
-      name: entry.Name!,
-      description: entry.Description,
-      tags: userTags(entry.Tags),
-      readAt,
-      deleted: Boolean(entry.DeletedDate),
-      ...(entry.DeletedDate ? {} : { versionId: currentVersion(entry.SecretVersionsToStages) }),
+    const page = await this.primaryClient().send(new ListSecretsCommand({
+      MaxResults: LIST_SECRETS_PAGE_SIZE, NextToken: nextToken, IncludePlannedDeletion: true, Filters: primaryListFilters(this.settings.selection),
     }));
+    const primaries: PrimarySecret[] = [];
+    for (const entry of page.SecretList ?? []) {
+      if (entry.ARN === this.settings.provenanceKeySecretArn) continue;
+      if (!isSelected(this.settings.selection, { name: entry.Name!, arn: entry.ARN!, tags: userTags(entry.Tags) })) continue;
+      primaries.push({
+        arn: entry.ARN!,
+        name: entry.Name!,
+        description: entry.Description,
+        tags: userTags(entry.Tags),
+        readAt,
+        deleted: Boolean(entry.DeletedDate),
+        ...(entry.DeletedDate ? {} : { versionId: currentVersion(entry.SecretVersionsToStages) }),
+      });
+    }
+    return { primaries, ...(page.NextToken ? { nextToken: page.NextToken } : {}) };
   }
 
   /**
@@ -672,8 +785,8 @@ export class SecretReplicator {
     });
   }
 
-  /** Replicas this deployment manages in a target, by name (one ListSecrets page per 100). */
-  private async listManagedReplicas(target: ReplicaTargetConfig): Promise<Map<string, ReplicaState>> {
+  /** Replicas this deployment manages in a target, by name (one ListSecrets page per 100); stops with `ListingTooLong` once `tooLong()`. */
+  private async listManagedReplicas(target: ReplicaTargetConfig, tooLong: () => boolean = () => false): Promise<Map<string, ReplicaState>> {
     const client = this.targetClient(target);
     const replicas = new Map<string, ReplicaState>();
     let nextToken: string | undefined;
@@ -695,6 +808,7 @@ export class SecretReplicator {
         });
       }
       nextToken = page.NextToken;
+      if (nextToken && tooLong()) throw new ListingTooLong();
     } while (nextToken);
     return replicas;
   }
@@ -730,6 +844,12 @@ export class SecretReplicator {
 
 /** The replicator's copy tag of a replica version id, written by earlier releases; read for migration only. */
 const LEGACY_REPLICA_VERSION_ID = LEGACY_PROVENANCE_TAGS.REPLICA_VERSION_ID;
+
+/** A short digest of the selected secrets on a listing page (names, in order): value-free. */
+function pageDigest(primaries: readonly PrimarySecret[]): string {
+  // 16 hex characters (64 bits): a changed page is told from the old one with certainty in practice.
+  return createHash('sha256').update(primaries.map((p) => p.name).join('\n')).digest('hex').slice(0, 16);
+}
 
 /** A primary that does not exist (any more): read as deleted. */
 function missingPrimary(secretId: string, readAt: Date): PrimarySecret {
