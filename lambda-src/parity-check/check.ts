@@ -1,4 +1,3 @@
-import { applyParameterOverrides } from './overrides';
 import type {
   ConfigMapScopeConfig, IgnoreRuleConfig, ParameterOverrideConfig, ParityCursor, ParityDifference, ParityResult, ReplicaTargetConfig, SelectionConfig,
 } from '../../src/parity-check/contract';
@@ -92,20 +91,9 @@ export class ParityChecker {
         reportExtraItems: false,
         now: this.now(),
       });
-      let drifts: Array<Omit<Drift, 'remediation'>> = comparison.drifts;
-      if (scope.kind === 'parameter') {
-        drifts = applyParameterOverrides(drifts, {
-          primary,
-          replica,
-          overrides: this.settings.parameterOverrides,
-          digest,
-          ignore: this.ignore,
-          deferred: new Set(comparison.deferrals.map((d) => d.name)),
-        });
-      }
       compared += comparison.compared;
       deferred.push(...comparison.deferrals.map((d) => `${d.kind} ${d.name}`));
-      differences.push(...drifts.map(toDifference));
+      differences.push(...comparison.drifts.map(toDifference));
     }
     const complete = next >= scopes.length;
     const blocking = differences.filter((d) => d.driftType !== 'SCAN_FAILED' || this.settings.failWhenUnreadable);
@@ -149,6 +137,8 @@ export class ParityChecker {
         digest,
         keepForRemediation: false,
         excludedNames: new Set(s.excludedParameters),
+        // The shared comparison expects each declared per-region value instead of the primary's.
+        overrides: s.parameterOverrides,
       }));
     }
     for (const config of s.configMapScopes) {

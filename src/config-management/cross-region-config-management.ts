@@ -315,8 +315,9 @@ export interface CrossRegionConfigManagementProps extends HandlerOptions {
   readonly pipeline?: MultiRegionPipeline;
 
   /**
-   * Whether to create a config parity check of what the drift detector compares (or the replicated
-   * secrets): `ConfigParity` per replica region, its alarm, a dashboard section, and a check to give
+   * Whether to create a config parity check of what the drift detector compares (without drift
+   * detection, the replicated secrets and parameters, with the parameters' declared per-region
+   * values): `ConfigParity` per replica region, its alarm, a dashboard section, and a check to give
    * a `MultiRegionPipeline` (`parityCheck`) or an ARC Region switch plan.
    *
    * @default false
@@ -401,7 +402,8 @@ export class CrossRegionConfigManagement extends Construct {
         if (props.configParity) {
           this.configParity = new ConfigParityCheck(this, 'ConfigParity', this.driftDetector
             ? { driftDetector: this.driftDetector }
-            : { replicator: this.replicator });
+            // Without drift detection, the replicated parameters (with their overrides) are checked too.
+            : { replicator: this.replicator, parameterReplicator: created.parameterReplicator });
         }
         this.parameterReplicator = created.parameterReplicator;
       }

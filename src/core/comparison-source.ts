@@ -1,6 +1,7 @@
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
 import { DriftIgnoreRule } from './ignore-rule';
+import { ParameterOverride } from './parameter-override';
 import { ReplicaKmsKey } from './replica-kms-key';
 import { ISecretReplicator } from './secret-replicator-ref';
 import { SecretSelection } from './secret-selection';
@@ -32,6 +33,12 @@ export interface IConfigComparisonSource extends IConstruct {
 
   /** SSM parameter paths compared recursively; may be empty. */
   readonly comparedParameterPaths: string[];
+
+  /**
+   * Declared per-region values of compared parameters: in its region, such a parameter is expected
+   * to hold the declared value instead of the primary's. May be empty.
+   */
+  readonly comparedParameterOverrides: ParameterOverride[];
 
   /** Names of parameters never compared (this library's settings parameters under the compared paths); may be empty. */
   readonly comparedExcludedParameters: string[];

@@ -329,6 +329,8 @@ interface DetectorSettings {
   readonly sourceEncryptionKeys: kms.IKey[];
   readonly parameterPaths: string[];
   readonly parameterOverrides: ParameterOverrideConfig[];
+  /** The declarations behind `parameterOverrides`: `parameterOverrides`, or the linked replicator's under the compared paths. */
+  readonly parameterOverrideDeclarations: ParameterOverride[];
   /** Ignore rules the detector adds: the linked parameter replicator's excluded paths. */
   readonly linkedIgnoreRules: DriftIgnoreRule[];
   readonly parameterReplicator?: IParameterReplicator;
@@ -398,13 +400,16 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
   /** Customer managed keys of the primary secrets: `sourceEncryptionKeys`, or the replicator's. */
   public readonly comparedSourceEncryptionKeys: kms.IKey[];
 
-  /** SSM parameter paths compared (`parameterPaths`). */
+  /** SSM parameter paths compared: `parameterPaths`, or the parameter replicator's. */
   public readonly comparedParameterPaths: string[];
 
-  /** Expected differences (`ignoreRules`). */
+  /** Declared per-region parameter values expected: `parameterOverrides`, or the parameter replicator's under the compared paths. */
+  public readonly comparedParameterOverrides: ParameterOverride[];
+
+  /** Expected differences: `ignoreRules`, and the parameter replicator's excluded paths when its paths are compared. */
   public readonly comparedIgnoreRules: DriftIgnoreRule[];
 
-  /** Parameters never compared: this detector's and the replicator's settings parameters. */
+  /** Parameters never compared: this detector's and the replicators' settings parameters. */
   public readonly comparedExcludedParameters: string[];
 
   /**
@@ -524,9 +529,11 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
       this.comparedReplicaKmsKeys = [...settings.kmsByRegion.values()];
       this.comparedSourceEncryptionKeys = [...settings.sourceEncryptionKeys];
       this.comparedParameterPaths = [...settings.parameterPaths];
-      this.comparedIgnoreRules = [...(props.ignoreRules ?? [])];
+      this.comparedParameterOverrides = [...settings.parameterOverrideDeclarations];
+      this.comparedIgnoreRules = [...(props.ignoreRules ?? []), ...settings.linkedIgnoreRules];
       this.comparedReplicator = replicator;
-      this.comparedExcludedParameters = excludedParameters(settings.configParameterName, replicator?.configParameter) ?? [];
+      this.comparedExcludedParameters = excludedParameters(
+        settings.configParameterName, replicator?.configParameter, settings.parameterReplicator?.configParameter) ?? [];
       const selection = secrets ? new BoundSelection(secrets, Stack.of(this)) : undefined;
       const clusterRegions = settings.scopes.flatMap((s) => s.replicaClusters.map((c) => c.region));
       this.replicaRegions = [...new Set([...settings.replicaRegions, ...clusterRegions])];
@@ -641,8 +648,8 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
     }
     validateParameterPaths(parameterPaths);
     const compared = (name: string) => parameterPaths.some((path) => isUnder(name, path));
-    const parameterOverrides = this.validateParameterOverrides(
-      props.parameterOverrides ?? linked?.overrides.filter((o) => compared(o.parameterName)), parameterPaths, replicaRegions);
+    const parameterOverrideDeclarations = props.parameterOverrides ?? linked?.overrides.filter((o) => compared(o.parameterName)) ?? [];
+    const parameterOverrides = this.validateParameterOverrides(parameterOverrideDeclarations, parameterPaths, replicaRegions);
     const linkedIgnoreRules = linked && props.parameterPaths === undefined
       ? linked.excludedParameterPaths.map((path) => DriftIgnoreRule.parameters(`${path}/**`)) : [];
     const kmsByRegion = validateReplicaKmsKeys(replicaKmsKeys, replicaRegions);
@@ -678,6 +685,7 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
       sourceEncryptionKeys,
       parameterPaths,
       parameterOverrides,
+      parameterOverrideDeclarations,
       linkedIgnoreRules,
       parameterReplicator,
       configMaps,

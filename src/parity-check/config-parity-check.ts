@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { ConfigMapScopeConfig, ParityEnv, ParityMetric, ReplicaTargetConfig, TARGET_REGION_DIMENSION } from './contract';
+import { ConfigMapScopeConfig, ParameterOverrideConfig, ParityEnv, ParityMetric, ReplicaTargetConfig, TARGET_REGION_DIMENSION } from './contract';
 import { parityCheckDashboardWidgets } from './dashboard';
 import { ParityCheckFunction } from './parity-check-function';
 import { addHandlerAlarms, AlarmSet } from '../core/alarms';
@@ -22,6 +22,7 @@ import { bindKubernetesCluster, KubernetesAccessLevel } from '../core/kubernetes
 import { KubernetesCluster } from '../core/kubernetes-cluster';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../core/nag';
 import { bindParameterOverrides, ParameterOverride } from '../core/parameter-override';
+import { IParameterReplicator } from '../core/parameter-replicator-ref';
 import { IConfigParityGate } from '../core/parity-gate';
 import { ReplicaKmsKey } from '../core/replica-kms-key';
 import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../core/replica-kms-keys';
@@ -88,7 +89,8 @@ export interface ConfigMapParityScope {
 export interface ConfigParityCheckProps extends HandlerOptions {
   /**
    * A drift detector (or another comparison) whose secrets, regions, replica KMS keys, source keys,
-   * parameter paths, ignore rules and replicator the check takes; the props below override each.
+   * parameter paths, parameter overrides, ignore rules and replicator the check takes; the props
+   * below override each.
    * Its ConfigMap scopes are not taken: give `configMaps`.
    *
    * @default - no drift detector: give what to compare here
@@ -103,8 +105,18 @@ export interface ConfigParityCheckProps extends HandlerOptions {
   readonly replicator?: ISecretReplicator;
 
   /**
+   * A parameter replicator whose parameters must agree: the check compares its paths (unless
+   * `parameterPaths` or the drift detector gives them), expects its overrides (unless
+   * `parameterOverrides` is given) and skips its excluded paths and its settings parameter. Its
+   * replica regions are checked when neither `regions`, the drift detector nor `replicator` gives them.
+   *
+   * @default - no parameter replicator: give `parameterPaths` to compare parameters
+   */
+  readonly parameterReplicator?: IParameterReplicator;
+
+  /**
    * Regions the check can be asked about; each is compared with the primary (this stack's region)
-   * alone. Required without `replicator`.
+   * alone. Required without `replicator` or `parameterReplicator`.
    *
    * @default - the replicator's replica regions
    */
@@ -128,7 +140,7 @@ export interface ConfigParityCheckProps extends HandlerOptions {
   /**
    * SSM parameter paths that must agree, each recursively. Paths must not overlap.
    *
-   * @default - parameters are not compared
+   * @default - the drift detector's, or the parameter replicator's; otherwise parameters are not compared
    */
   readonly parameterPaths?: string[];
 
@@ -136,7 +148,7 @@ export interface ConfigParityCheckProps extends HandlerOptions {
    * Declared per-region values: in its region, such a parameter must hold the declared value
    * instead of the primary's (a replica holding the primary's value disagrees).
    *
-   * @default - every parameter must hold the primary's value
+   * @default - the drift detector's, or the parameter replicator's (those under the compared paths, in the checked regions); otherwise every parameter must hold the primary's value
    */
   readonly parameterOverrides?: ParameterOverride[];
 
@@ -493,9 +505,17 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
     }
     const replicator = props.replicator ?? detector?.comparedReplicator;
     if (replicator && Stack.of(replicator).region !== primary) fail('replicator', `must be in the check's region ${primary}`, Stack.of(replicator).region);
-    const regions = props.regions ?? (detector?.comparedRegions.length ? detector.comparedRegions : undefined) ?? replicator?.replicaRegions;
+    const parameterReplicator = props.parameterReplicator;
+    if (parameterReplicator && Stack.of(parameterReplicator).region !== primary) {
+      fail('parameterReplicator', `must be in the check's region ${primary}`, Stack.of(parameterReplicator).region);
+    }
+    const regions = props.regions ?? (detector?.comparedRegions.length ? detector.comparedRegions : undefined) ?? replicator?.replicaRegions
+      ?? parameterReplicator?.replicaRegions;
     const secrets = props.secrets ?? detector?.comparedSecrets ?? replicator?.secrets;
-    const parameterPaths = props.parameterPaths ?? detector?.comparedParameterPaths ?? [];
+    // A replicator of every parameter ("/") leaves the paths to check to parameterPaths (as the drift detector's link does).
+    const linked = parameterReplicator && !parameterReplicator.parameterPaths.includes('/') ? parameterReplicator : undefined;
+    const detectorPaths = detector?.comparedParameterPaths.length ? detector.comparedParameterPaths : undefined;
+    const parameterPaths = props.parameterPaths ?? detectorPaths ?? linked?.parameterPaths ?? [];
     const configMaps = props.configMaps ?? [];
     if (regions === undefined && (secrets !== undefined || parameterPaths.length > 0)) {
       fail('regions', 'must be set when no replicator is given and secrets or parameterPaths are compared', regions);
@@ -520,7 +540,9 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
     if (props.parameterOverrides?.length && parameterPaths.length === 0) {
       fail('parameterOverrides', 'need parameterPaths: only parameters under them are compared', props.parameterOverrides.map((o) => o.parameterName));
     }
-    const overrides = bindParameterOverrides('parameterOverrides', props.parameterOverrides, regions ?? []);
+    const overrides = props.parameterOverrides
+      ? bindParameterOverrides('parameterOverrides', props.parameterOverrides, regions ?? [])
+      : inheritedOverrides(detectorPaths ? detector : undefined, linked, parameterPaths, regions ?? []);
     for (const o of overrides) {
       if (!parameterPaths.some((p) => Token.isUnresolved(p) || o.name.startsWith(`${p}/`))) {
         fail('parameterOverrides', `must name parameters under parameterPaths ${JSON.stringify(parameterPaths)}`, o.name);
@@ -528,7 +550,10 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
     }
     for (const [i, scope] of configMaps.entries()) validateConfigMapScope(`configMaps[${i}]`, scope, primary);
     const checked = [...(regions ?? []), ...configMaps.flatMap((c) => c.replicaClusters.map((r) => r.region))];
-    const ignoreRules = props.ignoreRules ?? detector?.comparedIgnoreRules ?? [];
+    // The parameter replicator's excluded paths are skipped when its paths are the ones checked.
+    const linkedIgnoreRules = linked && props.parameterPaths === undefined && detectorPaths === undefined
+      ? linked.excludedParameterPaths.map((path) => DriftIgnoreRule.parameters(`${path}/**`)) : [];
+    const ignoreRules = [...(props.ignoreRules ?? detector?.comparedIgnoreRules ?? []), ...linkedIgnoreRules];
     ignoreRules.forEach((rule, i) => {
       const unknown = (rule._config.regions ?? []).filter((r) => !Token.isUnresolved(r) && !checked.includes(r));
       if (unknown.length > 0) fail(`ignoreRules[${i}] replicaRegions`, `must be checked regions ${JSON.stringify([...new Set(checked)])}`, unknown);
@@ -562,6 +587,7 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
       excludedParameters: [...new Set([
         ...(detector?.comparedExcludedParameters ?? []),
         ...(replicator?.configParameter ? [replicator.configParameter.parameterName] : []),
+        ...(parameterReplicator?.configParameter ? [parameterReplicator.configParameter.parameterName] : []),
       ])],
     };
   }
@@ -681,6 +707,22 @@ function validateConfigMapScope(prop: string, s: ConfigMapParityScope, primary: 
       validatePattern(`${prop}.names`, name, DNS_SUBDOMAIN_PATTERN, 'must be DNS-1123 subdomains: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit');
     }
   }
+}
+
+/**
+ * The overrides a check inherits, in the handler's shape: the drift detector's (when its paths are
+ * the ones checked), else the parameter replicator's. Each is bound against the regions of the
+ * construct that declares it, then kept for the checked regions and the parameters under the checked
+ * paths only (a check may narrow `regions` or `parameterPaths`).
+ */
+function inheritedOverrides(
+  detector: IConfigComparisonSource | undefined, linked: IParameterReplicator | undefined, parameterPaths: string[], regions: string[],
+): ParameterOverrideConfig[] {
+  const [declared, declaredRegions] = detector?.comparedParameterOverrides.length
+    ? [detector.comparedParameterOverrides, detector.comparedRegions]
+    : [linked?.overrides ?? [], linked?.replicaRegions ?? []];
+  return bindParameterOverrides('parameterOverrides', declared, declaredRegions)
+    .filter((o) => regions.includes(o.region) && parameterPaths.some((p) => Token.isUnresolved(p) || o.name.startsWith(`${p}/`)));
 }
 
 /** The parity alarm's period: the schedule's rate, within CloudWatch's bounds; 15 minutes for cron schedules. */

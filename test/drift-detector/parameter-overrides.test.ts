@@ -119,3 +119,26 @@ describe('parameterReplicator', () => {
       .toThrow(at('Us/Detector', 'parameterReplicator must be in the detector\'s region us-east-1, but got "eu-west-1"'));
   });
 });
+
+describe('what a parity check given the detector sees (IConfigComparisonSource)', () => {
+  test('the linked replicator\'s overrides, excluded paths (as ignore rules) and settings parameter', () => {
+    const stack = newStack();
+    const replicator = new CrossRegionParameterReplicator(stack, 'Parameters', {
+      parameters: ParameterSelection.fromPaths(['/app/prod'], { excludedPaths: ['/app/prod/local'] }),
+      replicaRegions: ['eu-west-1', 'ap-southeast-2'],
+      overrides: [ParameterOverride.template('/app/prod/endpoint', 'https://{region}.example.com')],
+      parameterPrefix: '/app/settings',
+    });
+    const detector = new ConfigDriftDetector(stack, 'Detector', { parameterReplicator: replicator });
+    expect(detector.comparedParameterPaths).toEqual(['/app/prod']);
+    expect(detector.comparedParameterOverrides).toEqual(replicator.overrides);
+    expect(detector.comparedIgnoreRules.map((r) => r._config)).toEqual([{ kind: 'parameter', namePattern: '/app/prod/local/**' }]);
+    expect(detector.comparedExcludedParameters).toEqual([replicator.configParameter!.parameterName]);
+  });
+
+  test('parameterOverrides given to the detector, and none without them', () => {
+    const own = [ParameterOverride.forRegion('/app/prod/ami', 'eu-west-1', 'ami-0123456789abcdef0')];
+    expect(synth({ parameterOverrides: own }).detector.comparedParameterOverrides).toEqual(own);
+    expect(synth({}).detector.comparedParameterOverrides).toEqual([]);
+  });
+});

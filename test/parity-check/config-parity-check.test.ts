@@ -3,8 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import {
-  ConfigDriftDetector, ConfigParityCheck, ConfigParityCheckProps, CrossRegionConfigDashboard, CrossRegionSecretReplicator, DeploymentStrategy,
-  DriftIgnoreRule, KubernetesCluster, MultiRegionPipeline, ParameterOverride, SecretSelection,
+  ConfigDriftDetector, ConfigParityCheck, ConfigParityCheckProps, CrossRegionConfigDashboard, CrossRegionParameterReplicator,
+  CrossRegionSecretReplicator, DeploymentStrategy, DriftIgnoreRule, KubernetesCluster, MultiRegionPipeline, ParameterOverride, ParameterSelection,
+  SecretSelection,
 } from '../../src';
 import { ParityEnv } from '../../src/parity-check/contract';
 import { at } from '../core/messages';
@@ -131,6 +132,91 @@ describe('defaults', () => {
 
   test('regionSwitchStepName names the step whose region the handler checks', () => {
     expect(ConfigParityCheck.regionSwitchStepName('eu-west-1')).toBe('ConfigParity-eu-west-1');
+  });
+});
+
+describe('parameter replicator and declared per-region values', () => {
+  const parameterReplicator = (stack: Stack, paths = ['/app/prod']) => new CrossRegionParameterReplicator(stack, 'Parameters', {
+    parameters: ParameterSelection.fromPaths(paths, paths.includes('/') ? {} : { excludedPaths: ['/app/prod/local'] }),
+    replicaRegions: ['eu-west-1', 'ap-southeast-2'],
+    overrides: [
+      ParameterOverride.template('/app/prod/endpoint', 'https://{region}.example.com'),
+      ParameterOverride.forRegion('/app/prod/ami', 'ap-southeast-2', 'ami-0123456789abcdef0'),
+    ],
+    parameterPrefix: '/app/settings',
+  });
+  const ENDPOINTS = [
+    { name: '/app/prod/endpoint', region: 'eu-west-1', value: 'https://eu-west-1.example.com' },
+    { name: '/app/prod/endpoint', region: 'ap-southeast-2', value: 'https://ap-southeast-2.example.com' },
+  ];
+  const AMI = { name: '/app/prod/ami', region: 'ap-southeast-2', value: 'ami-0123456789abcdef0' };
+
+  test('checks a parameter replicator\'s paths and regions, expects its overrides and skips its excluded paths and settings parameter', () => {
+    const stack = newStack();
+    const replicator = parameterReplicator(stack);
+    const check = new ConfigParityCheck(stack, 'Parity', { parameterReplicator: replicator });
+    expect(check.checkedRegions).toEqual(['eu-west-1', 'ap-southeast-2']);
+    const env = envOf(Template.fromStack(stack));
+    expect(env[ParityEnv.PARAMETER_PATHS]).toBe('["/app/prod"]');
+    expect(JSON.parse(env[ParityEnv.PARAMETER_OVERRIDES])).toEqual([...ENDPOINTS, AMI]);
+    expect(JSON.parse(env[ParityEnv.IGNORE_RULES])).toEqual([{ kind: 'parameter', namePattern: '/app/prod/local/**' }]);
+    expect(stack.resolve(env[ParityEnv.EXCLUDED_PARAMETERS])).toEqual(stack.resolve(JSON.stringify([replicator.configParameter!.parameterName])));
+    // The role reads the replicated paths in the primary and both replica regions.
+    const resources = JSON.stringify(statementsOf(stack, check).filter((st) => [st.Action].flat().includes('ssm:GetParametersByPath')));
+    for (const region of ['us-east-1', 'eu-west-1', 'ap-southeast-2']) expect(resources).toContain(`:ssm:${region}:`);
+  });
+
+  test('narrowed regions and paths keep the overrides of the checked regions and parameters only', () => {
+    const stack = newStack();
+    const check = new ConfigParityCheck(stack, 'Parity', { parameterReplicator: parameterReplicator(stack), regions: ['eu-west-1'] });
+    expect(check.checkedRegions).toEqual(['eu-west-1']);
+    expect(JSON.parse(envOf(Template.fromStack(stack))[ParityEnv.PARAMETER_OVERRIDES])).toEqual([ENDPOINTS[0]]);
+    const other = newStack();
+    new ConfigParityCheck(other, 'Parity', { parameterReplicator: parameterReplicator(other), parameterPaths: ['/app/prod/db'] });
+    const env = envOf(Template.fromStack(other));
+    expect(env[ParityEnv.PARAMETER_PATHS]).toBe('["/app/prod/db"]');
+    expect(env).not.toHaveProperty(ParityEnv.PARAMETER_OVERRIDES);
+    expect(env).not.toHaveProperty(ParityEnv.IGNORE_RULES);
+  });
+
+  test('parameterOverrides given to the check win over the replicator\'s', () => {
+    const stack = newStack();
+    new ConfigParityCheck(stack, 'Parity', { parameterReplicator: parameterReplicator(stack), parameterOverrides: [] });
+    expect(envOf(Template.fromStack(stack))).not.toHaveProperty(ParityEnv.PARAMETER_OVERRIDES);
+  });
+
+  test('a replicator of every parameter ("/") leaves the paths to parameterPaths', () => {
+    const stack = newStack();
+    expect(() => new ConfigParityCheck(stack, 'Parity', { parameterReplicator: parameterReplicator(stack, ['/']) })).toThrow(at('TestStack/Parity',
+      'secrets or parameterPaths, configMaps or replicator must give the check something to compare, but got undefined'));
+  });
+
+  test('inherits the overrides a drift detector expects, declared or from its own parameter replicator link', () => {
+    const stack = newStack();
+    const declared = new ConfigDriftDetector(stack, 'Declared', {
+      replicaRegions: ['eu-west-1', 'ap-southeast-2'],
+      parameterPaths: ['/app/prod'],
+      parameterOverrides: [ParameterOverride.template('/app/prod/endpoint', 'https://{region}.example.com')],
+    });
+    new ConfigParityCheck(stack, 'Parity', { driftDetector: declared });
+    expect(JSON.parse(envOf(Template.fromStack(stack))[ParityEnv.PARAMETER_OVERRIDES])).toEqual(ENDPOINTS);
+
+    const other = newStack();
+    const linked = new ConfigDriftDetector(other, 'Linked', { parameterReplicator: parameterReplicator(other) });
+    new ConfigParityCheck(other, 'Parity', { driftDetector: linked, regions: ['ap-southeast-2'] });
+    const env = envOf(Template.fromStack(other));
+    expect(JSON.parse(env[ParityEnv.PARAMETER_OVERRIDES])).toEqual([ENDPOINTS[1], AMI]);
+    expect(JSON.parse(env[ParityEnv.IGNORE_RULES])).toEqual([{ kind: 'parameter', namePattern: '/app/prod/local/**' }]);
+    expect(JSON.stringify(other.resolve(env[ParityEnv.EXCLUDED_PARAMETERS]))).toContain('Parameters');
+  });
+
+  test('fails if the parameter replicator is in another region', () => {
+    const app = new App();
+    const replicator = new CrossRegionParameterReplicator(new Stack(app, 'Eu', { env: { region: 'eu-west-1' } }), 'Parameters', {
+      parameters: ParameterSelection.fromPaths(['/app']), replicaRegions: ['us-east-1'],
+    });
+    expect(() => new ConfigParityCheck(new Stack(app, 'Us', { env: { region: 'us-east-1' } }), 'Parity', { parameterReplicator: replicator }))
+      .toThrow(at('Us/Parity', 'parameterReplicator must be in the check\'s region us-east-1, but got "eu-west-1"'));
   });
 });
 

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CrossRegionConfigManagement, CrossRegionConfigManagementProps } from '../../src';
+import { CrossRegionConfigManagement, CrossRegionConfigManagementProps, ParameterOverride } from '../../src';
 import { ParityEnv } from '../../src/parity-check/contract';
 
 function build(overrides: Partial<CrossRegionConfigManagementProps> = {}) {
@@ -45,5 +45,43 @@ describe('CrossRegionConfigManagement configParity', () => {
   test('without drift detection it checks the replicated secrets', () => {
     const { management } = build({ configParity: true, driftDetection: { enabled: false } });
     expect(management.configParity!.checkedRegions).toEqual(['eu-west-1', 'ap-southeast-2']);
+  });
+
+  describe('with parameterReplication', () => {
+    const parameterReplication = {
+      overrides: [
+        ParameterOverride.template('/genai-demo/production/app/endpoint', 'https://api.{region}.example.com'),
+        ParameterOverride.forRegion('/genai-demo/production/app/ami', 'ap-southeast-2', 'ami-0123456789abcdef0'),
+      ],
+    };
+    const DECLARED = [
+      { name: '/genai-demo/production/app/endpoint', region: 'eu-west-1', value: 'https://api.eu-west-1.example.com' },
+      { name: '/genai-demo/production/app/endpoint', region: 'ap-southeast-2', value: 'https://api.ap-southeast-2.example.com' },
+      { name: '/genai-demo/production/app/ami', region: 'ap-southeast-2', value: 'ami-0123456789abcdef0' },
+    ];
+    const parityEnv = (template: Template): Record<string, any> => {
+      const [fn] = Object.values(template.findResources('AWS::Lambda::Function'))
+        .filter((f: any) => f.Properties.Environment?.Variables?.[ParityEnv.TARGETS]) as any[];
+      return fn.Properties.Environment.Variables;
+    };
+
+    test('the check sees the replicated parameter paths and expects their declared per-region values (through the drift detector)', () => {
+      const { template } = build({ configParity: true, parameterReplication });
+      const env = parityEnv(template);
+      expect(JSON.parse(env[ParityEnv.PARAMETER_PATHS])).toEqual(['/genai-demo/production']);
+      expect(JSON.parse(env[ParityEnv.PARAMETER_OVERRIDES])).toEqual(DECLARED);
+      // The settings documents exist in the primary region only: never compared.
+      expect(JSON.parse(env[ParityEnv.IGNORE_RULES])).toContainEqual({ kind: 'parameter', namePattern: '/genai-demo/production/global/secrets/**' });
+    });
+
+    test('without drift detection the check takes the parameter replicator\'s paths, overrides and excluded paths itself', () => {
+      const { template, management } = build({ configParity: true, parameterReplication, driftDetection: { enabled: false } });
+      const env = parityEnv(template);
+      expect(JSON.parse(env[ParityEnv.PARAMETER_PATHS])).toEqual(['/genai-demo/production']);
+      expect(JSON.parse(env[ParityEnv.PARAMETER_OVERRIDES])).toEqual(DECLARED);
+      expect(JSON.parse(env[ParityEnv.IGNORE_RULES])).toEqual([{ kind: 'parameter', namePattern: '/genai-demo/production/global/secrets/**' }]);
+      expect(env[ParityEnv.SECRET_SELECTION]).toBeDefined();
+      expect(management.configParity!.checkedRegions).toEqual(['eu-west-1', 'ap-southeast-2']);
+    });
   });
 });
