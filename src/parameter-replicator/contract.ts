@@ -212,8 +212,11 @@ export const DEFAULT_RECONCILE_INTERVAL_HOURS = 6;
  * (DescribeParameters, which would, is not used: metadata is read with GetParameterHistory).
  */
 export const ParameterReplicatorActions = {
-  /** On the selected parameters in the primary region. */
-  PRIMARY_READ: ['ssm:GetParametersByPath', 'ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:ListTagsForResource'],
+  /**
+   * On the selected parameters in the primary region. `ssm:GetParameters` (which IAM authorizes
+   * apart from GetParameter) reads the primaries of the parameters just written again, 10 a call.
+   */
+  PRIMARY_READ: ['ssm:GetParametersByPath', 'ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:ListTagsForResource', 'ssm:GetParameters'],
   /** On the selected parameters' replicas in each replica region (through the target's role when set). */
   REPLICA_READ: ['ssm:GetParametersByPath', 'ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:ListTagsForResource'],
   /** On the replicas: value and metadata writes, provenance and mirrored tags. */

@@ -57,12 +57,6 @@ const CONFIG_DOCUMENT_NAME = 'global/secrets/parameter-replication-config';
 const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
 
 /**
- * Reads of the primaries: the contract's, and `ssm:GetParameters`, which the handler sends to read
- * the parameters it just wrote again (10 a call) and which IAM authorizes separately from GetParameter.
- */
-const PRIMARY_READ_ACTIONS = [...new Set<string>([...ParameterReplicatorActions.PRIMARY_READ, 'ssm:GetParameters'])];
-
-/**
  * A replica in another AWS account, written through a role the handler assumes.
  */
 export interface CrossAccountParameterReplica {
@@ -719,7 +713,7 @@ export class CrossRegionParameterReplicator extends Construct implements IParame
       + `below ${paths.join(', ')} (parameter/<path>/*, and the path itself for GetParametersByPath).`;
 
     addStatement(new iam.PolicyStatement({
-      actions: PRIMARY_READ_ACTIONS,
+      actions: [...ParameterReplicatorActions.PRIMARY_READ],
       resources: paths.flatMap((path) => this.parameterArns(primary, path)),
     }), pathReason(primary, 'reads'));
     this.provenanceKey.grantRead(this.role);

@@ -67,7 +67,9 @@ async function verdicts(label: string, propagateDeletions: boolean, allowed: (k:
   expect(negatives.length).toBeGreaterThan(10);
 }
 
-const selectedReads = (region: string) => ParameterReplicatorActions.PRIMARY_READ.flatMap((action) => [
+/** Reads the handler makes in `region`: of the primaries there (including the GetParameters re-read after a write), or of the replicas. */
+const readsIn = (region: string) => (region === PRIMARY ? ParameterReplicatorActions.PRIMARY_READ : ParameterReplicatorActions.REPLICA_READ);
+const selectedReads = (region: string) => readsIn(region).flatMap((action) => [
   scenario(`${action} on a selected parameter in ${region}`, action, parameter(region, '/app/prod/db/endpoint'), region),
   scenario(`${action} on the second path in ${region}`, action, parameter(region, '/shared/flag'), region),
 ]);
@@ -76,7 +78,6 @@ test('the role can replicate a selected parameter and cannot touch one outside i
   await verdicts('parameter replicator', false, ({ sourceKeyArn: sourceKey, provenanceKeyArn }) => [
     ...selectedReads(PRIMARY),
     scenario('GetParametersByPath on the selected path itself', 'ssm:GetParametersByPath', parameter(PRIMARY, '/app/prod'), PRIMARY),
-    scenario('GetParameters (the re-read after a write) on a selected primary', 'ssm:GetParameters', parameter(PRIMARY, '/app/prod/db/endpoint'), PRIMARY),
     ...[EU, AP].flatMap((region) => [
       ...selectedReads(region),
       ...ParameterReplicatorActions.REPLICA_WRITE.map((action) =>
