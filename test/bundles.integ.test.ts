@@ -16,6 +16,8 @@ import { awsTestEnv, MotoServer, REPO_ROOT, startMotoServer } from './harness/mo
 import { SyncEnv } from '../src/configmap-syncer/contract';
 import { DriftEnv } from '../src/drift-detector/contract';
 import { PipelineEnv } from '../src/multi-region-pipeline/contract';
+import { ParameterReplicatorEnv } from '../src/parameter-replicator/contract';
+import { ParityEnv } from '../src/parity-check/contract';
 import { ReplicatorEnv } from '../src/secret-replicator/contract';
 
 const run = promisify(execFile);
@@ -40,13 +42,19 @@ beforeAll(async () => {
   keyArn = await world.create('us-east-1', 'smoke/provenance-key', world.newValue('hmac-key-material-0123456789abcdef0123456789'));
   await world.createBucket('us-east-1', 'smoke-reports');
   await world.putParameter('us-east-1', '/smoke/only-in-primary', world.newValue('smoke'));
+  // The parity check's own path: a parameter holding its declared value in eu-west-1, and one missing there.
+  await world.putParameter('us-east-1', '/smoke-parity/endpoint', 'https://api.us-east-1.example.com');
+  await world.putParameter('eu-west-1', '/smoke-parity/endpoint', 'https://api.eu-west-1.example.com');
+  await world.putParameter('us-east-1', '/smoke-parity/missing', world.newValue('smoke'));
 });
 
 afterAll(() => moto?.stop());
 
 test('the bundles exist and run on the Lambda runtime\'s Node major', () => {
   expect(process.versions.node.split('.')[0]).toBe('22');
-  for (const name of ['secret-replicator', 'drift-detector', 'configmap-syncer', 'multi-region-pipeline']) expect(fs.statSync(bundle(name)).size).toBeGreaterThan(100_000);
+  for (const name of ['secret-replicator', 'drift-detector', 'configmap-syncer', 'multi-region-pipeline', 'parameter-replicator', 'parity-check']) {
+    expect(fs.statSync(bundle(name)).size).toBeGreaterThan(100_000);
+  }
 });
 
 test('the ConfigMap syncer bundle, with the Kubernetes client in it, stays within 2.5 MB', () => {
@@ -60,6 +68,8 @@ test('the replicator bundle runs a dry-run reconcile', async () => {
     [ReplicatorEnv.REPLICA_TARGETS]: '[{"region":"eu-west-1"}]',
     [ReplicatorEnv.SELECTION]: '{"rules":[{"namePrefixes":["smoke/app/"]}]}',
     [ReplicatorEnv.PROVENANCE_KEY_SECRET_ARN]: keyArn,
+    // Names the replicator's run records since deadline-aware runs (the construct always sets it).
+    [ReplicatorEnv.SERVICE_NAME]: 'smoke-replicator',
   }, { action: 'test_sync' });
   expect(result).toMatchObject({ action: 'test_sync', secrets: 0, dryRun: true });
 });
@@ -89,6 +99,30 @@ test('the ConfigMap syncer bundle reads its source and reports an unreachable cl
     }]),
   }, { action: 'test_sync' });
   expect(result.targets).toEqual([expect.objectContaining({ cluster: 'nowhere', outcome: 'failed', errorName: 'ECONNREFUSED' })]);
+});
+
+test('the parameter replicator bundle runs a dry-run reconcile that would create the missing replica and writes nothing', async () => {
+  const result = await invoke(bundle('parameter-replicator'), {
+    [ParameterReplicatorEnv.PRIMARY_REGION]: 'us-east-1',
+    [ParameterReplicatorEnv.REPLICA_TARGETS]: '[{"region":"eu-west-1"}]',
+    [ParameterReplicatorEnv.SELECTION]: '{"paths":["/smoke"]}',
+    [ParameterReplicatorEnv.CONFLICT_POLICY]: 'PRIMARY_WINS',
+    [ParameterReplicatorEnv.PROVENANCE_KEY_SECRET_ARN]: keyArn,
+  }, { action: 'test_sync' });
+  expect(result).toMatchObject({ action: 'test_sync', dryRun: true, outcomes: { 'would-create': 1 } });
+  expect(await world.parameter('eu-west-1', '/smoke/only-in-primary')).toBeUndefined();
+});
+
+test('the parity check bundle honours a declared per-region value and blocks on the missing parameter by name', async () => {
+  const result = await invoke(bundle('parity-check'), {
+    [ParityEnv.PRIMARY_REGION]: 'us-east-1',
+    [ParityEnv.TARGETS]: '[{"region":"eu-west-1"}]',
+    [ParityEnv.PARAMETER_PATHS]: '["/smoke-parity"]',
+    [ParityEnv.PARAMETER_OVERRIDES]: JSON.stringify([{ name: '/smoke-parity/endpoint', region: 'eu-west-1', value: 'https://api.eu-west-1.example.com' }]),
+    [ParityEnv.GRACE_WINDOW_SECONDS]: '0',
+  }, { action: 'check', region: 'eu-west-1' });
+  expect(result).toMatchObject({ targetRegion: 'eu-west-1', verdict: 'FAIL', complete: true, compared: 2 });
+  expect(result.differences).toEqual([{ kind: 'parameter', name: '/smoke-parity/missing', driftType: 'MISSING_IN_REPLICA' }]);
 });
 
 /** PEM-shaped CA data: never used, since the connection is refused before any TLS handshake. */
