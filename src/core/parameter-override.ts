@@ -92,6 +92,26 @@ export class ParameterOverride {
     }
     return configs;
   }
+
+  /**
+   * The values this override declares for those of `regions` it applies to, for a construct that
+   * inherits the override from the one that declares it (and validated it against its own regions):
+   * a region the override names that is not among `regions` is left out, not an error (the
+   * declaring replicator may write regions the inheriting construct does not compare, such as a
+   * cross-account replica's).
+   *
+   * @internal
+   */
+  public _bindInherited(prop: string, regions: readonly string[]): ParameterOverrideConfig[] {
+    const configs: ParameterOverrideConfig[] = [];
+    for (const region of regions) {
+      const value = this.render(region);
+      if (value === undefined) continue;
+      validateValue(`${prop} (parameter ${this.parameterName}, region ${region})`, value);
+      configs.push({ name: this.parameterName, region, value });
+    }
+    return configs;
+  }
 }
 
 /**

@@ -649,7 +649,11 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
     validateParameterPaths(parameterPaths);
     const compared = (name: string) => parameterPaths.some((path) => isUnder(name, path));
     const parameterOverrideDeclarations = props.parameterOverrides ?? linked?.overrides.filter((o) => compared(o.parameterName)) ?? [];
-    const parameterOverrides = this.validateParameterOverrides(parameterOverrideDeclarations, parameterPaths, replicaRegions);
+    // The linked replicator validated its own overrides against every region it writes (cross-account
+    // replicas' included): only the values for the compared regions are expected here.
+    const parameterOverrides = props.parameterOverrides !== undefined
+      ? this.validateParameterOverrides(props.parameterOverrides, parameterPaths, replicaRegions)
+      : parameterOverrideDeclarations.flatMap((o) => o._bindInherited('parameterOverrides', replicaRegions));
     const linkedIgnoreRules = linked && props.parameterPaths === undefined
       ? linked.excludedParameterPaths.map((path) => DriftIgnoreRule.parameters(`${path}/**`)) : [];
     const kmsByRegion = validateReplicaKmsKeys(replicaKmsKeys, replicaRegions);

@@ -711,18 +711,16 @@ function validateConfigMapScope(prop: string, s: ConfigMapParityScope, primary: 
 
 /**
  * The overrides a check inherits, in the handler's shape: the drift detector's (when its paths are
- * the ones checked), else the parameter replicator's. Each is bound against the regions of the
- * construct that declares it, then kept for the checked regions and the parameters under the checked
- * paths only (a check may narrow `regions` or `parameterPaths`).
+ * the ones checked), else the parameter replicator's; for the checked regions and the parameters
+ * under the checked paths only (a check may narrow `regions` or `parameterPaths`, and a replicator
+ * may declare values for cross-account replicas' regions it does not list in `replicaRegions`).
  */
 function inheritedOverrides(
   detector: IConfigComparisonSource | undefined, linked: IParameterReplicator | undefined, parameterPaths: string[], regions: string[],
 ): ParameterOverrideConfig[] {
-  const [declared, declaredRegions] = detector?.comparedParameterOverrides.length
-    ? [detector.comparedParameterOverrides, detector.comparedRegions]
-    : [linked?.overrides ?? [], linked?.replicaRegions ?? []];
-  return bindParameterOverrides('parameterOverrides', declared, declaredRegions)
-    .filter((o) => regions.includes(o.region) && parameterPaths.some((p) => Token.isUnresolved(p) || o.name.startsWith(`${p}/`)));
+  const declared = detector?.comparedParameterOverrides.length ? detector.comparedParameterOverrides : linked?.overrides ?? [];
+  return declared.flatMap((o) => o._bindInherited('parameterOverrides', regions))
+    .filter((o) => parameterPaths.some((p) => Token.isUnresolved(p) || o.name.startsWith(`${p}/`)));
 }
 
 /** The parity alarm's period: the schedule's rate, within CloudWatch's bounds; 15 minutes for cron schedules. */

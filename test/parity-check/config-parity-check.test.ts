@@ -210,6 +210,30 @@ describe('parameter replicator and declared per-region values', () => {
     expect(JSON.stringify(other.resolve(env[ParityEnv.EXCLUDED_PARAMETERS]))).toContain('Parameters');
   });
 
+  test('a replicator\'s value for a cross-account replica\'s region is left out, not an error (the check and a linked detector)', () => {
+    const stack = newStack();
+    const replicator = new CrossRegionParameterReplicator(stack, 'Parameters', {
+      parameters: ParameterSelection.fromPaths(['/app/prod']),
+      replicaRegions: ['eu-west-1'],
+      crossAccountReplicas: [{ region: 'us-west-2', roleArn: 'arn:aws:iam::222233334444:role/parameter-replica-writer' }],
+      overrides: [
+        ParameterOverride.forRegion('/app/prod/ami', 'us-west-2', 'ami-0123456789abcdef0'),
+        ParameterOverride.template('/app/prod/endpoint', 'https://{region}.example.com'),
+      ],
+    });
+    const detector = new ConfigDriftDetector(stack, 'Detector', { parameterReplicator: replicator });
+    new ConfigParityCheck(stack, 'Parity', { parameterReplicator: replicator });
+    new ConfigParityCheck(stack, 'ParityFromDetector', { driftDetector: detector });
+    const euOnly = [{ name: '/app/prod/endpoint', region: 'eu-west-1', value: 'https://eu-west-1.example.com' }];
+    const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')) as any[];
+    const overridesOf = functions.map((f) => f.Properties.Environment.Variables.PARAMETER_OVERRIDES).filter((v) => v !== undefined);
+    // The replicator writes us-west-2's values too; the detector and both checks compare eu-west-1 only.
+    expect(overridesOf).toHaveLength(4);
+    const [writes, ...expects] = overridesOf.map((v) => JSON.parse(v)).sort((a, b) => b.length - a.length);
+    expect(writes).toContainEqual({ name: '/app/prod/ami', region: 'us-west-2', value: 'ami-0123456789abcdef0' });
+    expect(expects).toEqual([euOnly, euOnly, euOnly]);
+  });
+
   test('fails if the parameter replicator is in another region', () => {
     const app = new App();
     const replicator = new CrossRegionParameterReplicator(new Stack(app, 'Eu', { env: { region: 'eu-west-1' } }), 'Parameters', {
