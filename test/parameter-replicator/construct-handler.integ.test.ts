@@ -7,11 +7,12 @@
  * negatives show it allows nothing outside the selected paths.
  */
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CfnElement, App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { CfnElement, App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parameterEvent, ParametersWorld } from './world';
-import { ConflictPolicy, CrossRegionParameterReplicator, ParameterOverride, ParameterSelection } from '../../src';
+import { ConfigParityCheck, ConflictPolicy, CrossRegionParameterReplicator, ParameterOverride, ParameterSelection } from '../../src';
 import { ParameterReplicatorEnv as Env } from '../../src/parameter-replicator/contract';
+import { ParityEnv } from '../../src/parity-check/contract';
 import { FaultProxy, startFaultProxy } from '../harness/fault-proxy';
 import { evaluateRole, formatSummary, negative } from '../harness/iam-evaluation';
 import { IamRecorder, MOTO_ACCOUNT } from '../harness/iam-recorder';
@@ -32,11 +33,9 @@ const output = new OutputCapture();
 const savedEnv = { ...process.env };
 let createHandler: (env: NodeJS.ProcessEnv) => (event: unknown) => Promise<any>;
 
-/** The construct under test, its synthesized template and role, and the handler environment it synthesizes. */
-function synthesize() {
-  const app = new App();
-  const stack = new Stack(app, 'ConstructHandler', { env: { account: MOTO_ACCOUNT, region: PRIMARY } });
-  const replicator = new CrossRegionParameterReplicator(stack, 'Replicator', {
+/** The replicator under test, in `stack`. */
+function replicatorIn(stack: Stack): CrossRegionParameterReplicator {
+  return new CrossRegionParameterReplicator(stack, 'Replicator', {
     parameters: ParameterSelection.fromPaths(['/ch/app'], { excludedPaths: ['/ch/app/local'] }),
     replicaRegions: [EU, AP],
     overrides: [ParameterOverride.template('/ch/app/endpoint', 'https://api.{region}.example.com')],
@@ -45,6 +44,13 @@ function synthesize() {
     maxWritesPerSecond: 50,
     parameterPrefix: '/ch-settings/production',
   });
+}
+
+/** The construct under test, its synthesized template and role, and the handler environment it synthesizes. */
+function synthesize() {
+  const app = new App();
+  const stack = new Stack(app, 'ConstructHandler', { env: { account: MOTO_ACCOUNT, region: PRIMARY } });
+  const replicator = replicatorIn(stack);
   const template = Template.fromStack(stack).toJSON();
   const [fn] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')) as any[];
   const variables: Record<string, unknown> = fn.Properties.Environment.Variables;
@@ -148,6 +154,39 @@ test('every call the handler made is allowed by the synthesized role; calls outs
   for (const action of ['ssm:GetParametersByPath', 'ssm:GetParameters', 'ssm:PutParameter', 'ssm:AddTagsToResource', 'ssm:DeleteParameter', 'secretsmanager:GetSecretValue']) {
     expect({ action, seen: actions.has(action) }).toEqual({ action, seen: true });
   }
+});
+
+test('a parity check built from the replicator agrees with what it wrote: its override and excluded path are expected, a replica holding the primary\'s value is not', async () => {
+  // The same replicator in another app, with a ConfigParityCheck given it (what the check inherits is in its environment).
+  const stack = new Stack(new App(), 'Parity', { env: { account: MOTO_ACCOUNT, region: PRIMARY } });
+  const replicator = replicatorIn(stack);
+  new ConfigParityCheck(stack, 'Parity', { parameterReplicator: replicator, graceWindow: Duration.seconds(0) });
+  const [fn] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function', {
+    Properties: { Environment: { Variables: { [ParityEnv.TARGETS]: Match.anyValue() } } },
+  })) as any[];
+  const variables: Record<string, unknown> = fn.Properties.Environment.Variables;
+  // Every variable is a literal but the replicator's settings parameter name (a Ref), filled in as CloudFormation would.
+  expect(Object.keys(variables).filter((k) => typeof variables[k] !== 'string')).toEqual([ParityEnv.EXCLUDED_PARAMETERS]);
+  const parityEnv = {
+    ...process.env,
+    ...Object.fromEntries(Object.entries(variables).filter(([, v]) => typeof v === 'string')) as Record<string, string>,
+    [ParityEnv.EXCLUDED_PARAMETERS]: JSON.stringify([construct.environment[Env.CONFIG_PARAMETER_NAME]]),
+  };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const check = require('../../lambda-src/parity-check/handler').createHandler(parityEnv);
+
+  // After the reconcile above: every replica holds the primary's value or its declared one; /ch/app/local is primary-only.
+  for (const region of [EU, AP]) expect(await check({ action: 'check', region })).toMatchObject({ verdict: 'PASS', complete: true, differences: [] });
+
+  await world.put(EU, { Name: '/ch/app/endpoint', Value: 'https://api.us-east-1.example.com', Overwrite: true });
+  const eu = await check({ action: 'check', region: EU });
+  expect(eu).toMatchObject({ verdict: 'FAIL', differences: [{ kind: 'parameter', name: '/ch/app/endpoint', driftType: 'VALUE_MISMATCH' }] });
+  expect(await check({ action: 'check', region: AP })).toMatchObject({ verdict: 'PASS' });
+
+  // The replicator's reconcile writes the declared value back, and the region agrees again.
+  expect((await createHandler(handlerEnv())({ action: 'reconcile' })).failures).toEqual([]);
+  expect((await world.get(EU, '/ch/app/endpoint'))?.Value).toBe(`https://api.${EU}.example.com`);
+  expect(await check({ action: 'check', region: EU })).toMatchObject({ verdict: 'PASS', differences: [] });
 });
 
 test('no parameter value appears in any log line', () => {
