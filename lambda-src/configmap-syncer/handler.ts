@@ -1,9 +1,9 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { SyncError } from './errors';
 import { parseInvocation } from './events';
+import { runSyncPass, SyncCursor, SyncPassFields } from './pass';
 import { Rollout, RolloutSummary, WorkloadClients } from './rollout';
 import { readRolloutConfig, readWorkloadSelectors } from './rollout-settings';
-import { runSyncPass, SyncCursor, SyncPassFields } from './pass';
 import { ClusterClients, ConfigMapSyncer, SyncerSettings, SyncSummary } from './syncer';
 import type { RolloutConfig, SyncTargetConfig } from '../../src/configmap-syncer/contract';
 import { SyncEnv } from '../../src/configmap-syncer/contract';
@@ -140,7 +140,8 @@ function buildHandler(env: NodeJS.ProcessEnv, dependencies: SyncerDependencies):
   const kubernetes = dependencies.kubernetes ?? new KubernetesAccess(clients);
   const syncer = new ConfigMapSyncer(settings, clients, kubernetes);
   const invoker = dependencies.invoker ?? new LambdaSelfInvoker(settings.primaryRegion);
-  const lease = new RunLease(clients.get(SSMClient, { region: settings.primaryRegion }), leasePath(env[SyncEnv.SERVICE_NAME] || DEFAULT_SERVICE_NAME));
+  const ssm = clients.get(SSMClient, { region: settings.primaryRegion });
+  const lease = new RunLease(ssm, leasePath(env[SyncEnv.SERVICE_NAME] || DEFAULT_SERVICE_NAME));
   const budgetOf = (context: LambdaContext | undefined) => (context?.getRemainingTimeInMillis
     ? RunBudget.fromContext(context)
     : dependencies.budget?.() ?? RunBudget.unbounded());
@@ -157,7 +158,8 @@ function buildHandler(env: NodeJS.ProcessEnv, dependencies: SyncerDependencies):
       // A sync holds the run lease, stops in time and hands the rest over (pass.ts); a dry run does neither.
       const synced: SyncSummary & Partial<SyncPassFields> = invocation.action === 'test_sync'
         ? await syncer.sync(invocation)
-        : await runSyncPass({ syncer, lease, invoker, budget: budgetOf(context), targetCount: settings.targets.length }, invocation, readContinuation<SyncCursor>(event));
+        : await runSyncPass({ syncer, lease, invoker, budget: budgetOf(context), targetCount: settings.targets.length },
+          invocation, readContinuation<SyncCursor>(event));
       // The rollout follows the last invocation of a sync, when every target has its content.
       const rollsOut = rollout && !synced.skipped && !synced.partial;
       const summary: HandlerSummary = rollsOut

@@ -131,7 +131,11 @@ export async function runSyncPass(
       trigger,
       partial: !complete,
       pass: {
-        runId: pass.runId, hop: pass.hop, startedAt: new Date(pass.passStartedAt).toISOString(), complete, ...(handOverFailed ? { handOverFailed } : {}),
+        runId: pass.runId,
+        hop: pass.hop,
+        startedAt: new Date(pass.passStartedAt).toISOString(),
+        complete,
+        ...(handOverFailed ? { handOverFailed } : {}),
       },
     };
     if (!complete) logger.info('sync handed over', { hop: pass.hop, synced: summary.targets.length, nextTarget: next });

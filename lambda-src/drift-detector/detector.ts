@@ -127,7 +127,8 @@ export class DriftDetector {
     const fingerprint = scopesFingerprint(scopes);
     if (from > scopes.length) throw new Error(`the scan resumes at scope ${from}, but there are ${scopes.length}`);
     let started = 0;
-    const reads = await mapWhile(scopes.slice(from), SCOPE_CONCURRENCY, () => started++ === 0 || budget.shouldStartMore(), (scope) => this.readScope(scope));
+    const shouldStart = () => started++ === 0 || budget.shouldStartMore();
+    const reads = await mapWhile(scopes.slice(from), SCOPE_CONCURRENCY, shouldStart, (scope) => this.readScope(scope));
     const scopeReads = reads.map((r) => (r as PromiseFulfilledResult<ScopeRead>).value);
     const comparisonNow = this.now();
     const context = this.guidanceContext(scopeReads);

@@ -128,7 +128,8 @@ function buildHandler(env: NodeJS.ProcessEnv, runtime: DetectorRuntime): (event:
   const kubernetes = settings.configMapScopes.length > 0 ? new KubernetesAccess(clients) : undefined;
   const detector = new DriftDetector(settings, clients, kubernetes);
   const invoker = runtime.invoker ?? new LambdaSelfInvoker(settings.primaryRegion);
-  const lease = new RunLease(clients.get(SSMClient, { region: settings.primaryRegion }), leasePath(env[DriftEnv.SERVICE_NAME] || DEFAULT_SERVICE_NAME));
+  const ssm = clients.get(SSMClient, { region: settings.primaryRegion });
+  const lease = new RunLease(ssm, leasePath(env[DriftEnv.SERVICE_NAME] || DEFAULT_SERVICE_NAME));
   const readOnly = settings.remediationMode !== 'APPLY';
   const parts = new S3ScanPartStore(clients, settings.primaryRegion, settings.reportBucket, settings.reportPrefix);
   return async (event: unknown, context?: RemainingTime) => {

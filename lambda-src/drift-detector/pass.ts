@@ -55,7 +55,9 @@ export interface ScanPartStore {
  * value-free like the report (names, digest-free drift descriptions, counts).
  */
 export class S3ScanPartStore implements ScanPartStore {
-  constructor(private readonly clients: ClientCache, private readonly region: string, private readonly bucket: string, private readonly prefix: string) {}
+  constructor(
+    private readonly clients: ClientCache, private readonly region: string, private readonly bucket: string, private readonly prefix: string,
+  ) {}
 
   key(scanId: string, hop: number): string {
     return `${this.prefix}parts/${scanId}/${String(hop).padStart(3, '0')}.json`;
@@ -162,7 +164,9 @@ export async function runScanPass(
     metrics.addMetric(RunMetric.OLDEST_UNPROCESSED_ITEM_AGE, MetricUnit.Seconds, 0);
     const result = await deps.detector.finish(action, scanId, started, [compared.part]);
     return {
-      ...result, partial: false, processed: compared.part.compared,
+      ...result,
+      partial: false,
+      processed: compared.part.compared,
       pass: { hop: 0, startedAt: started.toISOString(), scopesCompared: compared.scopeCount, complete: true },
     };
   }

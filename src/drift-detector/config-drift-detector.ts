@@ -22,8 +22,8 @@ import { grantScanHandOver } from './scan-hand-over';
 import { AlarmSet } from '../core/alarms';
 import { BundledHandler, explicitRegion, HandlerConfiguration } from '../core/bundled-handler';
 import { addCompanion, COMPANION_DRIFT_DETECTION } from '../core/companions';
-import { IConfigComparisonSource } from '../core/comparison-source';
 import type { ParameterOverrideConfig } from '../core/comparison-contract';
+import { IConfigComparisonSource } from '../core/comparison-source';
 import { DashboardWidgetOptions } from '../core/dashboard-options';
 import { HandlerOptions } from '../core/handler-options';
 import { TRACING_ACTIONS } from '../core/hardened-function';
@@ -33,8 +33,8 @@ import { acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KE
 import { bindParameterOverrides, ParameterOverride } from '../core/parameter-override';
 import { IParameterReplicator } from '../core/parameter-replicator-ref';
 import { ReplicaKmsKey } from '../core/replica-kms-key';
-import { RunMetric } from '../core/run-contract';
 import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../core/replica-kms-keys';
+import { RunMetric } from '../core/run-contract';
 import { ISecretReplicator } from '../core/secret-replicator-ref';
 import { SecretSelection } from '../core/secret-selection';
 import { ProvenanceTag, ReplicaTargetConfig } from '../core/secrets-contract';
@@ -922,7 +922,13 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
 
   private runMetric(metricName: string, statistic: string, unit: cloudwatch.Unit, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return handlerMetric({
-      namespace: this.metricNamespace, serviceName: this.serviceName, metricName, statistic, unit, defaultPeriod: DEFAULT_DRIFT_METRIC_PERIOD, options,
+      namespace: this.metricNamespace,
+      serviceName: this.serviceName,
+      metricName,
+      statistic,
+      unit,
+      defaultPeriod: DEFAULT_DRIFT_METRIC_PERIOD,
+      options,
     });
   }
 

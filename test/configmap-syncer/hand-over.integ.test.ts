@@ -63,7 +63,9 @@ beforeAll(async () => {
   // The Lambda's credentials: a session of its execution role, which the cluster's webhook verifies.
   const assumed = await new STSClient({ region: REGION }).send(new AssumeRoleCommand({ RoleArn: ROLE_ARN, RoleSessionName: 'hand-over' }));
   const credentials = {
-    accessKeyId: assumed.Credentials!.AccessKeyId!, secretAccessKey: assumed.Credentials!.SecretAccessKey!, sessionToken: assumed.Credentials!.SessionToken!,
+    accessKeyId: assumed.Credentials!.AccessKeyId!,
+    secretAccessKey: assumed.Credentials!.SecretAccessKey!,
+    sessionToken: assumed.Credentials!.SessionToken!,
   };
   keyring.register(credentials);
   Object.assign(process.env, {

@@ -105,15 +105,15 @@ describe('defaults', () => {
 
   test('may invoke itself, keep its run lease and read back and delete the parts of a scan in progress, in policies the function does not depend on', () => {
     const stack = newStack();
-    const detector = new ConfigDriftDetector(stack, 'Detector', MINIMAL);
+    const subject = new ConfigDriftDetector(stack, 'Detector', MINIMAL);
     const own = Template.fromStack(stack);
-    const handlerId = stack.getLogicalId(detector.handler.node.defaultChild as CfnElement);
+    const handlerId = stack.getLogicalId(subject.handler.node.defaultChild as CfnElement);
     const policies = (name: string) => own.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp(name) } });
     const handOver = Object.values(policies('HandOverPolicy')) as any[];
     expect(handOver).toHaveLength(1);
     const statements = JSON.stringify(handOver[0].Properties.PolicyDocument.Statement);
     expect(handOver[0].Properties.PolicyDocument.Statement).toContainEqual({ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [handlerId, 'Arn'] } });
-    expect(statements).toContain(`${LEASE}${detector.serviceName}/*`);
+    expect(statements).toContain(`${LEASE}${subject.serviceName}/*`);
     const parts = Object.entries(policies('ScanPartsPolicy')) as Array<[string, any]>;
     expect(parts).toHaveLength(1);
     expect(parts[0][1].Properties.PolicyDocument.Statement).toHaveLength(1);
@@ -125,13 +125,13 @@ describe('defaults', () => {
 
   test('has a metric method for each run metric', () => {
     const stack = newStack();
-    const detector = new ConfigDriftDetector(stack, 'Detector', MINIMAL);
-    const shown = [detector.metricItemsProcessed(), detector.metricRunPartial(), detector.metricOldestUnprocessedItemAge()]
+    const subject = new ConfigDriftDetector(stack, 'Detector', MINIMAL);
+    const shown = [subject.metricItemsProcessed(), subject.metricRunPartial(), subject.metricOldestUnprocessedItemAge()]
       .map((m) => `${m.metricName} ${m.statistic} ${m.period.toMinutes()} ${JSON.stringify(m.dimensions)}`);
     expect(shown).toEqual([
-      `ItemsProcessed Sum 60 {"service":"${detector.serviceName}"}`,
-      `RunPartial Maximum 60 {"service":"${detector.serviceName}"}`,
-      `OldestUnprocessedItemAge Maximum 60 {"service":"${detector.serviceName}"}`,
+      `ItemsProcessed Sum 60 {"service":"${subject.serviceName}"}`,
+      `RunPartial Maximum 60 {"service":"${subject.serviceName}"}`,
+      `OldestUnprocessedItemAge Maximum 60 {"service":"${subject.serviceName}"}`,
     ]);
   });
 });

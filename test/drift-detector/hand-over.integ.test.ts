@@ -24,10 +24,10 @@
  * HANDOVER_SEED sets the first case's PRNG sequence number (default: time-based; printed), and
  * HANDOVER_CASES (default 3) how many cases run. A failure names the case's sequence number.
  */
+import { ConfigWorld, inParallel, reportSchemaErrors } from './world';
 import { DriftEnv } from '../../src/drift-detector/contract';
 import { startMotoServer } from '../harness/moto';
 import { OutputCapture } from '../harness/world';
-import { ConfigWorld, inParallel, reportSchemaErrors } from './world';
 
 const PRIMARY = 'us-east-1';
 const REPLICAS = ['eu-west-1', 'ap-southeast-2'];
