@@ -273,6 +273,39 @@ describe('a drift scan that outgrows its invocation', () => {
   }
 });
 
+describe('a scan that cannot go on', () => {
+  test('whose continuation cannot be queued reports the failure, keeps no parts, releases the lease and writes no report or drift metric', async () => {
+    const seeded = await seedInventory(900_001, mulberry32(900_001));
+    const broken = { invokeAsync: async () => { throw Object.assign(new Error('queue full'), { name: 'TooManyRequestsException' }); } };
+    const from = output.lines.length;
+    const first = await createHandler(env(seeded, 'BrokenChain', 'broken/'), undefined, { invoker: broken })({ action: 'manual_check' }, tinyContext(1));
+    expect({ partial: first.partial, handOverFailed: first.pass.handOverFailed }).toEqual({ partial: true, handOverFailed: 'TooManyRequestsException' });
+    expect(emfSum(from, 'RunPartial')).toEqual([1]);
+    expect(emfSum(from, 'HasDrift')).toEqual([]);
+    expect(await world.keys(PRIMARY, BUCKET, 'broken/')).toEqual([]);
+    // The lease was released: the next check runs at once, whole.
+    const next = await createHandler(env(seeded, 'BrokenChain', 'broken/'))({ action: 'manual_check' });
+    expect({ partial: next.partial, skipped: next.skipped }).toEqual({ partial: false, skipped: undefined });
+  }, 120_000);
+
+  test('whose scopes changed since it started is dropped: nothing reported, its parts deleted, the lease released', async () => {
+    const seeded = await seedInventory(900_002, mulberry32(900_002));
+    const queue: any[] = [];
+    const invoker = { invokeAsync: async (payload: any) => void queue.push(JSON.parse(JSON.stringify(payload))) };
+    const first = await createHandler(env(seeded, 'Changed', 'changed/'), undefined, { invoker })({ action: 'manual_check' }, tinyContext(1));
+    expect(first.partial).toBe(true);
+    expect(await world.keys(PRIMARY, BUCKET, 'changed/parts/')).toHaveLength(1);
+    const fewer = { ...seeded, paths: seeded.paths.slice(1) };
+    const from = output.lines.length;
+    const dropped = await createHandler(env(fewer, 'Changed', 'changed/'), undefined, { invoker })(queue.shift(), tinyContext(60_000));
+    expect(dropped.skipped).toBe('settings-changed');
+    expect(emfSum(from, 'HasDrift')).toEqual([]);
+    expect(await world.keys(PRIMARY, BUCKET, 'changed/')).toEqual([]);
+    const next = await createHandler(env(fewer, 'Changed', 'changed/'))({ action: 'manual_check' });
+    expect(next.partial).toBe(false);
+  }, 120_000);
+});
+
 test('no secret or parameter value appears in a log line, result or report', () => {
   const haystacks = [...output.lines, ...results];
   const leaks = world.issuedValues.filter((v) => haystacks.some((h) => h.includes(v)));
