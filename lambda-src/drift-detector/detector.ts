@@ -181,6 +181,11 @@ export class DriftDetector {
     };
   }
 
+  /** Identifies the configured scopes (kinds, labels, locations): a scan resumes only over the same ones. */
+  scopesFingerprint(): string {
+    return scopesFingerprint(this.scopes(new RunDigest(), false));
+  }
+
   /**
    * Completes a scan from its parts (one per invocation, in order): emits the per-scan metrics once
    * (`DriftCount`, `HasDrift`, ...), logs the drifts and writes the report.

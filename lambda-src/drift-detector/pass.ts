@@ -181,14 +181,14 @@ export async function runScanPass(
   try {
     deps.budget.stopWhen(() => now() >= held.leaseUntil - deps.budget.marginMs);
     const pass: PassState<ScanCursor> = continuation ? { ...continuation, generation: held.generation } : startPass(scanId, held.generation, now());
-    const compared = await deps.detector.compareScopes(deps.budget, pass.cursor?.nextScope ?? 0);
-    if (pass.cursor && pass.cursor.scopes !== compared.fingerprint) {
+    if (pass.cursor && pass.cursor.scopes !== deps.detector.scopesFingerprint()) {
       // The settings changed between invocations: the parts no longer add up to one scan of one selection.
       logger.warn('the scopes changed since the scan started; it is dropped and the next scheduled scan starts over', { scanId, hop: pass.hop });
       await deps.parts.clear(scanId, pass.hop).catch(() => undefined);
       await releaseQuietly(deps.lease, held);
       return { action, skipped: 'settings-changed', message: 'the scopes changed since the scan started; nothing reported' };
     }
+    const compared = await deps.detector.compareScopes(deps.budget, pass.cursor?.nextScope ?? 0);
     const processed = compared.part.compared;
     const complete = compared.next === undefined;
     metrics.addMetric(RunMetric.ITEMS_PROCESSED, MetricUnit.Count, processed);
