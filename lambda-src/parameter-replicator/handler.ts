@@ -281,7 +281,8 @@ function buildHandler(env: NodeJS.ProcessEnv, options: HandlerOptions): (event: 
       });
       results = run.results;
       cursor = run.cursor;
-      const disagreed = new Set([...(totals?.disagreed ?? []), ...run.unreachable, ...run.results.filter((r) => !IN_SYNC.has(r.outcome)).map((r) => r.region)]);
+      const disagreeing = run.results.filter((r) => !IN_SYNC.has(r.outcome)).map((r) => r.region);
+      const disagreed = new Set([...(totals?.disagreed ?? []), ...run.unreachable, ...disagreeing]);
       const complete = run.cursor === undefined;
       // A region agrees in a reconciliation when it agreed in every invocation of it; until the
       // reconciliation completes the age of the last agreement keeps growing (FullSyncAgeAlarm).

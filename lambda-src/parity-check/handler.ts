@@ -1,6 +1,7 @@
 import { CodePipelineClient, FailureType, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { CheckOptions, ParityChecker, ParitySettings } from './check';
+import { checkAllRegions, CheckAllSummary, RegionTally } from './schedule';
 import type {
   ConfigMapScopeConfig, IgnoreRuleConfig, ParameterOverrideConfig, ParityResult, ReplicaTargetConfig, SelectionConfig,
 } from '../../src/parity-check/contract';
@@ -14,7 +15,6 @@ import { errorFields, logger, metrics, MetricUnit } from '../shared/observabilit
 import { Pacer } from '../shared/pacing';
 import { RemainingTime, RunBudget } from '../shared/run-budget';
 import { SettingsClient, withSettings } from '../shared/settings';
-import { checkAllRegions, CheckAllSummary, RegionTally } from './schedule';
 
 /** Longest grace window, in seconds (one day). */
 const MAX_GRACE_WINDOW_SECONDS = 86_400;
@@ -144,7 +144,8 @@ function buildHandler(env: NodeJS.ProcessEnv, deps: HandlerDependencies): (event
   const invoker = deps.invoker ?? new LambdaSelfInvoker(settings.primaryRegion);
   // The lease is needed by the scheduled check only: created on its first use.
   let lease: RunLease | undefined;
-  const leaseOf = () => (lease ??= new RunLease(clients.get(SSMClient, { region: settings.primaryRegion }), leasePath(requireEnv(ParityEnv.SERVICE_NAME, env))));
+  const leaseOf = () => (lease ??= new RunLease(
+    clients.get(SSMClient, { region: settings.primaryRegion }), leasePath(requireEnv(ParityEnv.SERVICE_NAME, env))));
   const budgetOf = (context: RemainingTime | undefined) => (context?.getRemainingTimeInMillis
     ? RunBudget.fromContext(context)
     : deps.budget?.() ?? RunBudget.unbounded());
@@ -220,7 +221,12 @@ function buildHandler(env: NodeJS.ProcessEnv, deps: HandlerDependencies): (event
           // Every region, one at a time (each check reads the primary again, so a region is judged
           // against the primary as it is then), across as many invocations as it takes (schedule.ts).
           const summary = await checkAllRegions({
-            checker, lease: leaseOf(), invoker, budget, failWhenUnreadable: settings.failWhenUnreadable, checkOptions: deps.checkOptions,
+            checker,
+            lease: leaseOf(),
+            invoker,
+            budget,
+            failWhenUnreadable: settings.failWhenUnreadable,
+            checkOptions: deps.checkOptions,
             onRegion: (result, tally) => {
               if (result) {
                 emitTally(result.targetRegion, tally, settings.failWhenUnreadable);

@@ -93,7 +93,10 @@ export async function checkAllRegions(deps: CheckAllDependencies, event: unknown
       for (let r = position?.region ?? 0; r < regions.length; r++) {
         const region = regions[r];
         const resumed = position !== undefined && r === position.region ? position : undefined;
-        if (!startMore()) return { processed, next: { region: r, scope: resumed?.scope ?? 0, ...(resumed?.tally ? { tally: resumed.tally } : {}) }, totals: totals() };
+        if (!startMore()) {
+          const next = { region: r, scope: resumed?.scope ?? 0, ...(resumed?.tally ? { tally: resumed.tally } : {}) };
+          return { processed, next, totals: totals() };
+        }
         const options = deps.checkOptions?.() ?? {};
         const asked = options.shouldContinue;
         let result: ParityResult;

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { RunMetric } from '../../src/core/run-contract';
 import { ContinuationInvoker, handOver, HopLimitReached, MAX_HOPS, nextHop, PassState, startPass } from './continuation';
 import { HeldLease, RunLease } from './lease';
 import { errorFields, logger, metrics, MetricUnit } from './observability';
 import { RunBudget } from './run-budget';
+import { RunMetric } from '../../src/core/run-contract';
 
 /**
  * One pass of a deadline-aware run across as many invocations as it needs, for handlers whose

@@ -505,7 +505,14 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
   /** A run metric of the scheduled check: emitted with the `service` dimension only. */
   private runMetric(metricName: string, statistic: string, unit: cloudwatch.Unit, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return handlerMetric({
-      namespace: this.metricNamespace, serviceName: this.serviceName, metricName, statistic, defaultPeriod: RUN_METRIC_PERIOD, unit, dimensions: {}, options,
+      namespace: this.metricNamespace,
+      serviceName: this.serviceName,
+      metricName,
+      statistic,
+      defaultPeriod: RUN_METRIC_PERIOD,
+      unit,
+      dimensions: {},
+      options,
     });
   }
 

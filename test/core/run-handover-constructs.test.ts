@@ -41,7 +41,7 @@ describe.each(constructs)('%s hand-over', (_name, create, namespace) => {
     expect(statements).toHaveLength(3);
     expect(statements).toContainEqual({ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [handlerId, 'Arn'] } });
     const text = JSON.stringify(statements);
-    expect(text).toContain(`"Action":["ssm:GetParameter","ssm:PutParameter","ssm:DeleteParameters"]`);
+    expect(text).toContain('"Action":["ssm:GetParameter","ssm:PutParameter","ssm:DeleteParameters"]');
     expect(text).toContain(`${lease}/*`);
     expect(text).toContain(`"ssm:GetParametersByPath","Effect":"Allow","Resource":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":ssm:us-east-1:",{"Ref":"AWS::AccountId"},"${lease}"]]}`);
     expect(template.toJSON().Resources[handlerId].DependsOn ?? []).not.toContain(policyId);

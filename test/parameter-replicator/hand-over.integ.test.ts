@@ -23,11 +23,11 @@
  */
 import * as fs from 'node:fs';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { linesWithValues, ParametersWorld } from './world';
 import { ParameterReplicatorEnv as Env } from '../../src/parameter-replicator/contract';
 import { FaultProxy, startFaultProxy } from '../harness/fault-proxy';
 import { MotoServer, startMotoServer } from '../harness/moto';
 import { OutputCapture } from '../harness/world';
-import { linesWithValues, ParametersWorld } from './world';
 
 const PRIMARY = 'us-east-1';
 const REPLICAS = ['eu-west-1', 'ap-southeast-2'];

@@ -55,7 +55,6 @@ const savedEnv = { ...process.env };
 
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded after the environment points at the proxy */
 let createHandler: any;
-let defaultMarginMs: (remainingMs: number) => number;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 beforeAll(async () => {
@@ -77,7 +76,6 @@ beforeAll(async () => {
   world = new ConfigWorld(moto.endpoint);
   /* eslint-disable @typescript-eslint/no-require-imports */
   ({ createHandler } = require('../../lambda-src/parity-check/handler'));
-  ({ defaultMarginMs } = require('../../lambda-src/shared/run-budget'));
   /* eslint-enable @typescript-eslint/no-require-imports */
   output.start();
 }, 120_000);
@@ -239,7 +237,8 @@ describe('the scheduled check of every region, larger than one invocation', () =
       expect({ label, verdicts: last.pass.verdicts }).toEqual({ label, verdicts: ref.pass.verdicts });
       expect({ label, partial: hops.map((s) => s.partial) }).toEqual({ label, partial: hops.map((_, i) => i < hops.length - 1) });
       const judged = hops.flatMap((s) => s.results.map((r: any) => [r.targetRegion, r.verdict, r.compared, r.differences.length]));
-      expect({ label, judged }).toEqual({ label, judged: ref.results.map((r: any) => [r.targetRegion, r.verdict, r.compared, r.differences.length]) });
+      const expected = ref.results.map((r: any) => [r.targetRegion, r.verdict, r.compared, r.differences.length]);
+      expect({ label, judged }).toEqual({ label, judged: expected });
       // Each region's parity metrics once, equal to the unbounded run's (a racing run that won publishes its own pass instead).
       const raced = summaries.some((s) => s.pass && s.pass.runId !== last.pass.runId);
       const published = regionMetrics(refFrom, refTo);
