@@ -16,17 +16,21 @@
  * - metrics add up: `ItemsProcessed` sums to the pairs worked, `RunPartial` is 1 for every
  *   invocation that handed over and 0 for the last, `OldestUnprocessedItemAge` is 0 only when the
  *   reconciliation completed;
- * - a duplicated continuation and a racing run never work at the same time as the chain.
+ * - a duplicated continuation and a racing run never work at the same time as the chain, and of two
+ *   reconciliations started at once in two OS processes (the shipped bundle) one works, the other
+ *   finds the run lease held.
  *
  * PARAMETER_HANDOVER_SEED sets the first case's PRNG sequence number (default: time-based; printed),
  * and PARAMETER_HANDOVER_CASES (default 3) how many cases run. A failure names the case's number.
  */
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { linesWithValues, ParametersWorld } from './world';
+import { contractEnv, linesWithValues, ParametersWorld } from './world';
 import { ParameterReplicatorEnv as Env } from '../../src/parameter-replicator/contract';
 import { FaultProxy, startFaultProxy } from '../harness/fault-proxy';
-import { MotoServer, startMotoServer } from '../harness/moto';
+import { awsTestEnv, MotoServer, REPO_ROOT, startMotoServer } from '../harness/moto';
 import { OutputCapture } from '../harness/world';
 
 const PRIMARY = 'us-east-1';
@@ -42,6 +46,7 @@ const WRITE_OPERATIONS = new Set(['PutParameter', 'AddTagsToResource', 'RemoveTa
 /** GetParametersByPath returns at most 10 a page. */
 const PAGE_SIZE = 10;
 const HMAC_KEY = 'parameter-handover-key-0123456789abcdef0123456789';
+const BUNDLE = path.join(REPO_ROOT, 'assets', 'lambda-src', 'parameter-replicator', 'index.lambda', 'index.js');
 
 let moto: MotoServer;
 let proxy: FaultProxy;
@@ -347,6 +352,48 @@ describe('a parameter reconciliation larger than one invocation', () => {
     expect(tally.midWrite).toBeGreaterThan(0);
     expect(tally.duplicatesRefused).toBeGreaterThan(0);
   });
+
+  test('two reconciliations started at once in two OS processes running the shipped bundle: one works, the other finds the lease held', async () => {
+    if (!fs.existsSync(BUNDLE)) throw new Error(`bundle not found at ${BUNDLE}: run "npx projen bundle" first`);
+    const root = '/phprocesses';
+    const service = 'ParamHandOverProcesses';
+    const handlerEnv = env(root, service);
+    const count = 12;
+    for (let i = 0; i < count; i++) await world.put(PRIMARY, { Name: `${root}/x${String(i).padStart(2, '0')}`, Value: world.newValue('proc') });
+    // Slow replica writes keep the first run working while the second starts.
+    proxy.addDelay({ operation: 'PutParameter', delayMs: 60 });
+    const run = (appId: string, delayMs: number): Promise<any> => new Promise((resolve, reject) => {
+      const script = `setTimeout(() => require(${JSON.stringify(BUNDLE)}).handler({ action: 'reconcile' })`
+        + '.then((r) => process.stderr.write("RESULT" + JSON.stringify(r) + "\\n"), (e) => process.stderr.write("RESULT" + JSON.stringify({ error: e.name }) + "\\n")), '
+        + `${delayMs})`;
+      const childEnv = {
+        PATH: process.env.PATH,
+        ...awsTestEnv(proxy.endpoint),
+        ...contractEnv(handlerEnv),
+        AWS_SDK_UA_APP_ID: appId,
+        [Env.METRIC_NAMESPACE]: 'CrossRegionConfig',
+        [Env.SERVICE_NAME]: service,
+      };
+      execFile(process.execPath, ['-e', script], { env: childEnv as NodeJS.ProcessEnv, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        output.lines.push(...stdout.split('\n').filter((l) => l !== ''), ...stderr.split('\n').filter((l) => l !== ''));
+        const line = stderr.split('\n').find((l) => l.startsWith('RESULT'));
+        if (!line) reject(err ?? new Error('child printed no result'));
+        else resolve(JSON.parse(line.slice('RESULT'.length)));
+      });
+    });
+    const mark = output.lines.length;
+    const results = await Promise.all([run('process-a', 0), run('process-b', 150)]);
+    const worked = results.filter((r) => r.skipped === undefined);
+    expect(results.map((r) => r.skipped ?? r.error ?? 'worked').sort()).toEqual(['lease-held', 'worked']);
+    expect(worked[0].outcomes).toEqual({ created: count * REPLICAS.length });
+    const written = output.lines.slice(mark).filter((l) => l.includes('"replica written"') && l.includes(`${root}/`));
+    expect(written).toHaveLength(count * REPLICAS.length);
+    for (let i = 0; i < count; i++) {
+      const name = `${root}/x${String(i).padStart(2, '0')}`;
+      const primary = await world.get(PRIMARY, name);
+      for (const region of REPLICAS) expect({ name, region, value: (await world.get(region, name))?.Value }).toEqual({ name, region, value: primary!.Value });
+    }
+  }, 120_000);
 
   test('no log line holds a value', () => {
     const needles = new Set([...world.values].map((v) => (v.length > 40 ? v.slice(0, 40) : v)));
