@@ -391,7 +391,9 @@ describe('a parameter reconciliation larger than one invocation', () => {
     for (let i = 0; i < count; i++) {
       const name = `${root}/x${String(i).padStart(2, '0')}`;
       const primary = await world.get(PRIMARY, name);
-      for (const region of REPLICAS) expect({ name, region, value: (await world.get(region, name))?.Value }).toEqual({ name, region, value: primary!.Value });
+      for (const region of REPLICAS) {
+        expect({ name, region, value: (await world.get(region, name))?.Value }).toEqual({ name, region, value: primary!.Value });
+      }
     }
   }, 120_000);
 
