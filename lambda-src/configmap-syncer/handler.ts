@@ -1,14 +1,19 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { SyncError } from './errors';
 import { parseInvocation } from './events';
+import { runSyncPass, SyncCursor, SyncPassFields } from './pass';
 import { Rollout, RolloutSummary, WorkloadClients } from './rollout';
 import { readRolloutConfig, readWorkloadSelectors } from './rollout-settings';
 import { ClusterClients, ConfigMapSyncer, SyncerSettings, SyncSummary } from './syncer';
 import type { RolloutConfig, SyncTargetConfig } from '../../src/configmap-syncer/contract';
 import { SyncEnv } from '../../src/configmap-syncer/contract';
 import { ClientCache } from '../shared/clients';
+import { ContinuationInvoker, LambdaSelfInvoker, readContinuation } from '../shared/continuation';
 import { booleanEnv, requireEnv, requireJsonEnv } from '../shared/env';
 import { KubernetesAccess } from '../shared/kubernetes';
+import { leasePath, RunLease } from '../shared/lease';
 import { logger, metrics } from '../shared/observability';
+import { RunBudget } from '../shared/run-budget';
 import { SettingsClient, withSettings } from '../shared/settings';
 
 /** A Kubernetes namespace name (DNS-1123 label). */
@@ -94,10 +99,17 @@ export interface SyncerDependencies {
   readonly workloads?: WorkloadClients;
   /** Pause between the rollout's passes in one invocation (ms). @default 5000 */
   readonly rolloutPollIntervalMs?: number;
+  /** Sends continuations. @default - `LambdaSelfInvoker` (this function, InvocationType Event) */
+  readonly invoker?: ContinuationInvoker;
+  /** The time budget of an invocation without a Lambda context. @default - unbounded */
+  readonly budget?: () => RunBudget;
 }
 
+/** The lease name of a syncer without `POWERTOOLS_SERVICE_NAME` (the construct always sets it). */
+const DEFAULT_SERVICE_NAME = 'ConfigMapSyncer';
+
 /** The summary of an invocation: the sync's, and the rollout's when some target names workloads. */
-export type HandlerSummary = SyncSummary & { readonly rollout?: RolloutSummary };
+export type HandlerSummary = SyncSummary & Partial<SyncPassFields> & { readonly rollout?: RolloutSummary };
 
 /** Time an invocation keeps for itself after the rollout's last pass (ms). */
 const ROLLOUT_MARGIN_MS = 15_000;
@@ -127,6 +139,12 @@ function buildHandler(env: NodeJS.ProcessEnv, dependencies: SyncerDependencies):
   const clients = dependencies.clients ?? new ClientCache(settings.primaryRegion);
   const kubernetes = dependencies.kubernetes ?? new KubernetesAccess(clients);
   const syncer = new ConfigMapSyncer(settings, clients, kubernetes);
+  const invoker = dependencies.invoker ?? new LambdaSelfInvoker(settings.primaryRegion);
+  const ssm = clients.get(SSMClient, { region: settings.primaryRegion });
+  const lease = new RunLease(ssm, leasePath(env[SyncEnv.SERVICE_NAME] || DEFAULT_SERVICE_NAME));
+  const budgetOf = (context: LambdaContext | undefined) => (context?.getRemainingTimeInMillis
+    ? RunBudget.fromContext(context)
+    : dependencies.budget?.() ?? RunBudget.unbounded());
   const rollout = rolloutConfig && new Rollout(rolloutConfig, settings.primaryRegion, settings.targets,
     dependencies.workloads ?? (kubernetes as unknown as WorkloadClients), { pollIntervalMs: dependencies.rolloutPollIntervalMs });
   return async (event: unknown, context?: LambdaContext) => {
@@ -137,8 +155,14 @@ function buildHandler(env: NodeJS.ProcessEnv, dependencies: SyncerDependencies):
         logger.info('event ignored', { trigger: invocation.trigger, reason: invocation.reason });
         return { action: 'ignored', trigger: invocation.trigger, reason: invocation.reason, targets: [], durationMs: Date.now() - started };
       }
-      const synced = await syncer.sync(invocation);
-      const summary: HandlerSummary = rollout
+      // A sync holds the run lease, stops in time and hands the rest over (pass.ts); a dry run does neither.
+      const synced: SyncSummary & Partial<SyncPassFields> = invocation.action === 'test_sync'
+        ? await syncer.sync(invocation)
+        : await runSyncPass({ syncer, lease, invoker, budget: budgetOf(context), targetCount: settings.targets.length },
+          invocation, readContinuation<SyncCursor>(event));
+      // The rollout follows the last invocation of a sync, when every target has its content.
+      const rollsOut = rollout && !synced.skipped && !synced.partial;
+      const summary: HandlerSummary = rollsOut
         ? { ...synced, rollout: await rolloutAfterSync(rollout, rolloutConfig!, syncer, invocation.action, started, context) }
         : synced;
       const failures = summary.targets.filter((t) => t.outcome === 'failed');

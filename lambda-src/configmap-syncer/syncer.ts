@@ -4,9 +4,10 @@ import { readSource, SourceKeys, SourceLocation } from './source';
 import type { KubernetesClusterConfig, SyncAction, SyncTargetConfig } from '../../src/configmap-syncer/contract';
 import { CLUSTER_DIMENSION, CONFIGMAP_FIELD_MANAGER, CONTENT_HASH_ANNOTATION, SyncMetric } from '../../src/configmap-syncer/contract';
 import type { ClientCache } from '../shared/clients';
-import { mapSettled } from '../shared/concurrency';
+import { mapWhile } from '../shared/continuation';
 import { ConfigMapObject, KubernetesApiError, KubernetesClient } from '../shared/kubernetes';
 import { addSplitMetric, errorFields, logger, MetricUnit } from '../shared/observability';
+import { RunBudget } from '../shared/run-budget';
 
 /**
  * Targets synced at once. Each target is two or three sequential requests to its API server;
@@ -111,12 +112,27 @@ export class ConfigMapSyncer {
    * metric is emitted.
    */
   async sync(run: { readonly action: SyncAction; readonly trigger: string }): Promise<SyncSummary> {
+    return (await this.syncWithin(run, RunBudget.unbounded(), 0)).summary;
+  }
+
+  /**
+   * Like `sync`, for the targets from index `from` on, in order, starting a target only while
+   * `budget` allows (and always at least one, so that every invocation makes progress). Returns
+   * the summary of the targets started and the index of the first target not started (`next`,
+   * undefined when none is left).
+   */
+  async syncWithin(
+    run: { readonly action: SyncAction; readonly trigger: string }, budget: RunBudget, from: number,
+  ): Promise<{ readonly summary: SyncSummary; readonly next?: number }> {
     const started = Date.now();
     const dryRun = run.action === 'test_sync';
     const prepared = await this.prepare();
     this.preparedHash = 'hash' in prepared ? prepared.hash : undefined;
-    const settled = await mapSettled(this.settings.targets, TARGET_CONCURRENCY, (target) => this.syncTarget(target, prepared, dryRun));
-    const targets = settled.map((s, i) => (s.status === 'fulfilled' ? s.value : this.failed(this.settings.targets[i], prepared, s.reason)));
+    const pending = this.settings.targets.slice(from);
+    let begun = 0;
+    const settled = await mapWhile(pending, TARGET_CONCURRENCY, () => begun++ === 0 || budget.shouldStartMore(),
+      (target) => this.syncTarget(target, prepared, dryRun));
+    const targets = settled.map((s, i) => (s.status === 'fulfilled' ? s.value : this.failed(pending[i], prepared, s.reason)));
     if (!dryRun) {
       for (const t of targets) {
         const cluster = `${t.region}/${t.cluster}`;
@@ -126,8 +142,14 @@ export class ConfigMapSyncer {
     }
     const counts: Record<string, number> = {};
     for (const t of targets) counts[t.outcome] = (counts[t.outcome] ?? 0) + 1;
-    logger.info('sync finished', { action: run.action, trigger: run.trigger, targets: targets.length, outcomes: counts });
-    return { action: run.action, trigger: run.trigger, targets, durationMs: Date.now() - started };
+    const next = from + targets.length;
+    logger.info(next < this.settings.targets.length ? 'sync stopped for the time left' : 'sync finished', {
+      action: run.action, trigger: run.trigger, targets: targets.length, outcomes: counts,
+    });
+    return {
+      summary: { action: run.action, trigger: run.trigger, targets, durationMs: Date.now() - started },
+      ...(next < this.settings.targets.length ? { next } : {}),
+    };
   }
 
   /** Reads and selects the source, and checks its size: once per run, whatever the number of targets. */

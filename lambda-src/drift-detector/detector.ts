@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { guidance, GuidanceContext } from './guidance';
 import { Remediator, RepairTarget } from './remediation';
@@ -14,13 +14,14 @@ import { compareScope, LocationRead, ScopeComparison } from '../shared/compariso
 import { ConfigMapsScope } from '../shared/comparison/configmaps';
 import { RunDigest } from '../shared/comparison/digest';
 import { IgnoreRules } from '../shared/comparison/ignore';
-import { Drift, Location, Scope } from '../shared/comparison/model';
+import { Deferral, Drift, Location, Scope } from '../shared/comparison/model';
 import { ParametersScope } from '../shared/comparison/parameters';
 import { DEFAULT_SECRETS_KEY, SecretsScope } from '../shared/comparison/secrets';
-import { mapSettled } from '../shared/concurrency';
+import { mapWhile } from '../shared/continuation';
 import { KeyedHasher } from '../shared/hmac';
 import { KubernetesAccess } from '../shared/kubernetes';
 import { errorFields, logger } from '../shared/observability';
+import { RunBudget } from '../shared/run-budget';
 import type { ConflictPolicyName } from '../shared/secrets/contract';
 import { SecretReplicator } from '../shared/secrets/replicator';
 
@@ -54,6 +55,38 @@ export interface DetectorSettings {
   readonly accountId?: string;
 }
 
+/** What one invocation of a scan compared: whole scopes, in scope order. Value-free (serialized between invocations). */
+export interface ScanPart {
+  readonly scopes: ScopeStatus[];
+  readonly drifts: Drift[];
+  readonly deferred: Deferral[];
+  /** (item, replica location) pairs compared. */
+  readonly compared: number;
+  /** (item, replica location) pairs skipped by ignore rules. */
+  readonly ignored: number;
+}
+
+/** The outcome of `compareScopes`. */
+export interface ScopesCompared {
+  readonly part: ScanPart;
+  /** Index of the first scope not started; undefined when every scope is done. */
+  readonly next?: number;
+  readonly scopeCount: number;
+  /** Identifies the list of scopes, so that a continuation notices when the settings changed. */
+  readonly fingerprint: string;
+}
+
+/** A scan's id: its start time and 8 random hex digits, e.g. `20261207T155000Z-0a1b2c3d`. */
+export function newScanId(started: Date): string {
+  return `${started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
+}
+
+/** 16 hex digits of a SHA-256 of the scopes' kinds, labels and locations. */
+function scopesFingerprint(scopes: readonly Scope[]): string {
+  const shape = scopes.map((s) => [s.kind, s.label, s.primary, s.replicas]);
+  return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 16);
+}
+
 interface ScopeRead {
   readonly scope: Scope;
   readonly primary: LocationRead;
@@ -74,15 +107,28 @@ export class DriftDetector {
     this.ignore = new IgnoreRules(settings.ignoreRules);
   }
 
-  /** One full scan: read, compare, remediate (when enabled), emit metrics, write the report. */
+  /** One full scan in this invocation: read, compare, remediate (when enabled), emit metrics, write the report. */
   async scan(trigger: string): Promise<ScanResult> {
     const started = this.now();
-    const runId = `${started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
+    const compared = await this.compareScopes(RunBudget.unbounded(), 0);
+    return this.finish(trigger, newScanId(started), started, [compared.part]);
+  }
+
+  /**
+   * Reads, compares and (when enabled) remediates the scopes from index `from` on, in order, starting
+   * a scope only while `budget` allows (and always at least one, so that every invocation of a scan
+   * makes progress). A scope is the unit: it is read and compared whole in one invocation. Returns
+   * what was compared and the index of the first scope not started (`next`, undefined when none is left).
+   */
+  async compareScopes(budget: RunBudget, from: number): Promise<ScopesCompared> {
     const digest = new RunDigest();
     const keep = this.settings.remediationMode !== 'OFF';
     const scopes = this.scopes(digest, keep);
-
-    const reads = await mapSettled(scopes, SCOPE_CONCURRENCY, (scope) => this.readScope(scope));
+    const fingerprint = scopesFingerprint(scopes);
+    if (from > scopes.length) throw new Error(`the scan resumes at scope ${from}, but there are ${scopes.length}`);
+    let started = 0;
+    const shouldStart = () => started++ === 0 || budget.shouldStartMore();
+    const reads = await mapWhile(scopes.slice(from), SCOPE_CONCURRENCY, shouldStart, (scope) => this.readScope(scope));
     const scopeReads = reads.map((r) => (r as PromiseFulfilledResult<ScopeRead>).value);
     const comparisonNow = this.now();
     const context = this.guidanceContext(scopeReads);
@@ -126,7 +172,30 @@ export class DriftDetector {
         now: this.now,
       }).repair(repairs);
     }
+    const next = from + scopeReads.length;
+    return {
+      part: { scopes: statuses, drifts, deferred, compared, ignored },
+      ...(next < scopes.length ? { next } : {}),
+      scopeCount: scopes.length,
+      fingerprint,
+    };
+  }
 
+  /** Identifies the configured scopes (kinds, labels, locations): a scan resumes only over the same ones. */
+  scopesFingerprint(): string {
+    return scopesFingerprint(this.scopes(new RunDigest(), false));
+  }
+
+  /**
+   * Completes a scan from its parts (one per invocation, in order): emits the per-scan metrics once
+   * (`DriftCount`, `HasDrift`, ...), logs the drifts and writes the report.
+   */
+  async finish(trigger: string, runId: string, started: Date, parts: readonly ScanPart[]): Promise<ScanResult> {
+    const scopes = this.scopes(new RunDigest(), false);
+    const drifts = parts.flatMap((p) => p.drifts);
+    const deferred = parts.flatMap((p) => p.deferred);
+    const compared = parts.reduce((n, p) => n + p.compared, 0);
+    const ignored = parts.reduce((n, p) => n + p.ignored, 0);
     const resourceTypes = [...new Set(scopes.map((s) => s.kind))];
     const replicaRegions = [...new Set(scopes.flatMap((s) => s.replicas.map((l) => l.region)))];
     const summary = summarizeDrifts(drifts, resourceTypes, replicaRegions, { compared, ignored, deferred: deferred.length });
@@ -142,7 +211,7 @@ export class DriftDetector {
       remediationMode: this.settings.remediationMode,
       graceWindowSeconds: this.settings.graceWindowSeconds,
       summary,
-      scopes: statuses,
+      scopes: parts.flatMap((p) => p.scopes),
       drifts,
       deferred,
     };

@@ -1,11 +1,16 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DetectorSettings, DriftDetector } from './detector';
-import { ScanResult } from './report';
+import { runScanPass, S3ScanPartStore, ScanCursor, ScanInvocationResult } from './pass';
 import type { ConfigMapScopeConfig, IgnoreRuleConfig, ParameterOverrideConfig, RemediationModeName, ReplicaTargetConfig, SelectionConfig } from '../../src/drift-detector/contract';
 import { DEFAULT_REPORT_PREFIX, DriftEnv } from '../../src/drift-detector/contract';
 import { ClientCache } from '../shared/clients';
+import { ContinuationInvoker, LambdaSelfInvoker, readContinuation } from '../shared/continuation';
 import { booleanEnv, integerEnv, requireEnv, requireJsonEnv } from '../shared/env';
 import { KubernetesAccess } from '../shared/kubernetes';
+import { leasePath, RunLease } from '../shared/lease';
 import { logger, metrics } from '../shared/observability';
+import { Pacer } from '../shared/pacing';
+import { RemainingTime, RunBudget } from '../shared/run-budget';
 import type { ConflictPolicyName } from '../shared/secrets/contract';
 import { SettingsClient, withSettings } from '../shared/settings';
 
@@ -93,23 +98,46 @@ export function parseAction(payload: unknown): string {
   throw new Error(`unsupported invocation: expected {"action": one of ${ACTIONS.join(', ')}} or an EventBridge scheduled event`);
 }
 
-/**
- * Builds the Lambda handler; configuration is validated now (cold start), or on the first
- * invocation once the settings document is read (see `withSettings`).
- */
-export function createHandler(env: NodeJS.ProcessEnv = process.env, settingsClient?: SettingsClient): (event: unknown) => Promise<ScanResult> {
-  return withSettings(env, buildHandler, { client: settingsClient });
+/** What the handler uses besides its configuration; tests replace parts of it. */
+export interface DetectorRuntime {
+  /** Sends continuations. @default - `LambdaSelfInvoker` (this function, InvocationType Event) */
+  readonly invoker?: ContinuationInvoker;
+  /** Paces AWS calls to the documented quotas. @default - `new Pacer()` */
+  readonly pacer?: Pacer;
+  /** The time budget of an invocation without a Lambda context. @default - unbounded */
+  readonly budget?: () => RunBudget;
 }
 
-function buildHandler(env: NodeJS.ProcessEnv): (event: unknown) => Promise<ScanResult> {
+/**
+ * Builds the Lambda handler; configuration is validated now (cold start), or on the first
+ * invocation once the settings document is read (see `withSettings`). A scan that needs longer
+ * than one invocation hands the rest over to the next (see `pass.ts`).
+ */
+export function createHandler(
+  env: NodeJS.ProcessEnv = process.env, settingsClient?: SettingsClient, runtime: DetectorRuntime = {},
+): (event: unknown, context?: RemainingTime) => Promise<ScanInvocationResult> {
+  return withSettings(env, (complete) => buildHandler(complete, runtime), { client: settingsClient });
+}
+
+/** The lease and metrics name of a detector without `POWERTOOLS_SERVICE_NAME` (the construct always sets it). */
+const DEFAULT_SERVICE_NAME = 'ConfigDriftDetector';
+
+function buildHandler(env: NodeJS.ProcessEnv, runtime: DetectorRuntime): (event: unknown, context?: RemainingTime) => Promise<ScanInvocationResult> {
   const settings = readSettings(env);
-  const clients = new ClientCache(settings.primaryRegion);
+  const clients = new ClientCache(settings.primaryRegion, undefined, runtime.pacer ?? new Pacer());
   const kubernetes = settings.configMapScopes.length > 0 ? new KubernetesAccess(clients) : undefined;
   const detector = new DriftDetector(settings, clients, kubernetes);
-  return async (event: unknown) => {
+  const invoker = runtime.invoker ?? new LambdaSelfInvoker(settings.primaryRegion);
+  const ssm = clients.get(SSMClient, { region: settings.primaryRegion });
+  const lease = new RunLease(ssm, leasePath(env[DriftEnv.SERVICE_NAME] || DEFAULT_SERVICE_NAME));
+  const readOnly = settings.remediationMode !== 'APPLY';
+  const parts = new S3ScanPartStore(clients, settings.primaryRegion, settings.reportBucket, settings.reportPrefix);
+  return async (event: unknown, context?: RemainingTime) => {
     try {
       const action = parseAction(event);
-      return await detector.scan(action);
+      const continuation = readContinuation<ScanCursor>(event);
+      const budget = context?.getRemainingTimeInMillis ? RunBudget.fromContext(context) : runtime.budget?.() ?? RunBudget.unbounded();
+      return await runScanPass({ detector, lease, invoker, budget, parts, readOnly }, continuation, action);
     } catch (e) {
       logger.error('drift scan failed', { errorName: (e as Error).name });
       throw e;

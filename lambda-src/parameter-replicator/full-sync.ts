@@ -32,6 +32,19 @@ export class FullSyncTracker {
     }
     return ages;
   }
+
+  /**
+   * Remembers that `region` agreed at `atMs` (ms since the epoch), as an earlier invocation of a
+   * reconciliation reported it, unless this environment knows of a later agreement.
+   */
+  remember(region: string, atMs: number): void {
+    this.lastAgreed.set(region, Math.max(atMs, this.lastAgreed.get(region) ?? atMs));
+  }
+
+  /** The last agreement of each region this environment knows of (ms since the epoch). */
+  known(): Record<string, number> {
+    return Object.fromEntries(this.lastAgreed);
+  }
 }
 
 /**

@@ -10,13 +10,18 @@ import {
   DEFAULT_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND, MIN_WRITES_PER_SECOND, ParameterReplicatorEnv as Env, ParameterReplicatorMetric,
 } from '../../src/parameter-replicator/contract';
 import { ClientCache } from '../shared/clients';
+import { ContinuationInvoker, LambdaSelfInvoker, readContinuation } from '../shared/continuation';
 import { booleanEnv, ConfigurationError, integerEnv, requireEnv } from '../shared/env';
 import { KeyedHasher } from '../shared/hmac';
 import { recordLastSync } from '../shared/last-sync';
+import { leasePath, RunLease } from '../shared/lease';
 import { errorFields, logger, metrics, MetricUnit } from '../shared/observability';
+import { Pacer } from '../shared/pacing';
 import {
   ParameterOutcome, ParameterReplicator, ParameterReplicatorSettings, ParameterResult, ReconcileCursor,
 } from '../shared/parameters/replicator';
+import { RemainingTime, RunBudget } from '../shared/run-budget';
+import { CarriedPass, PassOutcome, runPass } from '../shared/run-pass';
 import { SettingsClient, withSettings } from '../shared/settings';
 
 const CONFLICT_POLICIES: readonly string[] = ['PRIMARY_WINS', 'SKIP_AND_ALARM'];
@@ -161,8 +166,35 @@ export function summarize(
   };
 }
 
+/** The totals of a reconciliation across its invocations, as a continuation carries them (value-free). */
+export interface ReconcileTotals {
+  readonly outcomes: Partial<Record<ParameterOutcome, number>>;
+  /** Replica regions that disagreed (or could not be listed) in an invocation of the reconciliation. */
+  readonly disagreed: readonly string[];
+  /** Last full agreement per replica region known when the reconciliation was handed over (ms since the epoch). */
+  readonly lastAgreedAt: Readonly<Record<string, number>>;
+}
+
+/**
+ * The summary of one invocation of a reconciliation (`{"action":"reconcile"}`): its own results,
+ * and (`pass`) the reconciliation's across the invocations it took so far.
+ */
+export interface ReconcileSummary extends RunSummary {
+  /** True when the invocation stopped before the end of the reconciliation (handed over, or could not). */
+  readonly partial: boolean;
+  /** (parameter, replica region) pairs worked by this invocation. */
+  readonly processed: number;
+  /** Set when another run held the run lease, or this continuation was delivered before: this invocation did nothing. */
+  readonly skipped?: 'lease-held' | 'stale-continuation';
+  readonly pass?: NonNullable<PassOutcome<ReconcileTotals>['pass']> & {
+    readonly outcomes: Partial<Record<ParameterOutcome, number>>;
+    /** True when the reconciliation completed and every replica region agreed in every invocation of it. */
+    readonly agreed: boolean;
+  };
+}
+
 /** What the handler returns: a value-free summary or the connectivity report. */
-export type HandlerResult = RunSummary | { readonly action: 'connectivity_test'; readonly regions: readonly RegionReport[] };
+export type HandlerResult = RunSummary | ReconcileSummary | { readonly action: 'connectivity_test'; readonly regions: readonly RegionReport[] };
 
 /** Options of `createHandler`. */
 export interface HandlerOptions {
@@ -173,6 +205,12 @@ export interface HandlerOptions {
    * summary carries the cursor (see `ReconcileOptions.shouldContinue`). @default - never stops
    */
   readonly shouldContinue?: () => boolean;
+  /** Sends the continuation of a reconciliation. @default - `LambdaSelfInvoker` (this function, InvocationType Event) */
+  readonly invoker?: ContinuationInvoker;
+  /** Paces AWS calls to the documented quotas, shared by every run of the environment. @default - `new Pacer()` */
+  readonly pacer?: Pacer;
+  /** The time budget of an invocation without a Lambda context. @default - unbounded */
+  readonly budget?: () => RunBudget;
 }
 
 /**
@@ -180,19 +218,27 @@ export interface HandlerOptions {
  * invocation once the settings document is read (see `withSettings`); the provenance HMAC key is
  * read from the primary once, on first use, and kept for the life of the environment.
  */
-export function createHandler(env: NodeJS.ProcessEnv = process.env, options: HandlerOptions = {}): (event: unknown) => Promise<HandlerResult> {
+export function createHandler(
+  env: NodeJS.ProcessEnv = process.env, options: HandlerOptions = {},
+): (event: unknown, context?: RemainingTime) => Promise<HandlerResult> {
   return withSettings(env, (complete) => buildHandler(complete, options), { client: options.settingsClient });
 }
 
-function buildHandler(env: NodeJS.ProcessEnv, options: HandlerOptions): (event: unknown) => Promise<HandlerResult> {
+function buildHandler(env: NodeJS.ProcessEnv, options: HandlerOptions): (event: unknown, context?: RemainingTime) => Promise<HandlerResult> {
   const settings = readSettings(env);
-  const clients = new ClientCache(settings.primaryRegion);
+  const pacer = options.pacer ?? new Pacer();
+  const clients = new ClientCache(settings.primaryRegion, undefined, pacer);
+  const invoker = options.invoker ?? new LambdaSelfInvoker(settings.primaryRegion);
+  const lease = new RunLease(clients.get(SSMClient, { region: settings.primaryRegion }), leasePath(requireEnv(Env.SERVICE_NAME, env)));
+  const budgetOf = (context: RemainingTime | undefined) => (context?.getRemainingTimeInMillis
+    ? RunBudget.fromContext(context)
+    : options.budget?.() ?? RunBudget.unbounded());
   const fullSync = new FullSyncTracker();
   let replicator: Promise<ParameterReplicator> | undefined;
   const getReplicator = () => {
     replicator ??= clients.get(SecretsManagerClient, { region: settings.primaryRegion })
       .send(new GetSecretValueCommand({ SecretId: settings.provenanceKeySecretArn }))
-      .then((key) => new ParameterReplicator(settings, new KeyedHasher(key.SecretString ?? '')))
+      .then((key) => new ParameterReplicator(settings, new KeyedHasher(key.SecretString ?? ''), { pacer }))
       .catch((e) => {
         replicator = undefined; // the next invocation tries again
         throw e;
@@ -216,7 +262,53 @@ function buildHandler(env: NodeJS.ProcessEnv, options: HandlerOptions): (event: 
   };
   const allAgree = (results: readonly ParameterResult[]) => results.every((r) => IN_SYNC.has(r.outcome));
 
-  return async (event: unknown) => {
+  /**
+   * One invocation of a reconciliation: holds the run lease, works until the budget runs out and
+   * hands the rest over (lambda-src/shared/run-pass.ts). `start` is a manual invocation's cursor.
+   */
+  const reconcilePass = async (event: unknown, budget: RunBudget, start: ReconcileCursor | undefined, started: number): Promise<ReconcileSummary> => {
+    const regions = settings.targets.map((t) => t.region);
+    const continuation = readContinuation<CarriedPass<ReconcileCursor | undefined, ReconcileTotals>>(event);
+    const active = await getReplicator();
+    let results: ParameterResult[] = [];
+    let cursor: ReconcileCursor | undefined;
+    const outcome = await runPass<ReconcileCursor | undefined, ReconcileTotals>({ lease, invoker, budget }, 'reconcile', continuation, async (position, totals) => {
+      for (const [region, at] of Object.entries(totals?.lastAgreedAt ?? {})) fullSync.remember(region, at);
+      const shouldContinue = options.shouldContinue;
+      const run = await active.reconcile({
+        shouldContinue: () => budget.shouldStartMore() && (shouldContinue?.() ?? true),
+        ...(position ? { cursor: position } : {}),
+      });
+      results = run.results;
+      cursor = run.cursor;
+      const disagreeing = run.results.filter((r) => !IN_SYNC.has(r.outcome)).map((r) => r.region);
+      const disagreed = new Set([...(totals?.disagreed ?? []), ...run.unreachable, ...disagreeing]);
+      const complete = run.cursor === undefined;
+      // A region agrees in a reconciliation when it agreed in every invocation of it; until the
+      // reconciliation completes the age of the last agreement keeps growing (FullSyncAgeAlarm).
+      emitFullSyncAges(fullSync.record(regions, [], complete ? disagreed : new Set(regions), complete, new Date()));
+      const outcomes = { ...(totals?.outcomes ?? {}) };
+      for (const r of run.results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+      return {
+        processed: run.results.length,
+        ...(run.cursor ? { next: run.cursor } : {}),
+        totals: { outcomes, disagreed: [...disagreed].sort(), lastAgreedAt: fullSync.known() },
+      };
+    }, start);
+    const summary = summarize('reconcile', results, started, false, cursor);
+    if (outcome.skipped) return { ...summary, partial: false, processed: 0, skipped: outcome.skipped };
+    const totals = outcome.totals!;
+    const agreed = outcome.pass!.complete && totals.disagreed.length === 0;
+    const result: ReconcileSummary = {
+      ...summary, partial: outcome.partial, processed: outcome.processed, pass: { ...outcome.pass!, outcomes: totals.outcomes, agreed },
+    };
+    // Failures are counted and alarmed; the next scheduled reconciliation retries them.
+    logger.info(outcome.partial ? 'reconciliation handed over' : 'reconciliation finished', { ...result });
+    if (agreed) await noteSync(new Date());
+    return result;
+  };
+
+  return async (event: unknown, context?: RemainingTime) => {
     const started = Date.now();
     try {
       let invocation;
@@ -257,21 +349,17 @@ function buildHandler(env: NodeJS.ProcessEnv, options: HandlerOptions): (event: 
             logger.info('connectivity test', { regions });
             return { action: 'connectivity_test', regions };
           }
-          const dryRun = invocation.action === 'test_sync';
-          const active = await getReplicator();
-          const run = await active.reconcile({
-            dryRun,
-            ...(options.shouldContinue ? { shouldContinue: options.shouldContinue } : {}),
+          const budget = budgetOf(context);
+          if (invocation.action === 'reconcile') return await reconcilePass(event, budget, invocation.cursor, started);
+          // A rehearsal (test_sync): no lease, no hand-over; it stops in time and reports its cursor.
+          const shouldContinue = options.shouldContinue;
+          const run = await (await getReplicator()).reconcile({
+            dryRun: true,
+            shouldContinue: () => budget.shouldStartMore() && (shouldContinue?.() ?? true),
             ...(invocation.cursor ? { cursor: invocation.cursor } : {}),
           });
-          const summary = summarize(invocation.action, run.results, started, dryRun, run.cursor);
-          if (!dryRun) {
-            const regions = settings.targets.map((t) => t.region);
-            emitFullSyncAges(fullSync.record(regions, run.results, run.unreachable, run.cursor === undefined, new Date()));
-          }
-          // Failures are counted and alarmed; the next scheduled reconciliation retries them.
-          logger.info('reconciliation finished', { ...summary });
-          if (!dryRun && run.cursor === undefined && run.unreachable.size === 0 && allAgree(run.results)) await noteSync(new Date());
+          const summary = summarize(invocation.action, run.results, started, true, run.cursor);
+          logger.info('reconciliation rehearsed', { ...summary });
           return summary;
         }
       }

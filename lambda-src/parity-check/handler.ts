@@ -1,13 +1,19 @@
 import { CodePipelineClient, FailureType, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { CheckOptions, ParityChecker, ParitySettings } from './check';
+import { checkAllRegions, CheckAllSummary, RegionTally } from './schedule';
 import type {
   ConfigMapScopeConfig, IgnoreRuleConfig, ParameterOverrideConfig, ParityResult, ReplicaTargetConfig, SelectionConfig,
 } from '../../src/parity-check/contract';
 import { MAX_SUMMARY_LENGTH, ParityEnv, ParityMetric, TARGET_REGION_DIMENSION } from '../../src/parity-check/contract';
 import { ClientCache } from '../shared/clients';
+import { ContinuationInvoker, LambdaSelfInvoker } from '../shared/continuation';
 import { booleanEnv, ConfigurationError, integerEnv, requireEnv, requireJsonEnv } from '../shared/env';
 import { KubernetesAccess } from '../shared/kubernetes';
+import { leasePath, RunLease } from '../shared/lease';
 import { errorFields, logger, metrics, MetricUnit } from '../shared/observability';
+import { Pacer } from '../shared/pacing';
+import { RemainingTime, RunBudget } from '../shared/run-budget';
 import { SettingsClient, withSettings } from '../shared/settings';
 
 /** Longest grace window, in seconds (one day). */
@@ -108,28 +114,54 @@ export class ConfigParityError extends Error {
 }
 
 /** What the handler returns: one region's result, or every region's for `check_all`. */
-export type ParityResponse = ParityResult | { readonly results: ParityResult[] } | { readonly reported: 'PASS' | 'FAIL'; readonly summary: string };
+export type ParityResponse = ParityResult | { readonly results: ParityResult[] } | CheckAllSummary | { readonly reported: 'PASS' | 'FAIL'; readonly summary: string };
 
 /** The handler's dependencies, replaceable in tests. */
 export interface HandlerDependencies {
   readonly settingsClient?: SettingsClient;
   readonly checkOptions?: () => CheckOptions;
+  /** Sends the continuation of a scheduled check. @default - `LambdaSelfInvoker` (this function, InvocationType Event) */
+  readonly invoker?: ContinuationInvoker;
+  /** Paces AWS calls to the documented quotas, shared by every check of the environment. @default - `new Pacer()` */
+  readonly pacer?: Pacer;
+  /** The time budget of an invocation without a Lambda context. @default - unbounded */
+  readonly budget?: () => RunBudget;
 }
 
 /** Builds the Lambda handler; configuration is validated at cold start (or when the settings document is read). */
-export function createHandler(env: NodeJS.ProcessEnv = process.env, deps: HandlerDependencies = {}): (event: unknown) => Promise<ParityResponse> {
+export function createHandler(
+  env: NodeJS.ProcessEnv = process.env, deps: HandlerDependencies = {},
+): (event: unknown, context?: RemainingTime) => Promise<ParityResponse> {
   return withSettings(env, (complete) => buildHandler(complete, deps), { client: deps.settingsClient });
 }
 
-function buildHandler(env: NodeJS.ProcessEnv, deps: HandlerDependencies): (event: unknown) => Promise<ParityResponse> {
+function buildHandler(env: NodeJS.ProcessEnv, deps: HandlerDependencies): (event: unknown, context?: RemainingTime) => Promise<ParityResponse> {
   const settings = readSettings(env);
-  const clients = new ClientCache(settings.primaryRegion);
+  const clients = new ClientCache(settings.primaryRegion, undefined, deps.pacer ?? new Pacer());
   const kubernetes = settings.configMapScopes.length > 0 ? new KubernetesAccess(clients) : undefined;
   const checker = new ParityChecker(settings, clients, kubernetes);
   const codepipeline = () => clients.get(CodePipelineClient, { region: settings.primaryRegion });
+  const invoker = deps.invoker ?? new LambdaSelfInvoker(settings.primaryRegion);
+  // The lease is needed by the scheduled check only: created on its first use.
+  let lease: RunLease | undefined;
+  const leaseOf = () => (lease ??= new RunLease(
+    clients.get(SSMClient, { region: settings.primaryRegion }), leasePath(requireEnv(ParityEnv.SERVICE_NAME, env))));
+  const budgetOf = (context: RemainingTime | undefined) => (context?.getRemainingTimeInMillis
+    ? RunBudget.fromContext(context)
+    : deps.budget?.() ?? RunBudget.unbounded());
 
-  const checkOne = async (region: string): Promise<ParityResult> => {
-    const result = await checker.check(region, deps.checkOptions?.() ?? {});
+  /**
+   * One region's check for a caller waiting for the answer (a pipeline rule, an ARC step, a direct
+   * invocation): no hand-over. It starts no scope once the invocation's budget is spent, and a check
+   * stopped that way fails closed, saying why.
+   */
+  const checkOne = async (region: string, budget: RunBudget): Promise<ParityResult> => {
+    const options = deps.checkOptions?.() ?? {};
+    const asked = options.shouldContinue;
+    const result = withinBudget(await checker.check(region, {
+      ...options,
+      shouldContinue: () => budget.shouldStartMore() && (asked?.() ?? true),
+    }), budget);
     emit(result);
     logger[result.verdict === 'PASS' ? 'info' : 'warn'](result.summary, {
       targetRegion: region, verdict: result.verdict, differences: result.differences.length, compared: result.compared,
@@ -137,9 +169,10 @@ function buildHandler(env: NodeJS.ProcessEnv, deps: HandlerDependencies): (event
     return result;
   };
 
-  return async (event: unknown) => {
+  return async (event: unknown, context?: RemainingTime) => {
     try {
       const request = parseRequest(event, checker.regions);
+      const budget = budgetOf(context);
       switch (request.caller) {
         case 'pipeline': {
           // Every job ends in exactly one PutJob*Result; an entry condition that is never answered holds the stage until it times out.
@@ -151,7 +184,7 @@ function buildHandler(env: NodeJS.ProcessEnv, deps: HandlerDependencies): (event
             summary = request.problem ?? `region ${JSON.stringify(request.region?.slice(0, 32))} is not checked by this function; expected one of ${checker.regions.join(', ')}`;
           } else {
             try {
-              const result = await checkOne(request.region);
+              const result = await checkOne(request.region, budget);
               verdict = result.verdict;
               summary = result.summary;
             } catch (e) {
@@ -178,25 +211,34 @@ function buildHandler(env: NodeJS.ProcessEnv, deps: HandlerDependencies): (event
         }
         case 'region-switch': {
           if (request.region === undefined) throw new ConfigurationError(request.problem ?? 'no region');
-          const result = await checkOne(request.region);
+          const result = await checkOne(request.region, budget);
           if (result.verdict !== 'PASS') throw new ConfigParityError(result.summary);
           return result;
         }
         case 'direct':
-          return await checkOne(request.region);
+          return await checkOne(request.region, budget);
         case 'all': {
-          const results: ParityResult[] = [];
-          // One region at a time: each check reads the primary again, so a region is judged against the primary as it is then.
-          for (const region of checker.regions) {
-            try {
-              results.push(await checkOne(region));
-            } catch (e) {
-              logger.error('parity check failed', { targetRegion: region, ...errorFields(e) });
-              emitFailure(region);
-            }
-          }
-          if (results.length < checker.regions.length) throw new ConfigParityError(`${checker.regions.length - results.length} region(s) could not be checked`);
-          return { results };
+          // Every region, one at a time (each check reads the primary again, so a region is judged
+          // against the primary as it is then), across as many invocations as it takes (schedule.ts).
+          const summary = await checkAllRegions({
+            checker,
+            lease: leaseOf(),
+            invoker,
+            budget,
+            failWhenUnreadable: settings.failWhenUnreadable,
+            checkOptions: deps.checkOptions,
+            onRegion: (result, tally) => {
+              if (result) {
+                emitTally(result.targetRegion, tally, settings.failWhenUnreadable);
+                log(result);
+              } else {
+                emitFailure(tally.region);
+              }
+            },
+          }, event);
+          const unchecked = summary.pass?.complete ? summary.pass.unchecked : [];
+          if (unchecked.length > 0) throw new ConfigParityError(`${unchecked.length} region(s) could not be checked`);
+          return summary;
         }
       }
     } catch (e) {
@@ -206,6 +248,31 @@ function buildHandler(env: NodeJS.ProcessEnv, deps: HandlerDependencies): (event
       metrics.publishStoredMetrics();
     }
   };
+}
+
+/**
+ * A check the invocation's budget stopped: it fails closed (an incomplete check never passes), and
+ * its summary says so first.
+ */
+function withinBudget(result: ParityResult, budget: RunBudget): ParityResult {
+  if (result.complete || !budget.exhausted) return result;
+  const head = `Config parity of ${result.targetRegion} with ${result.primaryRegion}: ${result.verdict} - `;
+  const rest = result.summary.startsWith(head) ? result.summary.slice(head.length) : result.summary;
+  const reason = `the check ran out of time after ${result.cursor?.nextScope ?? 0} of its scopes (less than ${Math.round(budget.marginMs / 1000)} s `
+    + 'of the invocation was left) and fails closed: raise the function\'s timeout or compare less per check';
+  return { ...result, summary: `${head}${reason}; ${rest}`.slice(0, MAX_SUMMARY_LENGTH) };
+}
+
+function log(result: ParityResult): void {
+  logger[result.verdict === 'PASS' ? 'info' : 'warn'](result.summary, {
+    targetRegion: result.targetRegion, verdict: result.verdict, differences: result.differences.length, compared: result.compared,
+  });
+}
+
+/** The metrics of a region whose scheduled check took several invocations: from its tally. */
+function emitTally(region: string, tally: RegionTally, failWhenUnreadable: boolean): void {
+  const blocking = tally.differences + (failWhenUnreadable ? tally.unreadable : 0);
+  emitRegion(region, blocking === 0 ? 1 : 0, tally.differences, tally.unreadable);
 }
 
 /** `ConfigParity`, `ParityDifferences` and `ParityUnreadable` for one region, in total and with `TargetRegion`. */

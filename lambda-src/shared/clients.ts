@@ -56,8 +56,10 @@ export class ClientCache {
           }
           : {}),
       });
-      // The signing name: `SecretsManagerClient` signs as `secretsmanager`, `SSMClient` as `ssm`.
-      if (this.pacer) paceClient(client as unknown as MiddlewareClient, this.pacer, type.name.replace(/Client$/, '').toLowerCase(), target.region);
+      // The signing name: `SecretsManagerClient` signs as `secretsmanager`, `SSMClient` as `ssm`. It
+      // comes from the client's `serviceId` ("Secrets Manager", "SSM"): the class name does not
+      // survive the bundles' minification.
+      if (this.pacer) paceClient(client as unknown as MiddlewareClient, this.pacer, signingName(client, type), target.region);
       this.clients.set(key, client);
     }
     return client;
@@ -67,4 +69,10 @@ export class ClientCache {
   get size(): number {
     return this.clients.size;
   }
+}
+
+/** The signing name of an SDK v3 client (`ssm`, `secretsmanager`), from its `serviceId`, else its class name. */
+export function signingName(client: unknown, type: { readonly name: string }): string {
+  const serviceId = (client as { config?: { serviceId?: unknown } }).config?.serviceId;
+  return (typeof serviceId === 'string' && serviceId !== '' ? serviceId : type.name.replace(/Client$/, '')).replace(/\s+/g, '').toLowerCase();
 }

@@ -13,7 +13,7 @@ import { createRolloutAlarm, createSyncAlarms } from './alarms';
 import { RolloutMetric, SyncEnv, SyncMetric, SyncTargetConfig, WorkloadSelectorConfig } from './contract';
 import { syncerDashboardWidgets } from './dashboard';
 import { ConfigMapSyncMetricOptions } from './metric-options';
-import { clusterDimension, syncMetric } from './metrics';
+import { clusterDimension, DEFAULT_SYNC_METRIC_PERIOD, syncMetric } from './metrics';
 import { bindWorkloads, rolloutConfig } from './rollout-config';
 import { ConfigMapRolloutOptions, WorkloadSelection } from './rollout-options';
 import { globMatchesOnlySensitiveNames, isSensitiveName } from './sensitive-names';
@@ -26,7 +26,10 @@ import { TRACING_ACTIONS } from '../core/hardened-function';
 import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../core/kubernetes-access';
 import { KubernetesCluster } from '../core/kubernetes-cluster';
 import { acknowledgeNagFindings, flattenReference, wildcardResourceFinding } from '../core/nag';
+import { RunMetric } from '../core/run-contract';
+import { grantRunHandOver } from '../core/run-handover';
 import { SECRET_EVENT_NAMES } from '../core/secrets-contract';
+import { handlerMetric } from '../private/metrics';
 import { readQuietly } from '../private/quiet-read';
 import { intervalLabel, validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
@@ -454,6 +457,8 @@ export class ConfigMapSyncer extends Construct {
 
       this.handler = bundled.createFunction(SyncerFunction, this.handlerConfiguration(props, targetConfigs));
       this.settingsParameters = bundled.settingsParameters;
+      // A sync longer than one invocation hands the rest over to the next (README, "Large selections").
+      grantRunHandOver(this, { handler: this.handler, role: this.role, serviceName: this.serviceName });
       const wildcards = new Map<string, string>();
       this.grantSourceRead(props, props.sourceEncryptionKeys ?? [], wildcards);
 
@@ -671,6 +676,42 @@ export class ConfigMapSyncer extends Construct {
    */
   public metricRolloutsFailed(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric {
     return this.metric(RolloutMetric.ROLLOUTS_FAILED, cloudwatch.Stats.SUM, props);
+  }
+
+  /**
+   * Target ConfigMaps an invocation of the handler synced. A sync that needs longer than one
+   * invocation works in several, each reporting its own share.
+   *
+   * @default - Sum over 5 minutes
+   */
+  public metricItemsProcessed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.ITEMS_PROCESSED, cloudwatch.Stats.SUM, cloudwatch.Unit.COUNT, props);
+  }
+
+  /**
+   * 1 for an invocation that stopped before its timeout with targets left and handed them to the
+   * next invocation, 0 for one that finished the sync.
+   *
+   * @default - Maximum over 5 minutes
+   */
+  public metricRunPartial(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.RUN_PARTIAL, cloudwatch.Stats.MAXIMUM, cloudwatch.Unit.COUNT, props);
+  }
+
+  /**
+   * Seconds the targets not yet synced have been waiting: since the sync that still has them
+   * started (0 when an invocation finished a sync).
+   *
+   * @default - Maximum over 5 minutes
+   */
+  public metricOldestUnprocessedItemAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.OLDEST_UNPROCESSED_ITEM_AGE, cloudwatch.Stats.MAXIMUM, cloudwatch.Unit.SECONDS, props);
+  }
+
+  private runMetric(metricName: string, statistic: string, unit: cloudwatch.Unit, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return handlerMetric({
+      namespace: this.metricNamespace, serviceName: this.serviceName, metricName, statistic, unit, defaultPeriod: DEFAULT_SYNC_METRIC_PERIOD, options,
+    });
   }
 
 

@@ -18,11 +18,12 @@ import { DriftIgnoreRule } from './ignore-rule';
 import { DriftMetricOptions } from './metric-options';
 import { DEFAULT_DRIFT_METRIC_PERIOD, driftMetric } from './metrics';
 import { DriftRemediation, DriftResourceType } from './remediation-mode';
+import { grantScanHandOver } from './scan-hand-over';
 import { AlarmSet } from '../core/alarms';
 import { BundledHandler, explicitRegion, HandlerConfiguration } from '../core/bundled-handler';
 import { addCompanion, COMPANION_DRIFT_DETECTION } from '../core/companions';
-import { IConfigComparisonSource } from '../core/comparison-source';
 import type { ParameterOverrideConfig } from '../core/comparison-contract';
+import { IConfigComparisonSource } from '../core/comparison-source';
 import { DashboardWidgetOptions } from '../core/dashboard-options';
 import { HandlerOptions } from '../core/handler-options';
 import { TRACING_ACTIONS } from '../core/hardened-function';
@@ -33,10 +34,12 @@ import { bindParameterOverrides, ParameterOverride } from '../core/parameter-ove
 import { IParameterReplicator } from '../core/parameter-replicator-ref';
 import { ReplicaKmsKey } from '../core/replica-kms-key';
 import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../core/replica-kms-keys';
+import { RunMetric } from '../core/run-contract';
 import { ISecretReplicator } from '../core/secret-replicator-ref';
 import { SecretSelection } from '../core/secret-selection';
 import { ProvenanceTag, ReplicaTargetConfig } from '../core/secrets-contract';
 import { BoundSelection } from '../core/selection-binding';
+import { handlerMetric } from '../private/metrics';
 import { intervalLabel, rateSeconds, validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
 import {
@@ -563,6 +566,10 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
       this.clusterAccessCommands = accessCommands;
       this.handler = bundled.createFunction(DriftDetectorFunction, this.handlerConfiguration(props, settings, selection, configMapScopes));
       this.settingsParameters = bundled.settingsParameters;
+      // A scan longer than one invocation hands the rest over to the next (README, "Large selections").
+      grantScanHandOver(this, {
+        handler: this.handler, role: this.role, serviceName: this.serviceName, reportBucket: this.reportBucket, reportPrefix: this.reportPrefix,
+      });
 
       const wildcards = new Map<string, string>();
       this.grantHandlerPermissions({
@@ -892,6 +899,49 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
    */
   public metricRemediationFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(DriftMetric.REMEDIATION_FAILURES, props);
+  }
+
+  /**
+   * (item, replica region) pairs an invocation of the handler compared. A scan that needs longer
+   * than one invocation works in several, each reporting its own share; they add up to the scan's
+   * `metricItemsCompared()`.
+   *
+   * @default - Sum over 1 hour
+   */
+  public metricItemsProcessed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.ITEMS_PROCESSED, cloudwatch.Stats.SUM, cloudwatch.Unit.COUNT, props);
+  }
+
+  /**
+   * 1 for an invocation that stopped before its timeout with scopes left and handed them to the
+   * next invocation, 0 for one that completed the scan (and wrote its report).
+   *
+   * @default - Maximum over 1 hour
+   */
+  public metricRunPartial(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.RUN_PARTIAL, cloudwatch.Stats.MAXIMUM, cloudwatch.Unit.COUNT, props);
+  }
+
+  /**
+   * Seconds the scopes not yet compared have been waiting: since the scan that still has them
+   * started (0 when an invocation completed a scan).
+   *
+   * @default - Maximum over 1 hour
+   */
+  public metricOldestUnprocessedItemAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.OLDEST_UNPROCESSED_ITEM_AGE, cloudwatch.Stats.MAXIMUM, cloudwatch.Unit.SECONDS, props);
+  }
+
+  private runMetric(metricName: string, statistic: string, unit: cloudwatch.Unit, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return handlerMetric({
+      namespace: this.metricNamespace,
+      serviceName: this.serviceName,
+      metricName,
+      statistic,
+      unit,
+      defaultPeriod: DEFAULT_DRIFT_METRIC_PERIOD,
+      options,
+    });
   }
 
 

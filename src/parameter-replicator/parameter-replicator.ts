@@ -33,6 +33,8 @@ import { bindParameterOverrides, ParameterOverride } from '../core/parameter-ove
 import { IParameterReplicator } from '../core/parameter-replicator-ref';
 import { ReplicaKmsKey } from '../core/replica-kms-key';
 import { SSM_MANAGED_ALIAS, validateKeyReference, validateReplicaKmsKeys } from '../core/replica-kms-keys';
+import { RunMetric } from '../core/run-contract';
+import { grantRunHandOver } from '../core/run-handover';
 import { estimateJson } from '../private/estimate';
 import { validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
@@ -260,7 +262,9 @@ export interface CrossRegionParameterReplicatorProps extends HandlerOptions {
   readonly memorySize?: number;
 
   /**
-   * Timeout of one handler invocation.
+   * Timeout of one handler invocation. A reconciliation that needs longer stops before the timeout
+   * and hands the rest over to the next invocation (README, "Large selections"), so a longer
+   * timeout only means fewer hand-overs.
    *
    * @default Duration.minutes(15)
    */
@@ -418,6 +422,8 @@ export class CrossRegionParameterReplicator extends Construct implements IParame
       this.deadLetterQueue = bundled.deadLetterQueue;
       this.handler = bundled.createFunction(ParameterReplicatorFunction, this.handlerConfiguration(props, settings));
       this.settingsParameters = bundled.settingsParameters;
+      // A reconciliation longer than one invocation hands the rest over to the next (README, "Large selections").
+      grantRunHandOver(this, { handler: this.handler, role: this.role, serviceName: this.serviceName });
 
       const wildcards = new Map<string, string>();
       this.grantHandlerPermissions(props, settings, wildcards);
@@ -631,6 +637,37 @@ export class CrossRegionParameterReplicator extends Construct implements IParame
   }
 
   /**
+   * (parameter, replica region) pairs a reconciliation invocation worked. A reconciliation that
+   * needs longer than one invocation works in several, each reporting its own share.
+   *
+   * @default - Sum over 5 minutes
+   */
+  public metricItemsProcessed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.ITEMS_PROCESSED, cloudwatch.Stats.SUM, cloudwatch.Unit.COUNT, props);
+  }
+
+  /**
+   * 1 for a reconciliation invocation that stopped before its timeout with work left and handed
+   * the rest to the next invocation, 0 for one that finished the reconciliation.
+   *
+   * @default - Maximum over 5 minutes
+   */
+  public metricRunPartial(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.RUN_PARTIAL, cloudwatch.Stats.MAXIMUM, cloudwatch.Unit.COUNT, props);
+  }
+
+  /**
+   * Seconds the parameters not yet reconciled have been waiting: since the reconciliation that
+   * still has them started (0 when a reconciliation finished). `fullSyncAgeAlarm` watches the
+   * consequence, `metricSecondsSinceFullSync()`.
+   *
+   * @default - Maximum over 5 minutes
+   */
+  public metricOldestUnprocessedItemAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.OLDEST_UNPROCESSED_ITEM_AGE, cloudwatch.Stats.MAXIMUM, cloudwatch.Unit.SECONDS, props);
+  }
+
+  /**
    * Widgets of this construct for a CloudWatch dashboard, as rows 24 units wide: a header naming it,
    * Parameter Store writes, failed writes, conflicts, throttled requests, replication latency and the
    * last full sync per replica region, its handler's invocations, errors and duration, and the status
@@ -651,6 +688,11 @@ export class CrossRegionParameterReplicator extends Construct implements IParame
    */
   public grantInvoke(grantee: iam.IGrantable): iam.Grant {
     return this.handler.grantInvoke(grantee);
+  }
+
+  /** A run metric: emitted with the `service` dimension only. */
+  private runMetric(metricName: string, statistic: string, unit: cloudwatch.Unit, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return parameterReplicatorMetric({ namespace: this.metricNamespace, serviceName: this.serviceName, metricName, statistic, unit, options });
   }
 
   private replicatorMetric(

@@ -26,6 +26,8 @@ import { IParameterReplicator } from '../core/parameter-replicator-ref';
 import { IConfigParityGate } from '../core/parity-gate';
 import { ReplicaKmsKey } from '../core/replica-kms-key';
 import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../core/replica-kms-keys';
+import { RunMetric } from '../core/run-contract';
+import { grantRunHandOver } from '../core/run-handover';
 import { ISecretReplicator } from '../core/secret-replicator-ref';
 import { SecretSelection } from '../core/secret-selection';
 import { ProvenanceTag } from '../core/secrets-contract';
@@ -392,6 +394,8 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
         },
       });
       this.settingsParameters = bundled.settingsParameters;
+      // The scheduled check of every region hands over to the next invocation when it needs longer (README, "Large selections").
+      grantRunHandOver(this, { handler: this.handler, role: this.role, serviceName: this.serviceName });
       const wildcards = this.grantReads(selection, s, props.encryptionKeyArns ?? []);
 
       this.schedule = new events.Rule(this, 'Schedule', {
@@ -459,6 +463,36 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
   }
 
   /**
+   * (item, location) pairs an invocation of the scheduled check of every region compared. A check
+   * that needs longer than one invocation works in several, each reporting its own share.
+   *
+   * @default - Sum over 5 minutes
+   */
+  public metricItemsProcessed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.ITEMS_PROCESSED, cloudwatch.Stats.SUM, cloudwatch.Unit.COUNT, props);
+  }
+
+  /**
+   * 1 for an invocation of the scheduled check of every region that stopped before its timeout
+   * with regions or scopes left and handed them to the next invocation, 0 for one that finished.
+   *
+   * @default - Maximum over 5 minutes
+   */
+  public metricRunPartial(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.RUN_PARTIAL, cloudwatch.Stats.MAXIMUM, cloudwatch.Unit.COUNT, props);
+  }
+
+  /**
+   * Seconds the regions and scopes the scheduled check has not reached yet have been waiting:
+   * since that check started (0 when it finished).
+   *
+   * @default - Maximum over 5 minutes
+   */
+  public metricOldestUnprocessedItemAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.runMetric(RunMetric.OLDEST_UNPROCESSED_ITEM_AGE, cloudwatch.Stats.MAXIMUM, cloudwatch.Unit.SECONDS, props);
+  }
+
+  /**
    * Widgets of this construct for a CloudWatch dashboard, as rows 24 units wide: a header, the
    * latest `ConfigParity` of each checked region, differences and unreadable parts per region,
    * the handler's invocations, errors and duration, and the status of `alarms`.
@@ -478,6 +512,20 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
    */
   public grantInvoke(grantee: iam.IGrantable): iam.Grant {
     return this.handler.grantInvoke(grantee);
+  }
+
+  /** A run metric of the scheduled check: emitted with the `service` dimension only. */
+  private runMetric(metricName: string, statistic: string, unit: cloudwatch.Unit, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return handlerMetric({
+      namespace: this.metricNamespace,
+      serviceName: this.serviceName,
+      metricName,
+      statistic,
+      defaultPeriod: RUN_METRIC_PERIOD,
+      unit,
+      dimensions: {},
+      options,
+    });
   }
 
   private metric(name: string, statistic: string, props: ParityMetricOptions | undefined): cloudwatch.Metric {
@@ -729,3 +777,6 @@ function alarmPeriod(schedule: events.Schedule): Duration {
   if (seconds === undefined) return Duration.minutes(15);
   return Duration.seconds(Math.min(MAX_ALARM_PERIOD_SECONDS, Math.max(MIN_ALARM_PERIOD_SECONDS, seconds)));
 }
+
+/** Period of the run metrics (`metricItemsProcessed()` and the others) unless the caller chooses another: five minutes. */
+const RUN_METRIC_PERIOD = Duration.minutes(5);

@@ -17,6 +17,9 @@ import { SyncEnv, SyncTargetConfig } from '../../src/configmap-syncer/contract';
 import { handlerEnvironment, newStack, PRIMARY, resourcesAllowed, statementsAllowing } from '../secret-replicator/util';
 
 const REMOTE = KubernetesCluster.fromClusterAttributes({ clusterName: 'app-eu', region: 'eu-west-1' });
+/** Statements other than the run lease's and the self-invocation of HandOverPolicy (tested on their own). */
+const LEASE = ':parameter/cdk-cross-region-config/runs/';
+const notLease = (x: unknown) => !JSON.stringify(x).includes(LEASE);
 const MINIMAL: ConfigMapSyncerProps = {
   parameterPath: '/app/prod/config',
   projectName: 'genai-demo',
@@ -125,7 +128,7 @@ describe('defaults', () => {
   });
 
   test('may only read parameters under the path, in the primary region', () => {
-    const statements = statementsAllowing(template, 'ssm:GetParametersByPath');
+    const statements = statementsAllowing(template, 'ssm:GetParametersByPath').filter(notLease);
     expect(statements).toHaveLength(1);
     expect(statements[0].Action).toBe('ssm:GetParametersByPath');
     expect(JSON.stringify(statements[0].Resource)).toBe(JSON.stringify([
@@ -134,7 +137,7 @@ describe('defaults', () => {
     ]));
     expect(statementsAllowing(template, 'secretsmanager:GetSecretValue')).toEqual([]);
     expect(statementsAllowing(template, 'kms:Decrypt')).toEqual([]);
-    expect(statementsAllowing(template, 'ssm:PutParameter')).toEqual([]);
+    expect(statementsAllowing(template, 'ssm:PutParameter').filter(notLease)).toEqual([]);
   });
 
   test('creates the sync-failure, error, throttle and dead-letter alarms', () => {
@@ -204,7 +207,7 @@ describe('sources', () => {
     expect(env(template)[SyncEnv.SOURCE_SECRET_ARN]).toEqual(secretRef);
     expect(env(template)[SyncEnv.SOURCE_PARAMETER_PATH]).toBeUndefined();
     expect(resourcesAllowed(template, 'secretsmanager:GetSecretValue')).toEqual([secretRef]);
-    expect(statementsAllowing(template, 'ssm:GetParametersByPath')).toEqual([]);
+    expect(statementsAllowing(template, 'ssm:GetParametersByPath').filter(notLease)).toEqual([]);
     expect(syncer.parameterRule).toBeUndefined();
 
     const pattern = rule(template, 'SecretRule').EventPattern;
@@ -486,9 +489,36 @@ describe('options', () => {
     const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
     syncer.grantInvoke(operator);
     const template = Template.fromStack(stack);
-    const invoke = statementsAllowing(template, 'lambda:InvokeFunction');
+    const operatorId = stack.getLogicalId(operator.node.defaultChild as any);
+    const operatorPolicies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: any) => JSON.stringify(p.Properties.Roles).includes(operatorId));
+    const invoke = operatorPolicies.flatMap((p: any) => p.Properties.PolicyDocument.Statement).filter((s: any) => [s.Action].flat().includes('lambda:InvokeFunction'));
     expect(invoke).toHaveLength(1);
     expect(JSON.stringify(invoke[0].Resource)).toContain(stack.getLogicalId(syncer.handler.node.defaultChild as any));
+  });
+
+  test('may invoke itself and keep its run lease, in a policy of its own that the function does not depend on', () => {
+    const stack = newStack();
+    const syncer = new ConfigMapSyncer(stack, 'Syncer', MINIMAL);
+    const template = Template.fromStack(stack);
+    const handlerId = stack.getLogicalId(syncer.handler.node.defaultChild as any);
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('HandOverPolicy') } });
+    expect(Object.keys(policies)).toHaveLength(1);
+    const [policyId, policy] = Object.entries(policies)[0] as [string, any];
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [handlerId, 'Arn'] } });
+    expect(JSON.stringify(policy.Properties.PolicyDocument.Statement)).toContain(`${LEASE}${syncer.serviceName}/*`);
+    expect(template.toJSON().Resources[handlerId].DependsOn ?? []).not.toContain(policyId);
+  });
+
+  test('has a metric method for each run metric', () => {
+    const stack = newStack();
+    const syncer = new ConfigMapSyncer(stack, 'Syncer', MINIMAL);
+    const shown = [syncer.metricItemsProcessed(), syncer.metricRunPartial(), syncer.metricOldestUnprocessedItemAge()]
+      .map((m) => `${m.metricName} ${m.statistic} ${m.period.toMinutes()} ${JSON.stringify(m.dimensions)}`);
+    expect(shown).toEqual([
+      `ItemsProcessed Sum 5 {"service":"${syncer.serviceName}"}`,
+      `RunPartial Maximum 5 {"service":"${syncer.serviceName}"}`,
+      `OldestUnprocessedItemAge Maximum 5 {"service":"${syncer.serviceName}"}`,
+    ]);
   });
 });
 

@@ -12,12 +12,14 @@ import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
 import type { createHandler as CreateHandler, SyncerDependencies } from '../../lambda-src/configmap-syncer/handler';
 import type { SyncSummary } from '../../lambda-src/configmap-syncer/syncer';
 import type { KubernetesAccess as KubernetesAccessType } from '../../lambda-src/shared/kubernetes';
 import { ConfigMapSyncer, KubernetesCluster } from '../../src';
 import type { KubernetesClusterConfig, SyncTargetConfig } from '../../src/configmap-syncer/contract';
 import { CONFIGMAP_FIELD_MANAGER, CONTENT_HASH_ANNOTATION, SyncEnv } from '../../src/configmap-syncer/contract';
+import { handlerServiceName } from '../../src/core/bundled-handler';
 import { ConfigWorld, inParallel } from '../drift-detector/world';
 import { FaultProxy, startFaultProxy } from '../harness/fault-proxy';
 import { EvaluationGroup, evaluateGroups } from '../harness/iam-evaluation';
@@ -34,7 +36,8 @@ const CM = 'app-config';
 const PATH = '/app/prod/config';
 const SECRET_NAME = 'app/prod/config';
 const OTHER_MANAGER = 'team-controller';
-const SERVICE = 'ConfigMapSyncerTest';
+/** The service name (and so the run lease path) of the construct the IAM evaluation synthesizes, IamEvaluation/Syncer. */
+const SERVICE = handlerServiceName(new Construct(new Stack(new App(), 'IamEvaluation'), 'Syncer'));
 const METRIC_NAMESPACE = 'Test/ConfigMapSync';
 const MINUTE = 60_000;
 

@@ -16,6 +16,9 @@ import {
 import { DriftEnv } from '../../src/drift-detector/contract';
 import { handlerEnvironment, newStack, PRIMARY, resourcesAllowed, statementsAllowing } from '../secret-replicator/util';
 
+/** Statements and resources other than the run lease's own records (HandOverPolicy, tested on their own). */
+const LEASE = ':parameter/cdk-cross-region-config/runs/';
+const notLease = (x: unknown) => !JSON.stringify(x).includes(LEASE);
 const MINIMAL: ConfigDriftDetectorProps = { replicaRegions: ['eu-west-1'], parameterPaths: ['/app/prod'] };
 
 function synth(props: ConfigDriftDetectorProps = MINIMAL, stack: Stack = newStack()) {
@@ -93,11 +96,43 @@ describe('defaults', () => {
     }
     expect(resources).toContain(':parameter/app/prod"');
     expect(resources).toContain(':parameter/app/prod/*"');
-    expect(statementsAllowing(template, 'ssm:PutParameter')).toEqual([]);
+    expect(statementsAllowing(template, 'ssm:PutParameter').filter(notLease)).toEqual([]);
   });
 
   test('may only put objects under the report prefix', () => {
     expect(JSON.stringify(resourcesAllowed(template, 's3:PutObject'))).toContain('/drift-reports/*');
+  });
+
+  test('may invoke itself, keep its run lease and read back and delete the parts of a scan in progress, in policies the function does not depend on', () => {
+    const stack = newStack();
+    const subject = new ConfigDriftDetector(stack, 'Detector', MINIMAL);
+    const own = Template.fromStack(stack);
+    const handlerId = stack.getLogicalId(subject.handler.node.defaultChild as CfnElement);
+    const policies = (name: string) => own.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp(name) } });
+    const handOver = Object.values(policies('HandOverPolicy')) as any[];
+    expect(handOver).toHaveLength(1);
+    const statements = JSON.stringify(handOver[0].Properties.PolicyDocument.Statement);
+    expect(handOver[0].Properties.PolicyDocument.Statement).toContainEqual({ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [handlerId, 'Arn'] } });
+    expect(statements).toContain(`${LEASE}${subject.serviceName}/*`);
+    const parts = Object.entries(policies('ScanPartsPolicy')) as Array<[string, any]>;
+    expect(parts).toHaveLength(1);
+    expect(parts[0][1].Properties.PolicyDocument.Statement).toHaveLength(1);
+    expect(parts[0][1].Properties.PolicyDocument.Statement[0].Action).toEqual(['s3:GetObject', 's3:DeleteObject']);
+    expect(JSON.stringify(parts[0][1].Properties.PolicyDocument.Statement[0].Resource)).toContain('/drift-reports/parts/*');
+    const dependsOn = own.toJSON().Resources[handlerId].DependsOn ?? [];
+    for (const id of [...Object.keys(policies('HandOverPolicy')), parts[0][0]]) expect(dependsOn).not.toContain(id);
+  });
+
+  test('has a metric method for each run metric', () => {
+    const stack = newStack();
+    const subject = new ConfigDriftDetector(stack, 'Detector', MINIMAL);
+    const shown = [subject.metricItemsProcessed(), subject.metricRunPartial(), subject.metricOldestUnprocessedItemAge()]
+      .map((m) => `${m.metricName} ${m.statistic} ${m.period.toMinutes()} ${JSON.stringify(m.dimensions)}`);
+    expect(shown).toEqual([
+      `ItemsProcessed Sum 60 {"service":"${subject.serviceName}"}`,
+      `RunPartial Maximum 60 {"service":"${subject.serviceName}"}`,
+      `OldestUnprocessedItemAge Maximum 60 {"service":"${subject.serviceName}"}`,
+    ]);
   });
 });
 
@@ -261,14 +296,14 @@ describe('auto-remediation', () => {
     expect(env(template)[DriftEnv.REMEDIATION_MODE]).toBe('APPLY');
     expect(env(template)[DriftEnv.PROVENANCE_KEY_SECRET_ARN]).toEqual({ Ref: expect.stringMatching(/ProvenanceKey/) });
     expect(JSON.stringify(resourcesAllowed(template, 'ssm:PutParameter'))).toContain(':ssm:eu-west-1:');
-    expect(JSON.stringify(resourcesAllowed(template, 'ssm:PutParameter'))).not.toContain(`:ssm:${PRIMARY}:`);
+    expect(JSON.stringify(resourcesAllowed(template, 'ssm:PutParameter').filter(notLease))).not.toContain(`:ssm:${PRIMARY}:`);
     expect(JSON.stringify(resourcesAllowed(template, 'secretsmanager:CreateSecret'))).toContain(':secretsmanager:eu-west-1:');
     expect(detector.remediationFailuresAlarm).toBeDefined();
   });
 
   test('DRY_RUN writes nothing', () => {
     const { template } = synth({ ...MINIMAL, autoRemediation: DriftRemediation.DRY_RUN });
-    expect(statementsAllowing(template, 'ssm:PutParameter')).toEqual([]);
+    expect(statementsAllowing(template, 'ssm:PutParameter').filter(notLease)).toEqual([]);
   });
 });
 

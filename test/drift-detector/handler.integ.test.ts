@@ -9,8 +9,10 @@ import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secr
 import { GetParametersCommand } from '@aws-sdk/client-ssm';
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
 import { ConfigWorld, inParallel, reportSchemaErrors } from './world';
 import { ConfigDriftDetector, CrossRegionSecretReplicator, DriftRemediation, SecretSelection } from '../../src';
+import { handlerServiceName } from '../../src/core/bundled-handler';
 import { DriftEnv } from '../../src/drift-detector/contract';
 import { startFaultProxy } from '../harness/fault-proxy';
 import { EvaluationGroup, evaluateGroups } from '../harness/iam-evaluation';
@@ -22,7 +24,8 @@ const PRIMARY = 'us-east-1';
 const EU = 'eu-west-1';
 const AP = 'ap-southeast-2';
 const REPLICAS = [EU, AP];
-const SERVICE = 'DriftDetectorUnderTest';
+/** The service name (and so the run lease path) of the construct the IAM evaluation synthesizes, IamEvaluation/Detector. */
+const SERVICE = handlerServiceName(new Construct(new Stack(new App(), 'IamEvaluation'), 'Detector'));
 const NAMESPACE = 'Test/ConfigurationDrift';
 const BUCKET = 'drift-reports-under-test';
 const SECRETS = 400;

@@ -714,7 +714,7 @@ describe('manual actions and the reconciliation', () => {
     for (const region of report.regions) expect(region.checks.every((c: any) => c.ok)).toBe(true);
   });
 
-  test('steady state costs the lower bound: ⌈N/10⌉ reads in the primary and per region, no writes; a scheduled event reconciles', async () => {
+  test('steady state costs the lower bound: ⌈N/10⌉ reads in the primary and per region, no writes but the run lease\'s; a scheduled event reconciles', async () => {
     const root = freshPath();
     const n = 23;
     for (let i = 0; i < n; i++) await world.put(PRIMARY, { Name: `${root}/s${String(i).padStart(2, '0')}`, Value: world.newValue('steady') });
@@ -725,8 +725,15 @@ describe('manual actions and the reconciliation', () => {
     expect(steady.outcomes).toEqual({ 'in-sync': 2 * n });
     const calls = Object.fromEntries(Object.entries(proxy.stats().byOperation).map(([k, v]) => [k, v.forwarded + v.injected]));
     const pages = Math.ceil(n / 10);
+    // The run lease (lambda-src/shared/lease.ts), whatever the selection's size: its records are
+    // listed to find the latest (one page), the next one is created and then released, and the
+    // older ones are listed and deleted.
+    const lease = { GetParametersByPath: 2, GetParameter: 2, PutParameter: 2, DeleteParameters: 1 };
     expect(calls).toEqual({
-      [`ssm:${PRIMARY}:GetParametersByPath`]: pages,
+      [`ssm:${PRIMARY}:GetParametersByPath`]: pages + lease.GetParametersByPath,
+      [`ssm:${PRIMARY}:GetParameter`]: lease.GetParameter,
+      [`ssm:${PRIMARY}:PutParameter`]: lease.PutParameter,
+      [`ssm:${PRIMARY}:DeleteParameters`]: lease.DeleteParameters,
       ...Object.fromEntries(REPLICAS.map((r) => [`ssm:${r}:GetParametersByPath`, pages])),
     });
   });

@@ -79,9 +79,11 @@ describe.each<[string, any]>([['defaults', {}], ['every feature', everyFeature]]
     }
   });
 
-  test('every wildcard resource acknowledged is a selected path, an alias-scoped key, or the X-Ray actions', () => {
+  test('every wildcard resource acknowledged is a selected path, an alias-scoped key, the run lease\'s records or the X-Ray actions', () => {
     const wildcards = acknowledgements(replicator).filter((a) => a.id.startsWith('AwsSolutions-IAM5[')).map((a) => a.id);
-    for (const id of wildcards) {
+    const lease = `arn:<AWS::Partition>:ssm:us-east-1:<AWS::AccountId>:parameter/cdk-cross-region-config/runs/${replicator.serviceName}/*`;
+    expect(wildcards).toContain(`AwsSolutions-IAM5[Resource::${lease}]`);
+    for (const id of wildcards.filter((w) => w !== `AwsSolutions-IAM5[Resource::${lease}]`)) {
       expect(id).toMatch(/^AwsSolutions-IAM5\[Resource::(\*|arn:<AWS::Partition>:ssm:[a-z0-9-]+:<AWS::AccountId>:parameter\/(app\/prod|shared)\/\*|arn:<AWS::Partition>:kms:eu-central-1:<AWS::AccountId>:key\/\*)\]$/);
     }
   });

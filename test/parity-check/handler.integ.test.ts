@@ -22,7 +22,8 @@ import { OutputCapture, recordingHandlers, TestHandler } from '../harness/world'
 const PRIMARY = 'us-east-1';
 const EU = 'eu-west-1';
 const AP = 'ap-southeast-2';
-const SERVICE = 'ParityCheckUnderTest';
+/** The `service` of the handler: the evaluated stack's own, so that the run lease's parameter path is the one its policy names. */
+let SERVICE = 'ParityCheckUnderTest';
 const NAMESPACE = 'Test/ConfigParity';
 const SECRETS = 30;
 const PARAMETERS = 40;
@@ -84,6 +85,7 @@ beforeAll(async () => {
   codepipeline = await startFakeCodePipeline();
   recorder = new IamRecorder(moto.endpoint);
   recorder.attach(proxy);
+  SERVICE = evaluationStack().check.serviceName;
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: proxy.endpoint,
     AWS_ENDPOINT_URL_CODEPIPELINE: codepipeline.endpoint,
@@ -300,19 +302,25 @@ describe('a check stopped at a cursor', () => {
   });
 });
 
+/** The construct whose synthesized role policy the recorded calls are evaluated against. */
+function evaluationStack(): { app: App; stack: Stack; check: ConfigParityCheck } {
+  const app = new App();
+  const stack = new Stack(app, 'IamEvaluation', { env: { account: '123456789012', region: PRIMARY } });
+  const check = new ConfigParityCheck(stack, 'Parity', {
+    regions: [EU, AP],
+    secrets: SecretSelection.byNamePrefix('app/'),
+    parameterPaths: ['/app'],
+    parameterOverrides: [ParameterOverride.forRegion(OVERRIDDEN, EU, 'eu'), ParameterOverride.forRegion(OVERRIDDEN, AP, 'ap')],
+  });
+  return { app, stack, check };
+}
+
 describe('IAM', () => {
   test('every call the handler made is allowed by the synthesized role policy of the same configuration', async () => {
     const calls = await recorder.calls();
     expect(calls.length).toBeGreaterThan(20);
     await recorder.writeJsonLines(`${process.env.IAM_RECORDING_DIR ?? tmpdir()}/iam-calls-parity-check.jsonl`);
-    const app = new App();
-    const stack = new Stack(app, 'IamEvaluation', { env: { account: '123456789012', region: PRIMARY } });
-    const check = new ConfigParityCheck(stack, 'Parity', {
-      regions: [EU, AP],
-      secrets: SecretSelection.byNamePrefix('app/'),
-      parameterPaths: ['/app'],
-      parameterOverrides: [ParameterOverride.forRegion(OVERRIDDEN, EU, 'eu'), ParameterOverride.forRegion(OVERRIDDEN, AP, 'ap')],
-    });
+    const { app, stack, check } = evaluationStack();
     const { summary, failures } = await evaluateGroups([{
       role: 'parity check',
       calls,

@@ -23,6 +23,7 @@ import { ClientCache } from '../clients';
 import { chunk } from '../concurrency';
 import { KeyedHasher } from '../hmac';
 import { addSplitMetric, errorFields, logger, MetricUnit, MetricUnitType } from '../observability';
+import type { Pacer } from '../pacing';
 import { AdaptiveRateLimiter, Clock, PacedRetryStrategy, pacedWrite, REAL_CLOCK } from './pacing';
 import { ParameterSelection } from './selection';
 
@@ -164,16 +165,19 @@ export class ParameterReplicator {
   private readonly detailCache = new WeakMap<PrimaryParameter, Promise<PrimaryDetails>>();
   private readonly clock: Clock;
   private readonly now: () => Date;
+  /** Paces the reads every run shares a quota for (GetParametersByPath) per region; see `pacing.ts` in lambda-src/shared. */
+  private readonly pacer?: Pacer;
 
   constructor(
     private readonly settings: ParameterReplicatorSettings,
     private readonly hasher: KeyedHasher,
-    options: { clock?: Clock; now?: () => Date } = {},
+    options: { clock?: Clock; now?: () => Date; pacer?: Pacer } = {},
   ) {
     this.selection = new ParameterSelection(settings.selection);
     this.clock = options.clock ?? REAL_CLOCK;
     this.now = options.now ?? (() => new Date(this.clock.now()));
-    this.primaryClients = new ClientCache(settings.primaryRegion);
+    this.pacer = options.pacer;
+    this.primaryClients = new ClientCache(settings.primaryRegion, undefined, this.pacer);
     for (const o of settings.overrides) this.overrides.set(`${o.name}\u0000${o.region}`, o.value);
   }
 
@@ -205,7 +209,7 @@ export class ParameterReplicator {
     let cache = this.targetClients.get(key);
     if (!cache) {
       const limiter = this.limiter(target);
-      cache = new ClientCache(this.settings.primaryRegion, new PacedRetryStrategy(() => limiter.throttled()));
+      cache = new ClientCache(this.settings.primaryRegion, new PacedRetryStrategy(() => limiter.throttled()), this.pacer);
       this.targetClients.set(key, cache);
     }
     return cache.get(SSMClient, { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
@@ -261,17 +265,20 @@ export class ParameterReplicator {
    */
   async reconcile(options: ReconcileOptions = {}): Promise<ReconcileResult> {
     const dryRun = options.dryRun ?? false;
-    const shouldContinue = options.shouldContinue ?? (() => true);
+    const asked = options.shouldContinue ?? (() => true);
     this.emitMetrics = !dryRun;
     try {
       const primaries = await this.listSelectedPrimaries();
       const names = [...primaries.keys()].sort();
       const results: ParameterResult[] = [];
+      // A run that resumes works at least one pair, so that a chain of runs always moves forward.
+      const shouldContinue = () => asked() || results.length === 0;
       const unreachable = new Set<string>();
       const start = options.cursor?.targetIndex ?? 0;
       for (let t = start; t < this.settings.targets.length; t++) {
         const target = this.settings.targets[t];
         if (!shouldContinue()) return { results, unreachable, cursor: { targetIndex: t } };
+        const after = t === start ? options.cursor?.after : undefined;
         let replicas: Map<string, ReplicaParameter>;
         try {
           replicas = await this.listReplicas(target);
@@ -279,26 +286,30 @@ export class ParameterReplicator {
           // The region cannot be listed: one failure per parameter, so every one is counted.
           unreachable.add(target.region);
           logger.error('replica region could not be listed', { region: target.region, ...errorFields(e) });
-          for (const name of names) results.push(this.failureResult(name, target, e));
+          for (const name of names) if (after === undefined || name > after) results.push(this.failureResult(name, target, e));
           continue;
         }
-        const after = t === start ? options.cursor?.after : undefined;
+        // Live primaries and replicas whose primary is gone, in one name order, so that `after`
+        // names where a run stopped in either.
+        const orphans = [...replicas.keys()].filter((name) => !primaries.has(name) && this.selection.selectsName(name));
+        const ordered = orphans.length === 0 ? names : [...new Set([...names, ...orphans])].sort();
         const written: string[] = [];
-        for (const name of names) {
+        let lastDone = after;
+        for (const name of ordered) {
           if (after !== undefined && name <= after) continue;
           if (!shouldContinue()) {
-            return { results, unreachable, cursor: { targetIndex: t, after: lastName(results, target.region, after) } };
+            // What this run wrote in the region is checked against the primary before it stops.
+            if (!dryRun && written.length > 0) await this.recheck(written, primaries, target, results);
+            this.emitThrottles(target);
+            return { results, unreachable, cursor: { targetIndex: t, ...(lastDone !== undefined ? { after: lastDone } : {}) } };
           }
-          const primary = primaries.get(name)!;
-          const result = await this.settle(name, target, () => this.apply(primary, target, replicas.get(name) ?? null, dryRun));
-          if (isWrite(result.outcome)) written.push(name);
+          const primary = primaries.get(name);
+          const result = primary
+            ? await this.settle(name, target, () => this.apply(primary, target, replicas.get(name) ?? null, dryRun))
+            : await this.settle(name, target, () => this.removeReplica(name, target, replicas.get(name)!, dryRun));
+          if (primary && isWrite(result.outcome)) written.push(name);
           results.push(result);
-        }
-        // Replicas whose primary is gone.
-        for (const name of [...replicas.keys()].sort()) {
-          if (primaries.has(name) || !this.selection.selectsName(name)) continue;
-          if (!shouldContinue()) return { results, unreachable, cursor: { targetIndex: t, after: names[names.length - 1] } };
-          results.push(await this.settle(name, target, () => this.removeReplica(name, target, replicas.get(name)!, dryRun)));
+          lastDone = name;
         }
         if (!dryRun && written.length > 0) await this.recheck(written, primaries, target, results);
         this.emitThrottles(target);
@@ -722,11 +733,6 @@ export class ParameterReplicator {
 /** Outcomes that wrote a replica's value or metadata. */
 export function isWrite(outcome: ParameterOutcome): boolean {
   return outcome === 'created' || outcome === 'updated' || outcome === 'metadata-updated' || outcome === 'conflict-overwritten';
-}
-
-function lastName(results: ParameterResult[], region: string, fallback: string | undefined): string | undefined {
-  for (let i = results.length - 1; i >= 0; i--) if (results[i].region === region) return results[i].parameterName;
-  return fallback;
 }
 
 function toPrimary(p: Parameter): PrimaryParameter {
