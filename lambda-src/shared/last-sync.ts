@@ -1,13 +1,15 @@
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
 /**
- * Keeps `lastSyncTimestamp` of the cross-region-config document current, for any handler that
- * replicates (the parameter replicator; the secret replicator keeps its own copy of these rules in
- * lambda-src/secret-replicator/last-sync.ts, which can be pointed here). The document holds
- * settings only (no replicated value); it is read, the one field is set, and it is written back.
+ * Keeps `lastSyncTimestamp` of the cross-region-config document current, for every handler that
+ * replicates (secrets and parameters). The document holds settings only (no replicated value); it
+ * is read, the one field is set, and it is written back whole.
  */
 
-/** Writes at most once a minute: a burst of change events must not be throttled on a timestamp. */
+/**
+ * Writes at most once a minute: Parameter Store allows 3 writes a second to a standard parameter
+ * by default, and a burst of change events must not be throttled on a timestamp.
+ */
 export const MIN_UPDATE_INTERVAL_MS = 60_000;
 
 /** The settings a document must carry for a handler to stamp it. */
