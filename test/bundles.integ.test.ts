@@ -108,6 +108,7 @@ test('the parameter replicator bundle runs a dry-run reconcile that would create
     [ParameterReplicatorEnv.SELECTION]: '{"paths":["/smoke"]}',
     [ParameterReplicatorEnv.CONFLICT_POLICY]: 'PRIMARY_WINS',
     [ParameterReplicatorEnv.PROVENANCE_KEY_SECRET_ARN]: keyArn,
+    [ParameterReplicatorEnv.SERVICE_NAME]: 'smoke-parameter-replicator',
   }, { action: 'test_sync' });
   expect(result).toMatchObject({ action: 'test_sync', dryRun: true, outcomes: { 'would-create': 1 } });
   expect(await world.parameter('eu-west-1', '/smoke/only-in-primary')).toBeUndefined();
