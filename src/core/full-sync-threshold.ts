@@ -16,26 +16,41 @@ const MAX_FULL_SYNC_THRESHOLD_MINUTES = 24 * 60;
 /** Without a `rate()` schedule to double: twice the default interval of 6 hours. */
 const DEFAULT_FULL_SYNC_THRESHOLD = Duration.hours(12);
 
-/** `fullSyncAlarmThreshold`, validated, or its default for `schedule`. */
-export function fullSyncAlarmThreshold(scope: Construct, given: Duration | undefined, schedule: events.Schedule): Duration {
+/** How the threshold's warnings name the prop, the scheduled run and the alarm. */
+export interface PassAlarmNaming {
+  readonly prop: string;
+  readonly run: string;
+  readonly alarm: string;
+}
+
+const FULL_SYNC: PassAlarmNaming = { prop: 'fullSyncAlarmThreshold', run: 'reconciliation', alarm: 'full-sync alarm' };
+
+/**
+ * `fullSyncAlarmThreshold` (or, with `naming`, the same kind of threshold of another construct's
+ * "a full pass has not completed" alarm), validated, or its default for `schedule`.
+ */
+export function fullSyncAlarmThreshold(
+  scope: Construct, given: Duration | undefined, schedule: events.Schedule, naming: PassAlarmNaming = FULL_SYNC,
+): Duration {
+  const { prop, run, alarm } = naming;
   if (given !== undefined) {
-    const minutes = validateWholeDuration('fullSyncAlarmThreshold', given, 'minutes', MIN_FULL_SYNC_THRESHOLD_MINUTES, MAX_FULL_SYNC_THRESHOLD_MINUTES);
+    const minutes = validateWholeDuration(prop, given, 'minutes', MIN_FULL_SYNC_THRESHOLD_MINUTES, MAX_FULL_SYNC_THRESHOLD_MINUTES);
     return minutes === undefined ? given : Duration.minutes(minutes);
   }
   const seconds = maximumIntervalSeconds(schedule);
   if (seconds === undefined) {
-    Annotations.of(scope).addWarningV2(`${WARNING}fullSyncAlarmThresholdUnknown`,
-      `The reconciliation schedule ${schedule.expressionString} does not run at a fixed interval every day, so the full-sync alarm cannot `
-      + `double it: it is set to ${DEFAULT_FULL_SYNC_THRESHOLD.toHumanString()}. Set fullSyncAlarmThreshold to at least twice the longest `
-      + 'gap between two reconciliations, or the alarm goes off between runs.');
+    Annotations.of(scope).addWarningV2(`${WARNING}${prop}Unknown`,
+      `The ${run} schedule ${schedule.expressionString} does not run at a fixed interval every day, so the ${alarm} cannot `
+      + `double it: it is set to ${DEFAULT_FULL_SYNC_THRESHOLD.toHumanString()}. Set ${prop} to at least twice the longest `
+      + `gap between two ${run}s, or the alarm goes off between runs.`);
     return DEFAULT_FULL_SYNC_THRESHOLD;
   }
   const interval = Duration.seconds(seconds);
   const twice = Math.ceil(interval.toSeconds() * 2 / 60);
   if (twice > MAX_FULL_SYNC_THRESHOLD_MINUTES) {
-    Annotations.of(scope).addWarningV2(`${WARNING}fullSyncAlarmThresholdCapped`,
-      `The reconciliation runs every ${interval.toHumanString()}, but the full-sync alarm evaluates at most one day: it is set to 1 day and `
-      + 'goes off in a day without a reconciliation. Reconcile at least every 12 hours, or set fullSyncAlarmThreshold.');
+    Annotations.of(scope).addWarningV2(`${WARNING}${prop}Capped`,
+      `The ${run} runs every ${interval.toHumanString()}, but the ${alarm} evaluates at most one day: it is set to 1 day and `
+      + `goes off in a day without a ${run}. Run it at least every 12 hours, or set ${prop}.`);
   }
   return Duration.minutes(Math.max(MIN_FULL_SYNC_THRESHOLD_MINUTES, Math.min(twice, MAX_FULL_SYNC_THRESHOLD_MINUTES)));
 }

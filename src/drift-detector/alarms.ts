@@ -21,6 +21,10 @@ export interface DriftAlarmSources {
   readonly scanFailures: (options: cloudwatch.MetricOptions) => cloudwatch.IMetric;
   /** Set when auto-remediation writes (APPLY). */
   readonly remediationFailures?: (options: cloudwatch.MetricOptions) => cloudwatch.IMetric;
+  /** `HasDrift`: one datapoint per complete scan. */
+  readonly hasDrift: (options: cloudwatch.MetricOptions) => cloudwatch.IMetric;
+  /** How long the detector may go without a complete scan (`fullScanAlarmThreshold`). */
+  readonly fullScanThreshold: Duration;
 }
 
 /** The alarms `createDriftAlarms()` created; all `undefined` when alarms are disabled. */
@@ -28,6 +32,7 @@ export interface DriftAlarms {
   readonly driftAlarm?: cloudwatch.Alarm;
   readonly scanFailuresAlarm?: cloudwatch.Alarm;
   readonly remediationFailuresAlarm?: cloudwatch.Alarm;
+  readonly fullScanAgeAlarm?: cloudwatch.Alarm;
   readonly errorsAlarm?: cloudwatch.Alarm;
   readonly throttlesAlarm?: cloudwatch.Alarm;
   readonly deadLetterAlarm?: cloudwatch.Alarm;
@@ -72,6 +77,23 @@ export function createDriftAlarms(alarms: AlarmSet, sources: DriftAlarmSources):
       + '(usually IAM, KMS, or a ConfigMap key owned by another field manager); the remediation commands in the report fix it by hand.',
   }) : undefined;
 
+  const fullScanAgeAlarm = alarms.add({
+    id: 'FullScanAgeAlarm',
+    // One period as long as the threshold: a scan at least every half threshold puts a datapoint in
+    // every period. Only a complete scan emits HasDrift (an invocation that hands over does not), so
+    // an empty period means no scan finished: not run, failing, or handing over without end.
+    metric: sources.hasDrift({ statistic: cloudwatch.Stats.SAMPLE_COUNT, period: sources.fullScanThreshold }),
+    threshold: 1, // complete scans in the period
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    description: `No drift scan has completed for ${sources.fullScanThreshold.toHumanString()}, so drift would go unreported. `
+      + 'Check the schedule rule, the function\'s errors and timeout, and its log group: a scan larger than one invocation hands over '
+      + '(RunPartial = 1) and completes in a later one; OldestUnprocessedItemAge shows how long a scan has been running. '
+      + 'A new deployment shows this until its first scan. ' + rescan,
+  });
+
   const { errorsAlarm, throttlesAlarm, deadLetterAlarm } = addHandlerAlarms(alarms, sources.handler, sources.deadLetterQueue, {
     errors: 'The drift detector function failed (for example it could not write the report). Check its log group for the error; '
       + 'scheduled scans are retried twice and then sent to the dead-letter queue. ' + rescan,
@@ -80,5 +102,5 @@ export function createDriftAlarms(alarms: AlarmSet, sources: DriftAlarmSources):
       + 'Fix the cause from the function\'s log group, purge the queue, then ' + rescan.charAt(0).toLowerCase() + rescan.slice(1),
   });
 
-  return { driftAlarm, scanFailuresAlarm, remediationFailuresAlarm, errorsAlarm, throttlesAlarm, deadLetterAlarm };
+  return { driftAlarm, scanFailuresAlarm, remediationFailuresAlarm, fullScanAgeAlarm, errorsAlarm, throttlesAlarm, deadLetterAlarm };
 }

@@ -31,6 +31,7 @@ import { bindKubernetesCluster, KubernetesAccessLevel } from '../core/kubernetes
 import { KubernetesCluster } from '../core/kubernetes-cluster';
 import { acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../core/nag';
 import { bindParameterOverrides, ParameterOverride } from '../core/parameter-override';
+import { fullSyncAlarmThreshold, PassAlarmNaming } from '../core/full-sync-threshold';
 import { IParameterReplicator } from '../core/parameter-replicator-ref';
 import { ReplicaKmsKey } from '../core/replica-kms-key';
 import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../core/replica-kms-keys';
@@ -51,6 +52,9 @@ import {
 /** The default sizing of the handler: 512 MiB and a 15-minute timeout. */
 const DEFAULT_MEMORY_MIB = 512;
 const DEFAULT_TIMEOUT = Duration.minutes(15);
+/** How the full-scan age alarm's threshold is named in its warnings. */
+const FULL_SCAN_NAMING: PassAlarmNaming = { prop: 'fullScanAlarmThreshold', run: 'scan', alarm: 'full-scan age alarm' };
+
 /** The default scan schedule: hourly. */
 const DEFAULT_SCHEDULE = events.Schedule.rate(Duration.hours(1));
 const DEFAULT_METRIC_NAMESPACE = 'CrossRegionConfig/ConfigurationDrift';
@@ -246,6 +250,16 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
   readonly schedule?: events.Schedule;
 
   /**
+   * How long the detector may go without a complete scan before `fullScanAgeAlarm` goes off. Whole
+   * minutes, from 10 minutes to 1 day. A scan larger than one invocation hands the rest over and
+   * completes in a later invocation; this alarm goes off when none completes in time.
+   *
+   * @default - twice the longest gap between two runs of `schedule` (2 hours with the default
+   * schedule), at most 1 day
+   */
+  readonly fullScanAlarmThreshold?: Duration;
+
+  /**
    * Drifts in one scan that raise `driftAlarm` (`DriftCount`: an item whose value and metadata both
    * differ in a region counts twice, a scan failure counts once); a whole number of at least 1.
    *
@@ -287,8 +301,8 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
   readonly metricNamespace?: string;
 
   /**
-   * Create the alarms (`driftAlarm`, `scanFailuresAlarm`, `errorsAlarm`, `throttlesAlarm`,
-   * `deadLetterAlarm` and, with `DriftRemediation.APPLY`, `remediationFailuresAlarm`).
+   * Create the alarms (`driftAlarm`, `scanFailuresAlarm`, `fullScanAgeAlarm`, `errorsAlarm`,
+   * `throttlesAlarm`, `deadLetterAlarm` and, with `DriftRemediation.APPLY`, `remediationFailuresAlarm`).
    *
    * @default true
    */
@@ -503,6 +517,12 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
   /** Regions, clusters or items that could not be read (Maximum ≥ 1 per scan period); undefined when `createAlarms` is false. */
   public readonly scanFailuresAlarm?: cloudwatch.IAlarm;
 
+  /**
+   * No scan completed within `fullScanAlarmThreshold` (missing data breaching: a schedule that stopped,
+   * a failing handler, or a scan that hands over without end); undefined when `createAlarms` is false.
+   */
+  public readonly fullScanAgeAlarm?: cloudwatch.IAlarm;
+
   /** Items auto-remediation could not repair; set only with `DriftRemediation.APPLY` and `createAlarms`. */
   public readonly remediationFailuresAlarm?: cloudwatch.IAlarm;
 
@@ -602,10 +622,13 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
         driftCount: (o) => this.metricDriftCount(o),
         scanFailures: (o) => this.metricScanFailures(o),
         remediationFailures: remediation === DriftRemediation.APPLY ? (o) => this.metricRemediationFailures(o) : undefined,
+        hasDrift: (o) => this.metricHasDrift(o),
+        fullScanThreshold: fullSyncAlarmThreshold(this, props.fullScanAlarmThreshold, settings.schedule, FULL_SCAN_NAMING),
       });
       this.driftAlarm = alarms.driftAlarm;
       this.scanFailuresAlarm = alarms.scanFailuresAlarm;
       this.remediationFailuresAlarm = alarms.remediationFailuresAlarm;
+      this.fullScanAgeAlarm = alarms.fullScanAgeAlarm;
       this.errorsAlarm = alarms.errorsAlarm;
       this.throttlesAlarm = alarms.throttlesAlarm;
       this.deadLetterAlarm = alarms.deadLetterAlarm;

@@ -72,8 +72,8 @@ describe('defaults', () => {
     expect(env(template)[DriftEnv.SECRET_SELECTION]).toBeUndefined();
   });
 
-  test('creates the drift, scan-failure and handler alarms, and no remediation alarm', () => {
-    expect(detector.alarms).toHaveLength(5);
+  test('creates the drift, scan-failure, full-scan age and handler alarms, and no remediation alarm', () => {
+    expect(detector.alarms).toHaveLength(6);
     expect(detector.remediationFailuresAlarm).toBeUndefined();
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'DriftCount',
