@@ -21,6 +21,8 @@ import { SyncerFunction } from './syncer-function';
 import { AlarmSet } from '../core/alarms';
 import { BundledHandler, explicitRegion, HandlerConfiguration } from '../core/bundled-handler';
 import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { addFullPassAgeAlarm } from '../core/full-pass-alarm';
+import { fullSyncAlarmThreshold } from '../core/full-sync-threshold';
 import { HandlerOptions } from '../core/handler-options';
 import { TRACING_ACTIONS } from '../core/hardened-function';
 import { bindKubernetesCluster, BoundKubernetesCluster, KubernetesAccessLevel } from '../core/kubernetes-access';
@@ -233,6 +235,16 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
   readonly schedule?: events.Schedule;
 
   /**
+   * How long the syncer may go without a complete sync before `fullPassAgeAlarm` goes off. Whole
+   * minutes, from 10 minutes to 1 day. A sync larger than one invocation hands the rest over and
+   * completes in a later invocation; this alarm goes off when none completes in time.
+   *
+   * @default - twice the longest gap between two runs of `schedule` (10 minutes with the default
+   * schedule), at most 1 day
+   */
+  readonly fullPassAlarmThreshold?: Duration;
+
+  /**
    * When set, a Systems Manager parameter named `<parameterPrefix>/global/secrets/configmap-sync-config`
    * holds the syncer's settings as JSON in the Parameter Store document layout. It must not be under `parameterPath`.
    *
@@ -248,7 +260,7 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
   readonly metricNamespace?: string;
 
   /**
-   * Create the alarms (`syncFailuresAlarm`, `errorsAlarm`, `throttlesAlarm`, `deadLetterAlarm`).
+   * Create the alarms (`syncFailuresAlarm`, `fullPassAgeAlarm`, `errorsAlarm`, `throttlesAlarm`, `deadLetterAlarm`).
    *
    * @default true
    */
@@ -406,6 +418,13 @@ export class ConfigMapSyncer extends Construct {
    */
   public readonly rolloutFailuresAlarm?: cloudwatch.IAlarm;
 
+  /**
+   * No sync completed within `fullPassAlarmThreshold` (missing data breaching: a schedule that
+   * stopped, a failing handler, or a sync that hands over without end); undefined when
+   * `createAlarms` is false.
+   */
+  public readonly fullPassAgeAlarm?: cloudwatch.IAlarm;
+
   /** True when a target names workloads: the handler rolls them, and the rollout metrics and widgets exist. */
   public readonly rollsWorkloads: boolean;
 
@@ -480,6 +499,9 @@ export class ConfigMapSyncer extends Construct {
         syncFailure: (o) => this.metricSyncFailure(o),
       });
       this.syncFailuresAlarm = alarms.syncFailuresAlarm;
+      this.fullPassAgeAlarm = addFullPassAgeAlarm(this.alarmSet, (o) => this.metricRunPartial(o),
+        fullSyncAlarmThreshold(this, props.fullPassAlarmThreshold, schedule, { prop: 'fullPassAlarmThreshold', run: 'sync', alarm: 'full-pass age alarm' }),
+        'sync of every target', 'Invoke the function with {"action":"sync"} to sync now.');
       this.errorsAlarm = alarms.errorsAlarm;
       this.throttlesAlarm = alarms.throttlesAlarm;
       this.deadLetterAlarm = alarms.deadLetterAlarm;

@@ -17,6 +17,7 @@ export interface SyncerDashboardSource extends IConstruct {
   metricSyncSuccess(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
   metricSyncFailure(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
   metricKeysExcluded(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
+  metricRunPartial(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   metricRolloutsStarted?(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
   metricRolloutsCompleted?(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
   metricRolloutsFailed?(props?: ConfigMapSyncMetricOptions): cloudwatch.Metric;
@@ -25,8 +26,8 @@ export interface SyncerDashboardSource extends IConstruct {
 /**
  * The ConfigMap syncer's dashboard section, built only from its `metricXxx()` methods, its
  * handler's metrics and its alarms: the sync status of each target cluster over the time range,
- * ConfigMaps synced, failures and sensitive keys refused per cluster, then the handler and the
- * alarms. Rows are 24 units wide. Internal; called by `ConfigMapSyncer.dashboardWidgets()` and
+ * ConfigMaps synced, failures and sensitive keys refused per cluster, then the handler, the syncs
+ * handed over and the alarms. Rows are 24 units wide. Internal; called by `ConfigMapSyncer.dashboardWidgets()` and
  * `CrossRegionConfigDashboard`.
  *
  * @param dashboardScope a construct in the dashboard's stack; defaults to the syncer's stack
@@ -49,12 +50,16 @@ export function syncerDashboardWidgets(
   const failed = graph('ConfigMaps that could not be synced, by cluster', perCluster((o) => syncer.metricSyncFailure(o)));
   const excluded = graph('Sensitive-looking keys refused per sync, by cluster', perCluster((o) => syncer.metricKeysExcluded(o)));
   const handler = widgets.handlerGraph('ConfigMap syncer function: invocations, errors and duration', [{ label: 'syncer', fn: syncer.handler }]);
+  // The full-pass age alarm's metric and statistic: 0 in a period when a sync of every target completed.
+  const runs = graph('Syncs handed over (1) or completed (0): Minimum', [
+    widgets.metric(syncer.metricRunPartial({ ...widgets.options('sync of every target'), statistic: cloudwatch.Stats.MINIMUM })),
+  ]);
   const alarms = widgets.alarmStatus('ConfigMap syncer alarms', syncer.alarms);
 
   const header = widgets.header(`ConfigMap syncer ${syncer.node.path}`,
     `ConfigMap sync from **${syncer.primaryRegion}** to ${clusters.length} cluster(s), each shown as \`<region>/<cluster name>\`: the sync `
     + 'status of each cluster in the time range, ConfigMaps synced and not synced, and sensitive-looking keys refused; then the handler\'s '
-    + 'invocations, errors and duration.');
+    + 'invocations, errors and duration, and whether syncs of every target complete or hand over.');
   const rollouts = syncer.rollsWorkloads && syncer.metricRolloutsStarted && syncer.metricRolloutsCompleted && syncer.metricRolloutsFailed
     ? [
       graph('Workload rollouts started, by cluster', perCluster((o) => syncer.metricRolloutsStarted!(o))),
@@ -63,8 +68,8 @@ export function syncerDashboardWidgets(
     ]
     : undefined;
   return rollouts
-    ? rows([header], [status], [synced, failed, excluded], rollouts, [handler, alarms])
-    : rows([header], [status], [synced, failed, excluded], [handler, alarms]);
+    ? rows([header], [status], [synced, failed, excluded], rollouts, [handler, runs, alarms])
+    : rows([header], [status], [synced, failed, excluded], [handler, runs, alarms]);
 }
 
 /**

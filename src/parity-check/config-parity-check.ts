@@ -15,6 +15,8 @@ import { addHandlerAlarms, AlarmSet } from '../core/alarms';
 import { BundledHandler, explicitRegion } from '../core/bundled-handler';
 import { IConfigComparisonSource } from '../core/comparison-source';
 import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { addFullPassAgeAlarm } from '../core/full-pass-alarm';
+import { fullSyncAlarmThreshold } from '../core/full-sync-threshold';
 import { HandlerOptions } from '../core/handler-options';
 import { TRACING_ACTIONS } from '../core/hardened-function';
 import { DriftIgnoreRule } from '../core/ignore-rule';
@@ -193,6 +195,16 @@ export interface ConfigParityCheckProps extends HandlerOptions {
   readonly schedule?: events.Schedule;
 
   /**
+   * How long the scheduled check may go without a complete check of every region before `fullPassAgeAlarm` goes off. Whole
+   * minutes, from 10 minutes to 1 day. A check of every region larger than one invocation hands the rest over and
+   * completes in a later invocation; this alarm goes off when none completes in time.
+   *
+   * @default - twice the longest gap between two runs of `schedule` (30 minutes with the default
+   * schedule), at most 1 day
+   */
+  readonly fullPassAlarmThreshold?: Duration;
+
+  /**
    * Customer managed KMS keys that encrypt the compared secrets in the primary region (decrypted
    * only through Secrets Manager and Systems Manager).
    *
@@ -216,7 +228,7 @@ export interface ConfigParityCheckProps extends HandlerOptions {
   readonly metricNamespace?: string;
 
   /**
-   * Create the alarms (`parityAlarm`, `errorsAlarm`, `throttlesAlarm`, `deadLetterAlarm`).
+   * Create the alarms (`parityAlarm`, `fullPassAgeAlarm`, `errorsAlarm`, `throttlesAlarm`, `deadLetterAlarm`).
    *
    * @default true
    */
@@ -333,6 +345,13 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
   /** `ConfigParity` (Minimum over the schedule's period, any region) < 1; undefined when `createAlarms` is false. */
   public readonly parityAlarm?: cloudwatch.IAlarm;
 
+  /**
+   * No check of every region completed within `fullPassAlarmThreshold` (missing data breaching: a schedule that
+   * stopped, a failing handler, or a check of every region that hands over without end); undefined when
+   * `createAlarms` is false.
+   */
+  public readonly fullPassAgeAlarm?: cloudwatch.IAlarm;
+
   /** Handler errors (Sum ≥ 1 in 5 minutes); undefined when `createAlarms` is false. */
   public readonly errorsAlarm?: cloudwatch.IAlarm;
 
@@ -417,6 +436,10 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
           + 'meet missing or other secrets, parameters or ConfigMaps. ConfigParity with the TargetRegion dimension shows which region; the '
           + 'function\'s log names each item and drift type. Invoke it with {"action":"check","region":"<region>"} to check again.',
       });
+      this.fullPassAgeAlarm = addFullPassAgeAlarm(this.alarmSet, (o) => this.metricRunPartial(o),
+        fullSyncAlarmThreshold(this, props.fullPassAlarmThreshold, s.schedule,
+          { prop: 'fullPassAlarmThreshold', run: 'scheduled check', alarm: 'full-pass age alarm' }),
+        'scheduled check of every region', 'ConfigParity is not current meanwhile: a failover decision would rest on an old answer.');
       const handlerAlarms = addHandlerAlarms(this.alarmSet, this.handler, this.deadLetterQueue, {
         errors: 'The config parity check failed (for example a region could not be checked at all). Its log group names the error; '
           + 'until it is fixed, the pipeline\'s entry conditions stay closed and ConfigParity reads 0.',

@@ -140,9 +140,9 @@ describe('defaults', () => {
     expect(statementsAllowing(template, 'ssm:PutParameter').filter(notLease)).toEqual([]);
   });
 
-  test('creates the sync-failure, error, throttle and dead-letter alarms', () => {
-    expect(syncer.alarms).toHaveLength(4);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  test('creates the sync-failure, full-pass age, error, throttle and dead-letter alarms', () => {
+    expect(syncer.alarms).toHaveLength(5);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'SyncFailure',
       Namespace: 'CrossRegionConfig/ConfigMapSync',
@@ -161,7 +161,11 @@ describe('defaults', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Statistic: 'Maximum', Period: 300, Threshold: 1,
     });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'RunPartial', Namespace: 'CrossRegionConfig/ConfigMapSync', Statistic: 'Minimum', Period: 600, TreatMissingData: 'breaching',
+    });
     expect(syncer.syncFailuresAlarm).toBeDefined();
+    expect(syncer.fullPassAgeAlarm).toBeDefined();
     expect(syncer.errorsAlarm).toBeDefined();
     expect(syncer.throttlesAlarm).toBeDefined();
     expect(syncer.deadLetterAlarm).toBeDefined();
@@ -463,7 +467,7 @@ describe('options', () => {
     const syncer = new ConfigMapSyncer(stack, 'Syncer', { ...MINIMAL, alarmActions: [new cw_actions.SnsAction(topic)] });
     syncer.addAlarmAction(new cw_actions.SnsAction(later));
     const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(5);
     for (const alarm of alarms) {
       expect((alarm as any).Properties.AlarmActions).toEqual([
         { Ref: stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic) },

@@ -9,6 +9,7 @@ import {
 } from '../../src';
 import { SyncMetric } from '../../src/configmap-syncer/contract';
 import { syncerDashboardWidgets } from '../../src/configmap-syncer/dashboard';
+import { RunMetric } from '../../src/core/run-contract';
 import { DriftMetric } from '../../src/drift-detector/contract';
 import { driftDetectorDashboardWidgets } from '../../src/drift-detector/dashboard';
 import { PipelineMetric } from '../../src/multi-region-pipeline/contract';
@@ -111,7 +112,7 @@ function emitters(all: ReturnType<typeof constructs>) {
   return [
     { service: all.replicator.serviceName, namespace: all.replicator.metricNamespace, names: Object.values(ReplicatorMetric), split: 'ReplicaRegion' },
     { service: all.driftDetector.serviceName, namespace: all.driftDetector.metricNamespace, names: Object.values(DriftMetric), split: 'ReplicaRegion|ResourceType' },
-    { service: all.configMapSyncer.serviceName, namespace: all.configMapSyncer.metricNamespace, names: Object.values(SyncMetric), split: 'Cluster' },
+    { service: all.configMapSyncer.serviceName, namespace: all.configMapSyncer.metricNamespace, names: [...Object.values(SyncMetric), ...Object.values(RunMetric)], split: 'Cluster' },
     { service: all.pipeline.serviceName, namespace: all.pipeline.metricNamespace, names: Object.values(PipelineMetric), split: 'Region' },
   ];
 }

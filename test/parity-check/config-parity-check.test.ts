@@ -60,7 +60,7 @@ describe('defaults', () => {
       TreatMissingData: 'ignore',
       Dimensions: [{ Name: 'service', Value: check.serviceName }],
     });
-    expect(check.alarms.map((a) => a.node.id)).toEqual(['ParityAlarm', 'ErrorsAlarm', 'ThrottlesAlarm', 'DeadLetterAlarm']);
+    expect(check.alarms.map((a) => a.node.id)).toEqual(['ParityAlarm', 'FullPassAgeAlarm', 'ErrorsAlarm', 'ThrottlesAlarm', 'DeadLetterAlarm']);
   });
 
   test('no alarm with createAlarms false', () => {
