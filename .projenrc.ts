@@ -100,6 +100,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testTimeout: 120_000,
+      // Jest's default on this 2-core machine is one worker (cores - 1), which leaves a core idle
+      // while an integration test waits for moto or a kube-apiserver (each test file starts its own,
+      // so files never share an emulator). Two workers keep both cores busy.
+      maxWorkers: 2,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
