@@ -55,7 +55,7 @@ export interface IConfigComparisonSource extends IConstruct {
   readonly comparedReplicator?: ISecretReplicator;
 
   /**
-   * The parameter replicator whose parameters are compared; a check of the same parameters
+   * The parameter replicator whose parameters are compared. A check of the same parameters
    * decrypts its SecureString parameters with its keys.
    *
    * @default - no parameter replicator

@@ -22,12 +22,12 @@ export interface IParameterReplicator extends IConstruct {
   readonly excludedParameterPaths: string[];
 
   /**
-   * Customer managed keys of the SecureString replicas, at most one per replica region; a region
+   * Customer managed keys of the SecureString replicas, at most one per replica region. A region
    * not named here (or named with `alias/aws/ssm`) uses the AWS managed key `aws/ssm`.
    */
   readonly replicaKmsKeys: ReplicaKmsKey[];
 
-  /** Customer managed keys of the primary SecureString parameters; may be empty. */
+  /** Customer managed keys of the primary SecureString parameters, if any. */
   readonly sourceEncryptionKeys: kms.IKey[];
 
   /** The declared per-region values. */

@@ -126,7 +126,7 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
    * Its replica regions are compared when neither `replicaRegions` nor `replicator` gives them.
    * When parameters are compared, the handler may decrypt SecureString parameters with the
    * replicator's `sourceEncryptionKeys` (in the primary region) and `replicaKmsKeys` (each in its
-   * compared region), only through Parameter Store, besides `sourceEncryptionKeys` and
+   * compared region), only through Parameter Store, in addition to `sourceEncryptionKeys` and
    * `encryptionKeyArns`.
    *
    * @default - no parameter replicator: give `parameterPaths` to compare parameters
@@ -442,8 +442,8 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
   public readonly comparedReplicator?: ISecretReplicator;
 
   /**
-   * The parameter replicator whose SecureString keys the handler decrypts with (`parameterReplicator`);
-   * a `ConfigParityCheck` given this detector decrypts with them too.
+   * The parameter replicator whose SecureString keys the handler decrypts with (`parameterReplicator`).
+   * A `ConfigParityCheck` given this detector decrypts with them too.
    *
    * @default - no parameter replicator
    */

@@ -383,15 +383,15 @@ export class CrossRegionParameterReplicator extends Construct implements IParame
   public readonly excludedParameterPaths: string[];
 
   /**
-   * Customer managed keys of the SecureString replicas (`replicaKmsKeys` prop); a region not named
+   * Customer managed keys of the SecureString replicas (`replicaKmsKeys` prop). A region not named
    * uses `aws/ssm`. A `ConfigDriftDetector` or `ConfigParityCheck` given this replicator may decrypt
    * with them through Parameter Store.
    */
   public readonly replicaKmsKeys: ReplicaKmsKey[];
 
   /**
-   * Customer managed keys of the primary SecureString parameters (`sourceEncryptionKeys` prop); may
-   * be empty. A `ConfigDriftDetector` or `ConfigParityCheck` given this replicator may decrypt with
+   * Customer managed keys of the primary SecureString parameters (`sourceEncryptionKeys` prop), if
+   * any. A `ConfigDriftDetector` or `ConfigParityCheck` given this replicator may decrypt with
    * them through Parameter Store.
    */
   public readonly sourceEncryptionKeys: kms.IKey[];
