@@ -322,3 +322,99 @@ describe('offline IAM evaluation', () => {
     expect(results.filter((r) => r.action.startsWith('ssm:')).every((r) => r.allowed)).toBe(true);
   });
 });
+
+describe('invariants over random configurations', () => {
+  /** mulberry32: a small seeded generator, so a failing configuration can be rebuilt from its seed. */
+  function random(seed: number): () => number {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const REGIONS = [EU, AP, WEST, 'eu-central-1'];
+  const CONFIGURATIONS = Number(process.env.KEYS_CONFIGURATIONS ?? 30);
+
+  /**
+   * For any replicator keys, explicit keys, compared regions and reader: every statement through
+   * Parameter Store is kms:Decrypt only; each inherited customer replica key of a compared region
+   * (not already given in encryptionKeyArns) is granted exactly once, in its region, by ARN or alias;
+   * no other region and never alias/aws/ssm is named; each inherited source key is decryptable through
+   * Parameter Store of the primary exactly once; no statement repeats.
+   */
+  function check(seed: number): string[] {
+    const next = random(seed);
+    const pick = <T>(items: T[]): T => items[Math.floor(next() * items.length)];
+    const subset = <T>(items: T[]): T[] => items.filter(() => next() < 0.5);
+    const app = new App();
+    const stack = new Stack(app, 'Keys', { env: { account: MOTO_ACCOUNT, region: PRIMARY } });
+    const keys = [0, 1, 2].map((i) => new kms.Key(stack, `Key${i}`, { enableKeyRotation: true }));
+    const replicaRegions = subset(REGIONS);
+    if (replicaRegions.length === 0) replicaRegions.push(pick(REGIONS));
+    const replicaKmsKeys = replicaRegions.flatMap((region, i) => {
+      const kind = pick(['none', 'arn', 'alias', 'managed']);
+      if (kind === 'arn') return [{ region, keyArn: `arn:aws:kms:${region}:${MOTO_ACCOUNT}:key/${String(i).padStart(8, '0')}-0000-0000-0000-000000000000` }];
+      if (kind === 'alias') return [{ region, aliasName: pick(['alias/parameters', 'alias/other']) }];
+      return kind === 'managed' ? [{ region, aliasName: 'alias/aws/ssm' }] : [];
+    });
+    const replicator = new CrossRegionParameterReplicator(stack, 'Parameters', {
+      parameters: ParameterSelection.fromPaths(['/app/prod']), replicaRegions, replicaKmsKeys, sourceEncryptionKeys: subset(keys),
+    });
+    const narrowed = next() < 0.5 ? subset(replicaRegions) : [];
+    const compared = narrowed.length > 0 ? narrowed : replicaRegions;
+    const sourceEncryptionKeys = next() < 0.5 ? subset(keys) : undefined;
+    const encryptionKeyArns = next() < 0.5 ? subset(replicaKmsKeys.flatMap((k) => (k.keyArn ? [k.keyArn] : []))) : undefined;
+    const explicit = { sourceEncryptionKeys, encryptionKeyArns };
+    const reader = pick(['parity check', 'drift detector', 'parity check of a drift detector']);
+    const role = reader === 'parity check'
+      ? new ConfigParityCheck(stack, 'Reader', { parameterReplicator: replicator, regions: narrowed.length ? narrowed : undefined, ...explicit }).role
+      : reader === 'drift detector'
+        ? new ConfigDriftDetector(stack, 'Reader', { parameterReplicator: replicator, replicaRegions: narrowed.length ? narrowed : undefined, ...explicit }).role
+        : new ConfigParityCheck(stack, 'Reader', {
+          driftDetector: new ConfigDriftDetector(stack, 'Detector', { parameterReplicator: replicator, replicaRegions: narrowed.length ? narrowed : undefined }),
+          ...explicit,
+        }).role;
+
+    const statements = statementsOf({ stack, role });
+    const viaOf = (s: any): string[] => [s.Condition?.StringEquals?.['kms:ViaService'] ?? []].flat();
+    const throughSsm = statements.filter((s) => viaOf(s).some((v) => v.startsWith('ssm.')));
+    const violations: string[] = [];
+    const fail = (what: string) => violations.push(`seed ${seed} (${reader}): ${what}`);
+    for (const s of throughSsm) if (s.Action !== 'kms:Decrypt') fail(`not decrypt-only: ${JSON.stringify(s)}`);
+    for (const s of throughSsm) {
+      const regions = viaOf(s).map((v) => v.split('.')[1]);
+      for (const region of regions) if (region !== PRIMARY && !compared.includes(region)) fail(`a region not compared: ${JSON.stringify(s)}`);
+      if (JSON.stringify(s).includes('alias/aws/ssm')) fail(`aws/ssm named: ${JSON.stringify(s)}`);
+    }
+    for (const key of replicaKmsKeys) {
+      const expected = compared.includes(key.region) && key.aliasName !== 'alias/aws/ssm' && !(key.keyArn && encryptionKeyArns?.includes(key.keyArn));
+      const grants = throughSsm.filter((s) => (key.keyArn
+        ? s.Resource === key.keyArn
+        : JSON.stringify(s.Resource).includes(`:kms:${key.region}:${MOTO_ACCOUNT}:key/*`) && s.Condition?.['ForAnyValue:StringEquals']?.['kms:ResourceAliases'] === key.aliasName)
+        && viaOf(s).includes(`ssm.${key.region}.amazonaws.com`));
+      if (grants.length !== (expected ? 1 : 0)) fail(`${JSON.stringify(key)} granted ${grants.length} times, expected ${expected ? 1 : 0}`);
+    }
+    for (const key of replicator.sourceEncryptionKeys) {
+      const arn = JSON.stringify(stack.resolve(key.keyArn));
+      const grants = throughSsm.filter((s) => [s.Resource].flat().some((r: any) => JSON.stringify(r) === arn) && viaOf(s).includes(`ssm.${PRIMARY}.amazonaws.com`));
+      if (grants.length !== 1) fail(`source key ${arn} decryptable through Parameter Store by ${grants.length} statements`);
+    }
+    const seen = new Set<string>();
+    for (const s of statements) {
+      const k = JSON.stringify(s);
+      if (seen.has(k)) fail(`repeated statement ${k}`);
+      seen.add(k);
+    }
+    return violations;
+  }
+
+  test(`hold for ${CONFIGURATIONS} seeded configurations`, () => {
+    const base = Number(process.env.KEYS_SEED ?? 20261207);
+    const violations = Array.from({ length: CONFIGURATIONS }, (_, i) => check(base + i)).flat();
+    // Each line names the seed that rebuilds its configuration: KEYS_SEED=<seed> KEYS_CONFIGURATIONS=1.
+    expect(violations).toEqual([]);
+  });
+});
