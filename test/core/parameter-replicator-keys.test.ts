@@ -326,6 +326,7 @@ describe('offline IAM evaluation', () => {
 describe('invariants over random configurations', () => {
   /** mulberry32: a small seeded generator, so a failing configuration can be rebuilt from its seed. */
   function random(seed: number): () => number {
+    /* eslint-disable no-bitwise -- the algorithm is defined in 32-bit integer arithmetic */
     let a = seed >>> 0;
     return () => {
       a = (a + 0x6d2b79f5) >>> 0;
@@ -334,6 +335,7 @@ describe('invariants over random configurations', () => {
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
+    /* eslint-enable no-bitwise */
   }
   const REGIONS = [EU, AP, WEST, 'eu-central-1'];
   const CONFIGURATIONS = Number(process.env.KEYS_CONFIGURATIONS ?? 30);
