@@ -516,6 +516,8 @@ export class CrossRegionConfigManagement extends Construct {
         graceWindow: drift.graceWindow,
         functionName: name('drift-detection'),
       });
+      // The detector decrypts the replicated SecureStrings with the parameter replicator's keys.
+      if (parameterReplicator) driftDetector._inheritParameterKeys(parameterReplicator);
     } else if (Object.keys(drift).some((option) => option !== 'enabled')) {
       Annotations.of(this).addWarningV2(`${WARNING}driftOptionsIgnored`, 'driftDetection options are ignored because driftDetection.enabled is false.');
     }

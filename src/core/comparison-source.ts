@@ -2,6 +2,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
 import { DriftIgnoreRule } from './ignore-rule';
 import { ParameterOverride } from './parameter-override';
+import { IParameterReplicator } from './parameter-replicator-ref';
 import { ReplicaKmsKey } from './replica-kms-key';
 import { ISecretReplicator } from './secret-replicator-ref';
 import { SecretSelection } from './secret-selection';
@@ -52,4 +53,12 @@ export interface IConfigComparisonSource extends IConstruct {
    * @default - no replicator
    */
   readonly comparedReplicator?: ISecretReplicator;
+
+  /**
+   * The parameter replicator whose parameters are compared. A check of the same parameters
+   * decrypts its SecureString parameters with its keys.
+   *
+   * @default - no parameter replicator
+   */
+  readonly comparedParameterReplicator?: IParameterReplicator;
 }

@@ -25,13 +25,13 @@ import { addCompanion, COMPANION_DRIFT_DETECTION } from '../core/companions';
 import type { ParameterOverrideConfig } from '../core/comparison-contract';
 import { IConfigComparisonSource } from '../core/comparison-source';
 import { DashboardWidgetOptions } from '../core/dashboard-options';
+import { fullSyncAlarmThreshold, PassAlarmNaming } from '../core/full-sync-threshold';
 import { HandlerOptions } from '../core/handler-options';
 import { TRACING_ACTIONS } from '../core/hardened-function';
 import { bindKubernetesCluster, KubernetesAccessLevel } from '../core/kubernetes-access';
 import { KubernetesCluster } from '../core/kubernetes-cluster';
 import { acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KEY_ENCRYPTION_REASON, wildcardResourceFinding } from '../core/nag';
 import { bindParameterOverrides, ParameterOverride } from '../core/parameter-override';
-import { fullSyncAlarmThreshold, PassAlarmNaming } from '../core/full-sync-threshold';
 import { IParameterReplicator } from '../core/parameter-replicator-ref';
 import { ReplicaKmsKey } from '../core/replica-kms-key';
 import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../core/replica-kms-keys';
@@ -39,6 +39,7 @@ import { RunMetric } from '../core/run-contract';
 import { ISecretReplicator } from '../core/secret-replicator-ref';
 import { SecretSelection } from '../core/secret-selection';
 import { ProvenanceTag, ReplicaTargetConfig } from '../core/secrets-contract';
+import { GrantedKeys, inheritParameterKeys, parameterKeyStatements } from '../core/secure-string-keys';
 import { BoundSelection } from '../core/selection-binding';
 import { handlerMetric } from '../private/metrics';
 import { intervalLabel, rateSeconds, validateScheduleInterval } from '../private/schedule';
@@ -123,6 +124,10 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
    * A parameter replicator whose paths the detector compares (unless `parameterPaths` is given),
    * expecting its overrides (unless `parameterOverrides` is given) and ignoring its excluded paths.
    * Its replica regions are compared when neither `replicaRegions` nor `replicator` gives them.
+   * When parameters are compared, the handler may decrypt SecureString parameters with the
+   * replicator's `sourceEncryptionKeys` (in the primary region) and `replicaKmsKeys` (each in its
+   * compared region), only through Parameter Store, in addition to `sourceEncryptionKeys` and
+   * `encryptionKeyArns`.
    *
    * @default - no parameter replicator: give `parameterPaths` to compare parameters
    */
@@ -437,6 +442,16 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
   public readonly comparedReplicator?: ISecretReplicator;
 
   /**
+   * The parameter replicator whose SecureString keys the handler decrypts with (`parameterReplicator`).
+   * A `ConfigParityCheck` given this detector decrypts with them too.
+   *
+   * @default - no parameter replicator
+   */
+  public get comparedParameterReplicator(): IParameterReplicator | undefined {
+    return this.parameterKeySource;
+  }
+
+  /**
    * Value of the `service` dimension of the handler's metrics (also `POWERTOOLS_SERVICE_NAME`);
    * unique to this construct and stable across deployments.
    */
@@ -536,6 +551,9 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
   public readonly deadLetterAlarm?: cloudwatch.IAlarm;
 
   private readonly alarmSet: AlarmSet;
+  /** What the handler decrypts with through Parameter Store without a parameter replicator; undefined when no parameters are compared. */
+  private readonly grantedParameterKeys?: GrantedKeys;
+  private parameterKeySource?: IParameterReplicator;
 
   constructor(scope: Construct, id: string, props: ConfigDriftDetectorProps = {}) {
     super(scope, id);
@@ -603,6 +621,9 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
         wildcards,
         replicatorDeploymentId: replicator?.deploymentId,
       });
+      this.grantedParameterKeys = settings.parameterPaths.length > 0
+        ? { regions: settings.replicaRegions, sourceKeys: settings.sourceEncryptionKeys, keyArns: props.encryptionKeyArns ?? [] } : undefined;
+      if (settings.parameterReplicator) this.grantParameterKeys(settings.parameterReplicator, wildcards);
 
       this.schedule = new events.Rule(this, 'Schedule', {
         description: `Scans for configuration drift: ${this.node.path}`.slice(0, 512),
@@ -638,6 +659,42 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
       this.acknowledgeNagFindings(wildcards);
     } finally {
       validated();
+    }
+  }
+
+  /**
+   * Lets the handler decrypt the SecureString parameters of `replicator` as if it were the
+   * `parameterReplicator` prop, without taking its paths, overrides or excluded paths (for
+   * `CrossRegionConfigManagement`, which gives those itself).
+   *
+   * @internal
+   */
+  public _inheritParameterKeys(replicator: IParameterReplicator): void {
+    const wildcards = new Map<string, string>();
+    this.grantParameterKeys(replicator, wildcards);
+    for (const [resource, reason] of wildcards) {
+      if (flattenReference(Stack.of(this).resolve(resource)).includes('*')) {
+        acknowledgeNagFindings(this.role, { id: wildcardResourceFinding(this.role, resource), reason });
+      }
+    }
+  }
+
+  /**
+   * `kms:Decrypt` through Parameter Store with the SecureString keys of `replicator` that the other
+   * key props do not already grant, each key once. Auto-remediation writes SecureStrings with the
+   * default key of their region, so the keys are only decrypted with.
+   */
+  private grantParameterKeys(replicator: IParameterReplicator, wildcards: Map<string, string>): void {
+    if (this.parameterKeySource !== undefined && this.parameterKeySource !== replicator) {
+      throw new Error(`the drift detector ${this.node.path} already decrypts with the keys of the parameter replicator ${this.parameterKeySource.node.path}`);
+    }
+    if (this.parameterKeySource === replicator) return;
+    this.parameterKeySource = replicator;
+    if (!this.grantedParameterKeys) return;
+    const keys = inheritParameterKeys(replicator, this.grantedParameterKeys);
+    for (const { statement, reason } of parameterKeyStatements(Stack.of(this), this.primaryRegion, keys)) {
+      this.role.addToPrincipalPolicy(statement);
+      for (const resource of statement.resources) wildcards.set(resource, reason);
     }
   }
 

@@ -382,6 +382,20 @@ export class CrossRegionParameterReplicator extends Construct implements IParame
   /** Paths excluded from the selection (`parameters.excludedPaths`). */
   public readonly excludedParameterPaths: string[];
 
+  /**
+   * Customer managed keys of the SecureString replicas (`replicaKmsKeys` prop). A region not named
+   * uses `aws/ssm`. A `ConfigDriftDetector` or `ConfigParityCheck` given this replicator may decrypt
+   * with them through Parameter Store.
+   */
+  public readonly replicaKmsKeys: ReplicaKmsKey[];
+
+  /**
+   * Customer managed keys of the primary SecureString parameters (`sourceEncryptionKeys` prop), if
+   * any. A `ConfigDriftDetector` or `ConfigParityCheck` given this replicator may decrypt with
+   * them through Parameter Store.
+   */
+  public readonly sourceEncryptionKeys: kms.IKey[];
+
   /** Every region a replica is written to: `replicaRegions` and the cross-account replicas' regions. */
   public readonly targetRegions: string[];
 
@@ -405,6 +419,8 @@ export class CrossRegionParameterReplicator extends Construct implements IParame
       this.parameterPaths = [...props.parameters.paths];
       this.excludedParameterPaths = [...props.parameters.excludedPaths];
       this.overrides = [...(props.overrides ?? [])];
+      this.replicaKmsKeys = [...(props.replicaKmsKeys ?? [])];
+      this.sourceEncryptionKeys = [...(props.sourceEncryptionKeys ?? [])];
       this.conflictPolicy = props.conflictPolicy ?? ConflictPolicy.PRIMARY_WINS;
       const settings = this.validateProps(props);
       this.targetRegions = [...new Set([...props.replicaRegions, ...settings.crossAccount.map((r) => r.region)])];

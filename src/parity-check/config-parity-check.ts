@@ -33,6 +33,7 @@ import { grantRunHandOver } from '../core/run-handover';
 import { ISecretReplicator } from '../core/secret-replicator-ref';
 import { SecretSelection } from '../core/secret-selection';
 import { ProvenanceTag } from '../core/secrets-contract';
+import { inheritParameterKeys, parameterKeyStatements } from '../core/secure-string-keys';
 import { BoundSelection } from '../core/selection-binding';
 import { handlerMetric } from '../private/metrics';
 import { rateSeconds, validateScheduleInterval } from '../private/schedule';
@@ -93,8 +94,8 @@ export interface ConfigMapParityScope {
 export interface ConfigParityCheckProps extends HandlerOptions {
   /**
    * A drift detector (or another comparison) whose secrets, regions, replica KMS keys, source keys,
-   * parameter paths, parameter overrides, ignore rules and replicator the check takes; the props
-   * below override each.
+   * parameter paths, parameter overrides, ignore rules, replicator and parameter replicator's
+   * SecureString keys the check takes; the props below override each.
    * Its ConfigMap scopes are not taken: give `configMaps`.
    *
    * @default - no drift detector: give what to compare here
@@ -113,8 +114,13 @@ export interface ConfigParityCheckProps extends HandlerOptions {
    * `parameterPaths` or the drift detector gives them), expects its overrides (unless
    * `parameterOverrides` is given) and skips its excluded paths and its settings parameter. Its
    * replica regions are checked when neither `regions`, the drift detector nor `replicator` gives them.
+   * When parameters are compared, the handler may decrypt SecureString parameters with the
+   * replicator's `sourceEncryptionKeys` (in the primary region) and `replicaKmsKeys` (each in its
+   * checked region), only through Parameter Store, in addition to `sourceEncryptionKeys` and
+   * `encryptionKeyArns`.
    *
-   * @default - no parameter replicator: give `parameterPaths` to compare parameters
+   * @default - no parameter replicator: give `parameterPaths` to compare parameters (a drift
+   * detector's parameter replicator still gives its keys)
    */
   readonly parameterReplicator?: IParameterReplicator;
 
@@ -638,6 +644,11 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
     for (const arn of props.encryptionKeyArns ?? []) {
       validatePattern('encryptionKeyArns', arn, KEY_ARN_PATTERN, 'must be KMS key ARNs such as "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"');
     }
+    const sourceEncryptionKeys = props.sourceEncryptionKeys ?? detector?.comparedSourceEncryptionKeys ?? replicator?.sourceEncryptionKeys ?? [];
+    // The parameter replicator's SecureString keys (the drift detector's when none is given), merged with the keys given here (each key once).
+    const keySource = parameterReplicator ?? detector?.comparedParameterReplicator;
+    const parameterKeys = inheritParameterKeys(parameterPaths.length > 0 ? keySource : undefined,
+      { regions: regions ?? [], sourceKeys: sourceEncryptionKeys, keyArns: props.encryptionKeyArns ?? [] });
     if (props.failWhenUnreadable === false) {
       Annotations.of(this).addWarningV2(`${WARNING}parityFailsOpen`,
         'failWhenUnreadable is false: a region or item the check cannot read (IAM, KMS, an unreachable cluster) lets deployments and failovers through.');
@@ -652,7 +663,8 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
       kmsByRegion,
       graceWindowSeconds,
       schedule,
-      sourceEncryptionKeys: props.sourceEncryptionKeys ?? detector?.comparedSourceEncryptionKeys ?? replicator?.sourceEncryptionKeys ?? [],
+      sourceEncryptionKeys,
+      parameterKeys,
       ignoreRules,
       // This library's settings parameters under the compared paths: never compared (each region's are its own).
       excludedParameters: [...new Set([
@@ -736,6 +748,7 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
       ]));
       add(new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath', 'ssm:GetParameters', 'ssm:GetParameter'], resources }),
         'Parameters are compared recursively under each path: limited to the parameters below the given paths.');
+      for (const { statement, reason } of parameterKeyStatements(stack, primary, s.parameterKeys)) add(statement, reason);
     }
     if (encryptionKeyArns.length > 0) {
       add(new iam.PolicyStatement({
