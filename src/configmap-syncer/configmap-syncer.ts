@@ -1145,7 +1145,11 @@ function namespaceGrantCommands(
  * The commands that apply the RBAC manifests of `KubernetesPermissions.rbac()` to one cluster;
  * `render` turns the cluster's name and region into command text.
  */
-function rbacApplyCommands(cluster: KubernetesCluster, manifests: string, render: (value: string, placeholder: string, meaning: string) => string): string[] {
+function rbacApplyCommands(
+  cluster: KubernetesCluster,
+  manifests: string,
+  render: (value: string, placeholder: string, meaning: string) => string,
+): string[] {
   const name = render(cluster.clusterName, 'CLUSTER_NAME', 'the name of the cluster');
   const region = render(cluster.region, 'REGION', 'the region of the cluster');
   return [

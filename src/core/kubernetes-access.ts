@@ -293,7 +293,8 @@ class ClusterGrant {
 
 /** `word` as one shell word: as is when it holds only characters a shell leaves alone, otherwise single-quoted. */
 function shellWord(word: string): string {
-  return /^[A-Za-z0-9._:@%+=,/-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  const quote = '\'';
+  return /^[A-Za-z0-9._:@%+=,/-]+$/.test(word) ? word : quote + word.split(quote).join(`${quote}\\${quote}${quote}`) + quote;
 }
 
 /** Grants per app root, keyed by role ARN and cluster. */

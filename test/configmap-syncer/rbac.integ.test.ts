@@ -29,8 +29,8 @@ import { runBundle } from '../demo/support';
 import { ConfigWorld } from '../drift-detector/world';
 import { KubeCluster, startKubeCluster, StsKeyring } from '../harness/kube';
 import { applyEnv, awsTestEnv, MotoServer, startMotoServer } from '../harness/moto';
-import { OutputCapture } from '../harness/world';
 import { deployedSettings, putParameters } from '../harness/settings-document';
+import { OutputCapture } from '../harness/world';
 
 const ACCOUNT = '123456789012';
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/configmap-syncer-rbac`;
