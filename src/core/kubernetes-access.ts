@@ -14,7 +14,8 @@ import { fail, isUnresolved, partitionOf, validateDistinct, validateLength, vali
  * The handler signs an STS GetCallerIdentity request with its role (the `aws eks get-token`
  * scheme, which needs no IAM permission) and presents it to the API server as a bearer token; EKS
  * maps the role to Kubernetes permissions through an access entry with a namespace-scoped access
- * policy. The cluster's authentication mode must therefore be `API` or `API_AND_CONFIG_MAP`.
+ * policy (or, for a binding with `kubernetesGroup`, a Kubernetes group that RBAC RoleBindings
+ * grant). The cluster's authentication mode must therefore be `API` or `API_AND_CONFIG_MAP`.
  *
  * An access entry exists at most once per IAM principal and cluster, so bindings are merged per
  * (role, cluster) across the whole app: binding the same role to the same cluster again adds the
