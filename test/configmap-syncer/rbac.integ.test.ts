@@ -283,6 +283,22 @@ describe('the generated Role and RoleBinding', () => {
     expect((await blue.admin.getConfigMap('shop', 'other-config')).data).toEqual({ owner: 'team' });
     expect(await blue.admin.namespaceExists('created-by-syncer')).toBe(false);
   }, 60_000);
+
+  test('grant the group, not the role: another principal outside the group is Forbidden', async () => {
+    const other = await new STSClient({ region: REGION }).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/not-in-group`, RoleSessionName: 'x' }));
+    const credentials = { accessKeyId: other.Credentials!.AccessKeyId!, secretAccessKey: other.Credentials!.SecretAccessKey!, sessionToken: other.Credentials!.SessionToken! };
+    keyring.register(credentials);
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY, token: process.env.AWS_SESSION_TOKEN };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_SESSION_TOKEN: credentials.sessionToken });
+    try {
+      const client = await handlerClient();
+      expect(await outcome(client.getConfigMap('shop', 'shop-config'))).toBe('Forbidden');
+    } finally {
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: saved.id, AWS_SECRET_ACCESS_KEY: saved.secret, AWS_SESSION_TOKEN: saved.token });
+    }
+    // Authenticated (not Unauthorized): only the group is missing.
+    expect(blue.webhook.reviews.some((r) => r.username === `arn:aws:iam::${ACCOUNT}:role/not-in-group`)).toBe(true);
+  }, 60_000);
 });
 
 describe('each verb of each rule is needed', () => {
