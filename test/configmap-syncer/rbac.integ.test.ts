@@ -285,11 +285,15 @@ describe('the generated Role and RoleBinding', () => {
   }, 60_000);
 
   test('grant the group, not the role: another principal outside the group is Forbidden', async () => {
-    const other = await new STSClient({ region: REGION }).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/not-in-group`, RoleSessionName: 'x' }));
-    const credentials = { accessKeyId: other.Credentials!.AccessKeyId!, secretAccessKey: other.Credentials!.SecretAccessKey!, sessionToken: other.Credentials!.SessionToken! };
+    const other = (await new STSClient({ region: REGION }).send(new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${ACCOUNT}:role/not-in-group`, RoleSessionName: 'x',
+    }))).Credentials!;
+    const credentials = { accessKeyId: other.AccessKeyId!, secretAccessKey: other.SecretAccessKey!, sessionToken: other.SessionToken! };
     keyring.register(credentials);
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY, token: process.env.AWS_SESSION_TOKEN };
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_SESSION_TOKEN: credentials.sessionToken });
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_SESSION_TOKEN: credentials.sessionToken,
+    });
     try {
       const client = await handlerClient();
       expect(await outcome(client.getConfigMap('shop', 'shop-config'))).toBe('Forbidden');
