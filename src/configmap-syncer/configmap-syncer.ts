@@ -12,12 +12,14 @@ import { Construct } from 'constructs';
 import { createRolloutAlarm, createSyncAlarms } from './alarms';
 import { RolloutMetric, SyncEnv, SyncMetric, SyncTargetConfig, WorkloadSelectorConfig } from './contract';
 import { syncerDashboardWidgets } from './dashboard';
+import { KubernetesPermissions } from './kubernetes-permissions';
 import { ConfigMapSyncMetricOptions } from './metric-options';
 import { clusterDimension, DEFAULT_SYNC_METRIC_PERIOD, syncMetric } from './metrics';
 import { bindWorkloads, rolloutConfig } from './rollout-config';
 import { ConfigMapRolloutOptions, WorkloadSelection } from './rollout-options';
 import { globMatchesOnlySensitiveNames, isSensitiveName } from './sensitive-names';
 import { SyncerFunction } from './syncer-function';
+import { NamespaceUse, syncerRbacObjects, toYamlStream, validateKubernetesGroup } from './syncer-rbac';
 import { AlarmSet } from '../core/alarms';
 import { BundledHandler, explicitRegion, HandlerConfiguration } from '../core/bundled-handler';
 import { DashboardWidgetOptions } from '../core/dashboard-options';
@@ -53,6 +55,8 @@ const MAX_CONFIGMAP_NAME_LENGTH = 253;
 const MAX_KEY_LENGTH = 253;
 /** Id of the warning that asks an operator for the cluster-scoped grant `createNamespace` needs. */
 const NAMESPACE_GRANT_WARNING = `${WARNING}namespaceCreationNeedsClusterGrant`;
+/** Id of the warning that asks an operator to apply the Roles of `KubernetesPermissions.rbac()`. */
+const RBAC_SETUP_WARNING = `${WARNING}kubernetesRbacToApply`;
 
 const PARAMETER_PATH_PATTERN = /^(\/[A-Za-z0-9_.-]+)+$/;
 const DNS_LABEL_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -215,6 +219,17 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
   readonly forceConflicts?: boolean;
 
   /**
+   * How the handler is authorized in the target clusters. `KubernetesPermissions.accessPolicy()`
+   * associates `AmazonEKSEditPolicy`, scoped to the target namespaces, with its access entries: it
+   * may edit any ConfigMap and workload there. `KubernetesPermissions.rbac()` puts the access entries
+   * in a Kubernetes group without an access policy, and generates a Role per target namespace that
+   * allows only what the handler does there (`rbacManifests()`), for you to apply in each cluster.
+   *
+   * @default KubernetesPermissions.accessPolicy()
+   */
+  readonly kubernetesPermissions?: KubernetesPermissions;
+
+  /**
    * How the workloads of the targets (`ConfigMapSyncTarget.workloads`) are rolled: clusters of the
    * primary region first, then the others; a pause that makes several changes one rollout; the
    * timeout of a rollout. Only used when a target names workloads.
@@ -311,9 +326,11 @@ export interface ConfigMapSyncerProps extends HandlerOptions {
  * `rollout`).
  *
  * The handler reaches each cluster with its IAM role through an EKS access entry with the
- * namespace-scoped `AmazonEKSEditPolicy`: created by this construct for clusters of this app in the
- * stack's region and account, and otherwise listed in `clusterAccessCommands` (and a warning) to run
- * once. The cluster's authentication mode must be `API` or `API_AND_CONFIG_MAP`.
+ * namespace-scoped `AmazonEKSEditPolicy` (or, with `KubernetesPermissions.rbac()`, a Kubernetes
+ * group bound to the least-privilege Roles of `rbacManifests()`): created by this construct for
+ * clusters of this app in the stack's region and account, and otherwise listed in
+ * `clusterAccessCommands` (and a warning) to run once. The cluster's authentication mode must be
+ * `API` or `API_AND_CONFIG_MAP`.
  *
  * @example
  * declare const cluster: eks.ICluster;
@@ -391,8 +408,9 @@ export class ConfigMapSyncer extends Construct {
   /**
    * Commands to run once, one string per cluster: AWS CLI commands that create the access entry of
    * clusters this construct could not grant itself (in other regions or accounts, or known only by
-   * name), and, for targets with `createNamespace`, the `kubectl` commands of the cluster-scoped
-   * namespace grant. May contain the role ARN as a token (it resolves in a `CfnOutput`). Empty when
+   * name), for targets with `createNamespace`, the `kubectl` commands of the cluster-scoped
+   * namespace grant, and with `KubernetesPermissions.rbac()`, the `kubectl` commands that apply
+   * `rbacManifests()` to every target cluster. May contain the role ARN as a token (it resolves in a `CfnOutput`). Empty when
    * nothing is left to do.
    */
   public readonly clusterAccessCommands: string[];
@@ -428,6 +446,15 @@ export class ConfigMapSyncer extends Construct {
   /** True when a target names workloads: the handler rolls them, and the rollout metrics and widgets exist. */
   public readonly rollsWorkloads: boolean;
 
+  /**
+   * The Kubernetes group of the handler's access entries, bound by the Roles of `rbacManifests()`;
+   * set only with `KubernetesPermissions.rbac()`.
+   */
+  public readonly kubernetesGroup?: string;
+
+  /** What the handler does in each namespace of each target cluster, by `Cluster` dimension value. */
+  private readonly namespaceUses = new Map<string, NamespaceUse[]>();
+
   private readonly alarmSet: AlarmSet;
   /** `Cluster` dimension values of the targets' clusters. */
   private readonly clusterDimensions: string[];
@@ -452,6 +479,7 @@ export class ConfigMapSyncer extends Construct {
       const schedule = props.schedule ?? DEFAULT_SCHEDULE;
       const configParameterName = this.validateProps(props, schedule);
       const resolvedTargets = resolveTargets(props);
+      this.kubernetesGroup = this.rbacGroup(props.kubernetesPermissions, resolvedTargets);
       this.rollsWorkloads = resolvedTargets.some((t) => t.workloads !== undefined);
       if (props.rollout !== undefined && !this.rollsWorkloads) {
         fail('rollout', 'is only used when a target names workloads (targets[].workloads)', props.rollout);
@@ -546,6 +574,46 @@ export class ConfigMapSyncer extends Construct {
   }
 
   /**
+   * The Kubernetes group of `KubernetesPermissions.rbac()`, after checking that the targets suit
+   * it; `undefined` for the access policy.
+   */
+  private rbacGroup(permissions: KubernetesPermissions | undefined, targets: ResolvedTarget[]): string | undefined {
+    if (!permissions?._rbac) return undefined;
+    const group = permissions._groupName ?? `cross-region-config-syncer-${this.node.addr.slice(0, 8)}`;
+    validateKubernetesGroup('kubernetesPermissions groupName', group);
+    const mode = 'with KubernetesPermissions.rbac()';
+    targets.forEach((t, i) => {
+      if (t.createNamespace) {
+        fail(`targets[${i}].createNamespace`, `must not be true ${mode}: the Role that grants the handler lives in the namespace, so the `
+          + 'namespace must exist before the Role is applied, and creating namespaces needs a cluster-scoped grant this mode exists to avoid', true);
+      }
+      const names: Array<[string, string | undefined]> = [['namespace', t.namespace], ['configMapName', t.configMapName],
+        ...(t.workloads ?? []).map((w, j): [string, string | undefined] => [`workloads[${j}].name`, w.name])];
+      for (const [prop, value] of names) {
+        if (value !== undefined && Token.isUnresolved(value)) {
+          fail(`targets[${i}].${prop}`, `must be known at synth time ${mode}: the generated Role names it`, value);
+        }
+      }
+    });
+    return group;
+  }
+
+  /** Adds the ConfigMap and workloads of `target` to what the handler does in its namespace of the cluster `key`. */
+  private recordNamespaceUse(key: string, target: ResolvedTarget): void {
+    const uses = this.namespaceUses.get(key) ?? [];
+    this.namespaceUses.set(key, uses);
+    const i = uses.findIndex((u) => u.namespace === target.namespace);
+    const previous = i >= 0 ? uses[i] : { namespace: target.namespace, configMapNames: [], workloads: [] };
+    const use = {
+      namespace: target.namespace,
+      configMapNames: [...previous.configMapNames, target.configMapName],
+      workloads: [...previous.workloads, ...(target.workloads ?? [])],
+    };
+    if (i >= 0) uses[i] = use;
+    else uses.push(use);
+  }
+
+  /**
    * Binds every target's cluster to the handler's role: access entries where this construct can
    * create them, commands otherwise. Bindings of the same cluster share one grant, so its commands
    * are read once every target is bound.
@@ -558,10 +626,12 @@ export class ConfigMapSyncer extends Construct {
         namespaces: [t.namespace],
         // Server-side apply of a ConfigMap (and its dry run) needs create, patch and get in the namespace.
         access: KubernetesAccessLevel.EDIT,
+        kubernetesGroup: this.kubernetesGroup,
         id: `ClusterAccess${i}`,
         propPrefix: `targets[${i}].`,
       });
       const key = clusterDimension(t.cluster);
+      this.recordNamespaceUse(key, t);
       const previous = clusters.get(key);
       clusters.set(key, { cluster: t.cluster, bound, createsNamespace: (previous?.createsNamespace ?? false) || t.createNamespace });
       return {
@@ -764,6 +834,30 @@ export class ConfigMapSyncer extends Construct {
     return this.handler.grantInvoke(grantee);
   }
 
+  /**
+   * The Kubernetes RBAC the handler needs in `cluster`, with `KubernetesPermissions.rbac()`: as a
+   * YAML stream of a Role and a RoleBinding (of the Role to `kubernetesGroup`) per target namespace,
+   * both named after the group, to apply with GitOps or `kubectl apply -f`. Each Role allows only:
+   * `create`, `get` and `patch` of the target ConfigMaps by name (the handler creates them by
+   * server-side apply, which Kubernetes authorizes as a `create` of that name); `get` and `patch` of
+   * the workloads named in `workloads`; and `get`, `list` and `patch` of a workload kind selected by
+   * labels (their names are only known when the handler lists them). Nothing cluster-scoped.
+   *
+   * @param cluster a target cluster (one of `targetClusters`)
+   */
+  public rbacManifests(cluster: KubernetesCluster): string {
+    if (this.kubernetesGroup === undefined) {
+      failIn(this, 'kubernetesPermissions', 'must be KubernetesPermissions.rbac() for rbacManifests(): with the access policy no Role is needed',
+        'KubernetesPermissions.accessPolicy()');
+    }
+    const dimension = clusterDimension(cluster);
+    const uses = this.namespaceUses.get(dimension);
+    if (uses === undefined) {
+      failIn(this, 'rbacManifests() cluster', `must be a target cluster ${JSON.stringify(this.clusterDimensions)}`, dimension);
+    }
+    return toYamlStream(syncerRbacObjects(this.kubernetesGroup, uses));
+  }
+
   private metric(name: string, statistic: string, props: ConfigMapSyncMetricOptions = {}): cloudwatch.Metric {
     const { cluster, ...options } = props;
     const dimension = cluster ? clusterDimension(cluster) : undefined;
@@ -813,16 +907,29 @@ export class ConfigMapSyncer extends Construct {
   }
 
   /**
-   * Sets up the cluster-scoped namespace grant of clusters with a `createNamespace` target, and
-   * returns the commands left to run, one string per cluster.
+   * Sets up the cluster-scoped namespace grant of clusters with a `createNamespace` target, reports
+   * the RBAC to apply with `KubernetesPermissions.rbac()`, and returns the commands left to run, one
+   * string per cluster.
    */
   private setUpClusterAccess(clusters: TargetCluster[]): string[] {
     const stack = Stack.of(this);
     const commands: string[] = [];
     const warnings: string[] = [];
+    const rbacWarnings: string[] = [];
     const placeholders = new Map<string, string>();
+    const render = (value: string, placeholder: string, meaning: string): string => {
+      const resolved = literal(stack, value);
+      if (resolved !== undefined) return resolved;
+      placeholders.set(placeholder, meaning);
+      return `"$${placeholder}"`;
+    };
     for (const { cluster, bound, createsNamespace } of clusters) {
       const lines = bound.manualSetupCommand ? [bound.manualSetupCommand] : [];
+      if (this.kubernetesGroup !== undefined) {
+        const manifests = this.rbacManifests(cluster);
+        lines.push(...rbacApplyCommands(cluster, manifests, (value) => value));
+        rbacWarnings.push(rbacApplyCommands(cluster, manifests, render).join('\n'));
+      }
       if (createsNamespace) {
         const entry = bound.accessEntry?.node.defaultChild;
         if (entry instanceof CfnResource) {
@@ -831,12 +938,6 @@ export class ConfigMapSyncer extends Construct {
         }
         const grant = namespaceGrantCommands(cluster, this.role.roleArn, !(entry instanceof CfnResource), (value) => value);
         lines.push(...grant);
-        const render = (value: string, placeholder: string, meaning: string): string => {
-          const resolved = literal(stack, value);
-          if (resolved !== undefined) return resolved;
-          placeholders.set(placeholder, meaning);
-          return `"$${placeholder}"`;
-        };
         warnings.push(namespaceGrantCommands(cluster, this.role.roleArn, !(entry instanceof CfnResource), render).join('\n'));
       }
       if (lines.length > 0) commands.push(lines.join('\n'));
@@ -846,6 +947,15 @@ export class ConfigMapSyncer extends Construct {
       Annotations.of(this).addWarningV2(NAMESPACE_GRANT_WARNING,
         'createNamespace needs a cluster-scoped grant to create namespaces, which no EKS access policy gives without far more. '
         + `Grant it once per cluster, with cluster-admin credentials (the commands are also in clusterAccessCommands):\n${warnings.join('\n\n')}`
+        + (where ? `\nwhere ${where}.` : ''));
+    }
+    if (rbacWarnings.length > 0) {
+      const where = [...placeholders].map(([variable, meaning]) => `${variable} is ${meaning}`).join(', ');
+      Annotations.of(this).addWarningV2(RBAC_SETUP_WARNING,
+        `kubernetesPermissions is KubernetesPermissions.rbac(): the handler's access entries carry the Kubernetes group ${this.kubernetesGroup} `
+        + 'and no access policy, so the handler may do nothing in a cluster until the Role and RoleBinding of rbacManifests() are applied '
+        + 'there. Apply them with GitOps, or once per cluster with credentials that may create Roles in the target namespaces '
+        + `(the commands are also in clusterAccessCommands):\n${rbacWarnings.join('\n\n')}`
         + (where ? `\nwhere ${where}.` : ''));
     }
     return commands;
@@ -1028,6 +1138,23 @@ function namespaceGrantCommands(
     `aws eks update-kubeconfig --name ${name} --region ${region}`,
     `kubectl create clusterrole ${NAMESPACE_CREATOR_ROLE} --verb=get,create,patch --resource=namespaces ${apply}`,
     `kubectl create clusterrolebinding ${NAMESPACE_CREATOR_ROLE} --clusterrole=${NAMESPACE_CREATOR_ROLE} --group=${NAMESPACE_CREATOR_GROUP} ${apply}`,
+  ];
+}
+
+/**
+ * The commands that apply the RBAC manifests of `KubernetesPermissions.rbac()` to one cluster;
+ * `render` turns the cluster's name and region into command text.
+ */
+function rbacApplyCommands(
+  cluster: KubernetesCluster,
+  manifests: string,
+  render: (value: string, placeholder: string, meaning: string) => string,
+): string[] {
+  const name = render(cluster.clusterName, 'CLUSTER_NAME', 'the name of the cluster');
+  const region = render(cluster.region, 'REGION', 'the region of the cluster');
+  return [
+    `aws eks update-kubeconfig --name ${name} --region ${region}`,
+    `kubectl apply --server-side --field-manager=cross-region-config-rbac -f - <<'EOF'\n${manifests}EOF`,
   ];
 }
 

@@ -1,3 +1,4 @@
 export * from './configmap-syncer';
+export * from './kubernetes-permissions';
 export * from './metric-options';
 export * from './rollout-options';

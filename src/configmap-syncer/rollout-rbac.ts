@@ -2,7 +2,8 @@
  * The least-privilege Kubernetes RBAC of the workload rollout: a Role per namespace whose rules
  * allow `get` and `patch` on the named workloads only (`resourceNames`), and `list` and `patch`
  * on a kind only where a label selector names its workloads (their names are not known before
- * the handler lists them). Internal; used by the construct's commands and by the tests.
+ * the handler lists them; it reads them by listing again, so it needs `get` only for the workloads
+ * of that kind it names). Internal; used by `syncer-rbac.ts` and by the tests.
  */
 import type { WorkloadSelectorConfig } from './contract';
 
@@ -33,7 +34,8 @@ export function rolloutRules(selectors: readonly WorkloadSelectorConfig[]): Roll
     if (ofKind.length === 0) continue;
     const resources = [RESOURCES[kind]];
     if (ofKind.some((s) => s.labelSelector !== undefined)) {
-      rules.push({ apiGroups: ['apps'], resources, verbs: ['get', 'list', 'patch'] });
+      const named = ofKind.some((s) => s.name !== undefined);
+      rules.push({ apiGroups: ['apps'], resources, verbs: [...(named ? ['get'] : []), 'list', 'patch'] });
       continue;
     }
     const names = [...new Set(ofKind.map((s) => s.name!))].sort();

@@ -1,4 +1,4 @@
-import { Annotations, Aspects, IAspect, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, CfnResource, IAspect, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,7 +14,8 @@ import { fail, isUnresolved, partitionOf, validateDistinct, validateLength, vali
  * The handler signs an STS GetCallerIdentity request with its role (the `aws eks get-token`
  * scheme, which needs no IAM permission) and presents it to the API server as a bearer token; EKS
  * maps the role to Kubernetes permissions through an access entry with a namespace-scoped access
- * policy. The cluster's authentication mode must therefore be `API` or `API_AND_CONFIG_MAP`.
+ * policy (or, for a binding with `kubernetesGroup`, a Kubernetes group that RBAC RoleBindings
+ * grant). The cluster's authentication mode must therefore be `API` or `API_AND_CONFIG_MAP`.
  *
  * An access entry exists at most once per IAM principal and cluster, so bindings are merged per
  * (role, cluster) across the whole app: binding the same role to the same cluster again adds the
@@ -60,6 +61,13 @@ export interface BindKubernetesClusterOptions {
    */
   readonly id: string;
   /**
+   * Kubernetes group of the access entry, for a handler whose permissions come from Kubernetes RBAC
+   * bound to that group instead of an EKS access policy: this binding associates no access policy
+   * (`access` only documents what the RBAC must allow). Validated by the caller.
+   * @default - no group: the access policy of `access`, scoped to `namespaces`
+   */
+  readonly kubernetesGroup?: string;
+  /**
    * Prefix of the prop names in validation messages, such as `clusters[0].`.
    * @default '' - messages name `namespaces` and `cluster`
    */
@@ -103,7 +111,11 @@ export function bindKubernetesCluster(scope: Construct, cluster: KubernetesClust
   }
 
   const grant = ClusterGrant.of(scope, cluster, options, local);
-  grant.add(options.access, options.namespaces);
+  if (options.kubernetesGroup !== undefined) {
+    grant.addGroup(options.kubernetesGroup);
+  } else {
+    grant.add(options.access, options.namespaces);
+  }
 
   const config: KubernetesClusterConfig = {
     name: cluster.clusterName,
@@ -150,6 +162,8 @@ class ClusterGrant {
   /** Whether the config carries the API server's endpoint and CA. */
   public readonly passesApiServer: boolean;
   private readonly namespaces = new Map<KubernetesAccessLevel, string[]>();
+  /** Kubernetes groups of the access entry (bindings granted by RBAC rather than an access policy). */
+  private readonly groups: string[] = [];
   private readonly addPolicy?: (access: KubernetesAccessLevel) => void;
 
   private constructor(
@@ -206,6 +220,23 @@ class ClusterGrant {
   }
 
   /**
+   * Puts the access entry in the Kubernetes group `group` (merged with earlier bindings), without
+   * an access policy: RoleBindings to the group grant the handler what it needs.
+   */
+  public addGroup(group: string): void {
+    if (this.groups.includes(group)) {
+      return;
+    }
+    this.groups.push(group);
+    const entry = this.accessEntry?.node.defaultChild;
+    if (this.groups.length === 1 && entry instanceof CfnResource) {
+      // Neither AccessEntry construct takes Kubernetes groups; read at synth time so that later
+      // bindings extend the same list.
+      entry.addPropertyOverride('KubernetesGroups', Lazy.list({ produce: () => [...this.groups] }));
+    }
+  }
+
+  /**
    * The AWS CLI commands that create the access entry and associate its policies; `render` turns
    * each value into command text.
    */
@@ -214,7 +245,8 @@ class ClusterGrant {
     const principal = render(roleArn, 'ROLE_ARN');
     const partition = partitionOf(this.cluster.region) ?? 'aws';
     const target = `--cluster-name ${name} --region ${region} --principal-arn ${principal}`;
-    const lines = [`aws eks create-access-entry ${target}`];
+    const groups = this.groups.length > 0 ? ` --kubernetes-groups ${this.groups.map((g) => shellWord(g)).join(' ')}` : '';
+    const lines = [`aws eks create-access-entry ${target}${groups}`];
     for (const [access, namespaces] of this.namespaces) {
       const list = namespaces.map((n) => render(n, 'NAMESPACE')).join(',');
       lines.push(`aws eks associate-access-policy ${target} `
@@ -258,6 +290,12 @@ class ClusterGrant {
       })]),
     };
   }
+}
+
+/** `word` as one shell word: as is when it holds only characters a shell leaves alone, otherwise single-quoted. */
+function shellWord(word: string): string {
+  const quote = '\'';
+  return /^[A-Za-z0-9._:@%+=,/-]+$/.test(word) ? word : quote + word.split(quote).join(`${quote}\\${quote}${quote}`) + quote;
 }
 
 /** Grants per app root, keyed by role ARN and cluster. */

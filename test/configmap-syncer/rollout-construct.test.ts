@@ -154,8 +154,11 @@ describe('the rollout Role', () => {
       { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['agent'], verbs: ['get', 'patch'] },
     ]);
   });
-  test('allows list and patch on a kind only where a label selector names its workloads', () => {
+  test('allows list and patch on a kind only where a label selector names its workloads (get only for the ones it names)', () => {
     expect(rolloutRules([{ kind: 'StatefulSet', labelSelector: 'app=db' }])).toEqual([
+      { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['list', 'patch'] },
+    ]);
+    expect(rolloutRules([{ kind: 'StatefulSet', labelSelector: 'app=db' }, { kind: 'StatefulSet', name: 'cache' }])).toEqual([
       { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'list', 'patch'] },
     ]);
   });

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ConfigMapSyncer, KubernetesCluster, WorkloadKind, WorkloadSelection } from '../../src';
+import { ConfigMapSyncer, KubernetesCluster, KubernetesPermissions, WorkloadKind, WorkloadSelection } from '../../src';
 import { newStack } from '../secret-replicator/util';
 
 /** Replaces asset hashes (which change with every handler change) with a placeholder. */
@@ -60,4 +60,25 @@ test('synthesizes the representative stack of a syncer that rolls workloads', ()
     rollout: { regionByRegion: true, pause: Duration.minutes(1), rolloutTimeout: Duration.minutes(15) },
   });
   expect(withoutAssetHashes(Template.fromStack(stack).toJSON())).toMatchSnapshot();
+});
+
+test('synthesizes the representative stack of a syncer granted by Kubernetes RBAC', () => {
+  const stack = newStack();
+  const local = eks.Cluster.fromClusterAttributes(stack, 'Cluster', {
+    clusterName: 'genai-demo-us',
+    clusterEndpoint: 'https://0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com',
+    clusterCertificateAuthorityData: 'Y2E=',
+  });
+  new ConfigMapSyncer(stack, 'ConfigMapSyncer', {
+    parameterPath: '/genai-demo/production/config',
+    projectName: 'genai-demo',
+    environmentName: 'production',
+    kubernetesPermissions: KubernetesPermissions.rbac({ groupName: 'genai-demo-config-syncer' }),
+    targets: [
+      { cluster: KubernetesCluster.fromCluster(local), workloads: [WorkloadSelection.named(WorkloadKind.DEPLOYMENT, 'web')] },
+      { cluster: KubernetesCluster.fromClusterAttributes({ clusterName: 'genai-demo-eu', region: 'eu-west-1' }), namespace: 'genai-demo' },
+    ],
+  });
+  const template = Template.fromStack(stack).toJSON();
+  expect(withoutAssetHashes(template)).toMatchSnapshot();
 });

@@ -607,3 +607,40 @@ describe('bindKubernetesCluster with cdk-nag AwsSolutions', () => {
     expect(pack.validateScope(app).violations.length).toBeGreaterThan(0);
   });
 });
+
+describe('bindKubernetesCluster with a Kubernetes group', () => {
+  test('puts the access entry in the group, once per group, and associates no policy for it', () => {
+    const { stack, consumer } = world();
+    const cluster = KubernetesCluster.fromClusterV2(clusterV2(stack));
+    consumer.bind(cluster, { kubernetesGroup: 'team-a', namespaces: ['app'] });
+    consumer.bind(cluster, { kubernetesGroup: 'team-a', namespaces: ['jobs'] });
+    consumer.bind(cluster, { kubernetesGroup: 'team-b', namespaces: ['app'] });
+    const entries = Object.values(Template.fromStack(stack).findResources('AWS::EKS::AccessEntry')).map((r: any) => r.Properties);
+    expect(entries.map((e) => [e.KubernetesGroups, e.AccessPolicies])).toEqual([[['team-a', 'team-b'], []]]);
+  });
+
+  test('keeps the policies of the role\'s bindings without a group', () => {
+    const { stack, consumer } = world();
+    const cluster = KubernetesCluster.fromClusterV2(clusterV2(stack));
+    consumer.bind(cluster, { kubernetesGroup: 'team-a' });
+    consumer.bind(cluster, { namespaces: ['other'] });
+    const [entry] = Object.values(Template.fromStack(stack).findResources('AWS::EKS::AccessEntry')).map((r: any) => r.Properties);
+    expect(entry.KubernetesGroups).toEqual(['team-a']);
+    expect(entry.AccessPolicies).toEqual([{ PolicyArn: accessPolicyArn('AmazonEKSViewPolicy'), AccessScope: { Type: 'namespace', Namespaces: ['other'] } }]);
+  });
+
+  test('the commands create the entry with --kubernetes-groups and associate only the policies of bindings without one', () => {
+    const { consumer } = world();
+    const role = iam.Role.fromRoleArn(consumer, 'Imported', IMPORTED_ROLE_ARN);
+    const cluster = KubernetesCluster.fromClusterAttributes({ clusterName: 'prod', region: 'eu-west-1' });
+    const bind = (options: Partial<BindKubernetesClusterOptions>) => consumer.bind(cluster, { role, ...options });
+    bind({ kubernetesGroup: 'team-a' });
+    expect(bind({ kubernetesGroup: 'team-a' }).manualSetupCommand).toBe(
+      `aws eks create-access-entry --cluster-name prod --region eu-west-1 --principal-arn ${IMPORTED_ROLE_ARN} --kubernetes-groups team-a`);
+    expect(bind({ namespaces: ['other'] }).manualSetupCommand!.split('\n')).toEqual([
+      `aws eks create-access-entry --cluster-name prod --region eu-west-1 --principal-arn ${IMPORTED_ROLE_ARN} --kubernetes-groups team-a`,
+      `aws eks associate-access-policy --cluster-name prod --region eu-west-1 --principal-arn ${IMPORTED_ROLE_ARN} `
+        + '--policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy --access-scope type=namespace,namespaces=other',
+    ]);
+  });
+});

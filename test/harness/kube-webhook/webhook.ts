@@ -72,6 +72,12 @@ export interface TokenWebhook {
   readonly stsCalls: number;
   /** Moves the webhook's clock (ms, may be negative) to simulate token expiry. */
   setClockSkewMs(ms: number): void;
+  /**
+   * Puts the principal `arn` (canonical, as the username) in Kubernetes `groups`, as an EKS access
+   * entry's `kubernetesGroups` do; every principal is also in `system:authenticated`. The apiserver
+   * caches a successful review for 10 s: set the groups before the principal's first request.
+   */
+  setKubernetesGroups(arn: string, groups: readonly string[]): void;
   /** Reviews one token directly (the same logic the apiserver gets over HTTP). */
   review(token: string): Promise<ReviewRecord>;
   stop(): Promise<void>;
@@ -96,6 +102,7 @@ export async function startTokenWebhook(options: TokenWebhookOptions): Promise<T
   const reviews: ReviewRecord[] = [];
   let skewMs = 0;
   let stsCalls = 0;
+  const groupsOf = new Map<string, readonly string[]>();
 
   const review = async (token: string): Promise<ReviewRecord> => {
     const refuse = (reason: string, signedAt?: Date): ReviewRecord => ({ authenticated: false, reason, ...(signedAt ? { signedAt } : {}) });
@@ -160,7 +167,7 @@ export async function startTokenWebhook(options: TokenWebhookOptions): Promise<T
             user: {
               username: record.username,
               uid: `aws-iam-authenticator:${record.username}`,
-              groups: ['system:authenticated'],
+              groups: ['system:authenticated', ...groupsOf.get(record.username!) ?? []],
               extra: { canonicalArn: [record.username] },
             },
           }
@@ -184,6 +191,9 @@ export async function startTokenWebhook(options: TokenWebhookOptions): Promise<T
     },
     setClockSkewMs: (ms: number) => {
       skewMs = ms;
+    },
+    setKubernetesGroups: (arn: string, groups: readonly string[]) => {
+      groupsOf.set(arn, [...groups]);
     },
     review,
     stop: () => new Promise<void>((resolve) => {
