@@ -275,7 +275,9 @@ function buildHandler(env: NodeJS.ProcessEnv, options: HandlerOptions): (event: 
   const resolveContinuation = (
     pass: PassState<CarriedPass<CarriedCursor | undefined, ReconcileTotals>>,
   ): PassState<CarriedPass<ReconcileCursor | undefined, ReconcileTotals>> => {
-    if (pass.cursor === undefined || pass.cursor.position === undefined) return pass as PassState<CarriedPass<ReconcileCursor | undefined, ReconcileTotals>>;
+    if (pass.cursor === undefined || pass.cursor.position === undefined) {
+      return pass as PassState<CarriedPass<ReconcileCursor | undefined, ReconcileTotals>>;
+    }
     const position = resolveCursor(parseCursor(pass.cursor.position), settings.targets);
     if (!('regions' in pass.cursor.position)) {
       logger.info('continuation in the one-region-at-a-time cursor shape resumed', { regions: position.regions.map((p) => p.region) });

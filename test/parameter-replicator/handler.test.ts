@@ -144,7 +144,10 @@ describe('reconciliation cursors (lambda-src/parameter-replicator/cursor.ts)', (
     const payload = {
       action: 'reconcile',
       continuation: {
-        runId: '0123456789abcdef0123456789abcdef01234567', generation: 999_999, hop: 99, passStartedAt: Date.now(),
+        runId: '0123456789abcdef0123456789abcdef01234567',
+        generation: 999_999,
+        hop: 99,
+        passStartedAt: Date.now(),
         cursor: {
           position: parseCursor({ regions }),
           processed: 99_999_999,

@@ -13,8 +13,8 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import type {
-  ConflictPolicyName, ParameterOverrideConfig, ParameterReconcileCursor, ParameterRegionPosition, ParameterReplicaTargetConfig, ParameterSelectionConfig,
-  ParameterTierName,
+  ConflictPolicyName, ParameterOverrideConfig, ParameterReconcileCursor, ParameterRegionPosition, ParameterReplicaTargetConfig,
+  ParameterSelectionConfig, ParameterTierName,
 } from './contract';
 import {
   ADVANCED_TIER_MAX_BYTES, COPIED_DATA_TYPE, DEFAULT_SECURE_STRING_KEY, ParameterProvenanceTag, ParameterReplicatorMetric,
