@@ -1,4 +1,5 @@
-import type { ParameterEventOperation, ParameterManualAction, ParameterReconcileCursor } from '../../src/parameter-replicator/contract';
+import { CarriedCursor, MAX_NAME_CHARS, parseCursor, UnusableCursor } from './cursor';
+import type { ParameterEventOperation, ParameterManualAction } from '../../src/parameter-replicator/contract';
 import { PARAMETER_EVENT_DETAIL_TYPE, PARAMETER_EVENT_OPERATIONS, PARAMETER_EVENT_SOURCE } from '../../src/parameter-replicator/contract';
 
 /** A Parameter Store change delivered by EventBridge (`Parameter Store Change`). */
@@ -11,13 +12,11 @@ export interface ParameterChange {
 /** What an invocation asks for. */
 export type Invocation =
   | { readonly kind: 'change'; readonly change: ParameterChange }
-  | { readonly kind: 'manual'; readonly action: ParameterManualAction; readonly cursor?: ParameterReconcileCursor }
+  | { readonly kind: 'manual'; readonly action: ParameterManualAction; readonly cursor?: CarriedCursor }
   | { readonly kind: 'ignored'; readonly reason: string };
 
 /** Characters of an unrecognised input echoed in an error or log line. */
 export const MAX_ECHO_CHARS = 64;
-/** Longest parameter name Parameter Store accepts (with its path). */
-const MAX_NAME_CHARS = 2048;
 const MANUAL_ACTIONS: readonly string[] = ['test_sync', 'connectivity_test', 'reconcile'];
 
 /** A short, printable prefix of something an invocation carried (never its whole, possibly large, content). */
@@ -51,16 +50,13 @@ export function parseInvocation(payload: unknown): Invocation {
       throw new MalformedInvocation(`unknown action ${typeof event.action === 'string' ? echo(event.action) : `of type ${typeof event.action}`}; expected one of ${MANUAL_ACTIONS.join(', ')}`);
     }
     if (event.cursor === undefined) return { kind: 'manual', action: event.action as ParameterManualAction };
-    const cursor = event.cursor;
-    if (event.action === 'connectivity_test' || cursor === null || typeof cursor !== 'object' || !Number.isInteger(cursor.targetIndex) || cursor.targetIndex < 0
-      || (cursor.after !== undefined && (typeof cursor.after !== 'string' || cursor.after.length > MAX_NAME_CHARS))) {
-      throw new MalformedInvocation('cursor must be {"targetIndex": integer >= 0, "after"?: parameter name}, with the action reconcile or test_sync');
+    if (event.action === 'connectivity_test') throw new MalformedInvocation('a cursor goes with the action reconcile or test_sync');
+    try {
+      return { kind: 'manual', action: event.action as ParameterManualAction, cursor: parseCursor(event.cursor) };
+    } catch (e) {
+      if (e instanceof UnusableCursor) throw new MalformedInvocation(`${e.message}, with the action reconcile or test_sync`);
+      throw e;
     }
-    return {
-      kind: 'manual',
-      action: event.action as ParameterManualAction,
-      cursor: { targetIndex: cursor.targetIndex, ...(cursor.after !== undefined ? { after: cursor.after } : {}) },
-    };
   }
   if (event['detail-type'] === 'Scheduled Event') return { kind: 'manual', action: 'reconcile' };
   if (event.source !== PARAMETER_EVENT_SOURCE || event['detail-type'] !== PARAMETER_EVENT_DETAIL_TYPE) {

@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { connectivityReport, RegionReport } from './connectivity';
+import { CarriedCursor, parseCursor, resolveCursor, UnusableCursor } from './cursor';
 import { MalformedInvocation, parseInvocation } from './events';
 import { emitFullSyncAges, FullSyncTracker, IN_SYNC } from './full-sync';
 import type {
@@ -10,7 +11,7 @@ import {
   DEFAULT_WRITES_PER_SECOND, MAX_WRITES_PER_SECOND, MIN_WRITES_PER_SECOND, ParameterReplicatorEnv as Env, ParameterReplicatorMetric,
 } from '../../src/parameter-replicator/contract';
 import { ClientCache } from '../shared/clients';
-import { ContinuationInvoker, LambdaSelfInvoker, readContinuation } from '../shared/continuation';
+import { ContinuationInvoker, LambdaSelfInvoker, PassState, readContinuation } from '../shared/continuation';
 import { booleanEnv, ConfigurationError, integerEnv, requireEnv } from '../shared/env';
 import { KeyedHasher } from '../shared/hmac';
 import { recordLastSync } from '../shared/last-sync';
@@ -184,8 +185,12 @@ export interface ReconcileSummary extends RunSummary {
   readonly partial: boolean;
   /** (parameter, replica region) pairs worked by this invocation. */
   readonly processed: number;
-  /** Set when another run held the run lease, or this continuation was delivered before: this invocation did nothing. */
-  readonly skipped?: 'lease-held' | 'stale-continuation';
+  /**
+   * Set when this invocation did nothing: another run held the run lease, this continuation was
+   * delivered before, or its cursor could not be used (the replica targets changed since it was
+   * sent; the next scheduled reconciliation starts over).
+   */
+  readonly skipped?: 'lease-held' | 'stale-continuation' | 'unusable-continuation';
   readonly pass?: NonNullable<PassOutcome<ReconcileTotals>['pass']> & {
     readonly outcomes: Partial<Record<ParameterOutcome, number>>;
     /** True when the reconciliation completed and every replica region agreed in every invocation of it. */
@@ -263,12 +268,56 @@ function buildHandler(env: NodeJS.ProcessEnv, options: HandlerOptions): (event: 
   const allAgree = (results: readonly ParameterResult[]) => results.every((r) => IN_SYNC.has(r.outcome));
 
   /**
+   * The continuation with its cursor in the per-region shape: a continuation sent by a release that
+   * worked the regions one after another (`{targetIndex, after}`) resumes that region and the later
+   * ones. Throws `UnusableCursor` when the cursor does not fit the replica targets.
+   */
+  const resolveContinuation = (
+    pass: PassState<CarriedPass<CarriedCursor | undefined, ReconcileTotals>>,
+  ): PassState<CarriedPass<ReconcileCursor | undefined, ReconcileTotals>> => {
+    if (pass.cursor === undefined || pass.cursor.position === undefined) {
+      return pass as PassState<CarriedPass<ReconcileCursor | undefined, ReconcileTotals>>;
+    }
+    const position = resolveCursor(parseCursor(pass.cursor.position), settings.targets);
+    if (!('regions' in pass.cursor.position)) {
+      logger.info('continuation in the one-region-at-a-time cursor shape resumed', { regions: position.regions.map((p) => p.region) });
+    }
+    return { ...pass, cursor: { ...pass.cursor, position } };
+  };
+
+  /**
+   * A continuation whose cursor cannot be used: logged (without the cursor), counted as a
+   * replication failure, and its hop's lease taken and released so the next scheduled
+   * reconciliation starts over at once rather than after the hand-over lease expires.
+   */
+  const dropContinuation = async (
+    pass: PassState<unknown>, reason: UnusableCursor, started: number,
+  ): Promise<ReconcileSummary> => {
+    metrics.addMetric(ParameterReplicatorMetric.REPLICATION_FAILURES, MetricUnit.Count, 1);
+    logger.error('continuation dropped; the next scheduled reconciliation starts over', { reason: reason.message, runId: pass.runId, hop: pass.hop });
+    try {
+      const held = await lease.acquire({ owner: pass.runId, hop: pass.hop }, 60_000);
+      if (held.kind === 'held') await lease.release(held);
+    } catch (e) {
+      logger.warn('the run lease could not be released; the next run waits for it to expire', { ...errorFields(e) });
+    }
+    return { ...summarize('reconcile', [], started, false), partial: false, processed: 0, skipped: 'unusable-continuation' };
+  };
+
+  /**
    * One invocation of a reconciliation: holds the run lease, works until the budget runs out and
    * hands the rest over (lambda-src/shared/run-pass.ts). `start` is a manual invocation's cursor.
    */
   const reconcilePass = async (event: unknown, budget: RunBudget, start: ReconcileCursor | undefined, started: number): Promise<ReconcileSummary> => {
     const regions = settings.targets.map((t) => t.region);
-    const continuation = readContinuation<CarriedPass<ReconcileCursor | undefined, ReconcileTotals>>(event);
+    const carried = readContinuation<CarriedPass<CarriedCursor | undefined, ReconcileTotals>>(event);
+    let continuation: PassState<CarriedPass<ReconcileCursor | undefined, ReconcileTotals>> | undefined;
+    try {
+      continuation = carried && resolveContinuation(carried);
+    } catch (e) {
+      if (!(e instanceof UnusableCursor)) throw e;
+      return dropContinuation(carried!, e, started);
+    }
     const active = await getReplicator();
     let results: ParameterResult[] = [];
     let cursor: ReconcileCursor | undefined;
@@ -350,13 +399,22 @@ function buildHandler(env: NodeJS.ProcessEnv, options: HandlerOptions): (event: 
             return { action: 'connectivity_test', regions };
           }
           const budget = budgetOf(context);
-          if (invocation.action === 'reconcile') return await reconcilePass(event, budget, invocation.cursor, started);
+          let cursor: ReconcileCursor | undefined;
+          try {
+            cursor = invocation.cursor && resolveCursor(invocation.cursor, settings.targets);
+          } catch (e) {
+            if (!(e instanceof UnusableCursor)) throw e;
+            metrics.addMetric(ParameterReplicatorMetric.REPLICATION_FAILURES, MetricUnit.Count, 1);
+            logger.error('invocation payload rejected', { errorName: 'MalformedInvocation', errorMessage: e.message });
+            throw new MalformedInvocation(e.message);
+          }
+          if (invocation.action === 'reconcile') return await reconcilePass(event, budget, cursor, started);
           // A rehearsal (test_sync): no lease, no hand-over; it stops in time and reports its cursor.
           const shouldContinue = options.shouldContinue;
           const run = await (await getReplicator()).reconcile({
             dryRun: true,
             shouldContinue: () => budget.shouldStartMore() && (shouldContinue?.() ?? true),
-            ...(invocation.cursor ? { cursor: invocation.cursor } : {}),
+            ...(cursor ? { cursor } : {}),
           });
           const summary = summarize(invocation.action, run.results, started, true, run.cursor);
           logger.info('reconciliation rehearsed', { ...summary });

@@ -174,17 +174,38 @@ export interface ParameterManualInvocation {
   readonly action: ParameterManualAction;
   /**
    * `reconcile` and `test_sync` only: resume a reconciliation that stopped early, from the
-   * `cursor` its summary returned. @default - from the start
+   * `cursor` its summary returned (the one-region-at-a-time shape of earlier releases is still
+   * accepted). @default - from the start
    */
-  readonly cursor?: ParameterReconcileCursor;
+  readonly cursor?: ParameterReconcileCursor | LegacyParameterReconcileCursor;
 }
 
 /**
- * Where a reconciliation stopped early (its summary has `complete: false` and this `cursor`):
- * the next one resumes with the replica region at `targetIndex` (of `REPLICA_TARGETS`), after the
- * parameter name `after` (names are processed in code-point order).
+ * Where a reconciliation stopped early (its summary has `complete: false` and this `cursor`): the
+ * replica regions still to be worked, each resuming after the parameter name `after` (names are
+ * processed in code-point order; without `after`, from the first). A replica region not listed was
+ * worked to the end. Replica regions are reconciled concurrently, so several may stop midway.
  */
 export interface ParameterReconcileCursor {
+  readonly regions: readonly ParameterRegionPosition[];
+}
+
+/** Where one replica region of a reconciliation resumes. */
+export interface ParameterRegionPosition {
+  /** Index of the region in `REPLICA_TARGETS`. */
+  readonly targetIndex: number;
+  /** The region at that index when the cursor was made: a cursor from other targets is refused. */
+  readonly region: string;
+  /** The last parameter name worked in the region; absent when none was. */
+  readonly after?: string;
+}
+
+/**
+ * The cursor of releases that reconciled the replica regions one after another: the region at
+ * `targetIndex` resumes after `after`, the later regions from their first name, the earlier ones
+ * are done. Still accepted (manual invocations and continuations sent before an upgrade).
+ */
+export interface LegacyParameterReconcileCursor {
   readonly targetIndex: number;
   readonly after?: string;
 }

@@ -14,9 +14,10 @@
  * pages in the primary and R·⌈N/10⌉ in the replica regions; writing is R·N PutParameter for the
  * initial copy, none in the steady state and R·C when C changed.
  *
- * The handler paces its writes (WRITES_PER_SECOND per replica region, 2 by default); the bench
- * raises it to BENCH_WRITES_PER_SECOND (1000) to measure the handler rather than the pacing, and
- * prints how long the default pace would take.
+ * The handler paces its writes (WRITES_PER_SECOND per replica region, 2 by default) and works the
+ * replica regions concurrently; the bench raises the pace to BENCH_WRITES_PER_SECOND (1000) to
+ * measure the handler rather than the pacing, and prints how long the default pace would take (the
+ * busiest region's paced writes at 2 a second).
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -99,9 +100,14 @@ async function main(): Promise<void> {
       proxy.resetStats();
       const r = await runBundle(env, { action: 'reconcile' });
       const calls: Record<string, number> = {};
+      const pacedByRegion: Record<string, number> = {};
       for (const [key, counts] of Object.entries(proxy.stats().byOperation)) {
-        const op = key.split(':')[2];
-        if (key.startsWith('ssm:')) calls[op] = (calls[op] ?? 0) + counts.forwarded + counts.injected;
+        const [service, region, op] = key.split(':');
+        if (service !== 'ssm') continue;
+        calls[op] = (calls[op] ?? 0) + counts.forwarded + counts.injected;
+        if (REPLICAS.includes(region) && ['PutParameter', 'AddTagsToResource', 'RemoveTagsFromResource', 'DeleteParameter'].includes(op)) {
+          pacedByRegion[region] = (pacedByRegion[region] ?? 0) + counts.forwarded + counts.injected;
+        }
       }
       const total = Object.values(calls).reduce((a, b) => a + b, 0);
       const writes = (calls.PutParameter ?? 0);
@@ -121,9 +127,9 @@ async function main(): Promise<void> {
         wallS: +(r.wallMs / 1000).toFixed(1),
         cpuMsPerParameter: +((r.cpuUserMs + r.cpuSystemMs) / N).toFixed(2),
         maxRssMiB: +r.maxRssMiB.toFixed(0),
-        // Every paced write (values and tags) at the default pace, regions one after another.
+        // Every paced write (values and tags); at the default pace per region, the regions worked concurrently.
         pacedWrites,
-        wallAtDefaultPaceS: Math.ceil(pacedWrites / DEFAULT_WRITES_PER_SECOND),
+        wallAtDefaultPaceS: Math.ceil(Math.max(0, ...Object.values(pacedByRegion)) / DEFAULT_WRITES_PER_SECOND),
       }));
     };
 

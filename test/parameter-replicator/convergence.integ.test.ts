@@ -1,6 +1,8 @@
 /**
  * Seeded, randomized interleavings of primary changes, edits made in replica regions, lost,
- * duplicated, reordered and concurrent events, reconciliations and throttling, against moto
+ * duplicated, reordered and concurrent events, reconciliations (some with a tiny deadline, so they
+ * hand over in the middle of several of the three replica regions, which are worked concurrently;
+ * their continuations are delivered later, some twice) and throttling, against moto
  * through the fault proxy, checking the replicator's invariant:
  *
  *   after a successful run that began after the last change, each replica holds the primary's
@@ -22,13 +24,13 @@ import { MotoServer, startMotoServer } from '../harness/moto';
 import { OutputCapture } from '../harness/world';
 
 const PRIMARY = 'us-east-1';
-const REPLICAS = ['eu-west-1', 'ap-southeast-2'];
+const REPLICAS = ['eu-west-1', 'ap-southeast-2', 'us-west-2'];
 const SEEDS = (process.env.PARAMETER_CONVERGENCE_SEEDS ?? '10,17,23,37,59').split(',').map(Number);
 const STEPS = Number(process.env.PARAMETER_CONVERGENCE_STEPS ?? 45);
 const NAMES_PER_RUN = 6;
 const TYPES = ['String', 'StringList', 'SecureString'] as const;
 
-type Handler = (event: unknown) => Promise<any>;
+type Handler = (event: unknown, context?: { getRemainingTimeInMillis(): number }) => Promise<any>;
 
 let moto: MotoServer;
 let proxy: FaultProxy;
@@ -36,7 +38,9 @@ let world: ParametersWorld;
 let keyArn: string;
 const output = new OutputCapture();
 const savedEnv = { ...process.env };
-let createHandler: (env: NodeJS.ProcessEnv) => Handler;
+/** Hand-overs seen per sequence. */
+const handOvers: number[] = [];
+let createHandler: (env: NodeJS.ProcessEnv, options?: unknown) => Handler;
 
 /** mulberry32, so a seed replays exactly. */
 function prng(seed: number): () => number {
@@ -99,8 +103,18 @@ test.each(SEEDS)('seed %i: every replica converges on the primary or its overrid
     [Env.WRITES_PER_SECOND]: '200',
     [Env.PROVENANCE_KEY_SECRET_ARN]: keyArn,
   };
+  // Continuations the reconciliations hand over, delivered by later steps (some twice).
+  const continuations: unknown[] = [];
+  const invoker = { invokeAsync: async (payload: unknown) => { continuations.push(JSON.parse(JSON.stringify(payload))); } };
   // Two execution environments, as Lambda runs concurrent invocations.
-  const handlers = [createHandler(env), createHandler(env)];
+  const handlers = [createHandler(env, { invoker }), createHandler(env, { invoker })];
+  /** A Lambda context with 200 to 700 ms left: the budget keeps half as margin, so a run works a few pairs per region. */
+  const tiny = () => {
+    const deadline = Date.now() + 200 + Math.floor(random() * 500);
+    return { getRemainingTimeInMillis: () => deadline - Date.now() };
+  };
+  const roomy = { getRemainingTimeInMillis: () => 600_000 };
+  let handedOver = 0;
   const types = new Map<string, string>();
   let pending: unknown[] = [];
   const trace: string[] = [];
@@ -142,9 +156,20 @@ test.each(SEEDS)('seed %i: every replica converges on the primary or its overrid
       proxy.clearRules();
       if (random() < 0.5) proxy.addRule({ service: 'ssm', fault: 'throttle', probability: 0.2 });
       trace.push('toggle throttling');
-    } else if (roll < 0.78) {
-      await Promise.all([handlers[0]({ action: 'reconcile' }), ...(pending.length > 0 ? [handlers[1](pending.shift())] : [])]);
+    } else if (roll < 0.74) {
+      await Promise.all([handlers[0]({ action: 'reconcile' }, roomy), ...(pending.length > 0 ? [handlers[1](pending.shift())] : [])]);
       trace.push('reconcile');
+    } else if (roll < 0.82) {
+      // A reconciliation with a tiny deadline, or the next hop of one, beside an event.
+      const next = continuations.shift();
+      const event = next ?? { action: 'reconcile' };
+      const twice = next !== undefined && random() < 0.3;
+      const before = continuations.length;
+      await Promise.all([
+        handlers[0](event, tiny()), ...(twice ? [handlers[1](event, tiny())] : []), ...(pending.length > 0 ? [handlers[1](pending.shift())] : []),
+      ]);
+      handedOver += continuations.length - before;
+      trace.push(next ? `deliver a continuation${twice ? ' twice' : ''}` : 'reconcile with a tiny deadline');
     } else {
       // Deliver a shuffled batch, some twice, on both environments at once.
       const batch = pending.splice(0, 1 + Math.floor(random() * 3));
@@ -154,8 +179,10 @@ test.each(SEEDS)('seed %i: every replica converges on the primary or its overrid
     }
   }
 
-  // Quiescence: no more faults; one late event per parameter, each a full run after the last change.
+  // Quiescence: no more faults; the chains handed over run to their end; one late event per
+  // parameter, each a full run after the last change.
   proxy.clearRules();
+  for (let next = continuations.shift(); next !== undefined; next = continuations.shift()) await handlers[0](next, roomy);
   for (const name of names) {
     const summary = await handlers[0](parameterEvent(name));
     if (summary.failures.length > 0) fail(`late event for ${name}`, `failed in ${summary.failures.map((f: any) => `${f.region} (${f.errorName})`).join(', ')}`);
@@ -175,11 +202,17 @@ test.each(SEEDS)('seed %i: every replica converges on the primary or its overrid
     }
   }
   // A fixed point: a reconciliation now writes nothing and finds no conflict.
-  const after = await handlers[1]({ action: 'reconcile' });
+  const after = await handlers[1]({ action: 'reconcile' }, roomy);
+  if (after.skipped || after.partial) fail('final reconciliation', `did not run to its end: ${JSON.stringify({ skipped: after.skipped, partial: after.partial })}`);
+  handOvers.push(handedOver);
   const writes = Object.entries(after.outcomes).filter(([o]) => !['in-sync', 'absent', 'deletion-not-propagated'].includes(o));
   if (writes.length > 0) fail('final reconciliation', `found work: ${JSON.stringify(after.outcomes)}`);
   pending = [];
 }, 300_000);
+
+test('reconciliations handed over in the sequences', () => {
+  expect(handOvers.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+});
 
 test('no log line holds a value', () => {
   const needles = new Set([...world.values].map((v) => (v.length > 40 ? v.slice(0, 40) : v)));

@@ -1,8 +1,9 @@
 /**
  * Deadline-aware reconciliation of the parameter replicator against moto server, through the fault
  * proxy: every invocation gets a tiny, random deadline (the Lambda context is driven by the test),
- * so reconciliations stop and hand over inside a GetParametersByPath page, inside a replica
- * region's names and with writes in flight. The continuations the handler sends are queued by the
+ * so reconciliations stop and hand over inside a GetParametersByPath page, inside the names of
+ * several replica regions at once (the three replica regions are worked concurrently) and with
+ * writes in flight. The continuations the handler sends are queued by the
  * test, delivered in order, and some of them delivered twice (Lambda's asynchronous invocations are
  * at-least-once); in the second phase another invocation (a schedule, a manual run) races the chain.
  *
@@ -10,6 +11,10 @@
  * through its chain of continuations, one by an unbounded handler in a single run. Invariants:
  * - the final replicas of both selections are equal (value, type, user tags) and equal the primary
  *   (deletions propagated: a parameter deleted in the primary is gone from every replica);
+ * - per replica region, the pairs worked are a prefix in name order: in the initial copy each
+ *   region's writes, in the order they happened across the chain, are the selection's names in
+ *   code-point order, each once; a region's position in the continuations only moves forward and a
+ *   region that left the cursor (done) never comes back in the same reconciliation;
  * - a reconciliation works every (parameter, replica region) pair exactly once: its invocations'
  *   `processed` add up to the unbounded run's pairs, their outcomes add up to the unbounded run's
  *   outcomes, and in the initial copy every replica is written once;
@@ -34,7 +39,7 @@ import { awsTestEnv, MotoServer, REPO_ROOT, startMotoServer } from '../harness/m
 import { OutputCapture } from '../harness/world';
 
 const PRIMARY = 'us-east-1';
-const REPLICAS = ['eu-west-1', 'ap-southeast-2'];
+const REPLICAS = ['eu-west-1', 'ap-southeast-2', 'us-west-2'];
 const FIRST_CASE = Number(process.env.PARAMETER_HANDOVER_SEED ?? (Date.now() % 1_000_000));
 const CASES = Number(process.env.PARAMETER_HANDOVER_CASES ?? 3);
 /** Invocation deadlines (ms): the budget keeps half of a deadline this short, so each works a handful of pairs. */
@@ -54,8 +59,9 @@ let world: ParametersWorld;
 let keyArn: string;
 const output = new OutputCapture();
 const savedEnv = { ...process.env };
-/** Replica writes forwarded and not yet answered. */
-let writesInFlight = 0;
+/** Replica writes forwarded and not yet answered, by region. */
+const writesInFlight = new Map<string, number>();
+const inFlightRegions = () => [...writesInFlight.values()].filter((n) => n > 0).length;
 
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded after the environment points at the proxy */
 let createHandler: any;
@@ -69,11 +75,13 @@ beforeAll(async () => {
   proxy = await startFaultProxy({ target: moto.endpoint, seed: FIRST_CASE, ssmStandIns: { tierLimits: true } });
   proxy.observe({
     before: async (request) => {
-      if (WRITE_OPERATIONS.has(request.id.operation) && request.id.region !== PRIMARY) writesInFlight++;
+      const { operation, region } = request.id;
+      if (WRITE_OPERATIONS.has(operation) && region !== PRIMARY) writesInFlight.set(region, (writesInFlight.get(region) ?? 0) + 1);
       return undefined;
     },
     after: (request) => {
-      if (WRITE_OPERATIONS.has(request.id.operation) && request.id.region !== PRIMARY) writesInFlight--;
+      const { operation, region } = request.id;
+      if (WRITE_OPERATIONS.has(operation) && region !== PRIMARY) writesInFlight.set(region, writesInFlight.get(region)! - 1);
     },
   });
   Object.assign(process.env, {
@@ -120,7 +128,7 @@ function mulberry32(n: number): () => number {
 }
 /* eslint-enable no-bitwise */
 
-function env(root: string, service: string): NodeJS.ProcessEnv {
+function env(root: string, service: string, writesPerSecond = 200): NodeJS.ProcessEnv {
   return {
     ...process.env,
     [Env.PRIMARY_REGION]: PRIMARY,
@@ -129,7 +137,7 @@ function env(root: string, service: string): NodeJS.ProcessEnv {
     [Env.CONFLICT_POLICY]: 'PRIMARY_WINS',
     [Env.REPLICATE_TAGS]: 'true',
     [Env.PROPAGATE_DELETIONS]: 'true',
-    [Env.WRITES_PER_SECOND]: '200',
+    [Env.WRITES_PER_SECOND]: String(writesPerSecond),
     [Env.PROVENANCE_KEY_SECRET_ARN]: keyArn,
     [Env.SERVICE_NAME]: service,
   };
@@ -139,8 +147,13 @@ function env(root: string, service: string): NodeJS.ProcessEnv {
 interface StopTally {
   midPage: number;
   midRegion: number;
-  betweenRegions: number;
+  /** Hand-overs with two or more regions stopped inside their names. */
+  midSeveralRegions: number;
+  /** Hand-overs with some regions done and others not (the next hop works only the rest). */
+  someRegionsDone: number;
   midWrite: number;
+  /** Stops with writes in flight in two or more regions. */
+  midWriteSeveralRegions: number;
   duplicatesRefused: number;
   racesRefused: number;
 }
@@ -154,7 +167,7 @@ interface StopTally {
 function tinyContext(deadlineMs: number, onStop: (inFlight: number) => void) {
   const deadline = Date.now() + deadlineMs;
   const margin = defaultMarginMs(deadlineMs);
-  const timer = setTimeout(() => onStop(writesInFlight), deadlineMs - margin);
+  const timer = setTimeout(() => onStop(inFlightRegions()), deadlineMs - margin);
   return {
     getRemainingTimeInMillis: () => deadline - Date.now(),
     done: () => clearTimeout(timer),
@@ -184,12 +197,15 @@ async function boundedPass(
 ): Promise<PassRecord> {
   const emfFrom = output.lines.length;
   const summaries: any[] = [];
+  /** By reconciliation: each region's last position (`null` once done). */
+  const positionsSeen = new Map<string, Map<string, string | null>>();
   let event: any = { action: 'reconcile' };
   for (let i = 0; ; i++) {
     if (i > 400) throw new Error(`${label}: the reconciliation did not complete in 400 invocations`);
     const deadline = MIN_DEADLINE_MS + Math.floor(rng() * (MAX_DEADLINE_MS - MIN_DEADLINE_MS));
-    const context = tinyContext(deadline, (inFlight) => {
-      if (inFlight > 0) tally.midWrite++;
+    const context = tinyContext(deadline, (regions) => {
+      if (regions > 0) tally.midWrite++;
+      if (regions > 1) tally.midWriteSeveralRegions++;
     });
     const racing = race && rng() < 0.3 ? (async () => {
       await new Promise((r) => setTimeout(r, Math.floor(rng() * 40)));
@@ -214,14 +230,29 @@ async function boundedPass(
     }
     const next = queue.shift();
     if (next === undefined) break;
-    const position = next.continuation.cursor.position;
-    if (position.after !== undefined) {
-      tally.midRegion++;
-      const done = names().filter((n) => n <= position.after).length;
-      if (done % PAGE_SIZE !== 0) tally.midPage++;
-    } else if (position.targetIndex > 0) {
-      tally.betweenRegions++;
+    const { runId } = next.continuation;
+    const positions: Array<{ targetIndex: number; region: string; after?: string }> = next.continuation.cursor.position.regions;
+    const mid = positions.filter((p) => p.after !== undefined);
+    if (mid.length > 0) tally.midRegion++;
+    if (mid.length > 1) tally.midSeveralRegions++;
+    if (positions.length < REPLICAS.length) tally.someRegionsDone++;
+    if (mid.some((p) => names().filter((n) => n <= p.after!).length % PAGE_SIZE !== 0)) tally.midPage++;
+    // Per region, the position only moves forward (every hop works at least one pair in each region
+    // it resumes), and a region done never comes back in the same reconciliation.
+    const seen = positionsSeen.get(runId) ?? new Map<string, string | null>();
+    for (const [region, before] of seen) {
+      const now = positions.find((p) => p.region === region);
+      if (before === null) {
+        expect({ label, region, back: now !== undefined }).toEqual({ label, region, back: false });
+      } else if (now !== undefined) {
+        expect({ label, region, forward: now.after !== undefined && now.after > before }).toEqual({ label, region, forward: true });
+      }
     }
+    for (const region of REPLICAS) {
+      const now = positions.find((p) => p.region === region);
+      seen.set(region, now === undefined ? null : now.after ?? '');
+    }
+    positionsSeen.set(runId, seen);
     event = next;
   }
   const last = summaries.filter((s) => s.pass).at(-1);
@@ -267,7 +298,9 @@ function expectPassAddsUp(label: string, pass: PassRecord, pairs: number): Recor
 }
 
 describe('a parameter reconciliation larger than one invocation', () => {
-  const tally: StopTally = { midPage: 0, midRegion: 0, betweenRegions: 0, midWrite: 0, duplicatesRefused: 0, racesRefused: 0 };
+  const tally: StopTally = {
+    midPage: 0, midRegion: 0, midSeveralRegions: 0, someRegionsDone: 0, midWrite: 0, midWriteSeveralRegions: 0, duplicatesRefused: 0, racesRefused: 0,
+  };
 
   for (let c = FIRST_CASE; c < FIRST_CASE + CASES; c++) {
     test(`hands over with random deadlines and ends where one unbounded run ends (case ${c})`, async () => {
@@ -307,6 +340,11 @@ describe('a parameter reconciliation larger than one invocation', () => {
       const written = output.logs().filter((l) => l.message === 'replica written' && String(l.parameterName).startsWith(`${bounded}/`));
       const keys = written.map((l) => `${l.parameterName}|${l.region}`);
       expect({ label, writes: keys.length, distinct: new Set(keys).size }).toEqual({ label, writes: pairs, distinct: pairs });
+      // Per region, a prefix in name order at every moment: the writes in the order they happened are the names sorted.
+      for (const region of REPLICAS) {
+        const order = written.filter((l) => l.region === region).map((l) => l.parameterName);
+        expect({ label, region, order }).toEqual({ label, region, order: boundedNames() });
+      }
 
       // GIVEN changes in the primary: new values, deletions (the same in both)
       const changed = suffixes.filter(() => rng() < 0.25);
@@ -344,12 +382,14 @@ describe('a parameter reconciliation larger than one invocation', () => {
     }, 600_000);
   }
 
-  test('hand-overs happened mid-page, inside a region and with writes in flight; duplicates and races were refused', () => {
+  test('hand-overs happened mid-page, inside several regions at once and with writes in flight in several; duplicates and races were refused', () => {
     // The output capture holds stderr: the tally goes to a file when asked for.
     if (process.env.PARAMETER_HANDOVER_TALLY) fs.writeFileSync(process.env.PARAMETER_HANDOVER_TALLY, JSON.stringify(tally));
     expect(tally.midPage).toBeGreaterThan(0);
     expect(tally.midRegion).toBeGreaterThan(0);
+    expect(tally.midSeveralRegions).toBeGreaterThan(0);
     expect(tally.midWrite).toBeGreaterThan(0);
+    expect(tally.midWriteSeveralRegions).toBeGreaterThan(0);
     expect(tally.duplicatesRefused).toBeGreaterThan(0);
   });
 
@@ -395,6 +435,181 @@ describe('a parameter reconciliation larger than one invocation', () => {
         expect({ name, region, value: (await world.get(region, name))?.Value }).toEqual({ name, region, value: primary!.Value });
       }
     }
+  }, 120_000);
+
+  /** Names `${root}/p00`.. in the primary, each with a fresh value. */
+  async function seed(root: string, count: number): Promise<string[]> {
+    const names = Array.from({ length: count }, (_, i) => `${root}/p${String(i).padStart(2, '0')}`);
+    for (const name of names) await world.put(PRIMARY, { Name: name, Value: world.newValue('conc') });
+    return names;
+  }
+
+  /** Sum of a per-region metric over the EMF documents since `from`. */
+  function regionMetric(name: string, region: string, from: number): number {
+    const values = output.emf(from).filter((d) => d.ReplicaRegion === region && d[name] !== undefined).flatMap((d) => [d[name]].flat());
+    return values.reduce((a: number, b: number) => a + b, 0);
+  }
+
+  test('replica regions are reconciled concurrently: a slow region does not hold the others back, and the next hop works only what is left', async () => {
+    const root = '/phconcurrent';
+    const [slow, ...fast] = ['ap-southeast-2', 'eu-west-1', 'us-west-2'];
+    const names = await seed(root, 20);
+    // Every Parameter Store call in one region takes 150 ms more.
+    proxy.addDelay({ service: 'ssm', region: slow, delayMs: 150 });
+    const forwarded: Array<{ region: string; at: number }> = [];
+    proxy.observe({
+      before: async (request) => {
+        if (request.id.operation === 'PutParameter' && String(request.body).includes(`${root}/`)) forwarded.push({ region: request.id.region, at: Date.now() });
+        return undefined;
+      },
+      after: () => undefined,
+    });
+    const queue: any[] = [];
+    const handler = createHandler(env(root, 'ParamHandOverConcurrent'), { invoker: { invokeAsync: async (payload: unknown) => { queue.push(JSON.parse(JSON.stringify(payload))); } } });
+
+    // WHEN one invocation has 1 s of working time (a 2 s deadline, half kept as margin)
+    const context = tinyContext(2000, () => undefined);
+    const first = await handler({ action: 'reconcile' }, context);
+    context.done();
+
+    // THEN the fast regions were copied to the end while the slow one worked part of its names
+    expect(first.partial).toBe(true);
+    expect(queue).toHaveLength(1);
+    const positions = queue[0].continuation.cursor.position.regions;
+    expect(positions.map((p: any) => p.region)).toEqual([slow]);
+    const slowDone = names.filter((n) => n <= positions[0].after).length;
+    expect(slowDone).toBeGreaterThan(0);
+    expect(slowDone).toBeLessThan(names.length);
+    expect(first.outcomes).toEqual({ created: fast.length * names.length + slowDone });
+    for (const region of fast) expect(forwarded.filter((f) => f.region === region)).toHaveLength(names.length);
+    // ... at the same time: the slow region's writes began before the fast regions' writes ended.
+    const times = (region: string) => forwarded.filter((f) => f.region === region).map((f) => f.at);
+    for (const region of fast) {
+      expect({ region, overlap: Math.min(...times(slow)) < Math.max(...times(region)) && Math.min(...times(region)) < Math.max(...times(slow)) })
+        .toEqual({ region, overlap: true });
+    }
+
+    // WHEN the continuation runs, the regions already done are not listed again
+    proxy.resetStats();
+    const rest = await handler(queue.shift(), { getRemainingTimeInMillis: () => 60_000 });
+    expect(rest.pass.complete).toBe(true);
+    expect(rest.outcomes).toEqual({ created: names.length - slowDone });
+    const listings = proxy.stats().byOperation;
+    for (const region of fast) expect({ region, listed: listings[`ssm:${region}:GetParametersByPath`]?.forwarded ?? 0 }).toEqual({ region, listed: 0 });
+    expect(listings[`ssm:${PRIMARY}:GetParametersByPath`]?.forwarded).toBeGreaterThan(0);
+    for (const name of names) {
+      const value = (await world.get(PRIMARY, name))!.Value;
+      for (const region of REPLICAS) expect({ name, region, value: (await world.get(region, name))?.Value }).toEqual({ name, region, value });
+    }
+  }, 120_000);
+
+  test('a region that fails is reported and metered; the other regions are reconciled to the end', async () => {
+    const root = '/phfailing';
+    const names = await seed(root, 14);
+    const [listFails, writeFails, healthy] = REPLICAS;
+    // One region cannot be listed (slowly), one refuses every write.
+    proxy.addDelay({ service: 'ssm', region: listFails, delayMs: 300 });
+    proxy.addRule({ service: 'ssm', region: listFails, operation: 'GetParametersByPath', fault: 'access-denied' });
+    proxy.addRule({ service: 'ssm', region: writeFails, operation: 'PutParameter', fault: 'access-denied' });
+    const mark = output.lines.length;
+    const handler = createHandler(env(root, 'ParamHandOverFailing'), { invoker: { invokeAsync: async () => { throw new Error('no hand-over expected'); } } });
+    const run = await handler({ action: 'reconcile' }, { getRemainingTimeInMillis: () => 60_000 });
+    expect(run.pass.complete).toBe(true);
+    expect(run.pass.agreed).toBe(false);
+    expect(run.outcomes).toEqual({ created: names.length, failed: 2 * names.length });
+    for (const region of [listFails, writeFails]) {
+      expect({ region, failures: run.failures.filter((f: any) => f.region === region).length }).toEqual({ region, failures: names.length });
+      expect({ region, metered: regionMetric('ReplicationFailures', region, mark) }).toEqual({ region, metered: names.length });
+    }
+    expect(regionMetric('ReplicationFailures', healthy, mark)).toBe(0);
+    expect(output.logs().filter((l) => l.message === 'replica region could not be listed' && l.region === listFails).length).toBeGreaterThan(0);
+    for (const name of names) {
+      expect({ name, healthy: (await world.get(healthy, name))?.Value }).toEqual({ name, healthy: (await world.get(PRIMARY, name))!.Value });
+      expect({ name, failing: (await world.get(writeFails, name)) === undefined }).toEqual({ name, failing: true });
+    }
+  }, 120_000);
+
+  test('before handing over, every region with writes in flight reads the primaries it wrote again', async () => {
+    const root = '/phrecheck';
+    const names = await seed(root, 6);
+    const target = names[0];
+    const newer = world.newValue('newer');
+    let changed = false;
+    // The primary changes while the first replica write of its first parameter is on its way.
+    proxy.observe({
+      before: async (request) => {
+        if (!changed && request.id.operation === 'PutParameter' && request.id.region !== PRIMARY && String(request.body).includes(`"${target}"`)) {
+          changed = true;
+          await world.put(PRIMARY, { Name: target, Value: newer, Overwrite: true });
+        }
+        return undefined;
+      },
+      after: () => undefined,
+    });
+    proxy.addDelay({ service: 'ssm', operation: 'PutParameter', delayMs: 30 });
+    const queue: any[] = [];
+    // Told to stop at once: each region works its first pair, then stops and hands over.
+    const handler = createHandler(env(root, 'ParamHandOverRecheck'), {
+      invoker: { invokeAsync: async (payload: unknown) => { queue.push(payload); } }, shouldContinue: () => false,
+    });
+    const first = await handler({ action: 'reconcile' }, { getRemainingTimeInMillis: () => 60_000 });
+    expect(changed).toBe(true);
+    expect(first.partial).toBe(true);
+    expect(queue[0].continuation.cursor.position.regions).toEqual(REPLICAS.map((region, targetIndex) => ({ targetIndex, region, after: target })));
+    // THEN at the hand-over every region holds the primary's newer value, not the listed one
+    for (const region of REPLICAS) expect({ region, value: (await world.get(region, target))?.Value }).toEqual({ region, value: newer });
+    expect(first.processed).toBe(REPLICAS.length);
+  }, 120_000);
+
+  test('a continuation in the cursor shape of the one-region-at-a-time releases resumes; one that does not fit the targets is dropped', async () => {
+    const root = '/phlegacy';
+    const service = 'ParamHandOverLegacy';
+    const names = await seed(root, 8);
+    const queue: any[] = [];
+    const handler = createHandler(env(root, service), { invoker: { invokeAsync: async (payload: unknown) => { queue.push(payload); } } });
+    // GIVEN a pass handed over by the earlier release in the middle of the second region (its lease record too)
+    const { RunLease, leasePath } = require('../../lambda-src/shared/lease'); // eslint-disable-line @typescript-eslint/no-require-imports
+    const { SSMClient } = require('@aws-sdk/client-ssm'); // eslint-disable-line @typescript-eslint/no-require-imports
+    const lease = new RunLease(new SSMClient({ region: PRIMARY }), leasePath(service));
+    const handOver = async (runId: string) => {
+      const held = await lease.acquire({ owner: runId, hop: 0 }, 5 * 60_000);
+      expect(held.kind).toBe('held');
+      expect(await lease.handOver(held, 5 * 60_000)).toBe(true);
+      return held.generation;
+    };
+    const legacy = (runId: string, generation: number, position: unknown) => ({
+      action: 'reconcile',
+      continuation: {
+        runId,
+        generation,
+        hop: 1,
+        passStartedAt: Date.now(),
+        cursor: { position, processed: 11, totals: { outcomes: { created: 11 }, disagreed: [], lastAgreedAt: {} } },
+      },
+    });
+    const resumed = await handler(legacy('legacy-run-1', await handOver('legacy-run-1'), { targetIndex: 1, after: names[2] }), { getRemainingTimeInMillis: () => 60_000 });
+    // THEN it works the rest of that region and the whole of the later one
+    expect(resumed.pass.complete).toBe(true);
+    expect(resumed.outcomes).toEqual({ created: (names.length - 3) + names.length });
+    expect(resumed.pass.processed).toBe(11 + (names.length - 3) + names.length);
+    for (const name of names) {
+      expect({ name, first: await world.get(REPLICAS[0], name) }).toEqual({ name, first: undefined });
+      expect({ name, second: (await world.get(REPLICAS[1], name)) !== undefined }).toEqual({ name, second: name > names[2] });
+    }
+
+    // GIVEN a continuation naming a region the targets no longer hold at that index
+    const mark = output.lines.length;
+    const dropped = await handler(legacy('legacy-run-2', await handOver('legacy-run-2'), { regions: [{ targetIndex: 0, region: 'sa-east-1', after: names[1] }] }),
+      { getRemainingTimeInMillis: () => 60_000 });
+    expect(dropped.skipped).toBe('unusable-continuation');
+    expect(output.logs().some((l) => l.message === 'continuation dropped; the next scheduled reconciliation starts over'
+      && /sa-east-1/.test(l.reason))).toBe(true);
+    expect(output.emf(mark).some((d) => d.ReplicationFailures !== undefined)).toBe(true);
+    // ... and its lease is free at once: the next schedule starts over and copies everything.
+    const next = await handler({ action: 'reconcile' }, { getRemainingTimeInMillis: () => 60_000 });
+    expect(next.skipped).toBeUndefined();
+    expect(next.pass.complete).toBe(true);
+    expect(next.outcomes.created).toBe(names.length + 3);
   }, 120_000);
 
   test('no log line holds a value', () => {

@@ -741,18 +741,34 @@ describe('manual actions and the reconciliation', () => {
   test('a reconciliation stops where shouldContinue says and resumes from its cursor', async () => {
     const root = freshPath();
     for (let i = 0; i < 6; i++) await world.put(PRIMARY, { Name: `${root}/c${i}`, Value: world.newValue('cur') });
-    let budget = 4;
-    const handler = createHandler(env([root]), { shouldContinue: () => budget-- > 0 });
-    const first = await handler({ action: 'reconcile' });
+    // Told to stop at once, every region still works one pair, so a chain always moves forward.
+    const first = await createHandler(env([root]), { shouldContinue: () => false })({ action: 'reconcile' });
     expect(first.complete).toBe(false);
-    expect(first.cursor).toEqual({ targetIndex: 0, after: `${root}/c2` });
-    expect(first.outcomes).toEqual({ created: 3 });
+    expect(first.cursor).toEqual({ regions: REPLICAS.map((region, targetIndex) => ({ targetIndex, region, after: `${root}/c0` })) });
+    expect(first.outcomes).toEqual({ created: REPLICAS.length });
 
     const rest = await createHandler(env([root]))({ action: 'reconcile', cursor: first.cursor });
     expect(rest.complete).toBe(true);
-    // The rest of the first region (c3 to c5), then the whole second region.
-    expect(rest.outcomes).toEqual({ created: 9 });
+    // The rest of every region (c1 to c5).
+    expect(rest.outcomes).toEqual({ created: 5 * REPLICAS.length });
     for (let i = 0; i < 6; i++) for (const region of REPLICAS) await expectReplica(region, `${root}/c${i}`, (await world.get(PRIMARY, `${root}/c${i}`))!.Value);
+  });
+
+  test('a cursor of the one-region-at-a-time releases resumes that region and the later ones only', async () => {
+    const root = freshPath();
+    for (let i = 0; i < 6; i++) await world.put(PRIMARY, { Name: `${root}/c${i}`, Value: world.newValue('old') });
+    const last = REPLICAS.length - 1;
+    const run = await createHandler(env([root]))({ action: 'reconcile', cursor: { targetIndex: last, after: `${root}/c2` } });
+    expect(run.complete).toBe(true);
+    expect(run.outcomes).toEqual({ created: 3 });
+    for (let i = 0; i < 6; i++) {
+      for (const [t, region] of REPLICAS.entries()) {
+        expect({ i, region, exists: (await world.get(region, `${root}/c${i}`)) !== undefined }).toEqual({ i, region, exists: t === last && i > 2 });
+      }
+    }
+    // A cursor that names a region the targets do not hold there is refused, counted and logged.
+    await expect(createHandler(env([root]))({ action: 'reconcile', cursor: { regions: [{ targetIndex: 0, region: 'sa-east-1' }] } }))
+      .rejects.toThrow('cursor names region sa-east-1 at targetIndex 0, which the replica targets no longer hold there');
   });
 });
 

@@ -3,6 +3,7 @@
  * selection, pacing and the full-sync age. The engine itself is tested against moto
  * (handler.integ.test.ts, convergence.integ.test.ts).
  */
+import { parseCursor, resolveCursor, UnusableCursor } from '../../lambda-src/parameter-replicator/cursor';
 import { MalformedInvocation, parseInvocation } from '../../lambda-src/parameter-replicator/events';
 import { FullSyncTracker } from '../../lambda-src/parameter-replicator/full-sync';
 import { readSettings, summarize } from '../../lambda-src/parameter-replicator/handler';
@@ -92,6 +93,8 @@ describe('parseInvocation', () => {
     expect(parseInvocation({ action: 'reconcile', cursor: { targetIndex: 1, after: '/a/b' } })).toEqual({
       kind: 'manual', action: 'reconcile', cursor: { targetIndex: 1, after: '/a/b' },
     });
+    const regions = [{ targetIndex: 0, region: 'eu-west-1', after: '/a/b' }, { targetIndex: 2, region: 'ap-southeast-2' }];
+    expect(parseInvocation({ action: 'test_sync', cursor: { regions, extra: 1 } })).toEqual({ kind: 'manual', action: 'test_sync', cursor: { regions } });
   });
 
   test.each([
@@ -100,11 +103,61 @@ describe('parseInvocation', () => {
     [{ action: 'x'.repeat(500) }, 'unknown action "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" (first 64 of 500 characters)'],
     [{ 'source': 'aws.ssm', 'detail-type': 'Parameter Store Change', 'detail': 'x' }, 'carries no detail'],
     [{ 'source': 'aws.ssm', 'detail-type': 'Parameter Store Change', 'detail': { operation: 'Update', name: '' } }, 'carries no valid detail.name'],
-    [{ action: 'reconcile', cursor: { targetIndex: -1 } }, 'cursor must be {"targetIndex": integer >= 0'],
+    [{ action: 'reconcile', cursor: { targetIndex: -1 } }, 'cursor must be {"regions": [{"targetIndex": integer >= 0, "region": region name'],
+    [{ action: 'reconcile', cursor: { regions: [{ targetIndex: 0, region: 'eu-west-1', after: 'x'.repeat(2049) }] } }, 'cursor must be {"regions"'],
+    [{ action: 'reconcile', cursor: { regions: [{ targetIndex: 0, region: 'not a region' }] } }, 'cursor must be {"regions"'],
+    [{ action: 'reconcile', cursor: { regions: 'eu-west-1' } }, 'cursor must be {"regions"'],
     [{ action: 'connectivity_test', cursor: { targetIndex: 0 } }, 'with the action reconcile or test_sync'],
   ])('malformed %#: %s', (payload, message) => {
     expect(() => parseInvocation(payload)).toThrow(MalformedInvocation);
     expect(() => parseInvocation(payload)).toThrow(message);
+  });
+});
+
+describe('reconciliation cursors (lambda-src/parameter-replicator/cursor.ts)', () => {
+  const targets = ['eu-west-1', 'ap-southeast-2', 'us-west-2'].map((region) => ({ region }));
+
+  test('a cursor of the one-region-at-a-time releases resumes its region and the later ones', () => {
+    expect(resolveCursor(parseCursor({ targetIndex: 1, after: '/a/b' }), targets)).toEqual({
+      regions: [{ targetIndex: 1, region: 'ap-southeast-2', after: '/a/b' }, { targetIndex: 2, region: 'us-west-2' }],
+    });
+    expect(resolveCursor(parseCursor({ targetIndex: 0 }), targets).regions.map((p) => p.region)).toEqual(['eu-west-1', 'ap-southeast-2', 'us-west-2']);
+  });
+
+  test('a per-region cursor comes back in target order; one that does not fit the targets is refused', () => {
+    const regions = [{ targetIndex: 2, region: 'us-west-2', after: '/x' }, { targetIndex: 0, region: 'eu-west-1' }];
+    expect(resolveCursor(parseCursor({ regions }), targets).regions.map((p) => p.targetIndex)).toEqual([0, 2]);
+    expect(() => resolveCursor(parseCursor({ regions: [{ targetIndex: 1, region: 'eu-west-1' }] }), targets)).toThrow(UnusableCursor);
+    expect(() => resolveCursor(parseCursor({ regions: [{ targetIndex: 1, region: 'eu-west-1' }] }), targets))
+      .toThrow('cursor names region eu-west-1 at targetIndex 1, which the replica targets no longer hold there');
+    expect(() => resolveCursor(parseCursor({ regions: [{ targetIndex: 3, region: 'eu-west-1' }] }), targets)).toThrow(UnusableCursor);
+    expect(() => resolveCursor(parseCursor({ regions: [regions[1], regions[1]] }), targets)).toThrow('cursor names targetIndex 0 twice');
+    expect(() => resolveCursor(parseCursor({ targetIndex: 3 }), targets)).toThrow('cursor.targetIndex 3 is past the last of the 3 replica regions');
+  });
+
+  test('the largest continuation (30 regions, each stopped after a 2,048-character name, every total) is far below 256 KB', () => {
+    const regions = Array.from({ length: 30 }, (_, i) => ({
+      targetIndex: i, region: `ap-southeast-${i + 1}`, after: `/${String.fromCharCode(97 + (i % 26)).repeat(2047)}`,
+    }));
+    const outcomes = Object.fromEntries(['created', 'updated', 'metadata-updated', 'in-sync', 'conflict-overwritten', 'conflict-skipped', 'stale-skipped',
+      'deleted', 'deletion-not-propagated', 'absent', 'failed'].map((o) => [o, 99_999_999]));
+    const payload = {
+      action: 'reconcile',
+      continuation: {
+        runId: '0123456789abcdef0123456789abcdef01234567',
+        generation: 999_999,
+        hop: 99,
+        passStartedAt: Date.now(),
+        cursor: {
+          position: parseCursor({ regions }),
+          processed: 99_999_999,
+          totals: { outcomes, disagreed: regions.map((r) => r.region), lastAgreedAt: Object.fromEntries(regions.map((r) => [r.region, Date.now()])) },
+        },
+      },
+    };
+    const bytes = Buffer.byteLength(JSON.stringify(payload));
+    expect(bytes).toBeGreaterThan(30 * 2048);
+    expect(bytes).toBeLessThan(80 * 1024);
   });
 });
 
@@ -236,8 +289,10 @@ describe('FullSyncTracker and summaries', () => {
     const s = summarize('reconcile', [
       { parameterName: '/a', region: 'r', outcome: 'created' },
       { parameterName: '/a', region: 's', outcome: 'failed', errorName: 'X' },
-    ], Date.now(), false, { targetIndex: 1, after: '/a' });
-    expect(s).toEqual(expect.objectContaining({ parameters: 1, outcomes: { created: 1, failed: 1 }, complete: false, cursor: { targetIndex: 1, after: '/a' } }));
+    ], Date.now(), false, { regions: [{ targetIndex: 1, region: 's', after: '/a' }] });
+    expect(s).toEqual(expect.objectContaining({
+      parameters: 1, outcomes: { created: 1, failed: 1 }, complete: false, cursor: { regions: [{ targetIndex: 1, region: 's', after: '/a' }] },
+    }));
     expect(s.failures).toHaveLength(1);
   });
 });

@@ -1,7 +1,8 @@
 // What the parameter replication engine shares with the CrossRegionParameterReplicator construct:
 // the one place under lambda-src/shared that names where its contract lives in src/.
 export type {
-  ConflictPolicyName, ParameterOverrideConfig, ParameterReconcileCursor, ParameterReplicaTargetConfig, ParameterSelectionConfig,
+  ConflictPolicyName, ParameterOverrideConfig, ParameterReconcileCursor, ParameterRegionPosition,
+  ParameterReplicaTargetConfig, ParameterSelectionConfig,
   ParameterTierName,
 } from '../../../src/parameter-replicator/contract';
 export {

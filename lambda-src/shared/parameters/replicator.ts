@@ -13,7 +13,8 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import type {
-  ConflictPolicyName, ParameterOverrideConfig, ParameterReconcileCursor, ParameterReplicaTargetConfig, ParameterSelectionConfig, ParameterTierName,
+  ConflictPolicyName, ParameterOverrideConfig, ParameterReconcileCursor, ParameterRegionPosition, ParameterReplicaTargetConfig,
+  ParameterSelectionConfig, ParameterTierName,
 } from './contract';
 import {
   ADVANCED_TIER_MAX_BYTES, COPIED_DATA_TYPE, DEFAULT_SECURE_STRING_KEY, ParameterProvenanceTag, ParameterReplicatorMetric,
@@ -102,19 +103,22 @@ export interface ParameterResult {
   readonly latencyMs?: number;
 }
 
-/** Where a reconciliation stopped early: resume with the region at `targetIndex`, after the name `after`. */
+/** Where a reconciliation stopped early: each replica region with work left, and the last name worked there. */
 export type ReconcileCursor = ParameterReconcileCursor;
+/** Where one replica region resumes. */
+export type RegionPosition = ParameterRegionPosition;
 
 /** Options of `reconcile()`. */
 export interface ReconcileOptions {
   /** Report what would be written; write nothing and emit no metrics. */
   readonly dryRun?: boolean;
   /**
-   * Asked before each region and each parameter; `false` stops the run there (e.g. near the
-   * function's deadline) and the result carries the cursor to resume from. @default - never stops
+   * Asked in each replica region before each parameter; `false` stops the region there (e.g. near
+   * the function's deadline) and the result carries the cursor to resume from. Each region works
+   * at least one pair regardless, so a chain of runs always moves forward. @default - never stops
    */
   readonly shouldContinue?: () => boolean;
-  /** Resume a reconciliation that stopped early. */
+  /** Resume a reconciliation that stopped early: only the regions it lists, each after its `after`. */
   readonly cursor?: ReconcileCursor;
 }
 
@@ -257,11 +261,17 @@ export class ParameterReplicator {
 
   /**
    * Full reconciliation: lists the selection in the primary (GetParametersByPath, 10 a page,
-   * recursive, decrypted) and in each replica region, and writes only what differs: in steady
-   * state ⌈N/10⌉ reads in the primary and ⌈N/10⌉ per region, and no write. Compared from the
-   * listing: value, type and data type (the listing carries no description, tier, key or tags;
-   * those are synced whenever a change event arrives or a value is written). A replica that
-   * differs is checked for a change made in its region (provenance) before it is written.
+   * recursive, decrypted) once, then works the replica regions concurrently, each listing its
+   * replicas and writing only what differs, paced by its own limiter: in steady state ⌈N/10⌉ reads
+   * in the primary and ⌈N/10⌉ per region, and no write. Compared from the listing: value, type and
+   * data type (the listing carries no description, tier, key or tags; those are synced whenever a
+   * change event arrives or a value is written). A replica that differs is checked for a change
+   * made in its region (provenance) before it is written.
+   *
+   * Per region: the pairs started are a prefix of the region's names in code-point order, and when
+   * the region stops early its position is the last name worked. A region that cannot be listed
+   * fails alone (one failure per remaining name); the others carry on. Results come in target
+   * order, each region's in name order.
    */
   async reconcile(options: ReconcileOptions = {}): Promise<ReconcileResult> {
     const dryRun = options.dryRun ?? false;
@@ -270,54 +280,71 @@ export class ParameterReplicator {
     try {
       const primaries = await this.listSelectedPrimaries();
       const names = [...primaries.keys()].sort();
-      const results: ParameterResult[] = [];
-      // A run that resumes works at least one pair, so that a chain of runs always moves forward.
-      const shouldContinue = () => asked() || results.length === 0;
-      const unreachable = new Set<string>();
-      const start = options.cursor?.targetIndex ?? 0;
-      for (let t = start; t < this.settings.targets.length; t++) {
-        const target = this.settings.targets[t];
-        if (!shouldContinue()) return { results, unreachable, cursor: { targetIndex: t } };
-        const after = t === start ? options.cursor?.after : undefined;
-        let replicas: Map<string, ReplicaParameter>;
-        try {
-          replicas = await this.listReplicas(target);
-        } catch (e) {
-          // The region cannot be listed: one failure per parameter, so every one is counted.
-          unreachable.add(target.region);
-          logger.error('replica region could not be listed', { region: target.region, ...errorFields(e) });
-          for (const name of names) if (after === undefined || name > after) results.push(this.failureResult(name, target, e));
-          continue;
+      const positions: RegionPosition[] = options.cursor
+        ? [...options.cursor.regions].sort((a, b) => a.targetIndex - b.targetIndex)
+        : this.settings.targets.map((t, targetIndex) => ({ targetIndex, region: t.region }));
+      for (const p of positions) {
+        if (this.settings.targets[p.targetIndex]?.region !== p.region) {
+          throw new Error(`cursor names region ${p.region} at targetIndex ${p.targetIndex}, which the replica targets do not hold there`);
         }
-        // Live primaries and replicas whose primary is gone, in one name order, so that `after`
-        // names where a run stopped in either.
-        const orphans = [...replicas.keys()].filter((name) => !primaries.has(name) && this.selection.selectsName(name));
-        const ordered = orphans.length === 0 ? names : [...new Set([...names, ...orphans])].sort();
-        const written: string[] = [];
-        let lastDone = after;
-        for (const name of ordered) {
-          if (after !== undefined && name <= after) continue;
-          if (!shouldContinue()) {
-            // What this run wrote in the region is checked against the primary before it stops.
-            if (!dryRun && written.length > 0) await this.recheck(written, primaries, target, results);
-            this.emitThrottles(target);
-            return { results, unreachable, cursor: { targetIndex: t, ...(lastDone !== undefined ? { after: lastDone } : {}) } };
-          }
-          const primary = primaries.get(name);
-          const result = primary
-            ? await this.settle(name, target, () => this.apply(primary, target, replicas.get(name) ?? null, dryRun))
-            : await this.settle(name, target, () => this.removeReplica(name, target, replicas.get(name)!, dryRun));
-          if (primary && isWrite(result.outcome)) written.push(name);
-          results.push(result);
-          lastDone = name;
-        }
-        if (!dryRun && written.length > 0) await this.recheck(written, primaries, target, results);
-        this.emitThrottles(target);
       }
-      return { results, unreachable };
+      const unreachable = new Set<string>();
+      const regions = await Promise.all(positions.map((p) => this.reconcileRegion(p, primaries, names, dryRun, asked, unreachable)));
+      const left = regions.flatMap((r) => (r.next ? [r.next] : []));
+      return { results: regions.flatMap((r) => r.results), unreachable, ...(left.length > 0 ? { cursor: { regions: left } } : {}) };
     } finally {
       this.emitMetrics = true;
     }
+  }
+
+  /** One replica region of a reconciliation, from `position`; `next` is set when it stopped early. */
+  private async reconcileRegion(
+    position: RegionPosition, primaries: Map<string, PrimaryParameter>, names: readonly string[], dryRun: boolean,
+    asked: () => boolean, unreachable: Set<string>,
+  ): Promise<{ results: ParameterResult[]; next?: RegionPosition }> {
+    const target = this.settings.targets[position.targetIndex];
+    const after = position.after;
+    const results: ParameterResult[] = [];
+    // A region resumed works at least one pair, so that a chain of runs always moves forward in every region.
+    const shouldContinue = () => asked() || results.length === 0;
+    let replicas: Map<string, ReplicaParameter>;
+    try {
+      replicas = await this.listReplicas(target);
+    } catch (e) {
+      // The region cannot be listed: one failure per parameter, so every one is counted.
+      unreachable.add(target.region);
+      logger.error('replica region could not be listed', { region: target.region, ...errorFields(e) });
+      for (const name of names) if (after === undefined || name > after) results.push(this.failureResult(name, target, e));
+      return { results };
+    }
+    // Live primaries and replicas whose primary is gone, in one name order, so that `after`
+    // names where a run stopped in either.
+    const orphans = [...replicas.keys()].filter((name) => !primaries.has(name) && this.selection.selectsName(name));
+    const ordered = orphans.length === 0 ? names : [...new Set([...names, ...orphans])].sort();
+    const written: string[] = [];
+    let lastDone = after;
+    for (const name of ordered) {
+      if (after !== undefined && name <= after) continue;
+      if (!shouldContinue()) {
+        // What this run wrote in the region is checked against the primary before it stops.
+        if (!dryRun && written.length > 0) await this.recheck(written, primaries, target, results);
+        this.emitThrottles(target);
+        return {
+          results,
+          next: { targetIndex: position.targetIndex, region: target.region, ...(lastDone !== undefined ? { after: lastDone } : {}) },
+        };
+      }
+      const primary = primaries.get(name);
+      const result = primary
+        ? await this.settle(name, target, () => this.apply(primary, target, replicas.get(name) ?? null, dryRun))
+        : await this.settle(name, target, () => this.removeReplica(name, target, replicas.get(name)!, dryRun));
+      if (primary && isWrite(result.outcome)) written.push(name);
+      results.push(result);
+      lastDone = name;
+    }
+    if (!dryRun && written.length > 0) await this.recheck(written, primaries, target, results);
+    this.emitThrottles(target);
+    return { results };
   }
 
   /**
