@@ -12,10 +12,12 @@ import { RUN_LEASE_PATH_PREFIX } from '../../src/core/run-contract';
  * ParameterAlreadyExists) is the only way to hold the lease, and every invocation that works
  * creates one. It may when generation n was released or its `leaseUntil` has passed, or when
  * generation n handed the pass over to exactly this invocation (the same pass, the next hop). So
- * of two copies of one continuation only one creates the next generation, and a copy that arrives
- * after its pass moved on is refused. The holder alone overwrites its own record, to hand over and
- * to release, and only while it has not expired (with `CLOCK_SKEW_MS` to spare); it starts no work
- * after its `leaseUntil` (see `RunBudget.stopWhen`).
+ * of two copies of one continuation only one creates the next generation (the other, even when
+ * both read the record before either wrote, is told it is stale), and a copy that arrives after its
+ * pass moved on is refused, as is a continuation of a pass whose hand-over expired and whose lease
+ * another run took since (whether or not that run has finished). The holder alone overwrites its
+ * own record, to hand over and to release, and only while it has not expired (with
+ * `CLOCK_SKEW_MS` to spare); it starts no work after its `leaseUntil` (see `RunBudget.stopWhen`).
  *
  * Records are JSON with ids, hop numbers and times only. Older generations are deleted as new ones
  * are taken.
@@ -47,14 +49,18 @@ export class RunLease {
       const r = latest.record;
       const live = r.state !== 'released' && r.leaseUntil + CLOCK_SKEW_MS > now;
       const handedToThis = r.state === 'handed-over' && r.owner === claim.owner && r.nextHop === claim.hop && r.leaseUntil - CLOCK_SKEW_MS > now;
-      const stale = r.owner === claim.owner && claim.hop <= r.hop;
-      if (stale) return { kind: 'busy', reason: 'stale', leaseUntil: r.leaseUntil };
+      if (isStale(claim, r)) return { kind: 'busy', reason: 'stale', leaseUntil: r.leaseUntil };
       if (live && !handedToThis) return { kind: 'busy', reason: 'held', leaseUntil: r.leaseUntil };
     }
     const generation = (latest?.generation ?? 0) + 1;
     const leaseUntil = now + leaseMs;
     if (!await this.write(generation, { state: 'held', owner: claim.owner, hop: claim.hop, leaseUntil }, false)) {
-      return { kind: 'busy', reason: 'held', leaseUntil };
+      // Another invocation took this generation first. When it is a copy of this very continuation
+      // (Lambda delivered it twice, to two environments at once), this one is the duplicate.
+      const winner = await this.read(generation);
+      return winner && isStale(claim, winner)
+        ? { kind: 'busy', reason: 'stale', leaseUntil: winner.leaseUntil }
+        : { kind: 'busy', reason: 'held', leaseUntil: winner?.leaseUntil ?? leaseUntil };
     }
     if (latest) await this.deleteBefore(generation);
     return { kind: 'held', generation, owner: claim.owner, hop: claim.hop, leaseUntil };
@@ -174,6 +180,17 @@ interface LeaseRecord {
   /** For `handed-over`: the hop that may take the lease next. */
   readonly nextHop?: number;
   readonly leaseUntil: number;
+}
+
+/**
+ * True when `claim` may never hold the lease while `latest` is the newest record: its hop of the
+ * pass was taken already (or the pass moved past it), or it continues a pass (hop 1 or later) after
+ * another run took the lease (the pass's hand-over expired and a new pass replaced it, which may
+ * since have finished). Only the record its own pass handed over admits a continuation.
+ */
+function isStale(claim: LeaseClaim, latest: LeaseRecord): boolean {
+  if (latest.owner === claim.owner) return claim.hop <= latest.hop;
+  return claim.hop > 0;
 }
 
 /** Clocks of two Lambda environments differ by far less than this (they are NTP-synchronised). */

@@ -39,7 +39,7 @@ import { intervalLabel, validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
 import {
   domainSuffixOf, fail, failIn, validateDistinct, validateLength, validateMetricNamespace, validateNotEmpty, validateOutsideSettingsRoot,
-  validateParameterPrefix, validatePattern, validationScope, WARNING,
+  validateParameterPrefix, validatePattern, validateStructKeys, validationScope, structMembers, WARNING,
 } from '../private/validation';
 
 /** The default sizing of the handler: 256 MiB and a 5-minute timeout. */
@@ -73,6 +73,10 @@ const KEY_PATTERN = /^[-._a-zA-Z0-9*?]+$/;
  */
 const NAMESPACE_CREATOR_GROUP = 'cross-region-config-namespace-creators';
 const NAMESPACE_CREATOR_ROLE = 'cross-region-config-namespace-creator';
+/** The members of `ConfigMapSyncTarget`: any other key of a target (a Python dict's `config_map_name`) fails. */
+const TARGET_MEMBERS = structMembers<ConfigMapSyncTarget>({
+  cluster: true, namespace: true, configMapName: true, createNamespace: true, workloads: true,
+});
 
 /**
  * One ConfigMap the syncer keeps in sync with the source: a cluster, a namespace and a name.
@@ -1017,6 +1021,7 @@ function resolveTargets(props: ConfigMapSyncerProps): ResolvedTarget[] {
   validateNotEmpty('targets', props.targets);
   const resolved = props.targets.map((t, i) => {
     const prop = `targets[${i}]`;
+    validateStructKeys(prop, 'ConfigMapSyncTarget', t, TARGET_MEMBERS);
     const namespace = t.namespace ?? props.namespace ?? DEFAULT_NAMESPACE;
     if (t.namespace !== undefined) validateNamespace(`${prop}.namespace`, t.namespace);
     if (t.configMapName !== undefined) validateConfigMapName(`${prop}.configMapName`, t.configMapName);

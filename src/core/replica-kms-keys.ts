@@ -1,6 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import { ReplicaKmsKey } from './replica-kms-key';
-import { fail, jsiiStructHint, partitionOf, validatePattern } from '../private/validation';
+import { fail, jsiiStructHint, partitionOf, structMembers, validatePattern, validateStructKeys } from '../private/validation';
 
 /**
  * Validation of replica KMS keys, shared by the replicator and the drift detector (which expects
@@ -9,6 +9,8 @@ import { fail, jsiiStructHint, partitionOf, validatePattern } from '../private/v
 
 const KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]+$/;
 const ALIAS_NAME_PATTERN = /^alias\/[A-Za-z0-9/_-]+$/;
+/** The members of `ReplicaKmsKey`: any other key (a Python dict's `key_arn`) fails. */
+const REPLICA_KMS_KEY_MEMBERS = structMembers<ReplicaKmsKey>({ region: true, keyArn: true, aliasName: true });
 /** Alias of the AWS managed key Secrets Manager uses by default; needs no IAM permission. */
 export const SECRETS_MANAGER_MANAGED_ALIAS = 'alias/aws/secretsmanager';
 
@@ -34,6 +36,8 @@ export function validateReplicaKmsKeys(
         : '';
       fail(prop, `must set exactly one of keyArn and aliasName${hint}`, key);
     }
+    // After the check above, so that a dict with only `alias_name` keeps its message.
+    validateStructKeys(prop, 'ReplicaKmsKey', key, REPLICA_KMS_KEY_MEMBERS);
     validateKeyReference(prop, key.region, key.keyArn, key.aliasName, managedAlias);
     if (byRegion.has(key.region)) {
       fail('replicaKmsKeys', 'must not name a region twice', keys.map((k) => k.region));

@@ -47,7 +47,7 @@ import { claimParameterName } from '../private/uniqueness';
 import {
   domainSuffixOf, fail, failIn, validateDistinct, validateIntegerRange, validateLength, validateMetricNamespace, validateNotEmpty,
   validateOutsideSettingsRoot, validateParameterPrefix, validatePattern, validateReplicaRegions, validateSamePartition,
-  validateWholeDuration, validationScope, WARNING,
+  validateStructKeys, validateWholeDuration, validationScope, structMembers, WARNING,
 } from '../private/validation';
 
 /** The default sizing of the handler: 512 MiB and a 15-minute timeout. */
@@ -85,6 +85,8 @@ const DNS_LABEL_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN_PATTERN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]+$/;
 const REPORT_PREFIX_PATTERN = /^([A-Za-z0-9!_.*'()-]+\/)*$/;
+/** The members of `ConfigMapDriftScope`: any other key of a scope (a Python dict's `replica_clusters`) fails. */
+const CONFIG_MAP_SCOPE_MEMBERS = structMembers<ConfigMapDriftScope>({ primaryCluster: true, replicaClusters: true, namespace: true, names: true });
 
 /**
  * ConfigMaps the drift detector compares between a cluster in the primary region and clusters in
@@ -1283,6 +1285,7 @@ interface ResolvedConfigMapScope {
 function validateConfigMapScopes(scopes: ConfigMapDriftScope[], primary: string): ResolvedConfigMapScope[] {
   return scopes.map((s, i) => {
     const prop = `configMaps[${i}]`;
+    validateStructKeys(prop, 'ConfigMapDriftScope', s, CONFIG_MAP_SCOPE_MEMBERS);
     if (!Token.isUnresolved(s.primaryCluster.region) && s.primaryCluster.region !== primary) {
       fail(`${prop}.primaryCluster`, `must be in the primary region ${primary}`, `${s.primaryCluster.clusterName} in ${s.primaryCluster.region}`);
     }

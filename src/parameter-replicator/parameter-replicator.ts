@@ -40,7 +40,7 @@ import { validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
 import {
   domainSuffixOf, fail, failIn, validateIntegerRange, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName,
-  validateReplicaRegions, validateSamePartition, validationScope, WARNING,
+  validateReplicaRegions, validateSamePartition, validateStructKeys, validationScope, structMembers, WARNING,
 } from '../private/validation';
 
 /** The default sizing of the handler: 512 MiB and a 15-minute timeout (a paced reconciliation of many parameters). */
@@ -852,10 +852,14 @@ function viaParameterStore(region: string): string {
   return `ssm.${region}.${domainSuffixOf(region)}`;
 }
 
+/** The members of `CrossAccountParameterReplica`: any other key of a replica (a Python dict's `key_arn`) fails. */
+const CROSS_ACCOUNT_MEMBERS = structMembers<CrossAccountParameterReplica>({ region: true, roleArn: true, keyArn: true, aliasName: true });
+
 function validateCrossAccountReplicas(replicas: CrossAccountParameterReplica[], primary: string, account: string): CrossAccountParameterReplica[] {
   const seen = new Set<string>();
   replicas.forEach((replica, i) => {
     const prop = `crossAccountReplicas[${i}]`;
+    validateStructKeys(prop, 'CrossAccountParameterReplica', replica, CROSS_ACCOUNT_MEMBERS);
     validateRegionName(`${prop}.region`, replica.region);
     validateSamePartition(`${prop}.region`, replica.region, primary);
     validatePattern(`${prop}.roleArn`, replica.roleArn, ROLE_ARN_PATTERN,

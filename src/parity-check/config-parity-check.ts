@@ -39,7 +39,7 @@ import { handlerMetric } from '../private/metrics';
 import { rateSeconds, validateScheduleInterval } from '../private/schedule';
 import {
   domainSuffixOf, fail, failIn, validateDistinct, validateMetricNamespace, validateNotEmpty, validateOutsideSettingsRoot, validatePattern,
-  validateReplicaRegions, validateSamePartition, validateWholeDuration, validationScope, WARNING,
+  validateReplicaRegions, validateSamePartition, validateStructKeys, validateWholeDuration, validationScope, structMembers, WARNING,
 } from '../private/validation';
 
 /** 512 MiB: the drift detector's sizing for the same readers, holding two regions' digests. */
@@ -774,7 +774,11 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
   }
 }
 
+/** The members of `ConfigMapParityScope`: any other key of a scope (a Python dict's `replica_clusters`) fails. */
+const CONFIG_MAP_SCOPE_MEMBERS = structMembers<ConfigMapParityScope>({ primaryCluster: true, replicaClusters: true, namespace: true, names: true });
+
 function validateConfigMapScope(prop: string, s: ConfigMapParityScope, primary: string): void {
+  validateStructKeys(prop, 'ConfigMapParityScope', s, CONFIG_MAP_SCOPE_MEMBERS);
   if (!Token.isUnresolved(s.primaryCluster.region) && s.primaryCluster.region !== primary) {
     fail(`${prop}.primaryCluster`, `must be in the primary region ${primary}`, `${s.primaryCluster.clusterName} in ${s.primaryCluster.region}`);
   }

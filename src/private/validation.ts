@@ -104,6 +104,41 @@ export function jsiiStructHint(structName: string, snakeCaseKey: string, generat
     + `pass the generated class instead, e.g. ${generatedClassExample})`;
 }
 
+/**
+ * The member names of the struct `T`, listed once: the compiler rejects a list that misses a member
+ * or names one `T` does not have, so the list follows the struct.
+ *
+ * @example
+ * const TARGET_KEYS = structMembers<ConfigMapSyncTarget>({ cluster: true, namespace: true, ... });
+ */
+export function structMembers<T>(members: { readonly [K in keyof Required<T>]: true }): readonly string[] {
+  return Object.keys(members);
+}
+
+/**
+ * Fails when `value`, an element of a list-of-structs prop, carries a key that spells one of the
+ * struct's `members` in snake_case (`config_map_name` for `configMapName`): plain JavaScript (or a
+ * cast) can pass one, and it would be silently ignored. Other extra keys pass: TypeScript allows a
+ * wider object where a struct is expected. Keys whose value is `undefined` are ignored.
+ *
+ * From Python a dict inside a list never gets here with such a key: the jsii kernel drops every key
+ * that is not a member before the library sees the struct (README, "Replica KMS keys"), so there the
+ * error of a missing member (`jsiiStructHint`) is all the library can give.
+ */
+export function validateStructKeys(prop: string, structName: string, value: unknown, members: readonly string[]): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || Token.isUnresolved(value)) return;
+  const record = value as Record<string, unknown>;
+  const misspelled = Object.keys(record).filter((k) => record[k] !== undefined && !members.includes(k) && members.includes(camelCase(k)));
+  if (misspelled.length === 0) return;
+  fail(prop, `must name its keys as the members of ${structName} (${members.join(', ')}): `
+    + `${misspelled.map((k) => `${k} is ${camelCase(k)}`).join(', ')}`, misspelled);
+}
+
+/** `config_map_name` as `configMapName`. */
+function camelCase(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
 /** JSON rendering of a received value for messages; `undefined` renders as `undefined`. */
 export function describe(value: unknown): string {
   if (value === undefined) {

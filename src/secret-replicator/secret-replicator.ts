@@ -34,7 +34,7 @@ import { BoundSelection, EventMatcher } from '../core/selection-binding';
 import { estimateJson } from '../private/estimate';
 import { validateScheduleInterval } from '../private/schedule';
 import { claimParameterName } from '../private/uniqueness';
-import { describe, domainSuffixOf, fail, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateWholeDuration, validationScope, failIn, WARNING } from '../private/validation';
+import { describe, domainSuffixOf, fail, validateMetricNamespace, validateParameterPrefix, validatePattern, validateRegionName, validateReplicaRegions, validateSamePartition, validateStructKeys, validateWholeDuration, validationScope, failIn, structMembers, WARNING } from '../private/validation';
 
 /** The default sizing of the handler: 512 MiB and a 10-minute timeout. */
 const DEFAULT_MEMORY_MIB = 512;
@@ -919,10 +919,14 @@ function viaSecretsManager(region: string): string {
   return `secretsmanager.${region}.${domainSuffixOf(region)}`;
 }
 
+/** The members of `CrossAccountReplica`: any other key of a replica (a Python dict's `key_arn`) fails. */
+const CROSS_ACCOUNT_MEMBERS = structMembers<CrossAccountReplica>({ region: true, roleArn: true, keyArn: true, aliasName: true });
+
 function validateCrossAccountReplicas(replicas: CrossAccountReplica[], primary: string, account: string): CrossAccountReplica[] {
   const seen = new Set<string>();
   replicas.forEach((replica, i) => {
     const prop = `crossAccountReplicas[${i}]`;
+    validateStructKeys(prop, 'CrossAccountReplica', replica, CROSS_ACCOUNT_MEMBERS);
     validateRegionName(`${prop}.region`, replica.region);
     validateSamePartition(`${prop}.region`, replica.region, primary);
     validatePattern(`${prop}.roleArn`, replica.roleArn, ROLE_ARN_PATTERN,

@@ -128,8 +128,11 @@ def test_the_syncer_rolls_the_named_and_selected_workloads_in_waves():
 
 def test_a_dict_for_the_rollout_prop_is_converted_but_a_dict_in_the_targets_list_loses_its_snake_case_keys():
     # A struct-typed keyword argument given as a dict is converted like the generated class; a dict
-    # inside a list is passed through as it is, so the library never sees "config_map_name" (it
-    # knows configMapName) and the target falls back to the syncer's ConfigMap name.
+    # inside a list is passed through as it is, and the jsii kernel then drops every key that is not
+    # a member of the struct ("config_map_name"; it knows configMapName) before the library sees
+    # the target, which falls back to the syncer's ConfigMap name. No check in the library can see
+    # the lost key: a build whose ConfigMapSyncer rejected every unknown key in a target passed this
+    # test unchanged. The generated class, or a dict with the camelCase member names, keeps it.
     stack = new_stack("RolloutFromDicts")
     eu = KubernetesCluster.from_cluster_attributes(cluster_name="payments-eu", region="eu-west-1")
     ConfigMapSyncer(
@@ -146,3 +149,19 @@ def test_a_dict_for_the_rollout_prop_is_converted_but_a_dict_in_the_targets_list
     target = json.loads(env["SYNC_TARGETS"])[0]
     assert target["workloads"] == [{"kind": "Deployment", "name": "web"}]
     assert target["configMapName"] == "payments-config"
+
+
+def test_a_dict_in_the_targets_list_keeps_the_keys_it_spells_as_the_members():
+    # The member names in camelCase, as the jsii kernel expects them: nothing is dropped.
+    stack = new_stack("TargetFromCamelCaseDict")
+    eu = KubernetesCluster.from_cluster_attributes(cluster_name="payments-eu", region="eu-west-1")
+    ConfigMapSyncer(
+        stack,
+        "Syncer",
+        parameter_path="/payments/production/config",
+        config_map_name="payments-config",
+        targets=[{"cluster": eu, "configMapName": "other-config", "createNamespace": True}],
+    )
+    target = json.loads(function_environment(Template.from_stack(stack), "SYNC_TARGETS")["SYNC_TARGETS"])[0]
+    assert target["configMapName"] == "other-config"
+    assert target["createNamespace"] is True
