@@ -844,8 +844,8 @@ export class ConfigMapSyncer extends Construct {
    * both named after the group, to apply with GitOps or `kubectl apply -f`. Each Role allows only:
    * `create`, `get` and `patch` of the target ConfigMaps by name (the handler creates them by
    * server-side apply, which Kubernetes authorizes as a `create` of that name); `get` and `patch` of
-   * the workloads named in `workloads`; and `get`, `list` and `patch` of a workload kind selected by
-   * labels (their names are only known when the handler lists them). Nothing cluster-scoped.
+   * the workloads named in `workloads`; and `list` and `patch` of a workload kind selected by labels
+   * (their names are only known when the handler lists them). Nothing cluster-scoped.
    *
    * @param cluster a target cluster (one of `targetClusters`)
    */

@@ -34,7 +34,7 @@ export class KubernetesPermissions {
    * Kubernetes RBAC: the handler's access entry carries a Kubernetes group and no access policy, and
    * a Role per target namespace, bound to the group, allows exactly what the handler does there
    * (`ConfigMapSyncer.rbacManifests()`): `get`, `create` and `patch` of the named ConfigMaps, `get`
-   * and `patch` of the named workloads, and `get`, `list` and `patch` of a workload kind selected by
+   * and `patch` of the named workloads, and `list` and `patch` of a workload kind selected by
    * labels. Nothing cluster-scoped, so targets may not set `createNamespace`. The Roles are not
    * applied by the construct: apply them with GitOps or `kubectl` (they are also in
    * `clusterAccessCommands`).

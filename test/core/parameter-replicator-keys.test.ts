@@ -14,7 +14,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   ConfigDriftDetector, ConfigDriftDetectorProps, ConfigParityCheck, ConfigParityCheckProps, CrossRegionConfigManagement,
-  CrossRegionParameterReplicator, CrossRegionParameterReplicatorProps, CrossRegionSecretReplicator, DriftRemediation, ParameterSelection,
+  CrossRegionParameterReplicator, CrossRegionParameterReplicatorProps, CrossRegionSecretReplicator, DriftRemediation, ParameterSelection, ReplicaKmsKey,
   SecretSelection,
 } from '../../src';
 import { ParityEnv } from '../../src/parity-check/contract';
@@ -356,7 +356,7 @@ describe('invariants over random configurations', () => {
     const keys = [0, 1, 2].map((i) => new kms.Key(stack, `Key${i}`, { enableKeyRotation: true }));
     const replicaRegions = subset(REGIONS);
     if (replicaRegions.length === 0) replicaRegions.push(pick(REGIONS));
-    const replicaKmsKeys = replicaRegions.flatMap((region, i) => {
+    const replicaKmsKeys = replicaRegions.flatMap((region, i): ReplicaKmsKey[] => {
       const kind = pick(['none', 'arn', 'alias', 'managed']);
       if (kind === 'arn') return [{ region, keyArn: `arn:aws:kms:${region}:${MOTO_ACCOUNT}:key/${String(i).padStart(8, '0')}-0000-0000-0000-000000000000` }];
       if (kind === 'alias') return [{ region, aliasName: pick(['alias/parameters', 'alias/other']) }];
