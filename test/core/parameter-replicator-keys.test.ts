@@ -14,8 +14,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   ConfigDriftDetector, ConfigDriftDetectorProps, ConfigParityCheck, ConfigParityCheckProps, CrossRegionConfigManagement,
-  CrossRegionParameterReplicator, CrossRegionParameterReplicatorProps, CrossRegionSecretReplicator, DriftRemediation, ParameterSelection, ReplicaKmsKey,
-  SecretSelection,
+  CrossRegionParameterReplicator, CrossRegionParameterReplicatorProps, CrossRegionSecretReplicator, DriftRemediation, ParameterSelection,
+  ReplicaKmsKey, SecretSelection,
 } from '../../src';
 import { ParityEnv } from '../../src/parity-check/contract';
 import { Authorization, authorizationsOf, evaluate, formatSummary, negative } from '../harness/iam-evaluation';
