@@ -7,7 +7,8 @@ import {
   summarizeDrifts, writeReport,
 } from './report';
 import type {
-  ConfigMapScopeConfig, IgnoreRuleConfig, ParameterOverrideConfig, ParameterReplicaKeyConfig, RemediationModeName, ReplicaTargetConfig, ResourceKindName, SelectionConfig,
+  ConfigMapScopeConfig, IgnoreRuleConfig, ParameterOverrideConfig, ParameterReplicaKeyConfig, RemediationModeName, ReplicaTargetConfig,
+  ResourceKindName, SelectionConfig,
 } from '../../src/drift-detector/contract';
 import { ClientCache } from '../shared/clients';
 import { compareScope, LocationRead, ScopeComparison } from '../shared/comparison/compare';

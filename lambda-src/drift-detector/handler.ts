@@ -2,7 +2,8 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DetectorSettings, DriftDetector } from './detector';
 import { runScanPass, S3ScanPartStore, ScanCursor, ScanInvocationResult } from './pass';
 import type {
-  ConfigMapScopeConfig, IgnoreRuleConfig, ParameterOverrideConfig, ParameterReplicaKeyConfig, RemediationModeName, ReplicaTargetConfig, SelectionConfig,
+  ConfigMapScopeConfig, IgnoreRuleConfig, ParameterOverrideConfig, ParameterReplicaKeyConfig, RemediationModeName, ReplicaTargetConfig,
+  SelectionConfig,
 } from '../../src/drift-detector/contract';
 import { DEFAULT_REPORT_PREFIX, DriftEnv } from '../../src/drift-detector/contract';
 import { ClientCache } from '../shared/clients';

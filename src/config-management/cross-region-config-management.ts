@@ -572,19 +572,21 @@ export class CrossRegionConfigManagement extends Construct {
    * replicator's overrides of the compared parameters.
    */
   private parameterDriftScope(drift: DriftDetectionOptions, replicator: CrossRegionParameterReplicator | undefined): {
-    paths?: string[]; overrides?: ParameterOverride[]; ignoreRules: DriftIgnoreRule[];
+    paths?: string[];
+    overrides?: ParameterOverride[];
+    ignoreRules: DriftIgnoreRule[];
     /** The replicator's SecureString replica keys, when the detector compares parameters the replicator writes. */
     replicaKmsKeys?: ReplicaKmsKey[];
   } {
     if (!replicator) return { paths: drift.parameterPaths, ignoreRules: [] };
-    if (replicator.parameters.paths.includes('/')) {
-      return { paths: drift.parameterPaths, ignoreRules: [], ...(drift.parameterPaths?.length ? { replicaKmsKeys: replicator.replicaKmsKeys } : {}) };
-    }
+    // The detector writes the replicator's parameters with its keys whenever it compares parameters.
+    const keys = (paths: string[] | undefined) => (paths?.length ? { replicaKmsKeys: replicator.replicaKmsKeys } : {});
+    if (replicator.parameters.paths.includes('/')) return { paths: drift.parameterPaths, ignoreRules: [], ...keys(drift.parameterPaths) };
     const paths = drift.parameterPaths ?? replicator.parameters.paths;
     const compared = (name: string) => paths.some((path) => name.startsWith(`${path}/`));
     const overrides = replicator.overrides.filter((o) => compared(o.parameterName));
     const ignoreRules = drift.parameterPaths ? [] : replicator.parameters.excludedPaths.map((path) => DriftIgnoreRule.parameters(`${path}/**`));
-    return { paths, overrides: overrides.length ? overrides : undefined, ignoreRules, ...(paths.length ? { replicaKmsKeys: replicator.replicaKmsKeys } : {}) };
+    return { paths, overrides: overrides.length ? overrides : undefined, ignoreRules, ...keys(paths) };
   }
 
   /**

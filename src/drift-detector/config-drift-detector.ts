@@ -127,7 +127,8 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
    * When parameters are compared, the handler may decrypt SecureString parameters with the
    * replicator's `sourceEncryptionKeys` (in the primary region) and `replicaKmsKeys` (each in its
    * compared region), only through Parameter Store, in addition to `sourceEncryptionKeys` and
-   * `encryptionKeyArns`.
+   * `encryptionKeyArns`. Unless `parameterReplicaKmsKeys` is given, auto-remediation writes
+   * SecureString replicas with the replicator's `replicaKmsKeys` (`aws/ssm` in a region it names none for).
    *
    * @default - no parameter replicator: give `parameterPaths` to compare parameters
    */
@@ -171,9 +172,10 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
   readonly parameterPaths?: string[];
 
   /**
-   * KMS keys of the `SecureString` replicas in the compared regions, by ARN or alias name (at most
-   * one per region; `alias/aws/ssm` for the AWS managed key). A compared region not named here uses
-   * `aws/ssm`. Auto-remediation writes a drifted SecureString replica with its region's key; the
+   * KMS keys of the `SecureString` replicas in the compared regions, by ARN or alias name.
+   *
+   * At most one per region; `alias/aws/ssm` names the AWS managed key, and a compared region not
+   * named here uses it. Auto-remediation writes a drifted SecureString replica with its region's key; the
    * handler may decrypt with these keys (and, with `DriftRemediation.APPLY`, encrypt with them), only
    * through Parameter Store in the key's region. Give the same keys as the parameter replicator that
    * writes the replicas; an empty list says every replica uses `aws/ssm`.
@@ -646,7 +648,10 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
         ? this.customerParameterKeys(settings.parameterKeysByRegion, props.encryptionKeyArns ?? []) : [];
       this.grantedParameterKeys = settings.parameterPaths.length > 0
         ? {
-          regions: settings.replicaRegions, sourceKeys: settings.sourceEncryptionKeys, keyArns: props.encryptionKeyArns ?? [], replicaKeys: explicitParameterKeys,
+          regions: settings.replicaRegions,
+          sourceKeys: settings.sourceEncryptionKeys,
+          keyArns: props.encryptionKeyArns ?? [],
+          replicaKeys: explicitParameterKeys,
         } : undefined;
       const grant = (statements: ReasonedStatement[]) => {
         for (const { statement, reason } of statements) {
@@ -962,7 +967,8 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
         [DriftEnv.PARAMETER_OVERRIDES]: settings.parameterOverrides.length ? settings.parameterOverrides : undefined,
         // Only remediation writes with the keys: a detector that only reports keeps its configuration.
         [DriftEnv.PARAMETER_REPLICA_KEYS]: remediation !== DriftRemediation.OFF && settings.parameterKeysByRegion
-          ? [...settings.parameterKeysByRegion.values()].map((k): ParameterReplicaKeyConfig => ({ region: k.region, kmsKeyId: (k.keyArn ?? k.aliasName)! }))
+          ? [...settings.parameterKeysByRegion.values()]
+            .map((k): ParameterReplicaKeyConfig => ({ region: k.region, kmsKeyId: (k.keyArn ?? k.aliasName)! }))
           : undefined,
         [DriftEnv.CONFIGMAP_SCOPES]: configMapScopes.length ? configMapScopes : undefined,
         [DriftEnv.IGNORE_RULES]: ignoreRules.length ? ignoreRules.map((r) => r._config) : undefined,

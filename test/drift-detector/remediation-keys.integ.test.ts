@@ -76,7 +76,8 @@ async function described(region: string, name: string): Promise<{ type?: string;
 /** Puts a replica with a stale value of its own, under `keyId` when it is a SecureString. */
 async function putReplica(region: string, name: string, type: 'String' | 'StringList' | 'SecureString', keyId?: string): Promise<string> {
   const value = type === 'StringList' ? `${world.newValue('stale')},${world.newValue('stale')}` : world.newValue('stale');
-  await world.ssm(region).send(new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, ...(keyId ? { KeyId: keyId } : {}) }));
+  const key = keyId ? { KeyId: keyId } : {};
+  await world.ssm(region).send(new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, ...key }));
   return value;
 }
 

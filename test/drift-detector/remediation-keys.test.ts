@@ -210,7 +210,8 @@ describe('IAM', () => {
 
     async function evaluated(b: Built, authorizations: Authorization[]) {
       const template = b.app.synth().getStackByName(b.stack.stackName).template;
-      return evaluate({ template, roleLogicalId: b.stack.getLogicalId(b.detector.role.node.defaultChild as CfnElement), region: PRIMARY }, authorizations);
+      const roleLogicalId = b.stack.getLogicalId(b.detector.role.node.defaultChild as CfnElement);
+      return evaluate({ template, roleLogicalId, region: PRIMARY }, authorizations);
     }
     const problems = (positives: Awaited<ReturnType<typeof evaluate>>, negatives: Awaited<ReturnType<typeof evaluate>>) => [
       ...positives.filter((r) => !r.allowed).map((r) => `denied: ${r.describe}`),
