@@ -352,6 +352,7 @@ export class DriftDetector {
     return {
       account: this.settings.accountId,
       replicaKeys: new Map(this.settings.targets.map((t) => [t.region, t.kmsKeyId ?? DEFAULT_SECRETS_KEY])),
+      parameterReplicaKeys: new Map((this.settings.parameterReplicaKeys ?? []).map((k) => [k.region, k.kmsKeyId])),
       parameterTypes,
       parameterDataTypes,
       overriddenParameters: new Set((this.settings.parameterOverrides ?? []).map((o) => `${o.region}\u0000${o.name}`)),

@@ -965,8 +965,8 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
         [DriftEnv.COMPARED_TAG_KEYS]: props.comparedTagKeys?.length ? props.comparedTagKeys : undefined,
         [DriftEnv.PARAMETER_PATHS]: parameterPaths.length ? parameterPaths : undefined,
         [DriftEnv.PARAMETER_OVERRIDES]: settings.parameterOverrides.length ? settings.parameterOverrides : undefined,
-        // Only remediation writes with the keys: a detector that only reports keeps its configuration.
-        [DriftEnv.PARAMETER_REPLICA_KEYS]: remediation !== DriftRemediation.OFF && settings.parameterKeysByRegion
+        // Remediation writes with the keys; the report's commands name them.
+        [DriftEnv.PARAMETER_REPLICA_KEYS]: settings.parameterKeysByRegion
           ? [...settings.parameterKeysByRegion.values()]
             .map((k): ParameterReplicaKeyConfig => ({ region: k.region, kmsKeyId: (k.keyArn ?? k.aliasName)! }))
           : undefined,

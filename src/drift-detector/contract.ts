@@ -27,10 +27,11 @@ export const DriftEnv = {
    */
   PARAMETER_OVERRIDES: 'PARAMETER_OVERRIDES',
   /**
-   * JSON `ParameterReplicaKeyConfig[]`: the KMS key auto-remediation writes SecureString replicas
-   * with, one entry per compared region (`alias/aws/ssm` for the AWS managed key). Absent when the
-   * keys are unknown (no parameter replicator linked and no `parameterReplicaKmsKeys`): then
-   * auto-remediation does not write SecureString replicas (`SecureStringKeyUnknown`).
+   * JSON `ParameterReplicaKeyConfig[]`: the KMS key auto-remediation (and the report's commands)
+   * write SecureString replicas with, one entry per compared region (`alias/aws/ssm` for the AWS
+   * managed key). Absent when the keys are unknown (no parameter replicator linked and no
+   * `parameterReplicaKmsKeys`): then auto-remediation does not write SecureString replicas
+   * (`SecureStringKeyUnknown`) and the commands name a placeholder key.
    */
   PARAMETER_REPLICA_KEYS: 'PARAMETER_REPLICA_KEYS',
   /** JSON `ConfigMapScopeConfig[]`; absent when ConfigMaps are not scanned. */

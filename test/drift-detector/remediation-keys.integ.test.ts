@@ -133,6 +133,11 @@ test('APPLY writes each drifted SecureString replica with its region\'s key (ARN
     `${MISSING} MISSING_IN_REPLICA ${region} repaired`,
     `${SECRET} VALUE_MISMATCH ${region} repaired`,
   ]).sort());
+  // The report's manual command names the key too.
+  for (const region of [EU, AP, WEST]) {
+    const secretDrift = applied.drifts.find((d: any) => d.name === SECRET && d.replicaRegion === region);
+    expect(secretDrift.remediation.commands[0]).toContain(`--type SecureString --key-id ${expectedKey(region)} `);
+  }
   for (const region of [EU, AP, WEST]) {
     for (const name of [SECRET, MISSING]) {
       expect(await described(region, name)).toEqual({ type: 'SecureString', keyId: expectedKey(region) });

@@ -85,15 +85,16 @@ const ssmWrites = (statements: any[]) => statements.filter((s) => [s.Action].fla
   && JSON.stringify(s.Condition ?? {}).includes('"ssm.'));
 
 describe('the handler is told the key of the SecureString replicas in each compared region', () => {
-  test.each([DriftRemediation.APPLY, DriftRemediation.DRY_RUN])('inherited from the parameter replicator with %s; aws/ssm where it names none', (mode) => {
+  test.each([DriftRemediation.APPLY, DriftRemediation.DRY_RUN, DriftRemediation.OFF])('inherited from the parameter replicator with %s; aws/ssm where it names none', (mode) => {
     expect(keysOf(build(true, { autoRemediation: mode }))).toEqual([
       { region: EU, kmsKeyId: EU_KEY }, { region: AP, kmsKeyId: ALIAS }, { region: WEST, kmsKeyId: 'alias/aws/ssm' },
     ]);
   });
 
-  test('not without auto-remediation: a detector that only reports keeps its environment', () => {
-    expect(keysOf(build(true))).toBeUndefined();
-    expect(keysOf(build(false, { parameterReplicaKmsKeys: REPLICA_KEYS }))).toBeUndefined();
+  test('given explicitly also without auto-remediation (the report\'s commands name the key)', () => {
+    expect(keysOf(build(false, { parameterReplicaKmsKeys: REPLICA_KEYS }))).toEqual([
+      { region: EU, kmsKeyId: EU_KEY }, { region: AP, kmsKeyId: ALIAS }, { region: WEST, kmsKeyId: 'alias/aws/ssm' },
+    ]);
   });
 
   test('unknown (absent) without a parameter replicator and without parameterReplicaKmsKeys', () => {
