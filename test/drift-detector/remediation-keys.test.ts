@@ -278,3 +278,118 @@ describe('CrossRegionConfigManagement', () => {
     expect(Annotations.fromStack(b.stack).findWarning('*', Match.stringLikeRegexp('parameterReplicaKmsKeys'))).toEqual([]);
   });
 });
+
+describe('invariants over random configurations', () => {
+  /** mulberry32: a small seeded generator, so a failing configuration can be rebuilt from its seed. */
+  function random(seed: number): () => number {
+    /* eslint-disable no-bitwise -- the algorithm is defined in 32-bit integer arithmetic */
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    /* eslint-enable no-bitwise */
+  }
+  const ALL_REGIONS = [EU, AP, WEST, 'eu-central-1'];
+  const CONFIGURATIONS = Number(process.env.REMEDIATION_KEYS_CONFIGURATIONS ?? 40);
+
+  /**
+   * For any mix of a linked parameter replicator (keys by ARN, alias, aws/ssm or none per region),
+   * explicit parameterReplicaKmsKeys, narrowed regions, encryptionKeyArns and remediation mode:
+   * the handler is told exactly one key per compared region (explicit, else the replicator's, else
+   * aws/ssm; nothing when neither is given); kms:Encrypt/GenerateDataKey through Parameter Store
+   * exist only with APPLY, once per customer key of a compared region (not already in
+   * encryptionKeyArns), in that key's region, never for aws/ssm; every customer key the detector
+   * reads or writes with is decryptable through Parameter Store of its region exactly once; no
+   * statement repeats.
+   */
+  function check(seed: number): string[] {
+    const next = random(seed);
+    const pick = <T>(items: T[]): T => items[Math.floor(next() * items.length)];
+    const subset = <T>(items: T[]): T[] => items.filter(() => next() < 0.5);
+    const keyFor = (region: string, i: number, salt: string): ReplicaKmsKey[] => {
+      const kind = pick(['none', 'arn', 'alias', 'managed']);
+      if (kind === 'arn') return [{ region, keyArn: `arn:aws:kms:${region}:${MOTO_ACCOUNT}:key/${salt}${String(i).padStart(7, '0')}-0000-0000-0000-000000000000` }];
+      if (kind === 'alias') return [{ region, aliasName: pick(['alias/parameters', 'alias/other']) }];
+      return kind === 'managed' ? [{ region, aliasName: 'alias/aws/ssm' }] : [];
+    };
+    const app = new App();
+    const stack = new Stack(app, 'Keys', { env: { account: MOTO_ACCOUNT, region: PRIMARY } });
+    const replicaRegions = subset(ALL_REGIONS);
+    if (replicaRegions.length === 0) replicaRegions.push(pick(ALL_REGIONS));
+    const replicatorKeys = replicaRegions.flatMap((region, i) => keyFor(region, i, 'a'));
+    const linked = next() < 0.6;
+    const replicator = linked ? new CrossRegionParameterReplicator(stack, 'Parameters', {
+      parameters: ParameterSelection.fromPaths(['/app/prod']), replicaRegions, replicaKmsKeys: replicatorKeys,
+    }) : undefined;
+    const narrowed = next() < 0.4 ? subset(replicaRegions) : [];
+    const compared = narrowed.length > 0 ? narrowed : replicaRegions;
+    const explicit = next() < 0.5 ? compared.flatMap((region, i) => keyFor(region, i, 'b')) : undefined;
+    const allArns = [...replicatorKeys, ...(explicit ?? [])].flatMap((k) => (k.keyArn ? [k.keyArn] : []));
+    const encryptionKeyArns = next() < 0.4 ? subset(allArns) : undefined;
+    const mode = pick([DriftRemediation.APPLY, DriftRemediation.DRY_RUN, DriftRemediation.OFF]);
+    const detector = new ConfigDriftDetector(stack, 'Detector', {
+      ...(replicator ? { parameterReplicator: replicator } : { parameterPaths: ['/app/prod'] }),
+      replicaRegions: replicator && narrowed.length === 0 ? undefined : compared,
+      parameterReplicaKmsKeys: explicit,
+      encryptionKeyArns,
+      autoRemediation: mode,
+    });
+    const b: Built = { app, stack, detector };
+    const violations: string[] = [];
+    const fail = (what: string) => violations.push(`seed ${seed} (${mode}, ${linked ? 'linked' : 'unlinked'}, ${explicit ? 'explicit' : 'inherited'}): ${what}`);
+
+    const source = explicit ?? (linked ? replicatorKeys : undefined);
+    const expectedKeys = source && compared.map((region) => source.find((k) => k.region === region) ?? { region, aliasName: 'alias/aws/ssm' });
+    const told = keysOf(b);
+    const expectedTold = expectedKeys?.map((k) => ({ region: k.region, kmsKeyId: k.keyArn ?? k.aliasName }));
+    if (JSON.stringify(told) !== JSON.stringify(expectedTold)) fail(`told ${JSON.stringify(told)}, expected ${JSON.stringify(expectedTold)}`);
+
+    const statements = statementsOf(b);
+    const throughSsm = statements.filter((s) => [s.Condition?.StringEquals?.['kms:ViaService'] ?? []].flat().some((v: string) => v.startsWith('ssm.')));
+    const regionOf = (s: any) => String(s.Condition.StringEquals['kms:ViaService']).split('.')[1];
+    const names = (s: any, key: ReplicaKmsKey) => (key.keyArn
+      ? s.Resource === key.keyArn
+      : JSON.stringify(s.Resource).includes(`:kms:${key.region}:${MOTO_ACCOUNT}:key/*`) && s.Condition?.['ForAnyValue:StringEquals']?.['kms:ResourceAliases'] === key.aliasName)
+      && regionOf(s) === key.region;
+    const customer = (k: ReplicaKmsKey) => k.aliasName !== 'alias/aws/ssm' && !(k.keyArn && encryptionKeyArns?.includes(k.keyArn));
+    const writes = throughSsm.filter((s) => JSON.stringify(s.Action) === JSON.stringify(WRITE_ACTIONS));
+    const expectedWrites = mode === DriftRemediation.APPLY ? (expectedKeys ?? []).filter(customer) : [];
+    for (const key of expectedWrites) {
+      const n = writes.filter((s) => names(s, key)).length;
+      if (n !== 1) fail(`${JSON.stringify(key)} writable by ${n} statements, expected 1`);
+    }
+    if (writes.length !== expectedWrites.length) fail(`${writes.length} write statements, expected ${expectedWrites.length}: ${JSON.stringify(writes)}`);
+    for (const s of throughSsm) {
+      if (JSON.stringify(s).includes('alias/aws/ssm')) fail(`aws/ssm named: ${JSON.stringify(s)}`);
+      if (regionOf(s) !== PRIMARY && !compared.includes(regionOf(s))) fail(`a region not compared: ${JSON.stringify(s)}`);
+      if ([s.Action].flat().some((a: string) => WRITE_ACTIONS.includes(a)) && mode !== DriftRemediation.APPLY) fail(`a write without APPLY: ${JSON.stringify(s)}`);
+    }
+    const read = [...(explicit ?? []), ...(linked ? replicatorKeys : [])].filter((k) => compared.includes(k.region) && customer(k));
+    const seenKeys = new Set<string>();
+    for (const key of read) {
+      const id = JSON.stringify(key);
+      if (seenKeys.has(id)) continue;
+      seenKeys.add(id);
+      const n = throughSsm.filter((s) => s.Action === 'kms:Decrypt' && names(s, key)).length;
+      if (n !== 1) fail(`${id} decryptable by ${n} statements, expected 1`);
+    }
+    const seen = new Set<string>();
+    for (const s of statements) {
+      const k = JSON.stringify(s);
+      if (seen.has(k)) fail(`repeated statement ${k}`);
+      seen.add(k);
+    }
+    return violations;
+  }
+
+  test(`hold for ${CONFIGURATIONS} seeded configurations`, () => {
+    const base = Number(process.env.REMEDIATION_KEYS_SEED ?? 20261207);
+    // Each line names the seed that rebuilds its configuration: REMEDIATION_KEYS_SEED=<seed> REMEDIATION_KEYS_CONFIGURATIONS=1.
+    const violations = Array.from({ length: CONFIGURATIONS }, (_, i) => check(base + i)).flat();
+    expect(violations).toEqual([]);
+  });
+});
