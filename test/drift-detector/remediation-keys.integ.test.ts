@@ -9,8 +9,12 @@
  * moto gaps: moto neither checks that a PutParameter KeyId names an existing key nor encrypts with
  * it (and enforces no IAM or key policy); it records the KeyId as given, which DescribeParameters
  * returns. So this test shows which KeyId the handler sends; whether the role may use the key is
- * shown by the offline IAM evaluation in remediation-keys.test.ts. moto keeps no parameter tiers;
- * none is asserted.
+ * shown by the offline IAM evaluation in remediation-keys.test.ts. moto also keeps a SecureString's
+ * previous KeyId when an overwriting PutParameter gives none, where Parameter Store documents the
+ * default key `aws/ssm`: an existing replica under a customer key would hide the defect in moto, so
+ * the seeded rounds put replicas under `aws/ssm` and under the customer key alike (without the
+ * KeyId, both missing replicas and replicas moving between keys fail the invariant). moto keeps no
+ * parameter tiers; none is asserted.
  */
 import { CreateAliasCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DeleteParameterCommand, DescribeParametersCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
@@ -41,6 +45,8 @@ let createHandler: (env: NodeJS.ProcessEnv) => TestHandler;
 let readSettings: (env: NodeJS.ProcessEnv) => unknown;
 let euKey: string;
 let apKey: string;
+/** A customer key in us-west-2, for the random rounds. */
+let westKey: string;
 const primaryValues = new Map<string, string>();
 
 function env(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -100,6 +106,7 @@ beforeAll(async () => {
   await world.createBucket(PRIMARY, BUCKET);
   euKey = await world.createKey(EU);
   apKey = await world.createKey(AP);
+  westKey = await world.createKey(WEST);
   await new KMSClient({ region: AP, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } })
     .send(new CreateAliasCommand({ AliasName: ALIAS, TargetKeyId: apKey }));
   const primaryKey = await world.createKey(PRIMARY);
@@ -201,6 +208,107 @@ describe('without a known key', () => {
       `${FLAG} VALUE_MISMATCH ${region} would-repair`, `${SECRET} VALUE_MISMATCH ${region} failed SecureStringKeyUnknown`,
     ]).sort());
   });
+});
+
+describe('invariant over seeded random drift and key configurations', () => {
+  /** mulberry32: a small seeded generator, so a failing round can be rebuilt from its seed. */
+  function random(seed: number): () => number {
+    /* eslint-disable no-bitwise -- the algorithm is defined in 32-bit integer arithmetic */
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    /* eslint-enable no-bitwise */
+  }
+  const ROUNDS = Number(process.env.REMEDIATION_KEYS_ROUNDS ?? 6);
+  const PARAMETERS = 6;
+  type Kind = 'String' | 'StringList' | 'SecureString';
+
+  /**
+   * After an APPLY scan: every String and StringList replica holds the primary's value; every
+   * SecureString replica in a region with a known key holds the primary's value under exactly that
+   * key (the ones already in sync are untouched); in a region without a known key a SecureString
+   * replica is exactly as it was (value and key; a missing one stays missing) and its repair is a
+   * SecureStringKeyUnknown failure. A second scan finds only those.
+   */
+  async function round(seed: number): Promise<string[]> {
+    const next = random(seed);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
+    const root = `/rnd${seed}`;
+    const violations: string[] = [];
+    const fail = (what: string) => violations.push(`seed ${seed}: ${what}`);
+    // Per region: its customer key, aws/ssm, or unknown (no entry).
+    const customer: Record<string, string> = { [EU]: euKey, [AP]: ALIAS, [WEST]: westKey };
+    const keys = new Map<string, string | undefined>();
+    for (const region of [EU, AP, WEST]) keys.set(region, pick([customer[region], 'alias/aws/ssm', undefined]));
+    const kinds: Kind[] = [];
+    const values: string[] = [];
+    const before = new Map<string, { value?: string; keyId?: string; state: string }>();
+    for (let i = 0; i < PARAMETERS; i++) {
+      const kind = pick<Kind>(['String', 'StringList', 'SecureString', 'SecureString']);
+      const value = kind === 'StringList' ? `${world.newValue('r')},${world.newValue('r')}` : world.newValue('r');
+      kinds.push(kind);
+      values.push(value);
+      const name = `${root}/p${i}`;
+      await world.ssm(PRIMARY).send(new PutParameterCommand({ Name: name, Value: value, Type: kind }));
+      for (const region of [EU, AP, WEST]) {
+        const state = pick(['in-sync', 'stale', 'missing']);
+        const keyId = kind === 'SecureString' ? pick([customer[region], 'alias/aws/ssm']) : undefined;
+        if (state !== 'missing') {
+          const replicaValue = state === 'in-sync' ? value : kind === 'StringList' ? `${world.newValue('s')},x` : world.newValue('s');
+          await world.ssm(region).send(new PutParameterCommand({ Name: name, Value: replicaValue, Type: kind, ...(keyId ? { KeyId: keyId } : {}) }));
+        }
+        before.set(`${region} ${name}`, {
+          state,
+          ...(state !== 'missing' ? { value: (await world.parameter(region, name))?.value, keyId: (await described(region, name)).keyId } : {}),
+        });
+      }
+    }
+    const known = [...keys].flatMap(([region, kmsKeyId]) => (kmsKeyId ? [{ region, kmsKeyId }] : []));
+    const scanEnv = env({ [DriftEnv.PARAMETER_PATHS]: JSON.stringify([root]), [DriftEnv.PARAMETER_REPLICA_KEYS]: JSON.stringify(known) });
+    const applied = await createHandler(scanEnv)({ action: 'manual_check' });
+    const statusOf = new Map<string, string>(applied.drifts.map((d: any) => [`${d.replicaRegion} ${d.name}`,
+      `${d.autoRemediation?.status}${d.autoRemediation?.errorName ? ` ${d.autoRemediation.errorName}` : ''}`]));
+    const leftOver: string[] = [];
+    for (let i = 0; i < PARAMETERS; i++) {
+      const name = `${root}/p${i}`;
+      for (const region of [EU, AP, WEST]) {
+        const was = before.get(`${region} ${name}`)!;
+        const now = await world.parameter(region, name);
+        const keyNow = now ? (await described(region, name)).keyId : undefined;
+        const where = `${kinds[i]} ${name} in ${region} (was ${was.state}, key ${keys.get(region) ?? 'unknown'})`;
+        const drifted = was.state !== 'in-sync';
+        if (kinds[i] !== 'SecureString' || keys.get(region) !== undefined) {
+          if (now?.value !== values[i]) fail(`${where}: not the primary's value`);
+          if (drifted && statusOf.get(`${region} ${name}`) !== 'repaired') fail(`${where}: status ${statusOf.get(`${region} ${name}`)}`);
+          if (kinds[i] === 'SecureString' && drifted && keyNow !== keys.get(region)) fail(`${where}: written with ${keyNow}`);
+          if (kinds[i] === 'SecureString' && !drifted && keyNow !== was.keyId) fail(`${where}: an in-sync replica was re-keyed to ${keyNow}`);
+        } else {
+          if (now?.value !== was.value || keyNow !== was.keyId) fail(`${where}: changed without a known key (key now ${keyNow})`);
+          if (drifted) {
+            leftOver.push(`${region} ${name}`);
+            if (statusOf.get(`${region} ${name}`) !== 'failed SecureStringKeyUnknown') fail(`${where}: status ${statusOf.get(`${region} ${name}`)}`);
+          }
+        }
+      }
+    }
+    const again = await createHandler({ ...scanEnv, [DriftEnv.REMEDIATION_MODE]: 'OFF' })({ action: 'manual_check' });
+    const remaining = again.drifts.map((d: any) => `${d.replicaRegion} ${d.name}`).sort();
+    if (JSON.stringify(remaining) !== JSON.stringify(leftOver.sort())) fail(`second scan found ${JSON.stringify(remaining)}, expected ${JSON.stringify(leftOver)}`);
+    return violations;
+  }
+
+  test(`holds for ${ROUNDS} seeded rounds`, async () => {
+    const base = Number(process.env.REMEDIATION_KEYS_SEED ?? 20261207);
+    const violations: string[] = [];
+    // Each line names the seed that rebuilds its round: REMEDIATION_KEYS_SEED=<seed> REMEDIATION_KEYS_ROUNDS=1.
+    for (let i = 0; i < ROUNDS; i++) violations.push(...await round(base + i));
+    expect(violations).toEqual([]);
+  }, 300_000);
 });
 
 test('fails at cold start naming PARAMETER_REPLICA_KEYS when it is malformed (without echoing it)', () => {
