@@ -261,14 +261,24 @@ describe('CrossRegionConfigManagement', () => {
     expect(ssmWrites(statementsOf(b))).toEqual([byArn(WRITE_ACTIONS, EU_KEY, EU), byAlias(WRITE_ACTIONS, AP)]);
   });
 
-  test('the parameter replicator\'s settings document says its parameters are compared for drift', () => {
-    const b = oneStop(true);
-    const template = Template.fromStack(b.stack);
-    const documents = Object.values(template.findResources('AWS::SSM::Parameter', {
+  const replicationDocument = (stack: Stack) => {
+    const documents = Object.values(Template.fromStack(stack).findResources('AWS::SSM::Parameter', {
       Properties: { Name: Match.stringLikeRegexp('parameter-replication-config$') },
     }));
     expect(documents).toHaveLength(1);
-    expect(JSON.parse(documents[0].Properties.Value)).toMatchObject({ driftDetectionEnabled: true });
+    return JSON.parse(documents[0].Properties.Value);
+  };
+
+  test('the parameter replicator\'s settings document says its parameters are compared for drift', () => {
+    expect(replicationDocument(oneStop(true).stack)).toMatchObject({ driftDetectionEnabled: true });
+  });
+
+  test('without drift detection the parameter replicator\'s document says so', () => {
+    const stack = new Stack(new App(), 'OneStop', { env: { account: MOTO_ACCOUNT, region: PRIMARY } });
+    new CrossRegionConfigManagement(stack, 'Config', {
+      projectName: 'app', environment: 'prod', replicationRegions: [EU], parameterReplication: {}, driftDetection: { enabled: false },
+    });
+    expect(replicationDocument(stack)).toMatchObject({ driftDetectionEnabled: false });
   });
 
   test('without parameter replication nothing changes: no keys, no key grants', () => {
