@@ -7,7 +7,8 @@ import {
   summarizeDrifts, writeReport,
 } from './report';
 import type {
-  ConfigMapScopeConfig, IgnoreRuleConfig, ParameterOverrideConfig, RemediationModeName, ReplicaTargetConfig, ResourceKindName, SelectionConfig,
+  ConfigMapScopeConfig, IgnoreRuleConfig, ParameterOverrideConfig, ParameterReplicaKeyConfig, RemediationModeName, ReplicaTargetConfig,
+  ResourceKindName, SelectionConfig,
 } from '../../src/drift-detector/contract';
 import { ClientCache } from '../shared/clients';
 import { compareScope, LocationRead, ScopeComparison } from '../shared/comparison/compare';
@@ -37,6 +38,8 @@ export interface DetectorSettings {
   readonly parameterPaths: readonly string[];
   /** Declared per-region parameter values, expected instead of the primary's. */
   readonly parameterOverrides?: readonly ParameterOverrideConfig[];
+  /** The KMS key of SecureString replicas per region, for remediation; absent when unknown. */
+  readonly parameterReplicaKeys?: readonly ParameterReplicaKeyConfig[];
   readonly configMapScopes: readonly ConfigMapScopeConfig[];
   readonly ignoreRules: readonly IgnoreRuleConfig[];
   readonly graceWindowSeconds: number;
@@ -166,6 +169,7 @@ export class DriftDetector {
         mode: this.settings.remediationMode,
         primaryRegion: this.settings.primaryRegion,
         targets: this.settings.targets,
+        parameterReplicaKeys: this.settings.parameterReplicaKeys,
         ignore: this.ignore,
         replicator: () => this.secretReplicator(),
         kubernetes: this.kubernetes,
@@ -348,6 +352,7 @@ export class DriftDetector {
     return {
       account: this.settings.accountId,
       replicaKeys: new Map(this.settings.targets.map((t) => [t.region, t.kmsKeyId ?? DEFAULT_SECRETS_KEY])),
+      parameterReplicaKeys: new Map((this.settings.parameterReplicaKeys ?? []).map((k) => [k.region, k.kmsKeyId])),
       parameterTypes,
       parameterDataTypes,
       overriddenParameters: new Set((this.settings.parameterOverrides ?? []).map((o) => `${o.region}\u0000${o.name}`)),

@@ -16,6 +16,11 @@ export interface GuidanceContext {
   readonly account?: string;
   /** KMS key replicas in a region are expected to use, by region. */
   readonly replicaKeys: ReadonlyMap<string, string>;
+  /**
+   * KMS key of SecureString replicas, by region, for `put-parameter --key-id`. A region without one:
+   * the key is unknown and the command names a placeholder (never `aws/ssm` by omission).
+   */
+  readonly parameterReplicaKeys?: ReadonlyMap<string, string>;
   /** The primary's parameter type, by parameter name, for `put-parameter --type`. */
   readonly parameterTypes: ReadonlyMap<string, string>;
   /** The primary's parameter data type (`text`, `aws:ec2:image`, ...), by parameter name. */
@@ -99,7 +104,11 @@ function parameterGuidance(d: Omit<Drift, 'remediation'>, context: GuidanceConte
   const name = sh(d.name);
   const type = context.parameterTypes.get(d.name) ?? 'String';
   const dataType = context.parameterDataTypes?.get(d.name);
-  const copy = `aws ssm put-parameter --region ${d.replicaRegion} --name ${name} --type ${type}`
+  // Without --key-id, put-parameter would encrypt a SecureString replica with aws/ssm.
+  const key = type === 'SecureString' ? context.parameterReplicaKeys?.get(d.replicaRegion) : undefined;
+  const keyArg = type !== 'SecureString' ? ''
+    : ` --key-id ${key !== undefined ? sh(key) : `"<the KMS key of SecureString replicas in ${d.replicaRegion}>"`}`;
+  const copy = `aws ssm put-parameter --region ${d.replicaRegion} --name ${name} --type ${type}${keyArg}`
     + `${dataType && dataType !== 'text' ? ` --data-type ${sh(dataType)}` : ''} --tier Intelligent-Tiering --overwrite `
     + `--value "$(aws ssm get-parameter --region ${d.primaryRegion} --name ${name} --with-decryption --query Parameter.Value --output text)"`;
   if (context.overriddenParameters?.has(`${d.replicaRegion}\u0000${d.name}`)
@@ -108,7 +117,7 @@ function parameterGuidance(d: Omit<Drift, 'remediation'>, context: GuidanceConte
     return {
       guidance: `The parameter has a declared value for ${d.replicaRegion} (a parameter override), which the replica does not hold. `
         + 'Write the declared value, not the primary\'s.',
-      commands: [`aws ssm put-parameter --region ${d.replicaRegion} --name ${name} --type ${type}`
+      commands: [`aws ssm put-parameter --region ${d.replicaRegion} --name ${name} --type ${type}${keyArg}`
         + `${dataType && dataType !== 'text' ? ` --data-type ${sh(dataType)}` : ''} --tier Intelligent-Tiering --overwrite --value "<the declared value>"`],
     };
   }

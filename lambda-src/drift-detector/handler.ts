@@ -1,7 +1,10 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DetectorSettings, DriftDetector } from './detector';
 import { runScanPass, S3ScanPartStore, ScanCursor, ScanInvocationResult } from './pass';
-import type { ConfigMapScopeConfig, IgnoreRuleConfig, ParameterOverrideConfig, RemediationModeName, ReplicaTargetConfig, SelectionConfig } from '../../src/drift-detector/contract';
+import type {
+  ConfigMapScopeConfig, IgnoreRuleConfig, ParameterOverrideConfig, ParameterReplicaKeyConfig, RemediationModeName, ReplicaTargetConfig,
+  SelectionConfig,
+} from '../../src/drift-detector/contract';
 import { DEFAULT_REPORT_PREFIX, DriftEnv } from '../../src/drift-detector/contract';
 import { ClientCache } from '../shared/clients';
 import { ContinuationInvoker, LambdaSelfInvoker, readContinuation } from '../shared/continuation';
@@ -59,6 +62,11 @@ export function readSettings(env: NodeJS.ProcessEnv): DetectorSettings {
     // Value-free: the variable may hold declared values.
     throw new Error(`environment variable ${DriftEnv.PARAMETER_OVERRIDES} must be a JSON array of {"name", "region", "value"} strings`);
   }
+  const parameterReplicaKeys = optionalJson<ParameterReplicaKeyConfig[] | undefined>(DriftEnv.PARAMETER_REPLICA_KEYS, undefined);
+  if (parameterReplicaKeys !== undefined && (!Array.isArray(parameterReplicaKeys)
+    || parameterReplicaKeys.some((k) => typeof k?.region !== 'string' || typeof k.kmsKeyId !== 'string' || k.kmsKeyId === ''))) {
+    throw new Error(`environment variable ${DriftEnv.PARAMETER_REPLICA_KEYS} must be a JSON array of {"region", "kmsKeyId"} strings`);
+  }
   return {
     primaryRegion: requireEnv(DriftEnv.PRIMARY_REGION, env),
     targets,
@@ -66,6 +74,7 @@ export function readSettings(env: NodeJS.ProcessEnv): DetectorSettings {
     comparedTagKeys: stringArray(DriftEnv.COMPARED_TAG_KEYS),
     parameterPaths: stringArray(DriftEnv.PARAMETER_PATHS),
     parameterOverrides,
+    ...(parameterReplicaKeys ? { parameterReplicaKeys } : {}),
     configMapScopes,
     ignoreRules,
     graceWindowSeconds: integerEnv(DriftEnv.GRACE_WINDOW_SECONDS, 600, 0, MAX_GRACE_WINDOW_SECONDS, env),

@@ -1,5 +1,5 @@
 import { AddTagsToResourceCommand, PutParameterCommand, ParameterType, SSMClient } from '@aws-sdk/client-ssm';
-import type { RemediationModeName, ReplicaTargetConfig } from '../../src/drift-detector/contract';
+import type { ParameterReplicaKeyConfig, RemediationModeName, ReplicaTargetConfig } from '../../src/drift-detector/contract';
 import { CONFIGMAP_FIELD_MANAGER } from '../../src/drift-detector/contract';
 import { ClientCache } from '../shared/clients';
 import { ConfigMapSource, ConfigMapsScope } from '../shared/comparison/configmaps';
@@ -32,12 +32,20 @@ export interface RemediatorOptions {
   readonly mode: RemediationModeName;
   readonly primaryRegion: string;
   readonly targets: readonly ReplicaTargetConfig[];
+  /**
+   * The KMS key SecureString replicas are written with, per region. Absent (or without an entry for
+   * a region): unknown, and SecureString replicas there are not written.
+   */
+  readonly parameterReplicaKeys?: readonly ParameterReplicaKeyConfig[];
   readonly ignore: IgnoreRules;
   /** The shared replication engine (lambda-src/shared/secrets), for secrets; absent when secrets are not scanned. */
   readonly replicator?: () => Promise<SecretReplicator>;
   readonly kubernetes?: KubernetesAccess;
   readonly now: () => Date;
 }
+
+/** Error name of a SecureString repair refused because the replica region's key is not known. */
+export const SECURE_STRING_KEY_UNKNOWN = 'SecureStringKeyUnknown';
 
 const REPAIRED_OUTCOMES: ReadonlySet<Outcome> = new Set<Outcome>(['created', 'updated', 'metadata-updated', 'conflict-overwritten', 'in-sync']);
 const DRY_RUN_OUTCOMES: ReadonlySet<Outcome> = new Set<Outcome>(['would-create', 'would-update']);
@@ -112,14 +120,28 @@ export class Remediator {
   private async repairParameter(t: RepairTarget, dryRun: boolean): Promise<RemediationStatus> {
     const source = t.primary!.source as ParameterSource | undefined;
     if (!source) return 'not-remediable';
+    const region = t.location.region;
+    // A SecureString replica is written with its region's configured key: PutParameter without a
+    // KeyId would encrypt it with aws/ssm, silently replacing a customer managed key. When the key
+    // is not known, the replica is left as it is and the repair fails (metered, value-free).
+    const keyId = source.type === 'SecureString' ? this.options.parameterReplicaKeys?.find((k) => k.region === region)?.kmsKeyId : undefined;
+    if (source.type === 'SecureString' && keyId === undefined) {
+      logger.warn('SecureString replica not repaired: the KMS key of its region is unknown', {
+        name: t.primary!.name,
+        region,
+        reason: 'link the parameter replicator (parameterReplicator) or give parameterReplicaKmsKeys',
+      });
+      throw Object.assign(new Error(`the KMS key of SecureString replicas in ${region} is unknown`), { name: SECURE_STRING_KEY_UNKNOWN });
+    }
     if (dryRun) return 'would-repair';
-    const client = this.options.clients.get(SSMClient, { region: t.location.region });
+    const client = this.options.clients.get(SSMClient, { region });
     // A parameter with a declared value for this region gets that value, not the primary's.
-    const override = t.scope instanceof ParametersScope ? t.scope.overrideFor(t.primary!.name, t.location.region) : undefined;
+    const override = t.scope instanceof ParametersScope ? t.scope.overrideFor(t.primary!.name, region) : undefined;
     await client.send(new PutParameterCommand({
       Name: t.primary!.name,
       Value: override ?? source.value,
       Type: source.type as ParameterType,
+      ...(keyId !== undefined ? { KeyId: keyId } : {}),
       ...(source.dataType ? { DataType: source.dataType } : {}),
       Overwrite: true,
       // Intelligent-Tiering picks Advanced only for values over 4 KB, as the primary must have.
@@ -133,7 +155,9 @@ export class Remediator {
         { Key: ProvenanceTag.SYNCED_AT, Value: this.options.now().toISOString() },
       ],
     }));
-    logger.info('parameter repaired', { name: t.primary!.name, region: t.location.region, declaredOverride: override !== undefined });
+    logger.info('parameter repaired', {
+      name: t.primary!.name, region, declaredOverride: override !== undefined, ...(keyId !== undefined ? { kmsKeyId: keyId } : {}),
+    });
     return 'repaired';
   }
 

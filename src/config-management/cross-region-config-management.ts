@@ -10,7 +10,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ConfigMapSyncer, ConfigMapSyncTarget } from '../configmap-syncer';
 import { explicitRegion } from '../core/bundled-handler';
-import { addCompanion, COMPANION_CONFIGMAP_SYNC } from '../core/companions';
+import { addCompanion, COMPANION_CONFIGMAP_SYNC, COMPANION_DRIFT_DETECTION } from '../core/companions';
 import { ConflictPolicy } from '../core/conflict-policy';
 import { HandlerOptions } from '../core/handler-options';
 import { ParameterOverride } from '../core/parameter-override';
@@ -507,6 +507,8 @@ export class CrossRegionConfigManagement extends Construct {
         replicator,
         parameterPaths: parameterDrift.paths,
         parameterOverrides: parameterDrift.overrides,
+        // Auto-remediation writes the replicated SecureStrings with the parameter replicator's keys.
+        parameterReplicaKmsKeys: parameterDrift.replicaKmsKeys,
         configMaps: drift.configMaps,
         // The documents below exist in the primary region only, by design.
         ignoreRules: [...(drift.ignoreRules ?? []), ...parameterDrift.ignoreRules, DriftIgnoreRule.parameters(`${documentsPath}/**`)],
@@ -518,6 +520,8 @@ export class CrossRegionConfigManagement extends Construct {
       });
       // The detector decrypts the replicated SecureStrings with the parameter replicator's keys.
       if (parameterReplicator) driftDetector._inheritParameterKeys(parameterReplicator);
+      // The parameter replicator's cross-region-config document says a drift detector compares its parameters.
+      if (parameterReplicator && parameterDrift.replicaKmsKeys) addCompanion(parameterReplicator, COMPANION_DRIFT_DETECTION);
     } else if (Object.keys(drift).some((option) => option !== 'enabled')) {
       Annotations.of(this).addWarningV2(`${WARNING}driftOptionsIgnored`, 'driftDetection options are ignored because driftDetection.enabled is false.');
     }
@@ -568,14 +572,21 @@ export class CrossRegionConfigManagement extends Construct {
    * replicator's overrides of the compared parameters.
    */
   private parameterDriftScope(drift: DriftDetectionOptions, replicator: CrossRegionParameterReplicator | undefined): {
-    paths?: string[]; overrides?: ParameterOverride[]; ignoreRules: DriftIgnoreRule[];
+    paths?: string[];
+    overrides?: ParameterOverride[];
+    ignoreRules: DriftIgnoreRule[];
+    /** The replicator's SecureString replica keys, when the detector compares parameters the replicator writes. */
+    replicaKmsKeys?: ReplicaKmsKey[];
   } {
-    if (!replicator || replicator.parameters.paths.includes('/')) return { paths: drift.parameterPaths, ignoreRules: [] };
+    if (!replicator) return { paths: drift.parameterPaths, ignoreRules: [] };
+    // The detector writes the replicator's parameters with its keys whenever it compares parameters.
+    const keys = (paths: string[] | undefined) => (paths?.length ? { replicaKmsKeys: replicator.replicaKmsKeys } : {});
+    if (replicator.parameters.paths.includes('/')) return { paths: drift.parameterPaths, ignoreRules: [], ...keys(drift.parameterPaths) };
     const paths = drift.parameterPaths ?? replicator.parameters.paths;
     const compared = (name: string) => paths.some((path) => name.startsWith(`${path}/`));
     const overrides = replicator.overrides.filter((o) => compared(o.parameterName));
     const ignoreRules = drift.parameterPaths ? [] : replicator.parameters.excludedPaths.map((path) => DriftIgnoreRule.parameters(`${path}/**`));
-    return { paths, overrides: overrides.length ? overrides : undefined, ignoreRules };
+    return { paths, overrides: overrides.length ? overrides : undefined, ignoreRules, ...keys(paths) };
   }
 
   /**

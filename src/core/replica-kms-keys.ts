@@ -18,15 +18,15 @@ export const SECRETS_MANAGER_MANAGED_ALIAS = 'alias/aws/secretsmanager';
 export const SSM_MANAGED_ALIAS = 'alias/aws/ssm';
 
 /**
- * Validates `replicaKmsKeys` against `replicaRegions`; returns the keys by region. `managedAlias`
- * is the one AWS managed key alias allowed: the service's own default key.
+ * Validates `replicaKmsKeys` (or the prop named `propName`) against `replicaRegions`; returns the
+ * keys by region. `managedAlias` is the one AWS managed key alias allowed: the service's own default key.
  */
 export function validateReplicaKmsKeys(
-  keys: ReplicaKmsKey[], replicaRegions: string[], managedAlias: string = SECRETS_MANAGER_MANAGED_ALIAS,
+  keys: ReplicaKmsKey[], replicaRegions: string[], managedAlias: string = SECRETS_MANAGER_MANAGED_ALIAS, propName: string = 'replicaKmsKeys',
 ): Map<string, ReplicaKmsKey> {
   const byRegion = new Map<string, ReplicaKmsKey>();
   keys.forEach((key, i) => {
-    const prop = `replicaKmsKeys[${i}]`;
+    const prop = `${propName}[${i}]`;
     if (!Token.isUnresolved(key.region) && !replicaRegions.includes(key.region)) {
       fail(`${prop}.region`, `must be one of replicaRegions ${JSON.stringify(replicaRegions)}`, key.region);
     }
@@ -40,7 +40,7 @@ export function validateReplicaKmsKeys(
     validateStructKeys(prop, 'ReplicaKmsKey', key, REPLICA_KMS_KEY_MEMBERS);
     validateKeyReference(prop, key.region, key.keyArn, key.aliasName, managedAlias);
     if (byRegion.has(key.region)) {
-      fail('replicaKmsKeys', 'must not name a region twice', keys.map((k) => k.region));
+      fail(propName, 'must not name a region twice', keys.map((k) => k.region));
     }
     byRegion.set(key.region, key);
   });

@@ -28,6 +28,8 @@ export interface GrantedKeys {
   readonly sourceKeys: kms.IKey[];
   /** Key ARNs the reader decrypts with through Parameter Store in any region (`encryptionKeyArns`). */
   readonly keyArns: string[];
+  /** Replica keys the reader decrypts with through Parameter Store in their region (the drift detector's `parameterReplicaKmsKeys`). */
+  readonly replicaKeys?: ReplicaKmsKey[];
 }
 
 /**
@@ -46,17 +48,22 @@ export function inheritParameterKeys(replicator: IParameterReplicator | undefine
     seenArns.add(key.keyArn);
     sourceKeys.push(key);
   }
-  const seenReplicaKeys = new Set<string>();
+  const seenReplicaKeys = new Set<string>((granted.replicaKeys ?? []).map(replicaKeyId));
   const replicaKeys: ReplicaKmsKey[] = [];
   for (const key of replicator.replicaKmsKeys) {
     if (!granted.regions.includes(key.region) || key.aliasName === SSM_MANAGED_ALIAS) continue;
     if (key.keyArn !== undefined && granted.keyArns.includes(key.keyArn)) continue;
-    const id = JSON.stringify([key.region, key.keyArn ?? null, key.aliasName ?? null]);
+    const id = replicaKeyId(key);
     if (seenReplicaKeys.has(id)) continue;
     seenReplicaKeys.add(id);
     replicaKeys.push(key);
   }
   return { sourceKeys, replicaKeys };
+}
+
+/** Identifies a replica key by its region and how it is named. */
+function replicaKeyId(key: ReplicaKmsKey): string {
+  return JSON.stringify([key.region, key.keyArn ?? null, key.aliasName ?? null]);
 }
 
 /** A statement with the reason cdk-nag is given for its wildcard resources. */
@@ -81,23 +88,38 @@ export function parameterKeyStatements(stack: Stack, primary: string, keys: Inhe
       reason: 'Source keys of the parameter replicator are named by ARN.',
     });
   }
-  for (const key of keys.replicaKeys) {
-    if (key.keyArn !== undefined) {
-      out.push({
-        statement: new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [key.keyArn], conditions: { StringEquals: via(key.region) } }),
-        reason: 'Replica keys of the parameter replicator are named by ARN.',
-      });
-    } else {
-      out.push({
-        statement: new iam.PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [stack.formatArn({ service: 'kms', region: key.region, resource: 'key', resourceName: '*' })],
-          conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': key.aliasName }, 'StringEquals': via(key.region) },
-        }),
-        reason: `The parameter replicator's SecureString key in ${key.region} is named by its alias ${key.aliasName}, so its key id is unknown: `
-          + `limited to keys carrying that alias (kms:ResourceAliases), used through Parameter Store in ${key.region} (kms:ViaService).`,
-      });
-    }
-  }
+  out.push(...replicaKeyStatements(stack, keys.replicaKeys, ['kms:Decrypt']));
   return out;
+}
+
+/**
+ * What PutParameter of a SecureString under each of `keys` needs besides `kms:Decrypt`:
+ * `kms:Encrypt` (Standard tier values) and `kms:GenerateDataKey` (Advanced tier values), only
+ * through Parameter Store in the key's region, by ARN or by alias through `kms:ResourceAliases`.
+ * `alias/aws/ssm` needs no grant and is left out.
+ */
+export function parameterKeyWriteStatements(stack: Stack, keys: ReplicaKmsKey[]): ReasonedStatement[] {
+  return replicaKeyStatements(stack, keys.filter((k) => k.aliasName !== SSM_MANAGED_ALIAS), ['kms:Encrypt', 'kms:GenerateDataKey']);
+}
+
+/** `actions` with each replica key, only through Parameter Store in its region. */
+function replicaKeyStatements(stack: Stack, keys: ReplicaKmsKey[], actions: string[]): ReasonedStatement[] {
+  const via = (region: string) => ({ 'kms:ViaService': `ssm.${region}.${domainSuffixOf(region)}` });
+  return keys.map((key) => {
+    if (key.keyArn !== undefined) {
+      return {
+        statement: new iam.PolicyStatement({ actions, resources: [key.keyArn], conditions: { StringEquals: via(key.region) } }),
+        reason: 'Replica keys of the parameter replicator are named by ARN.',
+      };
+    }
+    return {
+      statement: new iam.PolicyStatement({
+        actions,
+        resources: [stack.formatArn({ service: 'kms', region: key.region, resource: 'key', resourceName: '*' })],
+        conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': key.aliasName }, 'StringEquals': via(key.region) },
+      }),
+      reason: `The parameter replicator's SecureString key in ${key.region} is named by its alias ${key.aliasName}, so its key id is unknown: `
+        + `limited to keys carrying that alias (kms:ResourceAliases), used through Parameter Store in ${key.region} (kms:ViaService).`,
+    };
+  });
 }

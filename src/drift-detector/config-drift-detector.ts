@@ -11,7 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { createDriftAlarms } from './alarms';
-import { ConfigMapScopeConfig, DEFAULT_REPORT_PREFIX, DriftEnv, DriftMetric } from './contract';
+import { ConfigMapScopeConfig, DEFAULT_REPORT_PREFIX, DriftEnv, DriftMetric, ParameterReplicaKeyConfig } from './contract';
 import { driftDetectorDashboardWidgets } from './dashboard';
 import { DriftDetectorFunction } from './drift-detector-function';
 import { DriftIgnoreRule } from './ignore-rule';
@@ -34,12 +34,12 @@ import { acknowledgeNagFindings, flattenReference, NIST_800_53_R5, PROVENANCE_KE
 import { bindParameterOverrides, ParameterOverride } from '../core/parameter-override';
 import { IParameterReplicator } from '../core/parameter-replicator-ref';
 import { ReplicaKmsKey } from '../core/replica-kms-key';
-import { SECRETS_MANAGER_MANAGED_ALIAS, validateReplicaKmsKeys } from '../core/replica-kms-keys';
+import { SECRETS_MANAGER_MANAGED_ALIAS, SSM_MANAGED_ALIAS, validateReplicaKmsKeys } from '../core/replica-kms-keys';
 import { RunMetric } from '../core/run-contract';
 import { ISecretReplicator } from '../core/secret-replicator-ref';
 import { SecretSelection } from '../core/secret-selection';
 import { ProvenanceTag, ReplicaTargetConfig } from '../core/secrets-contract';
-import { GrantedKeys, inheritParameterKeys, parameterKeyStatements } from '../core/secure-string-keys';
+import { GrantedKeys, inheritParameterKeys, parameterKeyStatements, parameterKeyWriteStatements, ReasonedStatement } from '../core/secure-string-keys';
 import { BoundSelection } from '../core/selection-binding';
 import { handlerMetric } from '../private/metrics';
 import { intervalLabel, rateSeconds, validateScheduleInterval } from '../private/schedule';
@@ -129,7 +129,8 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
    * When parameters are compared, the handler may decrypt SecureString parameters with the
    * replicator's `sourceEncryptionKeys` (in the primary region) and `replicaKmsKeys` (each in its
    * compared region), only through Parameter Store, in addition to `sourceEncryptionKeys` and
-   * `encryptionKeyArns`.
+   * `encryptionKeyArns`. Unless `parameterReplicaKmsKeys` is given, auto-remediation writes
+   * SecureString replicas with the replicator's `replicaKmsKeys` (`aws/ssm` in a region it names none for).
    *
    * @default - no parameter replicator: give `parameterPaths` to compare parameters
    */
@@ -171,6 +172,21 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
    * @default - parameters are not compared
    */
   readonly parameterPaths?: string[];
+
+  /**
+   * KMS keys of the `SecureString` replicas in the compared regions, by ARN or alias name.
+   *
+   * At most one per region; `alias/aws/ssm` names the AWS managed key, and a compared region not
+   * named here uses it. Auto-remediation writes a drifted SecureString replica with its region's key; the
+   * handler may decrypt with these keys (and, with `DriftRemediation.APPLY`, encrypt with them), only
+   * through Parameter Store in the key's region. Give the same keys as the parameter replicator that
+   * writes the replicas; an empty list says every replica uses `aws/ssm`.
+   *
+   * @default - the `parameterReplicator`'s `replicaKmsKeys` in the compared regions; without a
+   * parameter replicator the keys are unknown, and auto-remediation does not write SecureString
+   * replicas (each is a remediation failure `SecureStringKeyUnknown`)
+   */
+  readonly parameterReplicaKmsKeys?: ReplicaKmsKey[];
 
   /**
    * Declared per-region values of compared parameters: in its region, a replica of the parameter
@@ -363,6 +379,13 @@ interface DetectorSettings {
   readonly schedule: events.Schedule;
   readonly alertThreshold: number;
   readonly kmsByRegion: Map<string, ReplicaKmsKey>;
+  /**
+   * KMS keys of the SecureString replicas by compared region (`alias/aws/ssm` for the AWS managed
+   * key): `parameterReplicaKmsKeys`, or the parameter replicator's; undefined when unknown.
+   */
+  readonly parameterKeysByRegion?: Map<string, ReplicaKmsKey>;
+  /** Whether `parameterKeysByRegion` comes from `parameterReplicaKmsKeys` (and needs its own decrypt grants). */
+  readonly explicitParameterKeys: boolean;
   readonly graceWindowSeconds: number | undefined;
   readonly retentionDays: number | undefined;
   readonly scopes: ResolvedConfigMapScope[];
@@ -623,9 +646,27 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
         wildcards,
         replicatorDeploymentId: replicator?.deploymentId,
       });
+      const explicitParameterKeys = settings.explicitParameterKeys
+        ? this.customerParameterKeys(settings.parameterKeysByRegion, props.encryptionKeyArns ?? []) : [];
       this.grantedParameterKeys = settings.parameterPaths.length > 0
-        ? { regions: settings.replicaRegions, sourceKeys: settings.sourceEncryptionKeys, keyArns: props.encryptionKeyArns ?? [] } : undefined;
+        ? {
+          regions: settings.replicaRegions,
+          sourceKeys: settings.sourceEncryptionKeys,
+          keyArns: props.encryptionKeyArns ?? [],
+          replicaKeys: explicitParameterKeys,
+        } : undefined;
+      const grant = (statements: ReasonedStatement[]) => {
+        for (const { statement, reason } of statements) {
+          this.role.addToPrincipalPolicy(statement);
+          for (const resource of statement.resources) wildcards.set(resource, reason);
+        }
+      };
+      grant(parameterKeyStatements(Stack.of(this), this.primaryRegion, { sourceKeys: [], replicaKeys: explicitParameterKeys }));
       if (settings.parameterReplicator) this.grantParameterKeys(settings.parameterReplicator, wildcards);
+      // Auto-remediation writes SecureString replicas with their region's key (DRY_RUN writes nothing).
+      if (remediation === DriftRemediation.APPLY) {
+        grant(parameterKeyWriteStatements(Stack.of(this), this.customerParameterKeys(settings.parameterKeysByRegion, props.encryptionKeyArns ?? [])));
+      }
 
       this.schedule = new events.Rule(this, 'Schedule', {
         description: `Scans for configuration drift: ${this.node.path}`.slice(0, 512),
@@ -683,8 +724,8 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
 
   /**
    * `kms:Decrypt` through Parameter Store with the SecureString keys of `replicator` that the other
-   * key props do not already grant, each key once. Auto-remediation writes SecureStrings with the
-   * default key of their region, so the keys are only decrypted with.
+   * key props do not already grant, each key once. What auto-remediation needs to write SecureString
+   * replicas with their keys is granted with `parameterReplicaKmsKeys` or the `parameterReplicator` prop.
    */
   private grantParameterKeys(replicator: IParameterReplicator, wildcards: Map<string, string>): void {
     if (this.parameterKeySource !== undefined && this.parameterKeySource !== replicator) {
@@ -698,6 +739,12 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
       this.role.addToPrincipalPolicy(statement);
       for (const resource of statement.resources) wildcards.set(resource, reason);
     }
+  }
+
+  /** The customer managed keys of `byRegion` (never `alias/aws/ssm`), without those `encryptionKeyArns` already grants. */
+  private customerParameterKeys(byRegion: Map<string, ReplicaKmsKey> | undefined, encryptionKeyArns: string[]): ReplicaKmsKey[] {
+    return [...(byRegion?.values() ?? [])]
+      .filter((k) => k.aliasName !== SSM_MANAGED_ALIAS && !(k.keyArn !== undefined && encryptionKeyArns.includes(k.keyArn)));
   }
 
   /** Validates the props the shared handler code does not, and resolves what the replicator or the defaults give. */
@@ -746,6 +793,7 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
     const linkedIgnoreRules = linked && props.parameterPaths === undefined
       ? linked.excludedParameterPaths.map((path) => DriftIgnoreRule.parameters(`${path}/**`)) : [];
     const kmsByRegion = validateReplicaKmsKeys(replicaKmsKeys, replicaRegions);
+    const parameterKeysByRegion = this.parameterReplicaKeys(props.parameterReplicaKmsKeys, parameterReplicator, parameterPaths, replicaRegions);
     validateTagKeys(props.comparedTagKeys ?? []);
     if (props.comparedTagKeys?.length && secrets === undefined) {
       Annotations.of(this).addWarningV2(`${WARNING}comparedTagKeysIgnored`, 'comparedTagKeys are ignored because no secrets are compared.');
@@ -786,11 +834,34 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
       schedule,
       alertThreshold,
       kmsByRegion,
+      parameterKeysByRegion,
+      explicitParameterKeys: props.parameterReplicaKmsKeys !== undefined && parameterPaths.length > 0,
       graceWindowSeconds,
       retentionDays,
       scopes,
       configParameterName,
     };
+  }
+
+  /**
+   * The KMS key of the SecureString replicas in each compared region (`alias/aws/ssm` where none is
+   * configured): `parameterReplicaKmsKeys`, or the parameter replicator's `replicaKmsKeys`;
+   * undefined when neither is given or no parameters are compared.
+   */
+  private parameterReplicaKeys(
+    explicit: ReplicaKmsKey[] | undefined, replicator: IParameterReplicator | undefined, parameterPaths: string[], replicaRegions: string[],
+  ): Map<string, ReplicaKmsKey> | undefined {
+    if (explicit !== undefined && parameterPaths.length === 0) {
+      Annotations.of(this).addWarningV2(`${WARNING}parameterReplicaKmsKeysIgnored`,
+        'parameterReplicaKmsKeys are ignored because no parameters are compared.');
+      return undefined;
+    }
+    if (parameterPaths.length === 0) return undefined;
+    const given = explicit !== undefined
+      ? validateReplicaKmsKeys(explicit, replicaRegions, SSM_MANAGED_ALIAS, 'parameterReplicaKmsKeys')
+      : replicator ? new Map(replicator.replicaKmsKeys.filter((k) => replicaRegions.includes(k.region)).map((k) => [k.region, k])) : undefined;
+    if (!given) return undefined;
+    return new Map(replicaRegions.map((region) => [region, given.get(region) ?? { region, aliasName: SSM_MANAGED_ALIAS }]));
   }
 
   /**
@@ -896,6 +967,11 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
         [DriftEnv.COMPARED_TAG_KEYS]: props.comparedTagKeys?.length ? props.comparedTagKeys : undefined,
         [DriftEnv.PARAMETER_PATHS]: parameterPaths.length ? parameterPaths : undefined,
         [DriftEnv.PARAMETER_OVERRIDES]: settings.parameterOverrides.length ? settings.parameterOverrides : undefined,
+        // Remediation writes with the keys; the report's commands name them.
+        [DriftEnv.PARAMETER_REPLICA_KEYS]: settings.parameterKeysByRegion
+          ? [...settings.parameterKeysByRegion.values()]
+            .map((k): ParameterReplicaKeyConfig => ({ region: k.region, kmsKeyId: (k.keyArn ?? k.aliasName)! }))
+          : undefined,
         [DriftEnv.CONFIGMAP_SCOPES]: configMapScopes.length ? configMapScopes : undefined,
         [DriftEnv.IGNORE_RULES]: ignoreRules.length ? ignoreRules.map((r) => r._config) : undefined,
         // The library's own documents: this detector's, and the linked replicator's (rewritten after every full sync).

@@ -26,6 +26,14 @@ export const DriftEnv = {
    * region instead of the primary's value (and written there by remediation); absent when none.
    */
   PARAMETER_OVERRIDES: 'PARAMETER_OVERRIDES',
+  /**
+   * JSON `ParameterReplicaKeyConfig[]`: the KMS key auto-remediation (and the report's commands)
+   * write SecureString replicas with, one entry per compared region (`alias/aws/ssm` for the AWS
+   * managed key). Absent when the keys are unknown (no parameter replicator linked and no
+   * `parameterReplicaKmsKeys`): then auto-remediation does not write SecureString replicas
+   * (`SecureStringKeyUnknown`) and the commands name a placeholder key.
+   */
+  PARAMETER_REPLICA_KEYS: 'PARAMETER_REPLICA_KEYS',
   /** JSON `ConfigMapScopeConfig[]`; absent when ConfigMaps are not scanned. */
   CONFIGMAP_SCOPES: 'CONFIGMAP_SCOPES',
   /** JSON `IgnoreRuleConfig[]`. */
@@ -61,6 +69,13 @@ export const DriftEnv = {
 export type { ReplicaTargetConfig, SelectionConfig, KubernetesClusterConfig };
 export type { ConfigMapScopeConfig, ResourceKindName, IgnoreRuleConfig, DriftTypeName, ParameterOverrideConfig };
 export { DriftType };
+
+/** The KMS key SecureString replicas in one replica region are written with. */
+export interface ParameterReplicaKeyConfig {
+  readonly region: string;
+  /** Key ARN, alias name or `alias/aws/ssm`, as PutParameter's `KeyId` takes it. */
+  readonly kmsKeyId: string;
+}
 
 /** Wire names of the remediation modes. */
 export type RemediationModeName = 'OFF' | 'DRY_RUN' | 'APPLY';

@@ -128,11 +128,19 @@ describe('remediation guidance', () => {
     expect(sh("it's here")).toBe('\'it\'\\\'\'s here\'');
   });
 
-  test('copies a parameter with its type', () => {
+  test('copies a parameter with its type; a SecureString with its region\'s key, or a placeholder where the key is unknown (never aws/ssm by omission)', () => {
     expect(guidance({ ...base, kind: 'parameter', name: '/p', driftType: 'VALUE_MISMATCH' }, context).commands).toEqual([
-      'aws ssm put-parameter --region eu-west-1 --name /p --type SecureString --tier Intelligent-Tiering --overwrite '
+      'aws ssm put-parameter --region eu-west-1 --name /p --type SecureString --key-id "<the KMS key of SecureString replicas in eu-west-1>" '
+      + '--tier Intelligent-Tiering --overwrite '
       + '--value "$(aws ssm get-parameter --region us-east-1 --name /p --with-decryption --query Parameter.Value --output text)"',
     ]);
+    const keyed = { ...context, parameterReplicaKeys: new Map([['eu-west-1', 'alias/parameters']]) };
+    expect(guidance({ ...base, kind: 'parameter', name: '/p', driftType: 'MISSING_IN_REPLICA' }, keyed).commands).toEqual([
+      'aws ssm put-parameter --region eu-west-1 --name /p --type SecureString --key-id alias/parameters --tier Intelligent-Tiering --overwrite '
+      + '--value "$(aws ssm get-parameter --region us-east-1 --name /p --with-decryption --query Parameter.Value --output text)"',
+    ]);
+    const plain = { ...keyed, parameterTypes: new Map([['/p', 'String']]) };
+    expect(guidance({ ...base, kind: 'parameter', name: '/p', driftType: 'VALUE_MISMATCH' }, plain).commands[0]).not.toContain('--key-id');
   });
 
   test('copies string and binary secrets exactly, through process substitution, never through the command line', () => {
