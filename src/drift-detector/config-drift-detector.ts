@@ -183,8 +183,10 @@ export interface ConfigDriftDetectorProps extends HandlerOptions {
    * writes the replicas; an empty list says every replica uses `aws/ssm`.
    *
    * @default - the `parameterReplicator`'s `replicaKmsKeys` in the compared regions; without a
-   * parameter replicator the keys are unknown, and auto-remediation does not write SecureString
-   * replicas (each is a remediation failure `SecureStringKeyUnknown`)
+   * parameter replicator, `aws/ssm` in each region where `encryptionKeyArns` names no key (the
+   * handler can read no SecureString under another key there), and unknown in the regions where it
+   * does: auto-remediation does not write SecureString replicas there (each is a remediation
+   * failure `SecureStringKeyUnknown`)
    */
   readonly parameterReplicaKmsKeys?: ReplicaKmsKey[];
 
@@ -793,7 +795,8 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
     const linkedIgnoreRules = linked && props.parameterPaths === undefined
       ? linked.excludedParameterPaths.map((path) => DriftIgnoreRule.parameters(`${path}/**`)) : [];
     const kmsByRegion = validateReplicaKmsKeys(replicaKmsKeys, replicaRegions);
-    const parameterKeysByRegion = this.parameterReplicaKeys(props.parameterReplicaKmsKeys, parameterReplicator, parameterPaths, replicaRegions);
+    const parameterKeysByRegion = this.parameterReplicaKeys(props.parameterReplicaKmsKeys, parameterReplicator, parameterPaths, replicaRegions,
+      props.encryptionKeyArns ?? []);
     validateTagKeys(props.comparedTagKeys ?? []);
     if (props.comparedTagKeys?.length && secrets === undefined) {
       Annotations.of(this).addWarningV2(`${WARNING}comparedTagKeysIgnored`, 'comparedTagKeys are ignored because no secrets are compared.');
@@ -845,11 +848,16 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
 
   /**
    * The KMS key of the SecureString replicas in each compared region (`alias/aws/ssm` where none is
-   * configured): `parameterReplicaKmsKeys`, or the parameter replicator's `replicaKmsKeys`;
-   * undefined when neither is given or no parameters are compared.
+   * configured): `parameterReplicaKmsKeys`, or the parameter replicator's `replicaKmsKeys`. When
+   * neither is given, `alias/aws/ssm` in each region where `encryptionKeyArns` names no key: the
+   * handler can decrypt nothing else there through Parameter Store, so the SecureStrings it reads
+   * (and repairs) there are under `aws/ssm` (a path holding one under another key cannot be read at
+   * all, so nothing of it is repaired). Regions left out are unknown. Undefined when no region is
+   * known or no parameters are compared.
    */
   private parameterReplicaKeys(
     explicit: ReplicaKmsKey[] | undefined, replicator: IParameterReplicator | undefined, parameterPaths: string[], replicaRegions: string[],
+    encryptionKeyArns: string[],
   ): Map<string, ReplicaKmsKey> | undefined {
     if (explicit !== undefined && parameterPaths.length === 0) {
       Annotations.of(this).addWarningV2(`${WARNING}parameterReplicaKmsKeysIgnored`,
@@ -860,7 +868,12 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
     const given = explicit !== undefined
       ? validateReplicaKmsKeys(explicit, replicaRegions, SSM_MANAGED_ALIAS, 'parameterReplicaKmsKeys')
       : replicator ? new Map(replicator.replicaKmsKeys.filter((k) => replicaRegions.includes(k.region)).map((k) => [k.region, k])) : undefined;
-    if (!given) return undefined;
+    if (!given) {
+      const customerRegions = encryptionKeyArns.map((arn) => Token.isUnresolved(arn) ? undefined : KEY_ARN_PATTERN.exec(arn)?.[1]);
+      if (customerRegions.includes(undefined)) return undefined; // a key of unknown region: every region is unknown
+      const managed = replicaRegions.filter((region) => !customerRegions.includes(region));
+      return managed.length > 0 ? new Map(managed.map((region) => [region, { region, aliasName: SSM_MANAGED_ALIAS }])) : undefined;
+    }
     return new Map(replicaRegions.map((region) => [region, given.get(region) ?? { region, aliasName: SSM_MANAGED_ALIAS }]));
   }
 

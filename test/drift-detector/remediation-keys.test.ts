@@ -97,8 +97,13 @@ describe('the handler is told the key of the SecureString replicas in each compa
     ]);
   });
 
-  test('unknown (absent) without a parameter replicator and without parameterReplicaKmsKeys', () => {
-    expect(keysOf(build(false, { autoRemediation: DriftRemediation.APPLY }))).toBeUndefined();
+  test('without a parameter replicator or parameterReplicaKmsKeys: aws/ssm where encryptionKeyArns names no key, unknown where it does', () => {
+    // The handler can decrypt nothing but aws/ssm there through Parameter Store, so what it reads and repairs is under aws/ssm.
+    expect(keysOf(build(false, { autoRemediation: DriftRemediation.APPLY }))).toEqual(REGIONS.map((region) => ({ region, kmsKeyId: 'alias/aws/ssm' })));
+    expect(keysOf(build(false, { autoRemediation: DriftRemediation.APPLY, encryptionKeyArns: [AP_KEY] })))
+      .toEqual(REGIONS.filter((r) => r !== AP).map((region) => ({ region, kmsKeyId: 'alias/aws/ssm' })));
+    expect(keysOf(build(false, { autoRemediation: DriftRemediation.APPLY, encryptionKeyArns: REGIONS.map((r) => AP_KEY.replace(`:${AP}:`, `:${r}:`)) })))
+      .toBeUndefined();
   });
 
   test('parameterReplicaKmsKeys, given, wins over the parameter replicator\'s keys; an empty list means aws/ssm everywhere', () => {
@@ -353,7 +358,13 @@ describe('invariants over random configurations', () => {
     const fail = (what: string) => violations.push(`seed ${seed} (${mode}, ${linked ? 'linked' : 'unlinked'}, ${explicit ? 'explicit' : 'inherited'}): ${what}`);
 
     const source = explicit ?? (linked ? replicatorKeys : undefined);
-    const expectedKeys = source && compared.map((region) => source.find((k) => k.region === region) ?? { region, aliasName: 'alias/aws/ssm' });
+    // Without keys declared: aws/ssm in each region where encryptionKeyArns names no key (nothing else is
+    // readable there through Parameter Store), unknown (left out) where it names one.
+    const customerRegions = new Set((encryptionKeyArns ?? []).map((arn) => arn.split(':')[3]));
+    const managedOnly = compared.filter((region) => !customerRegions.has(region));
+    const expectedKeys = source
+      ? compared.map((region) => source.find((k) => k.region === region) ?? { region, aliasName: 'alias/aws/ssm' })
+      : managedOnly.length > 0 ? managedOnly.map((region): ReplicaKmsKey => ({ region, aliasName: 'alias/aws/ssm' })) : undefined;
     const told = keysOf(b);
     const expectedTold = expectedKeys?.map((k) => ({ region: k.region, kmsKeyId: k.keyArn ?? k.aliasName }));
     if (JSON.stringify(told) !== JSON.stringify(expectedTold)) fail(`told ${JSON.stringify(told)}, expected ${JSON.stringify(expectedTold)}`);
