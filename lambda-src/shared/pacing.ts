@@ -1,3 +1,5 @@
+import { PARAMETER_STORE_THROUGHPUT_ENV } from '../../src/core/run-contract';
+
 /**
  * Pacing of AWS calls to the documented per-region request quotas, shared by every call a handler
  * makes in one execution environment (all the concurrent units of a run go through one pacer), and
@@ -9,7 +11,7 @@
  * multiplicative decrease), so a group settles just under what the region actually allows.
  *
  * @example
- * const pacer = new Pacer();
+ * const pacer = new Pacer(); // the quotas of PARAMETER_STORE_THROUGHPUT
  * const clients = new ClientCache(region, undefined, pacer); // every client it creates is paced
  */
 
@@ -29,7 +31,8 @@ export interface QuotaGroup {
  * The documented default request quotas per region that a reconciliation or scan spends
  * (Secrets Manager: "AWS Secrets Manager quotas"; Systems Manager: "Parameter Store throughput",
  * standard throughput). None of the Secrets Manager ones is adjustable; Parameter Store's higher
- * throughput setting raises GetParametersByPath to 10,000 per second.
+ * throughput setting raises the reads (`HIGHER_THROUGHPUT_QUOTAS`), which the construct's
+ * `parameterStoreThroughput` tells the handler.
  */
 export const DOCUMENTED_QUOTAS: readonly QuotaGroup[] = [
   { name: 'secretsmanager:CreateSecret', service: 'secretsmanager', operations: ['CreateSecret'], perSecond: 50 },
@@ -44,8 +47,24 @@ export const DOCUMENTED_QUOTAS: readonly QuotaGroup[] = [
   { name: 'secretsmanager:RestoreSecret', service: 'secretsmanager', operations: ['RestoreSecret'], perSecond: 50 },
   { name: 'secretsmanager:BatchGetSecretValue', service: 'secretsmanager', operations: ['BatchGetSecretValue'], perSecond: 100 },
   { name: 'secretsmanager:ListSecrets', service: 'secretsmanager', operations: ['ListSecrets'], perSecond: 100 },
-  { name: 'ssm:GetParametersByPath', service: 'ssm', operations: ['GetParametersByPath'], perSecond: 40 },
+  // Parameter Store's standard throughput counts its reads together ("Max throughput").
+  { name: 'ssm:read', service: 'ssm', operations: ['GetParameter', 'GetParameters', 'GetParametersByPath'], perSecond: 40 },
 ];
+
+/**
+ * The quotas with Parameter Store's higher throughput turned on: `GetParametersByPath` and the
+ * reads by name are counted apart, at 100 and 3,000 a second.
+ */
+export const HIGHER_THROUGHPUT_QUOTAS: readonly QuotaGroup[] = [
+  ...DOCUMENTED_QUOTAS.filter((q) => q.service !== 'ssm'),
+  { name: 'ssm:GetParametersByPath', service: 'ssm', operations: ['GetParametersByPath'], perSecond: 100 },
+  { name: 'ssm:GetParameters', service: 'ssm', operations: ['GetParameter', 'GetParameters'], perSecond: 3000 },
+];
+
+/** The quotas of the environment: `HIGHER_THROUGHPUT_QUOTAS` when the construct says Parameter Store has it. */
+export function quotasOf(env: NodeJS.ProcessEnv = process.env): readonly QuotaGroup[] {
+  return env[PARAMETER_STORE_THROUGHPUT_ENV] === 'higher' ? HIGHER_THROUGHPUT_QUOTAS : DOCUMENTED_QUOTAS;
+}
 
 /** Share of a quota one handler uses by default: the rest is left to change events and other callers. */
 export const DEFAULT_QUOTA_SHARE = 0.8;
@@ -58,7 +77,7 @@ const RATE_RECOVERY_STEP = 0.05;
 export interface PacerOptions {
   /** Fraction (0..1] of each quota to use. @default DEFAULT_QUOTA_SHARE */
   readonly share?: number;
-  /** The quotas. @default DOCUMENTED_QUOTAS */
+  /** The quotas. @default quotasOf(process.env) */
   readonly quotas?: readonly QuotaGroup[];
   /** Clock in ms; injectable for tests. @default Date.now */
   readonly now?: () => number;
@@ -97,7 +116,7 @@ export class Pacer {
   constructor(options: PacerOptions = {}) {
     this.share = options.share ?? DEFAULT_QUOTA_SHARE;
     if (!(this.share > 0 && this.share <= 1)) throw new Error(`pacer share must be in (0, 1], but got ${this.share}`);
-    for (const group of options.quotas ?? DOCUMENTED_QUOTAS) {
+    for (const group of options.quotas ?? quotasOf()) {
       for (const op of group.operations) this.byOperation.set(`${group.service}:${op}`, group);
     }
     this.now = options.now ?? Date.now;

@@ -9,9 +9,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { AlarmSet } from './alarms';
-import { HandlerOptions } from './handler-options';
+import { HandlerOptions, ParameterStoreThroughput } from './handler-options';
 import { DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS, HardenedFunction, hardenedFunction } from './hardened-function';
 import { acknowledgeHandlerFindings } from './nag';
+import { PARAMETER_STORE_THROUGHPUT_ENV } from './run-contract';
 import { HandlerSettings } from '../private/handler-settings';
 import { validateRegionName, validationError, WARNING } from '../private/validation';
 
@@ -155,7 +156,12 @@ export class BundledHandler {
    * and acknowledges the cdk-nag findings every handler shares.
    */
   public createFunction(functionClass: BundledFunctionClass, configuration: HandlerConfiguration): lambda.Function {
-    const settings = new HandlerSettings(this.scope, 'Settings', { ...configuration, growable: configuration.growable ?? {} });
+    // Absent for the standard throughput, so templates of handlers that do not set it stay the same.
+    const throughput: { [name: string]: string } = this.props.options.parameterStoreThroughput === ParameterStoreThroughput.HIGHER
+      ? { [PARAMETER_STORE_THROUGHPUT_ENV]: ParameterStoreThroughput.HIGHER } : {};
+    const settings = new HandlerSettings(this.scope, 'Settings', {
+      ...configuration, environment: { ...configuration.environment, ...throughput }, growable: configuration.growable ?? {},
+    });
     const handler = new functionClass(this.scope, 'Handler', { ...this.hardened.options, environment: settings.environment });
     this._handler = handler;
     this._settingsParameters = settings.parameters;

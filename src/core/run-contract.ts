@@ -21,3 +21,9 @@ export const RunMetric = {
 
 /** The path under which runs keep their lease records: `<prefix>/<service>/<generation>`. */
 export const RUN_LEASE_PATH_PREFIX = '/cdk-cross-region-config/runs';
+
+/**
+ * Environment variable that tells every handler's pacer Parameter Store's throughput setting:
+ * `higher` when `parameterStoreThroughput` is `ParameterStoreThroughput.HIGHER`, absent otherwise.
+ */
+export const PARAMETER_STORE_THROUGHPUT_ENV = 'PARAMETER_STORE_THROUGHPUT';
