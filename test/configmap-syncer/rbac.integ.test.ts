@@ -84,7 +84,26 @@ async function applyYaml(stream: string): Promise<Array<{ kind: string; namespac
     if (res.status >= 300) throw new Error(`apply ${kind} ${namespace}/${name} answered ${res.status}: ${JSON.stringify(res.body)}`);
     applied.push({ kind, namespace, name });
   }
+  for (const { namespace, name } of applied.filter((a) => a.kind === 'Role')) {
+    await untilBound(namespace, (await blue.admin.request('GET', `${RBAC_API}/namespaces/${namespace}/roles/${name}`)).body.rules);
+  }
   return applied;
+}
+
+/** Waits until the apiserver's authorizer lets the group use the first verb of `rules` in `namespace` (it reads RBAC from a cache). */
+interface Rule {
+  readonly apiGroups: string[];
+  readonly resources: string[];
+  readonly resourceNames?: string[];
+  readonly verbs: string[];
+}
+
+async function untilBound(namespace: string, rules: Rule[]): Promise<void> {
+  const rule = rules.find((r) => r.verbs.length > 0);
+  if (!rule) return;
+  await blue.admin.untilAllowed({ groups: [GROUP] }, {
+    namespace, verb: rule.verbs[0], group: rule.apiGroups[0], resource: rule.resources[0], name: rule.resourceNames?.[0],
+  });
 }
 
 async function put(key: string, label: string, parameterPath = PARAMETER_PATH): Promise<void> {
@@ -340,6 +359,7 @@ describe('each verb of each rule is needed', () => {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: GROUP },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: GROUP }],
     });
+    await untilBound(ns, rules);
     const parameterPath = `/rbac/${ns}`;
     const invoke = rawCreateHandler({
       ...process.env,

@@ -104,6 +104,10 @@ async function grantRollout(cluster: KubeCluster, ns: string, selectors: Workloa
     // The test webhook maps the role to its ARN and no group: bind the user the access entry's group stands for.
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: ROLE_ARN }],
   });
+  const [rule] = role.rules;
+  await cluster.admin.untilAllowed({ user: ROLE_ARN }, {
+    namespace: ns, verb: rule.verbs[0], group: rule.apiGroups[0], resource: rule.resources[0], name: rule.resourceNames?.[0],
+  });
 }
 
 interface Case {

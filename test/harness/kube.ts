@@ -110,12 +110,46 @@ export interface KubeResponse {
   readonly body: any;
 }
 
+/** What a SubjectAccessReview asks about (`group` is the API group, '' for the core group). */
+export interface ResourceAttributes {
+  readonly namespace?: string;
+  readonly verb: string;
+  readonly group?: string;
+  readonly resource: string;
+  readonly name?: string;
+}
+
+/** How long a new RBAC grant may take to reach the apiserver's authorizer. */
+const GRANT_PROPAGATION_TIMEOUT_MS = 15_000;
+
 /** Administrative requests with the static `system:masters` token, TLS verified with the cluster CA. */
 export class KubeAdmin {
   private readonly agent: https.Agent;
 
   constructor(private readonly endpoint: string, private readonly token: string, caPem: string) {
     this.agent = new https.Agent({ keepAlive: true, ca: caPem });
+  }
+
+  /**
+   * Waits until the RBAC authorizer allows `subject` `attributes` (a SubjectAccessReview): it reads
+   * Roles and bindings from its watch cache, so a request right after a grant may still be denied,
+   * more often on a loaded machine. Call it after applying a Role and its binding.
+   */
+  async untilAllowed(subject: { readonly user?: string; readonly groups?: readonly string[] }, attributes: ResourceAttributes): Promise<void> {
+    const deadline = Date.now() + GRANT_PROPAGATION_TIMEOUT_MS;
+    for (;;) {
+      const review = await this.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: { user: subject.user ?? 'untilAllowed', groups: subject.groups, resourceAttributes: { group: '', ...attributes } },
+      });
+      if (review.status === 201 && review.body?.status?.allowed === true) return;
+      if (Date.now() > deadline) {
+        throw new Error(`${attributes.verb} ${attributes.resource} was not allowed to ${JSON.stringify(subject)} within `
+          + `${GRANT_PROPAGATION_TIMEOUT_MS} ms of its grant (last review: HTTP ${review.status})`);
+      }
+      await sleep(50);
+    }
   }
 
   request(method: string, urlPath: string, body?: unknown, contentType = 'application/json'): Promise<KubeResponse> {
@@ -414,6 +448,7 @@ async function grant(admin: KubeAdmin, namespace: string, subject: string, acces
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
     subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: subject }],
   });
+  if (verbs.length > 0) await admin.untilAllowed({ user: subject }, { namespace, verb: verbs[0], resource: 'configmaps' });
 }
 
 async function grantNamespaces(admin: KubeAdmin, subject: string, verbs: readonly string[] = ['get', 'list', 'create', 'patch']): Promise<void> {
@@ -432,6 +467,7 @@ async function grantNamespaces(admin: KubeAdmin, subject: string, verbs: readonl
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
     subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: subject }],
   });
+  if (verbs.length > 0) await admin.untilAllowed({ user: subject }, { verb: verbs[0], resource: 'namespaces' });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -482,11 +482,13 @@ describe('a parameter reconciliation larger than one invocation', () => {
     expect(slowDone).toBeLessThan(names.length);
     expect(first.outcomes).toEqual({ created: fast.length * names.length + slowDone });
     for (const region of fast) expect(forwarded.filter((f) => f.region === region)).toHaveLength(names.length);
-    // ... at the same time: the slow region's writes began before the fast regions' writes ended.
+    // ... without waiting for it: us-west-2 comes after the slow region in the targets, so one after
+    // another its writes would all follow the slow region's last write. (Whether the fast regions' writes
+    // also end after the slow region's first write depends on the machine's speed, so it is not asserted.)
     const times = (region: string) => forwarded.filter((f) => f.region === region).map((f) => f.at);
     for (const region of fast) {
-      expect({ region, overlap: Math.min(...times(slow)) < Math.max(...times(region)) && Math.min(...times(region)) < Math.max(...times(slow)) })
-        .toEqual({ region, overlap: true });
+      expect({ region, beganBeforeSlowEnded: Math.min(...times(region)) < Math.max(...times(slow)) })
+        .toEqual({ region, beganBeforeSlowEnded: true });
     }
 
     // WHEN the continuation runs, the regions already done are not listed again
