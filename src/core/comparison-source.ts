@@ -61,4 +61,20 @@ export interface IConfigComparisonSource extends IConstruct {
    * @default - no parameter replicator
    */
   readonly comparedParameterReplicator?: IParameterReplicator;
+
+  /**
+   * Customer managed keys of the compared SecureString replicas given to the source itself (a
+   * detector's `parameterReplicaKmsKeys`), each in its region. A check of the same parameters
+   * decrypts with them too.
+   *
+   * @default - none
+   */
+  readonly comparedParameterReplicaKmsKeys?: ReplicaKmsKey[];
+
+  /**
+   * Other KMS keys the source decrypts the compared items with (a detector's `encryptionKeyArns`).
+   *
+   * @default - none
+   */
+  readonly comparedEncryptionKeyArns?: string[];
 }

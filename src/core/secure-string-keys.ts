@@ -38,7 +38,9 @@ export interface GrantedKeys {
  * regions (`alias/aws/ssm` needs no permission: the AWS managed key's policy allows every principal
  * of the account through Parameter Store). Each key appears once.
  */
-export function inheritParameterKeys(replicator: IParameterReplicator | undefined, granted: GrantedKeys): InheritedParameterKeys {
+export function inheritParameterKeys(
+  replicator: Pick<IParameterReplicator, 'sourceEncryptionKeys' | 'replicaKmsKeys'> | undefined, granted: GrantedKeys,
+): InheritedParameterKeys {
   if (!replicator) return { sourceKeys: [], replicaKeys: [] };
   // Equal ARN strings name the same key; the same IKey gives the same token for an unresolved ARN.
   const seenArns = new Set([...granted.sourceKeys.map((k) => k.keyArn), ...granted.keyArns]);

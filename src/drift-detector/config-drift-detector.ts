@@ -479,6 +479,20 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
   }
 
   /**
+   * The customer managed keys of `parameterReplicaKmsKeys` in the compared regions (never
+   * `alias/aws/ssm`), which the handler decrypts the SecureString replicas with. A
+   * `ConfigParityCheck` given this detector decrypts with them too.
+   */
+  public get comparedParameterReplicaKmsKeys(): ReplicaKmsKey[] {
+    return [...(this.grantedParameterKeys?.replicaKeys ?? [])];
+  }
+
+  /** `encryptionKeyArns`; a `ConfigParityCheck` given this detector decrypts with them too, unless it is given its own. */
+  public get comparedEncryptionKeyArns(): string[] {
+    return [...this._encryptionKeyArns];
+  }
+
+  /**
    * Value of the `service` dimension of the handler's metrics (also `POWERTOOLS_SERVICE_NAME`);
    * unique to this construct and stable across deployments.
    */
@@ -581,6 +595,7 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
   /** What the handler decrypts with through Parameter Store without a parameter replicator; undefined when no parameters are compared. */
   private readonly grantedParameterKeys?: GrantedKeys;
   private parameterKeySource?: IParameterReplicator;
+  private _encryptionKeyArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: ConfigDriftDetectorProps = {}) {
     super(scope, id);
@@ -648,6 +663,7 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
         wildcards,
         replicatorDeploymentId: replicator?.deploymentId,
       });
+      this._encryptionKeyArns = props.encryptionKeyArns ?? [];
       const explicitParameterKeys = settings.explicitParameterKeys
         ? this.customerParameterKeys(settings.parameterKeysByRegion, props.encryptionKeyArns ?? []) : [];
       this.grantedParameterKeys = settings.parameterPaths.length > 0
@@ -870,7 +886,14 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
       : replicator ? new Map(replicator.replicaKmsKeys.filter((k) => replicaRegions.includes(k.region)).map((k) => [k.region, k])) : undefined;
     if (!given) {
       const customerRegions = encryptionKeyArns.map((arn) => Token.isUnresolved(arn) ? undefined : KEY_ARN_PATTERN.exec(arn)?.[1]);
-      if (customerRegions.includes(undefined)) return undefined; // a key of unknown region: every region is unknown
+      if (customerRegions.includes(undefined)) {
+        // A key of unknown region (a deploy-time ARN): it may apply in any region, so every region is unknown.
+        Annotations.of(this).addWarningV2(`${WARNING}parameterReplicaKmsKeysUnknown`,
+          'encryptionKeyArns holds a key whose region is only known at deployment, so the KMS key of the SecureString replicas is '
+          + 'unknown in every compared region: auto-remediation does not repair SecureString replicas (SecureStringKeyUnknown). '
+          + 'Give parameterReplicaKmsKeys (an empty list when every replica uses aws/ssm), or link the parameterReplicator.');
+        return undefined;
+      }
       const managed = replicaRegions.filter((region) => !customerRegions.includes(region));
       return managed.length > 0 ? new Map(managed.map((region) => [region, { region, aliasName: SSM_MANAGED_ALIAS }])) : undefined;
     }

@@ -222,7 +222,8 @@ export interface ConfigParityCheckProps extends HandlerOptions {
    * Other KMS keys (by ARN, in any checked region), for example those of `SecureString`
    * parameters; decrypted only through Secrets Manager and Systems Manager.
    *
-   * @default - none: items encrypted with the AWS managed keys need no KMS permission
+   * @default - the `driftDetector`'s `encryptionKeyArns`; otherwise none: items encrypted with the
+   * AWS managed keys need no KMS permission
    */
   readonly encryptionKeyArns?: string[];
 
@@ -421,7 +422,7 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
       this.settingsParameters = bundled.settingsParameters;
       // The scheduled check of every region hands over to the next invocation when it needs longer (README, "Large selections").
       grantRunHandOver(this, { handler: this.handler, role: this.role, serviceName: this.serviceName });
-      const wildcards = this.grantReads(selection, s, props.encryptionKeyArns ?? []);
+      const wildcards = this.grantReads(selection, s, s.encryptionKeyArns);
 
       this.schedule = new events.Rule(this, 'Schedule', {
         description: `Checks configuration parity of every region for failover readiness: ${this.node.path}`.slice(0, 512),
@@ -644,11 +645,18 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
     for (const arn of props.encryptionKeyArns ?? []) {
       validatePattern('encryptionKeyArns', arn, KEY_ARN_PATTERN, 'must be KMS key ARNs such as "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"');
     }
+    const encryptionKeyArns = props.encryptionKeyArns ?? detector?.comparedEncryptionKeyArns ?? [];
     const sourceEncryptionKeys = props.sourceEncryptionKeys ?? detector?.comparedSourceEncryptionKeys ?? replicator?.sourceEncryptionKeys ?? [];
-    // The parameter replicator's SecureString keys (the drift detector's when none is given), merged with the keys given here (each key once).
+    // The parameter replicator's SecureString keys (the drift detector's when none is given), and the
+    // detector's own parameterReplicaKmsKeys, merged with the keys given here (each key once).
     const keySource = parameterReplicator ?? detector?.comparedParameterReplicator;
-    const parameterKeys = inheritParameterKeys(parameterPaths.length > 0 ? keySource : undefined,
-      { regions: regions ?? [], sourceKeys: sourceEncryptionKeys, keyArns: props.encryptionKeyArns ?? [] });
+    const granted = { regions: regions ?? [], sourceKeys: sourceEncryptionKeys, keyArns: encryptionKeyArns };
+    const inherited = inheritParameterKeys(parameterPaths.length > 0 ? keySource : undefined, granted);
+    const detectorKeys = parameterPaths.length > 0 && !parameterReplicator && detector?.comparedParameterReplicaKmsKeys?.length
+      ? inheritParameterKeys({ sourceEncryptionKeys: [], replicaKmsKeys: detector.comparedParameterReplicaKmsKeys },
+        { ...granted, replicaKeys: inherited.replicaKeys })
+      : { sourceKeys: [], replicaKeys: [] };
+    const parameterKeys = { sourceKeys: inherited.sourceKeys, replicaKeys: [...inherited.replicaKeys, ...detectorKeys.replicaKeys] };
     if (props.failWhenUnreadable === false) {
       Annotations.of(this).addWarningV2(`${WARNING}parityFailsOpen`,
         'failWhenUnreadable is false: a region or item the check cannot read (IAM, KMS, an unreachable cluster) lets deployments and failovers through.');
@@ -665,6 +673,7 @@ export class ConfigParityCheck extends Construct implements IConfigParityGate {
       schedule,
       sourceEncryptionKeys,
       parameterKeys,
+      encryptionKeyArns,
       ignoreRules,
       // This library's settings parameters under the compared paths: never compared (each region's are its own).
       excludedParameters: [...new Set([

@@ -10,6 +10,7 @@
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import {
   ConfigDriftDetector, ConfigDriftDetectorProps, CrossRegionConfigManagement, CrossRegionParameterReplicator, DriftRemediation, ParameterSelection,
   ReplicaKmsKey, SecretSelection,
@@ -413,4 +414,14 @@ describe('invariants over random configurations', () => {
     const violations = Array.from({ length: CONFIGURATIONS }, (_, i) => check(base + i)).flat();
     expect(violations).toEqual([]);
   });
+});
+
+test('warns when a deploy-time key ARN leaves the SecureString replicas\' keys unknown in every region', () => {
+  const app = new App();
+  const stack = new Stack(app, 'Tokens', { env: { account: MOTO_ACCOUNT, region: PRIMARY } });
+  const key = new kms.Key(stack, 'Key');
+  new ConfigDriftDetector(stack, 'Detector', {
+    replicaRegions: [EU], parameterPaths: ['/app/prod'], encryptionKeyArns: [key.keyArn], autoRemediation: DriftRemediation.APPLY,
+  });
+  Annotations.fromStack(stack).hasWarning('/Tokens/Detector', Match.stringLikeRegexp('only known at deployment.*Give parameterReplicaKmsKeys'));
 });
