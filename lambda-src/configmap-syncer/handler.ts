@@ -8,6 +8,7 @@ import { ClusterClients, ConfigMapSyncer, SyncerSettings, SyncSummary } from './
 import type { RolloutConfig, SyncTargetConfig } from '../../src/configmap-syncer/contract';
 import { SyncEnv } from '../../src/configmap-syncer/contract';
 import { ClientCache } from '../shared/clients';
+import { Pacer } from '../shared/pacing';
 import { ContinuationInvoker, LambdaSelfInvoker, readContinuation } from '../shared/continuation';
 import { booleanEnv, requireEnv, requireJsonEnv } from '../shared/env';
 import { KubernetesAccess } from '../shared/kubernetes';
@@ -136,7 +137,8 @@ export type SyncHandler = (event: unknown, context?: LambdaContext) => Promise<H
 function buildHandler(env: NodeJS.ProcessEnv, dependencies: SyncerDependencies): SyncHandler {
   const settings = readSettings(env);
   const rolloutConfig = readRollout(env);
-  const clients = dependencies.clients ?? new ClientCache(settings.primaryRegion);
+  // Paced like every handler that reads Parameter Store: the source listing, the run lease and the settings share its quota.
+  const clients = dependencies.clients ?? new ClientCache(settings.primaryRegion, undefined, new Pacer());
   const kubernetes = dependencies.kubernetes ?? new KubernetesAccess(clients);
   const syncer = new ConfigMapSyncer(settings, clients, kubernetes);
   const invoker = dependencies.invoker ?? new LambdaSelfInvoker(settings.primaryRegion);

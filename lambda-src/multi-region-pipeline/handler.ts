@@ -10,6 +10,7 @@ import { handleWatcherEvent, readWatcherSettings } from './watcher';
 import type { HttpCheckConfig, PipelineFunctionRoleName, TrafficSwitchConfig } from '../../src/multi-region-pipeline/contract';
 import { PipelineEnv, PipelineFunctionRole } from '../../src/multi-region-pipeline/contract';
 import { ClientCache } from '../shared/clients';
+import { Pacer } from '../shared/pacing';
 import { ConfigurationError, requireEnv, requireJsonEnv } from '../shared/env';
 import { logger, metrics } from '../shared/observability';
 import { SettingsClient, SettingsDocumentError, withSettings } from '../shared/settings';
@@ -109,7 +110,7 @@ export function createHandler(
 ): (event: unknown) => Promise<unknown> {
   const role = readRole(env);
   const region = requireEnv('AWS_REGION', env);
-  const clients = dependencies.clients ?? new ClientCache(region);
+  const clients = dependencies.clients ?? new ClientCache(region, undefined, new Pacer());
   return withSettings(env, (complete) => buildHandler(complete, role, region, clients), {
     client: dependencies.settingsClient,
     onLoadFailure: async (event, error) => {

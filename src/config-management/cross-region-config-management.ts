@@ -476,6 +476,7 @@ export class CrossRegionConfigManagement extends Construct {
       logGroupEncryptionKey: props.logGroupEncryptionKey,
       deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      parameterStoreThroughput: props.parameterStoreThroughput,
     };
     const sourceEncryptionKeys = props.secretsManagerKey ? [props.secretsManagerKey] : undefined;
     const drift = props.driftDetection ?? {};

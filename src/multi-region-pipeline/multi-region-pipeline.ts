@@ -1035,6 +1035,7 @@ export class MultiRegionPipeline extends Construct {
         logGroupEncryptionKey: props.logGroupEncryptionKey,
         deadLetterQueueEncryptionKey: props.deadLetterQueueEncryptionKey,
         reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+        parameterStoreThroughput: props.parameterStoreThroughput,
         createAlarms,
       },
       description: options.description.slice(0, 256),

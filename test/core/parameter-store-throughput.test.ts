@@ -1,10 +1,12 @@
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { HIGHER_THROUGHPUT_QUOTAS, Pacer, quotasOf } from '../../lambda-src/shared/pacing';
 import {
-  ConfigDriftDetector, ConfigParityCheck, CrossRegionParameterReplicator, CrossRegionSecretReplicator, ParameterSelection,
-  ParameterStoreThroughput, SecretSelection,
+  ConfigDriftDetector, ConfigMapSyncer, ConfigParityCheck, CrossRegionConfigManagement, CrossRegionParameterReplicator, CrossRegionSecretReplicator,
+  KubernetesCluster, MultiRegionPipeline, ParameterSelection, ParameterStoreThroughput, SecretSelection,
 } from '../../src';
 import { PARAMETER_STORE_THROUGHPUT_ENV } from '../../src/core/run-contract';
+import { ACCOUNT, minimalProps, PRIMARY } from '../multi-region-pipeline/util';
 import { newStack } from '../secret-replicator/util';
 
 /**
@@ -78,6 +80,32 @@ describe('parameterStoreThroughput', () => {
       });
       return stack;
     }],
+    ['CrossRegionConfigManagement (every handler it creates)', (higher) => {
+      const stack = newStack();
+      new CrossRegionConfigManagement(stack, 'C', {
+        environment: 'production',
+        projectName: 'app',
+        replicationRegions: ['eu-west-1'],
+        parameterReplication: {},
+        ...(higher ? { parameterStoreThroughput: ParameterStoreThroughput.HIGHER } : {}),
+      });
+      return stack;
+    }],
+    ['MultiRegionPipeline', (higher) => {
+      const stack = new Stack(new App(), 'Pipeline', { env: { account: ACCOUNT, region: PRIMARY } });
+      new MultiRegionPipeline(stack, 'C', { ...minimalProps(), ...(higher ? { parameterStoreThroughput: ParameterStoreThroughput.HIGHER } : {}) });
+      return stack;
+    }],
+    ['ConfigMapSyncer', (higher) => {
+      const stack = newStack();
+      new ConfigMapSyncer(stack, 'C', {
+        parameterPath: '/app/prod/config',
+        configMapName: 'app-config',
+        targets: [{ cluster: KubernetesCluster.fromClusterAttributes({ clusterName: 'app-eu', region: 'eu-west-1' }) }],
+        ...(higher ? { parameterStoreThroughput: ParameterStoreThroughput.HIGHER } : {}),
+      });
+      return stack;
+    }],
     ['CrossRegionSecretReplicator', (higher) => {
       const stack = newStack();
       new CrossRegionSecretReplicator(stack, 'C', {
@@ -92,7 +120,8 @@ describe('parameterStoreThroughput', () => {
   test.each(builders)('%s tells its handler HIGHER, and says nothing by default (templates unchanged)', (_name, build) => {
     const environment = (higher: boolean) => Object.values(Template.fromStack(build(higher)).findResources('AWS::Lambda::Function'))
       .map((f: any) => f.Properties.Environment?.Variables ?? {});
-    expect(environment(true).map((v) => v[PARAMETER_STORE_THROUGHPUT_ENV])).toContain('higher');
+    // Every handler the construct creates is told (not only one of them).
+    expect(environment(true).every((v) => v[PARAMETER_STORE_THROUGHPUT_ENV] === 'higher')).toBe(true);
     expect(environment(false).every((v) => v[PARAMETER_STORE_THROUGHPUT_ENV] === undefined)).toBe(true);
   });
 });
