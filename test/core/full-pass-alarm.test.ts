@@ -1,5 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { ConfigMapSyncer, ConfigParityCheck, KubernetesCluster } from '../../src';
 import { newStack } from '../secret-replicator/util';
@@ -53,5 +53,29 @@ describe.each([
 
   test('is not created without alarms', () => {
     expect(build({ createAlarms: false }).construct.fullPassAgeAlarm).toBeUndefined();
+  });
+});
+
+describe('a threshold the schedule cannot meet', () => {
+  test('warns when the given threshold is less than twice the gap between two runs, naming the least that works', () => {
+    const { stack } = syncer({ schedule: events.Schedule.rate(Duration.hours(1)), fullPassAlarmThreshold: Duration.minutes(10) });
+    Annotations.fromStack(stack).hasWarning('/TestStack/Syncer', Match.stringLikeRegexp(
+      'fullPassAlarmThreshold is 10 minutes, less than twice the 1 hour between two syncs.*Set it to at least 2 hours'));
+    const parityDefault = parity({ fullPassAlarmThreshold: Duration.minutes(10) });
+    Annotations.fromStack(parityDefault.stack).hasWarning('/TestStack/Parity', Match.stringLikeRegexp('less than twice the 15 minutes'));
+  });
+
+  test('does not warn for a threshold of at least twice the gap', () => {
+    const { stack } = syncer({ schedule: events.Schedule.rate(Duration.hours(1)), fullPassAlarmThreshold: Duration.hours(2) });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('fullPassAlarmThreshold'));
+  });
+
+  test('says that a daily schedule needs to run more often (the threshold cannot exceed a day)', () => {
+    const { stack } = syncer({ schedule: events.Schedule.rate(Duration.days(1)), fullPassAlarmThreshold: Duration.days(1) });
+    Annotations.fromStack(stack).hasWarning('/TestStack/Syncer', Match.stringLikeRegexp('run the schedule at least every 12 hours'));
+    const derived = syncer({ schedule: events.Schedule.rate(Duration.days(1)) });
+    const warnings = Annotations.fromStack(derived.stack).findWarning('/TestStack/Syncer', Match.stringLikeRegexp('evaluates at most one day'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings)).not.toContain('or set fullPassAlarmThreshold');
   });
 });
