@@ -483,12 +483,12 @@ export class ConfigDriftDetector extends Construct implements IConfigComparisonS
    * `alias/aws/ssm`), which the handler decrypts the SecureString replicas with. A
    * `ConfigParityCheck` given this detector decrypts with them too.
    */
-  public get comparedParameterReplicaKmsKeys(): ReplicaKmsKey[] {
+  public get comparedParameterReplicaKmsKeys(): ReplicaKmsKey[] | undefined {
     return [...(this.grantedParameterKeys?.replicaKeys ?? [])];
   }
 
   /** `encryptionKeyArns`; a `ConfigParityCheck` given this detector decrypts with them too, unless it is given its own. */
-  public get comparedEncryptionKeyArns(): string[] {
+  public get comparedEncryptionKeyArns(): string[] | undefined {
     return [...this._encryptionKeyArns];
   }
 
